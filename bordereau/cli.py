@@ -1,0 +1,22 @@
+"""The ``bordereau`` command: a thin layer over the library.
+
+Each command opens a library object, calls one method and prints the result in French
+(or as JSON with ``--json``). Library errors become French messages and the documented
+exit codes in ``cli_support.FrenchGroup.main``.
+"""
+
+from __future__ import annotations
+
+from bordereau.cli_support import new_app
+from bordereau.commands import forms
+
+app = new_app(
+    "bordereau : bordereaux papier du set de données minimal maladies rares (SDM-MR) — "
+    "création, lecture des scans, vérification et export vers BaMaRa."
+)
+app.add_typer(forms.app, name="forms")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,176 @@
+"""French command-line plumbing shared by every command group.
+
+Typer (and the click it vendors) prints English help headings and usage errors. Users
+are French hospital staff, so this module provides command classes that print French
+help and translate usage errors, and the one place where library errors become French
+messages and documented exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from typer import _click, rich_utils
+from typer._click import exceptions as click_errors
+from typer.core import TyperCommand, TyperGroup
+from typer.exceptions import Abort
+
+from bordereau.errors import BordereauError, ExitCode
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+rich_utils.ARGUMENTS_PANEL_TITLE = "Arguments"
+rich_utils.OPTIONS_PANEL_TITLE = "Options"
+rich_utils.COMMANDS_PANEL_TITLE = "Commandes"
+rich_utils.ERRORS_PANEL_TITLE = "Erreur"
+rich_utils.DEFAULT_STRING = "[défaut : {}]"
+rich_utils.ENVVAR_STRING = "[variable : {}]"
+rich_utils.REQUIRED_LONG_STRING = "[obligatoire]"
+rich_utils.ABORTED_TEXT = "Interrompu."
+HELP_TEXT = "Afficher cette aide et quitter."
+
+
+_EXPECTED: dict[object, str] = {
+    int: " (nombre entier attendu)",
+    float: " (nombre attendu)",
+}
+
+
+def _option_name(error: click_errors.BadParameter) -> str:
+    param = error.param
+    if param is not None and getattr(param, "opts", None):
+        return str(max(param.opts, key=len))
+    if error.param_hint:
+        return str(error.param_hint).strip("'\"")
+    return "un paramètre"
+
+
+def french_usage_error(error: click_errors.UsageError) -> str:
+    """A French sentence for a click usage error."""
+    if isinstance(error, click_errors.MissingParameter):
+        if error.param_type == "argument":
+            return f"argument obligatoire manquant : {_option_name(error)}."
+        return f"option obligatoire manquante : {_option_name(error)}."
+    if isinstance(error, click_errors.BadParameter):
+        descriptor = getattr(error.param, "type_descriptor", None)
+        expected = _EXPECTED.get(getattr(descriptor, "annotation", None), "")
+        return f"valeur invalide pour {_option_name(error)}{expected}."
+    if isinstance(error, click_errors.NoSuchOption):
+        text = f"option inconnue : {error.option_name}."
+        if error.possibilities:
+            text += f" Vouliez-vous dire {', '.join(sorted(error.possibilities))} ?"
+        return text
+    if isinstance(error, click_errors.BadOptionUsage):
+        return f"option {error.option_name} mal employée (il manque sans doute sa valeur)."
+    message = error.message
+    if message.startswith("No such command"):
+        return f"commande inconnue : {message.split(' ', 3)[-1].strip('.')}."
+    if message.startswith("Missing command"):
+        return "il manque la commande."
+    if message.startswith("Got unexpected extra argument"):
+        return "argument(s) en trop : " + message.split("(", 1)[-1].rstrip(")") + "."
+    return f"utilisation incorrecte ({message})."
+
+
+class FrenchCommand(TyperCommand):
+    """A command whose help reads in French."""
+
+    def get_usage(self, ctx: _click.Context) -> str:
+        return super().get_usage(ctx).replace("Usage: ", "Utilisation : ", 1)
+
+    def get_help_option(self, ctx: _click.Context) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
+
+
+class FrenchGroup(TyperGroup):
+    """A command group with French help, French usage errors and library-error mapping."""
+
+    def get_usage(self, ctx: _click.Context) -> str:
+        return super().get_usage(ctx).replace("Usage: ", "Utilisation : ", 1)
+
+    def get_help_option(self, ctx: _click.Context) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+        except click_errors.UsageError as error:
+            ctx = error.ctx
+            stderr.print(f"Erreur : {french_usage_error(error)}")
+            if ctx is not None:
+                stderr.print(f"Voir « {ctx.command_path} --help ».")
+            code: int = ExitCode.USAGE
+        except Abort:
+            stderr.print("Interrompu.")
+            code = 130
+        except BordereauError as error:
+            stderr.print(f"Erreur : {error.message}", markup=False)
+            code = error.exit_code
+        except Exception as error:
+            if os.environ.get("BORDEREAU_DEBUG"):
+                raise
+            stderr.print(
+                f"Erreur interne inattendue ({type(error).__name__}) : {error}. "
+                "Relancer avec BORDEREAU_DEBUG=1 pour le détail, et signaler le problème.",
+                markup=False,
+            )
+            code = ExitCode.INTERNAL
+        else:
+            code = result if isinstance(result, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def new_app(help_text: str) -> typer.Typer:
+    """A Typer application (or command group) that speaks French."""
+    return typer.Typer(
+        cls=FrenchGroup,
+        help=help_text,
+        add_completion=False,
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+
+def print_json(data: object) -> None:
+    """Print a JSON document on stdout (the machine-readable contract)."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def fail(error: BordereauError) -> NoReturn:
+    """Raise a library error from inside a command (mapped by FrenchGroup.main)."""
+    raise error
+
+
+HomeOption = typer.Option(
+    "--home",
+    help="Dossier de l’établissement (clé secrète, numéros, mises en page). "
+    "Sinon $BORDEREAU_HOME, sinon le dossier de données de l’utilisateur.",
+    file_okay=False,
+)
+JsonOption = typer.Option("--json", help="Écrire le résultat en JSON sur la sortie standard.")

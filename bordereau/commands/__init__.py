@@ -1,0 +1,1 @@
+"""Command groups of the ``bordereau`` CLI; each command calls one library method."""

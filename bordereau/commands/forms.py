@@ -1,0 +1,77 @@
+"""``bordereau forms``: print blank forms and show their layout manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bordereau.cli_support import FrenchCommand, HomeOption, JsonOption, new_app, print_json
+from bordereau.forms.api import Forms
+from bordereau.forms.codes import format_serial
+
+app = new_app("Créer les bordereaux vierges à imprimer et leur description.")
+
+CentreOption = typer.Option(
+    "--centre", "-c", help="Fichier de configuration du centre (YAML).", dir_okay=False
+)
+KindOption = typer.Option("--kind", "-k", help="Type de bordereau : initiale ou suivi.")
+
+
+@app.command("generate", cls=FrenchCommand)
+def generate(
+    centre: Annotated[Path, CentreOption],
+    kind: Annotated[str, KindOption],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Fichier PDF à écrire.")],
+    copies: Annotated[int, typer.Option("--copies", "-n", help="Nombre d’exemplaires.")] = 1,
+    home: Annotated[Path | None, HomeOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Écrire un PDF prêt à imprimer : N exemplaires numérotés et signés."""
+    result = Forms.open(centre, home).generate(kind, copies, output)
+    first, last = format_serial(result.serials.start), format_serial(result.serials.stop - 1)
+    if as_json:
+        print_json(
+            {
+                "output": str(result.output),
+                "kind": kind,
+                "layout_id": result.layout_id,
+                "copies": len(result.serials),
+                "pages": result.pages,
+                "first_serial": first,
+                "last_serial": last,
+            }
+        )
+        return
+    count = len(result.serials)
+    if count == 1:
+        what = f"1 bordereau ({kind}, n° {first}"
+    else:
+        what = f"{count} bordereaux ({kind}, n° {first} à {last}"
+    pages = "1 page" if result.pages == 1 else f"{result.pages} pages"
+    typer.echo(f"{what}, {pages}) → {result.output}")
+
+
+@app.command("layout", cls=FrenchCommand)
+def layout(
+    centre: Annotated[Path, CentreOption],
+    kind: Annotated[str, KindOption],
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Afficher le manifeste de mise en page (géométrie de chaque case, en mm)."""
+    manifest = Forms(Forms.open(centre).centre).layout(kind)
+    if as_json:
+        typer.echo(manifest.to_json())
+        return
+    form = manifest.form
+    typer.echo(
+        f"{form.title} v{form.version} — mise en page {form.layout_id} — "
+        f"{form.pages} page(s), {len(manifest.fields)} champs"
+    )
+    for page in manifest.pages:
+        fields = manifest.fields_on(page.number)
+        typer.echo(f"  page {page.number} : {len(fields)} champs")
+        for field in fields:
+            star = " *" if field.required else ""
+            typer.echo(f"    {field.id:<42} {field.kind:<14} {field.label}{star}")

@@ -1,0 +1,85 @@
+"""One base exception and the documented exit codes.
+
+Every error a user can meet is a :class:`BordereauError` subclass carrying a French
+message that says what went wrong and how to fix it, and a class-level exit code.
+The CLI maps them in one place (``cli.run``); library callers catch the classes.
+The table of exit codes is a contract documented in the README.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of the ``bordereau`` command (stable contract)."""
+
+    OK = 0
+    USAGE = 2
+    INPUT = 3
+    OUTPUT = 4
+    HOME = 5
+    PARTIAL = 6
+    BASE = 7
+    NOT_FOUND = 8
+    CONFLICT = 9
+    EXPORT_INCOMPLETE = 10
+    MISSING_TOOL = 11
+    INTERNAL = 70
+
+
+class BordereauError(Exception):
+    """Base of every error raised on purpose by the library.
+
+    ``message`` is French and meant for the user; ``exit_code`` is what the CLI
+    returns for it.
+    """
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(BordereauError):
+    """A command was called with options that do not make sense together."""
+
+    exit_code = ExitCode.USAGE
+
+
+class InputError(BordereauError):
+    """An input file (centre file, scan, form definition) is unreadable or invalid."""
+
+    exit_code = ExitCode.INPUT
+
+
+class CentreFileError(InputError):
+    """The centre configuration file is invalid; the message names file, line and key."""
+
+
+class OutputError(BordereauError):
+    """An output file or folder cannot be written."""
+
+    exit_code = ExitCode.OUTPUT
+
+
+class HomeError(BordereauError):
+    """The establishment's data directory is missing, unreadable or inconsistent."""
+
+    exit_code = ExitCode.HOME
+
+
+class NotFoundError(BordereauError):
+    """A requested object (layout, review item, record) does not exist."""
+
+    exit_code = ExitCode.NOT_FOUND
+
+
+class MissingToolError(BordereauError):
+    """An external program or model the command needs is not installed."""
+
+    exit_code = ExitCode.MISSING_TOOL

@@ -1,0 +1,1 @@
+"""Form model, layout manifest, page codes and PDF generation."""

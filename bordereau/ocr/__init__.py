@@ -1,0 +1,1 @@
+"""Scan input, page identification, alignment and field readers."""

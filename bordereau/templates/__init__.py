@@ -1,0 +1,1 @@
+"""Packaged data: form definitions, value sets, Jinja2 templates."""
