@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bordereau.errors import UsageError
 from bordereau.forms.centre import LoadedCentre, load_centre
 from bordereau.forms.generate import GenerationResult, check_output, generate
 from bordereau.forms.layout import build_layout
@@ -38,6 +39,8 @@ class Forms:
     def generate(self, kind: str, copies: int, output: Path) -> GenerationResult:
         """Print ``copies`` signed sheets to ``output`` and keep the snapshot in the home."""
         load_form(kind)
+        if copies < 1:
+            raise UsageError("Le nombre d’exemplaires doit être au moins 1.")
         check_output(output)
         layout = self.layout(kind)
         self.home.save_snapshot(self.centre, layout)

@@ -166,7 +166,8 @@ def _french(error: ErrorDetails) -> str:
     base = _MESSAGES.get(kind, "valeur invalide")
     ctx = error.get("ctx") or {}
     if kind == "literal_error":
-        return f"{base} (attendu : {ctx.get('expected', '')})".replace("'", "")
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", " ou ")
+        return f"{base} (attendu : {expected})"
     if kind in {"too_short", "too_long"} and "min_length" in ctx:
         return f"{base} (au moins {ctx['min_length']} élément(s))"
     if kind == "too_long" and "max_length" in ctx:

@@ -18,7 +18,7 @@ import segno
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from bordereau.errors import OutputError
+from bordereau.errors import OutputError, UsageError
 from bordereau.forms import fonts
 from bordereau.forms.codes import PageCode, format_serial
 from bordereau.forms.manifest import Box, FieldLayout, Layout, LineOp, PageLayout, RectOp, TextOp
@@ -184,7 +184,7 @@ def check_output(output: Path) -> None:
 def generate(layout: Layout, home: Home, copies: int, output: Path) -> GenerationResult:
     """Write ``copies`` signed sheets of ``layout`` to ``output`` (atomically)."""
     if copies < 1:
-        raise OutputError("Le nombre d’exemplaires doit être au moins 1.")
+        raise UsageError("Le nombre d’exemplaires doit être au moins 1.")
     check_output(output)
     fonts.register_fonts()
     secret, establishment = home.secret, home.establishment

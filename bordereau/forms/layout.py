@@ -181,6 +181,8 @@ class _Widgets:
                     row_h = max(row_h, text_h + 1.2)
                     end = max(end, bx + col_w)
                 cy += row_h
+            order = {concept.code: n for n, concept in enumerate(concepts)}
+            choices.sort(key=lambda choice: order[choice.code])
             return _Block(cy - y, ops, [{"choices": tuple(choices)}]), end
         cx, cy = x, y
         for concept in concepts:
