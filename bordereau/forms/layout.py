@@ -432,10 +432,13 @@ class _Builder:
             "required": item.required and not section.optional,
             "section": section.id,
             "optional_section": section.optional,
+            "required_if_used": item.required and section.optional,
             "value_set": item.value_set,
         }
         for geometry in widget.fields:
             entry.update(geometry)
+        if "cells_mm" in entry:
+            entry["cell_classes"] = item.classes()
         return entry
 
     def rows_of(self, section: Section) -> list[list[Item]]:

@@ -110,10 +110,12 @@ class FieldLayout(_Frozen):
     required: bool
     section: str
     optional_section: bool = False
+    required_if_used: bool = False  # required once anything in its optional section is filled
     value_set: str | None = None
     choices: tuple[Choice, ...] | None = None
     box_mm: Box | None = None
     cells_mm: tuple[Box, ...] | None = None
+    cell_classes: str | None = None  # one of D (digit), L (letter), A (either) per cell
 
 
 class CentreInfo(_Frozen):

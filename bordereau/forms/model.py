@@ -80,6 +80,7 @@ class Item(_Strict):
     wide: bool = False
     float_right: bool = False
     cells_from: Literal["centre.longueur_ipp"] | None = None
+    cell_classes: str | None = Field(default=None, pattern=r"^[DLA]+$")
     height_mm: float | None = None
 
     @model_validator(mode="after")
@@ -88,7 +89,17 @@ class Item(_Strict):
             raise ValueError(f"{self.id}: a choice item needs a value_set")
         if self.kind in COMB_KINDS - {"date"} and not self.cells:
             raise ValueError(f"{self.id}: a {self.kind} item needs cells")
+        if self.cell_classes and len(self.cell_classes) != self.cells:
+            raise ValueError(f"{self.id}: cell_classes needs one class per cell")
         return self
+
+    def classes(self) -> str:
+        """What each comb cell may hold: D digit, L letter (or - ' space), A either."""
+        if self.kind in {"digits", "date", "orpha_code"}:
+            return "D" * self.cell_count
+        if self.kind == "letters":
+            return "L" * self.cell_count
+        return self.cell_classes or "A" * self.cell_count
 
     @property
     def cell_count(self) -> int:

@@ -1,0 +1,53 @@
+"""An upright page in layout coordinates, and the ink measures every reader shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bordereau.forms.manifest import Box
+
+
+@dataclass(frozen=True)
+class AlignedPage:
+    """A scan warped onto its layout: pixel (x, y) is layout mm (x, y) * ``px_per_mm``."""
+
+    image: np.ndarray  # uint8 greyscale, 0 black, 255 white
+    px_per_mm: float
+    paper: float  # grey level of the blank paper on this page
+
+    def px(self, box: Box, inset_mm: float = 0.0) -> tuple[int, int, int, int]:
+        """Pixel bounds (x0, y0, x1, y1) of a box, shrunk by ``inset_mm`` on every side."""
+        x, y, w, h = box
+        k = self.px_per_mm
+        x0, y0 = round((x + inset_mm) * k), round((y + inset_mm) * k)
+        x1, y1 = round((x + w - inset_mm) * k), round((y + h - inset_mm) * k)
+        height, width = self.image.shape
+        return max(0, x0), max(0, y0), min(width, max(x1, x0 + 1)), min(height, max(y1, y0 + 1))
+
+    def crop(self, box: Box, inset_mm: float = 0.0) -> np.ndarray:
+        """The pixels of a box (a view, do not modify)."""
+        x0, y0, x1, y1 = self.px(box, inset_mm)
+        return self.image[y0:y1, x0:x1]
+
+    def ink_threshold(self) -> float:
+        """Grey level below which a pixel counts as ink (pen, pencil or print)."""
+        return self.paper * 0.72
+
+    def ink(self, region: np.ndarray) -> np.ndarray:
+        """Boolean ink mask of a region."""
+        mask: np.ndarray = region < self.ink_threshold()
+        return mask
+
+
+def paper_level(image: np.ndarray) -> float:
+    """The blank paper's grey level: a high percentile, robust to print and dark borders."""
+    sample = image[:: max(1, image.shape[0] // 300), :: max(1, image.shape[1] // 300)]
+    return float(max(120.0, np.percentile(sample, 90)))
+
+
+def grow(box: Box, margin_mm: float) -> Box:
+    """The box enlarged by ``margin_mm`` on every side."""
+    x, y, w, h = box
+    return (x - margin_mm, y - margin_mm, w + 2 * margin_mm, h + 2 * margin_mm)

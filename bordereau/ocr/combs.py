@@ -1,0 +1,206 @@
+"""Comb fields: one hand-printed character per cell.
+
+Empty cells are found by an ink test; digits are read by the trained recogniser
+(``ocr.digits``), capitals by Tesseract on the whole field at once with a per-field
+whitelist, each character mapped back to its cell with its confidence. Cells that may hold
+either (``A``) take the recogniser's digit when it is sure, Tesseract's letter otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from bordereau.forms.manifest import Box, FieldLayout
+from bordereau.ocr.aligned import AlignedPage
+from bordereau.ocr.tesseract import DIGITS, LETTERS, OcrEngine
+from bordereau.ocr.types import FieldReading
+
+CELL_INSET_MM = 0.75  # the ink test ignores the printed outline and small misalignment
+READ_INSET_MM = 0.3  # crops given to the readers keep strokes that touch the outline
+EMPTY_BELOW = 0.012  # share of ink pixels under which a cell is empty
+INKED_FROM = 0.03  # ... and from which it surely holds a character
+DIGIT_SURE = 0.9
+
+
+class DigitModel(Protocol):
+    """The part of ``ocr.digits.DigitRecognizer`` the comb reader uses."""
+
+    def predict(self, cells: list[np.ndarray]) -> np.ndarray: ...
+
+
+@dataclass
+class Cell:
+    """One cell as read."""
+
+    ink: float
+    char: str = ""  # "" empty, "?" unreadable
+    confidence: float = 1.0
+    source: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {"ink": round(self.ink, 4), "char": self.char,
+                "confidence": round(self.confidence, 4), "source": self.source}
+
+
+def _cell_ink(page: AlignedPage, box: Box) -> float:
+    region = page.crop(box, CELL_INSET_MM)
+    return float(page.ink(region).mean()) if region.size else 0.0
+
+
+def _empty_confidence(ink: float) -> float:
+    return float(np.clip(1.0 - ink / EMPTY_BELOW * 0.6, 0.4, 1.0))
+
+
+def _strip(page: AlignedPage, cells: list[Box]) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The comb as one line image with the printed cell borders whitened out, and each
+    cell's x extent in that image."""
+    x0 = cells[0][0]
+    y = min(c[1] for c in cells)
+    h = max(c[3] for c in cells)
+    x1 = cells[-1][0] + cells[-1][2]
+    box = (x0, y, x1 - x0, h)
+    px0, py0, px1, py1 = page.px(box, 0.0)
+    image = page.image[py0:py1, px0:px1].copy()
+    k = page.px_per_mm
+    band = max(1, round(0.35 * k))
+    image[:band, :] = 255
+    image[-band:, :] = 255
+    extents = []
+    for cx, _, cw, _ in cells:
+        left, right = round((cx - x0) * k), round((cx + cw - x0) * k)
+        image[:, max(0, left - band):left + band] = 255
+        image[:, max(0, right - band):right + band] = 255
+        extents.append((left, right))
+    pad = round(2 * k)
+    padded = np.full((image.shape[0] + 2 * pad, image.shape[1] + 2 * pad), 255, np.uint8)
+    padded[pad:-pad, pad:-pad] = image
+    return padded, [(a + pad, b + pad) for a, b in extents]
+
+
+def _tesseract_cells(page: AlignedPage, field: FieldLayout, engine: OcrEngine,
+                     whitelist: str) -> list[tuple[str, float] | None]:
+    cells = list(field.cells_mm or ())
+    image, extents = _strip(page, cells)
+    found: list[tuple[str, float] | None] = [None] * len(cells)
+    for symbol in engine.read_line(image, whitelist):
+        centre = (symbol.x0 + symbol.x1) / 2
+        for n, (left, right) in enumerate(extents):
+            if left <= centre < right:
+                previous = found[n]
+                if previous is None or symbol.confidence > previous[1]:
+                    found[n] = (symbol.text, symbol.confidence)
+    return found
+
+
+def read_cells(page: AlignedPage, field: FieldLayout, digits: DigitModel,
+               engine: OcrEngine) -> list[Cell]:
+    """Every cell of a comb field: empty, a character with its confidence, or "?"."""
+    boxes = list(field.cells_mm or ())
+    classes = field.cell_classes or "A" * len(boxes)
+    cells = [Cell(ink=_cell_ink(page, b)) for b in boxes]
+    inked = [n for n, c in enumerate(cells) if c.ink >= EMPTY_BELOW]
+    for cell in cells:
+        if cell.ink < EMPTY_BELOW:
+            cell.confidence = _empty_confidence(cell.ink)
+    if not inked:
+        return cells
+    probabilities = digits.predict([page.crop(boxes[n], READ_INSET_MM) for n in inked])
+    needs_text = any(classes[n] != "D" for n in inked)
+    text: list[tuple[str, float] | None] = [None] * len(boxes)
+    if needs_text:
+        whitelist = LETTERS + "-'" if set(classes) == {"L"} else LETTERS + DIGITS
+        text = _tesseract_cells(page, field, engine, whitelist)
+    for row, n in enumerate(inked):
+        cell, kind = cells[n], classes[n]
+        probs = probabilities[row]
+        best = int(np.argmax(probs))
+        digit = str(best) if best < 10 else None
+        p_digit = float(probs[best])
+        faint = cell.ink < INKED_FROM
+        if kind == "D":
+            cell.char, cell.confidence, cell.source = digit or "?", p_digit, "chiffres"
+            if digit is None:
+                cell.confidence = 0.0
+        else:
+            tess = text[n]
+            use_digit = digit is not None and p_digit >= DIGIT_SURE and kind == "A" and (
+                tess is None or tess[0] in DIGITS or tess[1] < 0.6)
+            if use_digit:
+                cell.char, cell.confidence, cell.source = digit or "?", p_digit, "chiffres"
+            elif tess is not None:
+                cell.char, cell.confidence, cell.source = tess[0], tess[1], "tesseract"
+            else:
+                cell.char, cell.confidence, cell.source = "?", 0.0, "tesseract"
+        if faint:
+            cell.confidence = min(cell.confidence, 0.5)
+    return cells
+
+
+def _joined(cells: list[Cell]) -> tuple[str | None, str | None]:
+    """The text of the cells, and a French reason when its shape is doubtful."""
+    chars = [c.char for c in cells]
+    filled = [n for n, ch in enumerate(chars) if ch]
+    if not filled:
+        return None, None
+    first, last = filled[0], filled[-1]
+    inner = chars[first:last + 1]
+    text = "".join(ch or " " for ch in inner)
+    return " ".join(text.split()) if "" in inner else text, ("case vide au milieu"
+                                                            if "" in inner else None)
+
+
+def _date(cells: list[Cell]) -> tuple[str | None, str | None]:
+    """ISO date (or YYYY-MM / YYYY) from JJ MM AAAA cells, and a reason when invalid."""
+    chars = ["" if c.char == "" else c.char for c in cells]
+    day, month, year = "".join(chars[0:2]), "".join(chars[2:4]), "".join(chars[4:8])
+    if not (day or month or year):
+        return None, None
+    if "?" in day + month + year:
+        return None, "chiffre illisible"
+    if len(year) != 4:
+        return None, "année incomplète (quatre chiffres attendus)"
+    if not day and not month:
+        return year, None
+    if len(month) != 2:
+        return None, "mois incomplet"
+    if not day:
+        if not 1 <= int(month) <= 12:
+            return None, f"mois impossible ({month})"
+        return f"{year}-{month}", None
+    if len(day) != 2:
+        return None, "jour incomplet"
+    try:
+        return dt.date(int(year), int(month), int(day)).isoformat(), None
+    except ValueError:
+        return None, f"date impossible ({day}/{month}/{year})"
+
+
+def read_comb(page: AlignedPage, field: FieldLayout, digits: DigitModel,
+              engine: OcrEngine) -> FieldReading:
+    """Read a digits, letters, alphanumeric, date or orpha_code field."""
+    cells = read_cells(page, field, digits, engine)
+    confidence = min((c.confidence for c in cells), default=0.0)
+    reasons = []
+    if any(EMPTY_BELOW <= c.ink < INKED_FROM for c in cells):
+        reasons.append("trait très léger dans une case")
+    if any(c.char == "?" for c in cells):
+        reasons.append("caractère illisible")
+    if field.kind == "date":
+        value, problem = _date(cells)
+    else:
+        value, problem = _joined(cells)
+        if problem and field.kind == "letters":
+            problem = None  # a blank cell separates words in names
+    if problem:
+        reasons.append(problem)
+    if value is not None and "?" in value:
+        value = value if field.kind != "date" else None
+    details: dict[str, object] = {"cells": [c.as_dict() for c in cells]}
+    reason = "; ".join(dict.fromkeys(reasons)) or None
+    return FieldReading(id=field.id, kind=field.kind, value=value,
+                        confidence=0.0 if reason else confidence, review=reason is not None,
+                        reason=reason, page=field.page, details=details)

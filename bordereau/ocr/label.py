@@ -1,0 +1,93 @@
+"""The patient label zone: decode the sticker's barcode and read its printed text.
+
+French hospitals print patient stickers ("étiquettes") carrying the IPP as a barcode
+(Code 128 mostly, sometimes DataMatrix or QR) and the identity in clear. What is found here
+is strong evidence for the identity fields (see ``ocr.rules.apply_label_evidence``). The
+zone itself is kept as an image; its reading never needs review.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import zxingcpp
+
+from bordereau.forms.manifest import FieldLayout
+from bordereau.ocr.aligned import AlignedPage, grow
+from bordereau.ocr.tesseract import OcrEngine
+from bordereau.ocr.types import FieldReading
+
+MARGIN_MM = 6.0  # stickers are rarely placed exactly in their frame
+BARCODES = (zxingcpp.BarcodeFormat.Code128 | zxingcpp.BarcodeFormat.DataMatrix
+            | zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.Code39)
+DATE = re.compile(r"\b(\d{2})[/.-](\d{2})[/.-](\d{4})\b")
+IPP_TEXT = re.compile(r"\bIPP\s*[:n°]*\s*(\d{4,15})\b", re.IGNORECASE)
+DIGIT_RUN = re.compile(r"\d{4,15}")
+SEX = re.compile(r"\b(?:sexe\s*:?\s*)?([FM])\b")
+
+
+def ipp_from_barcode(text: str) -> str | None:
+    """The IPP a barcode carries: the longest run of 4 to 15 digits."""
+    runs = DIGIT_RUN.findall(text)
+    return max(runs, key=len) if runs else None
+
+
+def plain(text: str) -> str:
+    """Upper case without accents, for comparing names."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper().strip()
+
+
+def parse_label_text(text: str) -> dict[str, str]:
+    """Identity found in a label's printed text: nom, prenom, date_naissance, sexe, ipp."""
+    found: dict[str, str] = {}
+    date = DATE.search(text)
+    if date:
+        day, month, year = date.groups()
+        found["date_naissance"] = f"{year}-{month}-{day}"
+    ipp = IPP_TEXT.search(text)
+    if ipp:
+        found["ipp"] = ipp.group(1)
+    for line in text.splitlines():
+        words = [w for w in re.split(r"\s+", line.strip()) if w]
+        letters = [w for w in words if re.fullmatch(r"[A-Za-zÀ-ÿ'’-]+", w)]
+        if len(letters) >= 2 and letters == words[: len(letters)]:
+            upper = [w for w in letters if w.isupper()]
+            if upper:
+                found["nom"] = " ".join(upper)
+                rest = [w for w in letters if not w.isupper()]
+                if rest:
+                    found["prenom"] = rest[0]
+                break
+    sex = SEX.search(text.replace("Sexe", "sexe"))
+    if sex:
+        found["sexe"] = sex.group(1)
+    return found
+
+
+def read_label(page: AlignedPage, field: FieldLayout, engine: OcrEngine) -> FieldReading:
+    """Decode the sticker in the label zone; value = the IPP from its barcode, if any."""
+    assert field.box_mm
+    region = np.ascontiguousarray(page.crop(grow(field.box_mm, MARGIN_MM)))
+    details: dict[str, object] = {}
+    ipp = None
+    for barcode in zxingcpp.read_barcodes(region, formats=BARCODES):
+        details["barcode"] = {"format": str(barcode.format).split(".")[-1],
+                              "text": barcode.text}
+        ipp = ipp_from_barcode(barcode.text)
+        if ipp:
+            break
+    inked = float(page.ink(page.crop(field.box_mm, 1.5)).mean())
+    details["ink"] = round(inked, 4)
+    if ipp or inked > 0.01:
+        text = engine.read_block(region)
+        details["text"] = text.strip()
+        parsed = parse_label_text(text)
+        if ipp:
+            parsed["ipp"] = ipp
+        details["identity"] = parsed
+        ipp = ipp or parsed.get("ipp")
+    return FieldReading(id=field.id, kind=field.kind, value=ipp, confidence=1.0, review=False,
+                        page=field.page, details=details)

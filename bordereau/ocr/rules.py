@@ -1,0 +1,192 @@
+"""Rules checked on a whole sheet before any value is trusted.
+
+A rule that fails sends the fields it names to review with the rule's French message; it
+never changes a value. Dates may be partial (YYYY or YYYY-MM) and are compared at the
+precision both sides have.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterable
+
+from bordereau.forms.manifest import Layout
+from bordereau.ocr.label import plain
+from bordereau.ocr.types import FieldReading
+
+CONFIRMED = "255545003"  # statut "diagnostic définitif" (confirmé)
+AT_AGE = "767023003"  # âge "période de la vie..." (à l'âge de, préciser)
+LABEL_CONFIDENCE = 0.99
+
+Fields = dict[str, FieldReading]
+
+
+def _flag(fields: Fields, ids: Iterable[str], message: str) -> None:
+    for field_id in ids:
+        reading = fields.get(field_id)
+        if reading is None:
+            continue
+        reading.review = True
+        reading.reason = message if not reading.reason else f"{reading.reason} ; {message}"
+
+
+def _value(fields: Fields, field_id: str) -> object:
+    reading = fields.get(field_id)
+    return None if reading is None else reading.value
+
+
+def _date_key(value: object) -> tuple[int, ...] | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return tuple(int(part) for part in value.split("-"))
+    except ValueError:
+        return None
+
+
+def _before(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """True when date a is surely after date b (at their common precision)."""
+    n = min(len(a), len(b))
+    return a[:n] > b[:n]
+
+
+def _french_date(value: object) -> str:
+    parts = str(value).split("-")
+    return "/".join(reversed(parts))
+
+
+def check_dates(fields: Fields, today: dt.date) -> None:
+    """Date of birth <= inclusion <= activity <= today; death after birth, not in the future."""
+    now = (today.year, today.month, today.day)
+    chain = [("patient.date_naissance", "la date de naissance"),
+             ("prise_en_charge.date_inclusion", "la date d’inclusion"),
+             ("activite.date", "la date de l’activité")]
+    present = [(fid, name, _date_key(_value(fields, fid))) for fid, name in chain]
+    known = [(fid, name, key) for fid, name, key in present if key is not None]
+    for (fa, na, ka), (fb, nb, kb) in itertools.pairwise(known):
+        if _before(ka, kb):
+            _flag(fields, [fa, fb], f"{na} ({_french_date(_value(fields, fa))}) est après "
+                                    f"{nb} ({_french_date(_value(fields, fb))})")
+    for fid, reading in fields.items():
+        if reading.kind != "date":
+            continue
+        key = _date_key(reading.value)
+        if key is not None and _before(key, now):
+            _flag(fields, [fid], f"date dans le futur ({_french_date(reading.value)})")
+    birth = _date_key(_value(fields, "patient.date_naissance"))
+    if birth is not None:
+        later = ["vital.date_deces"] + [f for f in fields if f.endswith(".date")
+                                        and f.startswith("diagnostic")]
+        for fid in later:
+            key = _date_key(_value(fields, fid))
+            if key is not None and _before(birth, key):
+                _flag(fields, [fid, "patient.date_naissance"],
+                      "date antérieure à la date de naissance")
+
+
+def nir_key_ok(nir: str) -> bool:
+    """The NIR (INS matricule) key: 97 - (first 13 digits mod 97)."""
+    if len(nir) != 15 or not nir.isdigit():
+        return False
+    return 97 - int(nir[:13]) % 97 == int(nir[13:])
+
+
+def check_identifiers(fields: Fields) -> None:
+    ins = _value(fields, "patient.ins")
+    if isinstance(ins, str) and not nir_key_ok(ins.replace(" ", "")):
+        _flag(fields, ["patient.ins"], "matricule INS invalide (clé de contrôle fausse ou "
+                                       "longueur différente de 15)")
+
+
+def _prefixes(fields: Fields, suffix: str) -> list[str]:
+    return sorted({fid.rsplit(".", 1)[0] for fid in fields if fid.endswith(suffix)})
+
+
+def check_diagnoses(fields: Fields, thesaurus: set[str]) -> None:
+    for prefix in _prefixes(fields, ".code_orpha"):
+        written = _value(fields, f"{prefix}.code_orpha")
+        ticked = _value(fields, f"{prefix}.maladie")
+        if isinstance(written, str):
+            code = written.lstrip("0") or "0"
+            if ticked and ticked != code:
+                _flag(fields, [f"{prefix}.maladie", f"{prefix}.code_orpha"],
+                      "une maladie cochée et un autre code ORPHA écrit")
+            elif code not in thesaurus:
+                _flag(fields, [f"{prefix}.code_orpha"],
+                      f"code ORPHA {code} absent du thésaurus du centre : à vérifier")
+        if _value(fields, f"{prefix}.statut") == CONFIRMED and not (written or ticked):
+            _flag(fields, [f"{prefix}.statut", f"{prefix}.maladie", f"{prefix}.code_orpha"],
+                  "diagnostic confirmé sans maladie cochée ni code ORPHA")
+    for prefix in _prefixes(fields, "_valeur"):
+        value, unit = _value(fields, f"{prefix}_valeur"), _value(fields, f"{prefix}_unite")
+        if value and not unit:
+            _flag(fields, [f"{prefix}_valeur", f"{prefix}_unite"], "âge précisé sans son unité")
+        if unit and not value:
+            _flag(fields, [f"{prefix}_valeur", f"{prefix}_unite"], "unité d’âge sans valeur")
+
+
+def check_vital(fields: Fields) -> None:
+    decede, date = _value(fields, "vital.decede"), _value(fields, "vital.date_deces")
+    if decede is True and not date:
+        _flag(fields, ["vital.decede", "vital.date_deces"], "patient décédé sans date de décès")
+    if date and decede is not True:
+        _flag(fields, ["vital.decede", "vital.date_deces"],
+              "date de décès écrite mais « Patient décédé » non coché")
+
+
+def check_required(fields: Fields, layout: Layout) -> None:
+    used_sections = {
+        f.section for f in layout.fields
+        if f.optional_section and f.kind not in {"label_zone"}
+        and fields.get(f.id) is not None and fields[f.id].value not in (None, False, [])
+    }
+    for field in layout.fields:
+        reading = fields.get(field.id)
+        if reading is None or reading.value not in (None, []) or reading.review:
+            continue
+        if field.required or (field.required_if_used and field.section in used_sections):
+            _flag(fields, [field.id], "champ obligatoire non rempli")
+
+
+def apply_label_evidence(fields: Fields) -> None:
+    """Confront the identity written by hand with the patient label's barcode and text."""
+    label = fields.get("patient.etiquette")
+    if label is None or not isinstance(label.details.get("identity"), dict):
+        return
+    identity: dict[str, str] = label.details["identity"]  # type: ignore[assignment]
+    pairs = [("patient.ipp", "ipp", "l’IPP"), ("patient.date_naissance", "date_naissance",
+                                                "la date de naissance"),
+             ("patient.nom_naissance", "nom", "le nom")]
+    for field_id, key, name in pairs:
+        reading, evidence = fields.get(field_id), identity.get(key)
+        if reading is None or not evidence:
+            continue
+        same = (reading.value is not None
+                and plain(str(reading.value)).replace(" ", "") == plain(evidence).replace(" ", ""))
+        if same:
+            reading.confidence = max(reading.confidence, LABEL_CONFIDENCE)
+            reading.details["label"] = "confirmé par l’étiquette"
+        elif reading.value is None or (reading.review and key == "ipp"):
+            reading.value = evidence
+            reading.confidence = LABEL_CONFIDENCE if key == "ipp" else 0.9
+            reading.review, reading.reason = False, None
+            reading.details["label"] = "repris de l’étiquette"
+        else:
+            _flag(fields, [field_id], f"{name} écrit diffère de celui de l’étiquette patient")
+
+
+def check_sheet(fields: Fields, layout: Layout, today: dt.date | None = None) -> None:
+    """Run every rule on one sheet's readings (in place)."""
+    thesaurus = {c.code for f in layout.fields if f.value_set == "centre.thesaurus"
+                 for c in f.choices or ()}
+    apply_label_evidence(fields)
+    steps: list[Callable[[], None]] = [
+        lambda: check_dates(fields, today or dt.date.today()),
+        lambda: check_identifiers(fields),
+        lambda: check_diagnoses(fields, thesaurus),
+        lambda: check_vital(fields),
+        lambda: check_required(fields, layout),
+    ]
+    for step in steps:
+        step()

@@ -1,0 +1,55 @@
+"""When is a field trusted? Per-kind confidence thresholds, calibrated on measured data.
+
+``scripts/calibrate.py`` reads simulated scans of the *training* split, records each
+field's confidence and whether its value was right, and picks for each field kind the
+lowest threshold at which trusted values are right at least ``TARGET_PRECISION`` of the
+time. The thresholds ship in ``ocr/models/calibration.json``; the benchmark reports how
+they do on the held-out split.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+
+from bordereau.ocr.types import FieldReading
+
+TARGET_PRECISION = 0.995
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "single_choice": 0.5,
+    "multi_choice": 0.5,
+    "boolean": 0.5,
+    "digits": 0.95,
+    "date": 0.95,
+    "orpha_code": 0.95,
+    "letters": 0.85,
+    "alphanumeric": 0.9,
+    "label_zone": 0.0,
+    "free_text": 0.0,
+}
+
+
+@cache
+def thresholds() -> dict[str, float]:
+    """The shipped thresholds (defaults for kinds the calibration did not cover)."""
+    merged = dict(DEFAULT_THRESHOLDS)
+    source = resources.files("bordereau.ocr").joinpath("models/calibration.json")
+    if source.is_file():
+        data = json.loads(source.read_text(encoding="utf-8"))
+        merged.update({k: float(v) for k, v in data.get("thresholds", {}).items()})
+    return merged
+
+
+def apply_thresholds(readings: dict[str, FieldReading],
+                     table: dict[str, float] | None = None) -> None:
+    """Send to review every field whose confidence is below its kind's threshold."""
+    table = table or thresholds()
+    for reading in readings.values():
+        if reading.review or (reading.value is None and reading.confidence >= 0.5):
+            continue
+        limit = table.get(reading.kind, 1.0)
+        if reading.confidence < limit:
+            reading.review = True
+            reading.reason = (f"lecture incertaine (confiance {reading.confidence:.2f} "
+                              f"< {limit:.2f})").replace(".", ",")
