@@ -8,13 +8,16 @@ exit codes in ``cli_support.FrenchGroup.main``.
 from __future__ import annotations
 
 from bordereau.cli_support import new_app
-from bordereau.commands import forms
+from bordereau.commands import forms, records, review, scan
 
 app = new_app(
     "bordereau : bordereaux papier du set de données minimal maladies rares (SDM-MR) — "
     "création, lecture des scans, vérification et export vers BaMaRa."
 )
 app.add_typer(forms.app, name="forms")
+app.add_typer(scan.app, name="scan")
+app.add_typer(review.app, name="review")
+app.add_typer(records.app, name="records")
 
 
 def main() -> None:

@@ -174,3 +174,8 @@ HomeOption = typer.Option(
     file_okay=False,
 )
 JsonOption = typer.Option("--json", help="Écrire le résultat en JSON sur la sortie standard.")
+BaseOption = typer.Option(
+    "--base",
+    help="Base de l’établissement : postgresql+psycopg://… pour plusieurs postes. Sinon "
+    "$BORDEREAU_BASE, sinon une base SQLite dans le dossier de l’établissement.",
+)

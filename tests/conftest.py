@@ -40,3 +40,41 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def cli():  # type: ignore[no-untyped-def]
     return run_cli
+
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def pg_url() -> object:
+    """A fresh PostgreSQL database on the real server, dropped afterwards."""
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    admin_url = os.environ.get("BORDEREAU_TEST_PG", PG_ADMIN_URL)
+    name = f"bordereau_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    from bordereau.base.engine import Database
+
+    Database.close_all()
+    with admin.connect() as connection:
+        connection.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name})
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def close_databases() -> object:
+    """Dispose every engine a test opened (unclosed connections warn, warnings fail)."""
+    yield
+    from bordereau.base.engine import Database
+
+    Database.close_all()

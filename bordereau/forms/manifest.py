@@ -117,6 +117,15 @@ class FieldLayout(_Frozen):
     cells_mm: tuple[Box, ...] | None = None
     cell_classes: str | None = None  # one of D (digit), L (letter), A (either) per cell
 
+    def bounds(self) -> Box:
+        """The smallest box around everything of this field."""
+        if self.box_mm:
+            return self.box_mm
+        boxes = list(self.cells_mm or ()) + [c.box_mm for c in self.choices or ()]
+        x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+        return (x0, y0, round(x1 - x0, 2), round(y1 - y0, 2))
+
 
 class CentreInfo(_Frozen):
     """The centre the form was made for."""

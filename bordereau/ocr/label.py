@@ -20,8 +20,10 @@ from bordereau.ocr.tesseract import OcrEngine
 from bordereau.ocr.types import FieldReading
 
 MARGIN_MM = 6.0  # stickers are rarely placed exactly in their frame
-BARCODES = (zxingcpp.BarcodeFormat.Code128 | zxingcpp.BarcodeFormat.DataMatrix
-            | zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.Code39)
+BARCODES = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.Code128,
+                                    zxingcpp.BarcodeFormat.DataMatrix,
+                                    zxingcpp.BarcodeFormat.QRCode,
+                                    zxingcpp.BarcodeFormat.Code39])
 DATE = re.compile(r"\b(\d{2})[/.-](\d{2})[/.-](\d{4})\b")
 IPP_TEXT = re.compile(r"\bIPP\s*[:n°]*\s*(\d{4,15})\b", re.IGNORECASE)
 DIGIT_RUN = re.compile(r"\d{4,15}")

@@ -1,0 +1,1 @@
+"""The establishment's base: storage of scans and readings, review queue, records."""

@@ -1,0 +1,194 @@
+"""Ingest scans into the base: store files, pages, sheets and readings, commit what is sure.
+
+Files are content-addressed (SHA-256): the same bytes ingested twice change nothing. Each
+new file is copied into the scan store (``scans/`` in the home, owner-only), read with the
+reading pipeline, and stored in one transaction per batch. Sheets whose fields are all
+trusted are committed at once; the others wait for review; sheets with a page missing wait
+for it (a later scan of that page completes the sheet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bordereau.base.engine import Database
+from bordereau.base.schema import Page, Reading, ScanFile, Sheet
+from bordereau.base.sheets import refresh_sheet
+from bordereau.home import DIR_MODE, FILE_MODE
+from bordereau.ocr.identify import LayoutCache
+from bordereau.ocr.page_reader import PageResult, crop_png
+from bordereau.ocr.pages import collect_inputs
+from bordereau.ocr.pipeline import Progress, ReadOptions, duplicate_reason, read_pages
+from bordereau.ocr.types import PageLoadError
+
+PAGE_IMAGE_PX_PER_MM = 4.0  # the whole page kept for reviewers, about 100 dpi
+
+
+class IngestedFile(BaseModel):
+    """What became of one input file."""
+
+    path: str
+    sha256: str | None
+    already: bool = False
+    pages: int = 0
+    reason: str | None = None  # French, for a file that could not be taken
+
+
+class IngestReport(BaseModel):
+    """The result of ``scan ingest``."""
+
+    files: list[IngestedFile]
+    pages: dict[str, int]  # state -> count (this run)
+    refused: list[dict[str, object]]  # {"file", "page", "reason"}
+    sheets: dict[str, list[str]]  # status -> serials touched by this run
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _store(db: Database, path: Path, sha: str) -> str:
+    store = db.home.root / "scans"
+    store.mkdir(mode=DIR_MODE, exist_ok=True)
+    target = store / f"{sha}{path.suffix.lower()}"
+    if not target.exists():
+        shutil.copyfile(path, target)
+        target.chmod(FILE_MODE)
+    return target.name
+
+
+def _page_png(result: PageResult) -> bytes | None:
+    if result.aligned is None:
+        return None
+    scale = PAGE_IMAGE_PX_PER_MM / result.px_per_mm
+    small = cv2.resize(result.aligned, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".png", small)
+    return data.tobytes() if ok else None
+
+
+class Ingestor:
+    """Put scans into the base of one establishment."""
+
+    def __init__(self, db: Database, user: str, today: dt.date | None = None) -> None:
+        self.db = db
+        self.user = user
+        self.today = today
+        self.layouts = LayoutCache(db.home)
+
+    def ingest(self, paths: Sequence[Path], workers: int | None = None,
+               progress: Progress | None = None) -> IngestReport:
+        """Ingest files and folders; returns what happened to every file and page."""
+        skipped: list[PageLoadError] = []
+        files = collect_inputs(paths, on_skip=skipped.append)
+        report = IngestReport(files=[], pages={}, refused=[], sheets={})
+        for error in skipped:
+            report.files.append(IngestedFile(path=str(error.source), sha256=None,
+                                             reason=error.reason))
+        with self.db.writing():
+            fresh: dict[Path, str] = {}
+            with self.db.session() as session:
+                for path in files:
+                    sha = sha256_of(path)
+                    known = session.scalars(select(ScanFile).where(ScanFile.sha256 == sha)).first()
+                    if known is not None or sha in fresh.values():
+                        report.files.append(IngestedFile(path=str(path), sha256=sha, already=True,
+                                                         pages=len(known.pages) if known else 0))
+                    else:
+                        fresh[path] = sha
+            if not fresh:
+                return report
+            options = ReadOptions(workers=workers, keep_images=True, today=self.today)
+            results = read_pages(list(fresh), self.db.home, options, progress)
+            with self.db.session() as session:
+                self._store_batch(session, fresh, results, report)
+                session.commit()
+        return report
+
+    def _store_batch(self, session: Session, fresh: dict[Path, str],
+                     results: list[PageResult], report: IngestReport) -> None:
+        rows: dict[Path, ScanFile] = {}
+        for path, sha in fresh.items():
+            row = ScanFile(sha256=sha, name=path.name, size=path.stat().st_size,
+                           stored_as=_store(self.db, path, sha), ingested_by=self.user)
+            session.add(row)
+            rows[path] = row
+        session.flush()
+        touched: dict[str, Sheet] = {}
+        for result in results:
+            outcome = result.outcome
+            file_row = rows.get(outcome.source)
+            if file_row is None:  # a file that failed as a whole, before any page
+                continue
+            page = Page(file_id=file_row.id, index=outcome.index, state=outcome.state,
+                        reason=outcome.reason, serial=outcome.serial,
+                        page_number=outcome.page, residual_mm=outcome.residual_mm,
+                        rotation=outcome.rotation, image=_page_png(result))
+            session.add(page)
+            if outcome.state == "read" and result.code is not None:
+                sheet = self._attach(session, page, result)
+                if sheet is not None:
+                    touched[sheet.serial] = sheet
+            session.flush()
+        for sheet in touched.values():
+            refresh_sheet(session, sheet, self.layouts, self.user, self.today)
+            report.sheets.setdefault(sheet.status, []).append(sheet.serial)
+        for path in fresh:
+            pages = [r.outcome for r in results if r.outcome.source == path]
+            report.files.append(IngestedFile(path=str(path), sha256=fresh[path],
+                                             pages=len(pages)))
+            for outcome in pages:
+                report.pages[outcome.state] = report.pages.get(outcome.state, 0) + 1
+                if outcome.state == "refused":
+                    report.refused.append({"file": str(path), "page": outcome.index + 1,
+                                           "reason": outcome.reason})
+
+    def _attach(self, session: Session, page: Page, result: PageResult) -> Sheet | None:
+        """Attach a read page to its sheet (created on first sight); refuse a duplicate."""
+        code = result.code
+        assert code is not None
+        sheet = session.scalars(select(Sheet).where(Sheet.serial == code.sheet)).first()
+        if sheet is None:
+            sheet = Sheet(serial=code.sheet, kind=code.kind, version=code.version,
+                          layout_id=code.layout_id, centre=code.site,
+                          pages_expected=code.pages, status="waiting_pages")
+            session.add(sheet)
+            session.flush()
+        earlier = next((p for p in sheet.pages if p.page_number == code.page
+                        and p.state == "read"), None)
+        if earlier is not None or sheet.status == "committed":
+            page.state = "refused"
+            page.reason = (duplicate_reason(code.page, code.sheet, earlier.file.name,
+                                            earlier.index) if earlier is not None else
+                           f"bordereau {code.sheet} déjà enregistré : page ignorée")
+            result.outcome.state, result.outcome.reason = "refused", page.reason
+            return None
+        page.sheet = sheet
+        layout = self.layouts.get(code.layout_id)
+        order = {f.id: n for n, f in enumerate(layout.fields)}
+        for reading in result.readings:
+            field = layout.field(reading.id)
+            box = field.bounds()
+            crop = (crop_png(result.aligned, result.px_per_mm, box)
+                    if result.aligned is not None else None)
+            session.add(Reading(
+                sheet_id=sheet.id, page=page, field_id=reading.id, kind=reading.kind,
+                page_number=code.page, position=order[reading.id],
+                raw=reading.model_dump(mode="json"), value=reading.value,
+                confidence=reading.confidence, reason=reading.reason,
+                status="pending" if reading.review else "trusted", crop=crop))
+        session.flush()
+        session.refresh(sheet)
+        return sheet

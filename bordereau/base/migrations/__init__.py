@@ -1,0 +1,1 @@
+"""Alembic migrations of the base (applied in code by ``base.engine``)."""

@@ -1,0 +1,163 @@
+"""``bordereau scan``: read scanned forms."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bordereau.base.api import open_base, user_name
+from bordereau.base.ingest import Ingestor, IngestReport
+from bordereau.base.queries import status as base_status
+from bordereau.cli_support import (
+    BaseOption,
+    FrenchCommand,
+    HomeOption,
+    JsonOption,
+    new_app,
+    print_json,
+    stderr,
+)
+from bordereau.ocr.api import Reader
+from bordereau.ocr.pipeline import ReadOptions, ReadResult
+
+app = new_app("Lire les bordereaux scannés et les intégrer à la base.")
+
+PathsArgument = typer.Argument(help="Fichiers (PDF, TIFF, PNG, JPEG) ou dossiers de scans.")
+DebugOption = typer.Option("--debug", help="Écrire dans ce dossier une image annotée par page.",
+                           file_okay=False)
+WorkersOption = typer.Option("--workers", help="Nombre de processus (défaut : un par cœur).")
+
+STATES = {"read": "lue(s)", "blank": "blanche(s)", "refused": "refusée(s)"}
+
+
+def progress_bar(enabled: bool) -> Progress | None:
+    """A rich progress bar on stderr, only for a person at a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    return Progress(TextColumn("Lecture des pages"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), transient=True,
+                    console=stderr)
+
+
+def summary(result: ReadResult) -> str:
+    """The French summary printed after a batch."""
+    lines = []
+    counts: Counter[str] = Counter(p.state for p in result.pages)
+    parts = [f"{counts[s]} {label}" for s, label in STATES.items() if counts[s]]
+    lines.append(f"{len(result.pages)} page(s) : {', '.join(parts) or 'aucune'}.")
+    for sheet in result.sheets:
+        review = sum(1 for f in sheet.fields.values() if f.review)
+        state = "complet" if not sheet.pages_missing else (
+            "incomplet, page(s) manquante(s) : " + ", ".join(map(str, sheet.pages_missing)))
+        lines.append(f"Bordereau {sheet.serial} ({sheet.kind}, {state}) : "
+                     f"{len(sheet.fields)} champs, {review} à vérifier.")
+    for page in result.pages:
+        if page.state == "refused":
+            lines.append(f"Refusée : {page.source.name}, page {page.index + 1} — {page.reason}")
+    return "\n".join(lines)
+
+
+@app.command("read", cls=FrenchCommand)
+def read(
+    paths: Annotated[list[Path], PathsArgument],
+    home: Annotated[Path | None, HomeOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    debug: Annotated[Path | None, DebugOption] = None,
+    workers: Annotated[int | None, WorkersOption] = None,
+) -> None:
+    """Lire des scans sans rien enregistrer et afficher ce qui a été lu."""
+    reader = Reader.open(home)
+    options = ReadOptions(workers=workers, debug_dir=debug)
+    bar = progress_bar(not as_json)
+    if bar is None:
+        result = reader.read(paths, options)
+    else:
+        with bar:
+            task = bar.add_task("pages", total=None)
+            result = reader.read(paths, options,
+                                 lambda done, seen: bar.update(task, completed=done, total=seen))
+    if as_json:
+        print_json(result.to_public())
+    else:
+        typer.echo(summary(result))
+
+
+def ingest_summary(report: IngestReport) -> str:
+    """The French summary of an ingestion."""
+    lines = []
+    for file in report.files:
+        if file.reason:
+            lines.append(f"Ignoré : {file.reason}")
+        elif file.already:
+            lines.append(f"Déjà intégré, rien de nouveau : {Path(file.path).name}")
+    pages = report.pages
+    if pages:
+        parts = [f"{pages[s]} {label}" for s, label in STATES.items() if pages.get(s)]
+        lines.append(f"{sum(pages.values())} page(s) nouvelle(s) : {', '.join(parts)}.")
+    for refused in report.refused:
+        lines.append(f"Refusée : {Path(str(refused['file'])).name}, page {refused['page']} — "
+                     f"{refused['reason']}")
+    names = {"committed": "enregistré(s)", "waiting_review": "à vérifier",
+             "waiting_pages": "en attente de pages"}
+    for state, label in names.items():
+        serials = report.sheets.get(state, [])
+        if serials:
+            lines.append(f"Bordereaux {label} : {', '.join(serials)}")
+    return "\n".join(lines) or "Aucun fichier à intégrer."
+
+
+@app.command("ingest", cls=FrenchCommand)
+def ingest(
+    paths: Annotated[list[Path], PathsArgument],
+    home: Annotated[Path | None, HomeOption] = None,
+    base: Annotated[str | None, BaseOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    workers: Annotated[int | None, WorkersOption] = None,
+) -> None:
+    """Lire des scans et les enregistrer : fichiers, pages, bordereaux, champs à vérifier."""
+    ingestor = Ingestor(open_base(home, base), user_name())
+    bar = progress_bar(not as_json)
+    if bar is None:
+        report = ingestor.ingest(paths, workers)
+    else:
+        with bar:
+            task = bar.add_task("pages", total=None)
+            report = ingestor.ingest(
+                paths, workers, lambda done, seen: bar.update(task, completed=done, total=seen))
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+    else:
+        typer.echo(ingest_summary(report))
+
+
+@app.command("status", cls=FrenchCommand)
+def status(
+    home: Annotated[Path | None, HomeOption] = None,
+    base: Annotated[str | None, BaseOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Compter les pages et bordereaux par état (tout ce qui a été intégré)."""
+    report = base_status(open_base(home, base))
+    if as_json:
+        print_json(report)
+        return
+    pages, sheets = report["pages"], report["sheets"]
+    lines = [
+        f"{report['files']} fichier(s), {report['pages_total']} page(s) : {pages['read']} lue(s), "
+        f"{pages['blank']} blanche(s), {pages['refused']} refusée(s).",
+        f"Bordereaux : {sheets['committed']} enregistré(s), {sheets['waiting_review']} à "
+        f"vérifier ({report['review_items']} champ(s)), {sheets['waiting_pages']} en attente "
+        "de pages.",
+    ]
+    for waiting in report["waiting_pages"]:
+        missing = ", ".join(map(str, waiting["missing"]))
+        lines.append(f"  {waiting['serial']} : page(s) manquante(s) {missing}")
+    for refused in report["refused"]:
+        lines.append(f"  Refusée : {refused['file']}, page {refused['page']} — "
+                     f"{refused['reason']}")
+    typer.echo("\n".join(lines))

@@ -1,0 +1,372 @@
+"""The export-side model: one patient as sent to BaMaRa, independent of any database.
+
+Every coded value is a :class:`Coded` carrying the official code, code system (OID) and
+display name of the ANS value sets (``bordereau/templates/valuesets.yaml``), plus the
+French label users know, used in the human-readable part of the document.
+
+Items the paper form may leave empty are optional here, so that an incomplete record can
+still be built and :func:`bordereau.export.check_exportable` can name what is missing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ORPHA_SYSTEM = "1.2.250.1.213.2.49.1"
+CIM10_SYSTEM = "2.16.840.1.113883.6.3"
+HGNC_SYSTEM = "2.16.840.1.113883.4.642.2.468"
+SITE_MR_SYSTEM = "1.2.250.1.213.2.61"
+RPPS_ROOT = "1.2.250.1.71.4.2.1"  # national health professional identifiers (IdNat_PS)
+FINESS_ROOT = "1.2.250.1.71.4.2.2"  # national structure identifiers (IdNat_Struct)
+INS_NIR_OID = "1.2.250.1.213.1.4.8"  # INS-NIR, production (1.2.250.1.213.1.4.10 is the test one)
+
+OID_PATTERN = r"^[0-2](\.(0|[1-9][0-9]*))+$"
+UUID_PATTERN = r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$"
+
+_NAMESPACE = uuid.UUID("6f1c2a8e-5b0d-4c1e-9a57-3e2d8f0b7c41")
+
+# A yes / no / don't-know answer; None when the item was left empty.
+Answer = Literal["oui", "non", "inconnu"]
+
+
+def stable_id(*parts: str) -> str:
+    """An uppercase UUID derived from ``parts``: the same parts always give the same id."""
+    return str(uuid.uuid5(_NAMESPACE, "|".join(parts))).upper()
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Coded(_Model):
+    """A coded value: official code, code system OID, display name; ``label`` for people."""
+
+    code: str = Field(min_length=1)
+    system: str = Field(pattern=OID_PATTERN)
+    display: str = ""
+    label: str = ""
+
+    @property
+    def text(self) -> str:
+        """The wording shown in the narrative block."""
+        return self.label or self.display or self.code
+
+
+class PartialDate(_Model):
+    """A date known to the year, the month or the day (CDA TS precision)."""
+
+    year: int = Field(ge=1850, le=2200)
+    month: int | None = Field(default=None, ge=1, le=12)
+    day: int | None = Field(default=None, ge=1, le=31)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: object) -> object:
+        if isinstance(value, str):
+            return cls.fields_of(value)
+        if isinstance(value, date):
+            return {"year": value.year, "month": value.month, "day": value.day}
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> PartialDate:
+        if self.day is not None:
+            if self.month is None:
+                raise ValueError("un jour sans mois n’est pas une date")
+            if self.day > calendar.monthrange(self.year, self.month)[1]:
+                raise ValueError(f"le {self.day}/{self.month}/{self.year} n’existe pas")
+        return self
+
+    @staticmethod
+    def fields_of(text: str) -> dict[str, int | None]:
+        """Split ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (ValueError otherwise)."""
+        found = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text.strip())
+        if not found:
+            raise ValueError(f"« {text} » n’est pas une date AAAA, AAAA-MM ou AAAA-MM-JJ")
+        year, month, day = found.groups()
+        return {
+            "year": int(year),
+            "month": int(month) if month else None,
+            "day": int(day) if day else None,
+        }
+
+    @property
+    def ts(self) -> str:
+        """CDA TS value: ``YYYY``, ``YYYYMM`` or ``YYYYMMDD``."""
+        text = f"{self.year:04d}"
+        if self.month is not None:
+            text += f"{self.month:02d}"
+            if self.day is not None:
+                text += f"{self.day:02d}"
+        return text
+
+    @property
+    def french(self) -> str:
+        """``JJ/MM/AAAA``, ``MM/AAAA`` or ``AAAA``."""
+        if self.month is None:
+            return f"{self.year:04d}"
+        if self.day is None:
+            return f"{self.month:02d}/{self.year:04d}"
+        return f"{self.day:02d}/{self.month:02d}/{self.year:04d}"
+
+    @property
+    def earliest(self) -> date:
+        """First day the partial date may stand for."""
+        return date(self.year, self.month or 1, self.day or 1)
+
+    @property
+    def latest(self) -> date:
+        """Last day the partial date may stand for."""
+        month = self.month or 12
+        return date(self.year, month, self.day or calendar.monthrange(self.year, month)[1])
+
+
+class Practitioner(_Model):
+    """A health professional identified by RPPS (médecin référent, responsable)."""
+
+    rpps: str = Field(pattern=r"^\d{11}$")
+    family: str = Field(min_length=1)
+    given: str | None = None
+    title: Literal["DR", "PR"] | None = None
+    profession: Coded | None = None
+
+    @property
+    def national_id(self) -> str:
+        """IdNat_PS: ``8`` + RPPS number (extension under root 1.2.250.1.71.4.2.1)."""
+        return "8" + self.rpps
+
+    @property
+    def full_name(self) -> str:
+        parts = [{"DR": "Dr", "PR": "Pr"}.get(self.title or "", ""), self.given or "", self.family]
+        return " ".join(p for p in parts if p)
+
+
+# Healthcare facility types (JDV_J02, 1.2.250.1.71.4.2.4) of establishments hosting MR sites.
+FACILITY_TYPES = {
+    "SA01": "Etablissement public de santé",
+    "SA02": "Hôpital militaire du Service de santé des armées",
+    "SA03": "Etablissement privé PSPH",
+    "SA04": "Etablissement privé non PSPH",
+    "SA36": "Centre anti-cancer",
+}
+FACILITY_TYPE_SYSTEM = "1.2.250.1.71.4.2.4"
+
+
+class Organisation(_Model):
+    """The establishment responsible for the record (custodian)."""
+
+    finess: str = Field(pattern=r"^(\d{9}|2[AB]\d{7})$")
+    name: str = Field(min_length=1)
+    facility_type: Coded | None = None  # JDV_J02 code, not in the centre file
+
+    @property
+    def national_id(self) -> str:
+        """IdNat_Struct: ``1`` + FINESS (extension under root 1.2.250.1.71.4.2.2)."""
+        return "1" + self.finess
+
+
+class Site(_Model):
+    """A rare-disease site (code S### of the national list) and its name."""
+
+    code: str = Field(min_length=2)
+    name: str = Field(min_length=1)
+
+
+class Identity(_Model):
+    """Identity traits and identifiers (CDA header, recordTarget)."""
+
+    birth_name: str | None = None
+    first_forename: str | None = None
+    birth_forenames: str | None = None  # all forenames of the birth certificate (not on the form)
+    used_name: str | None = None
+    sex: Coded | None = None
+    birth_date: PartialDate | None = None
+    birthplace_insee: str | None = Field(default=None, pattern=r"^[0-9][0-9AB][0-9]{3}$")
+    residence_insee: str | None = Field(default=None, pattern=r"^[0-9][0-9AB][0-9]{3}$")
+    ipp: str | None = None
+    ipp_oid: str = Field(pattern=OID_PATTERN)
+    ins: str | None = Field(default=None, pattern=r"^[0-9]{15}$")
+    ins_oid: str = Field(default=INS_NIR_OID, pattern=OID_PATTERN)
+    # The INS may be sent only for an identity qualified through the INSi service.
+    ins_qualified: bool = False
+
+    @property
+    def ins_sendable(self) -> bool:
+        """INS qualified and every INS trait present (CI-SIS rule on the INS traits)."""
+        traits = (self.birth_name, self.first_forename, self.birth_forenames, self.sex)
+        return bool(
+            self.ins
+            and self.ins_qualified
+            and all(traits)
+            and self.birth_date
+            and self.birthplace_insee
+        )
+
+
+class Consent(_Model):
+    """Information of the patient, opposition (BNDMR warehouse), ERN registry consent."""
+
+    informed: bool | None = None
+    opposes_eds: bool | None = None
+    consents_ern: bool | None = None
+
+
+class Family(_Model):
+    consanguinity: Answer | None = None
+    first_case: Answer | None = None
+    propositus_ipp: str | None = None
+
+
+class VitalStatus(_Model):
+    deceased: bool = False
+    death_date: PartialDate | None = None
+    death_due_to_disease: Answer | None = None
+    lost_to_follow_up: bool = False
+
+
+class PriseEnCharge(_Model):
+    """Care of the patient by one rare-disease site (one per site)."""
+
+    id: str = Field(pattern=UUID_PATTERN)
+    inclusion_date: PartialDate | None = None
+    site: Site
+    referent: Practitioner | None = None
+    outside_labelling: bool | None = None
+    referred_by: tuple[Coded, ...] = ()
+
+
+class Activite(_Model):
+    """One rare-disease activity (consultation, RCP, …)."""
+
+    id: str = Field(pattern=UUID_PATTERN)
+    source: str = Field(description="The sheet it comes from, for messages.")
+    date: PartialDate | None = None
+    site: Site | None = None
+    responsable: Practitioner | None = None
+    contexte: Coded | None = None
+    objectifs: tuple[Coded, ...] = ()
+
+
+class AgePrecision(_Model):
+    value: int = Field(ge=0, le=999)
+    unit: Coded  # UCUM: d, wk, mo, a
+
+
+class Age(_Model):
+    period: Coded | None = None
+    precision: AgePrecision | None = None
+
+
+class Gene(_Model):
+    symbol: str
+    hgnc: int = Field(ge=1)
+
+    @property
+    def coded(self) -> Coded:
+        return Coded(code=f"HGNC:{self.hgnc}", system=HGNC_SYSTEM, display=self.symbol)
+
+
+class Diagnostic(_Model):
+    """One rare disease of the patient, with its status, ages and genetics."""
+
+    id: str = Field(pattern=UUID_PATTERN)
+    number: int = Field(ge=1)
+    disease: Coded | None = None
+    status: Coded | None = None
+    date: PartialDate | None = None
+    sporadic_familial: Coded | None = None
+    age_first_signs: Age = Age()
+    age_clinical: Age = Age()
+    age_genetic: Age = Age()
+    appreciation: Coded | None = None
+    techniques: tuple[Coded, ...] = ()
+    genes: tuple[Gene, ...] = ()
+    cim10: Coded | None = None
+
+
+class Neonatal(_Model):
+    amp: Answer | None = None
+    at_term: Answer | None = None
+    gestational_age_weeks: int | None = Field(default=None, ge=10, le=45)
+    malformation: Coded | None = None
+    weight_g: int | None = Field(default=None, ge=1, le=9999)
+    length_cm: int | None = Field(default=None, ge=1, le=99)
+    head_circumference_cm: int | None = Field(default=None, ge=1, le=99)
+
+    @property
+    def empty(self) -> bool:
+        return all(v is None for v in self.model_dump().values())
+
+
+class Research(_Model):
+    contact_agreement: Answer | None = None
+    sample_research: Answer | None = None
+    sample_diagnosis: Answer | None = None
+
+    @property
+    def empty(self) -> bool:
+        return all(v is None for v in self.model_dump().values())
+
+
+class DocumentMeta(_Model):
+    """Identifiers and dates of the document and of the patient's MR file (dossier)."""
+
+    document_id: str = Field(pattern=UUID_PATTERN)
+    set_id: str = Field(pattern=UUID_PATTERN)
+    version: int = Field(ge=1)
+    created_at: datetime
+    dossier_id: str = Field(pattern=UUID_PATTERN)
+    dossier_created: PartialDate
+    dossier_updated: datetime
+
+    @field_validator("created_at", "dossier_updated")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("une date et heure avec fuseau horaire est attendue")
+        return value
+
+
+class Problem(_Model):
+    """Why a record cannot be exported: which patient, which item, why (French)."""
+
+    patient: str
+    item: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.patient} — {self.item} : {self.reason}"
+
+
+class ExportPatient(_Model):
+    """One patient as exported to BaMaRa: header data, sections, document metadata."""
+
+    meta: DocumentMeta
+    custodian: Organisation
+    author: Practitioner | None = None
+    identity: Identity
+    consent: Consent = Consent()
+    family: Family = Family()
+    vital: VitalStatus = VitalStatus()
+    prises_en_charge: tuple[PriseEnCharge, ...] = ()
+    activites: tuple[Activite, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    neonatal: Neonatal = Neonatal()
+    research: Research = Research()
+    comment: str | None = None
+    # Values read on the sheets that could not be resolved (unknown gene, bad key, …).
+    anomalies: tuple[Problem, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How messages name the patient: IPP and birth name."""
+        ident = self.identity
+        name = " ".join(p for p in (ident.birth_name, ident.first_forename) if p)
+        ipp = f"IPP {ident.ipp}" if ident.ipp else "IPP inconnu"
+        return f"Patient {ipp}" + (f" ({name})" if name else "")

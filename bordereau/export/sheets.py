@@ -1,0 +1,336 @@
+"""Build an :class:`ExportPatient` from committed form data (fiche initiale + fiches de suivi).
+
+Each sheet is a ``{field id: value}`` mapping as committed after review: a code for a
+single choice, a list of codes for a multiple choice, True/False for a check box, a
+string for written digits/letters/codes, ``YYYY[-MM[-DD]]`` for a date, None when empty.
+
+Identifiers of the prise en charge, activities and diagnoses are stable UUIDs derived from
+the establishment, the IPP and the sheet, so that successive exports of the same patient
+update the same BaMaRa objects instead of creating new ones.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from bordereau.errors import UsageError
+from bordereau.export._values import SheetReader, coded, nir_key_ok
+from bordereau.export.model import (
+    FACILITY_TYPE_SYSTEM,
+    FACILITY_TYPES,
+    OID_PATTERN,
+    Activite,
+    Age,
+    AgePrecision,
+    Coded,
+    Consent,
+    Diagnostic,
+    DocumentMeta,
+    ExportPatient,
+    Family,
+    Gene,
+    Identity,
+    Neonatal,
+    Organisation,
+    PartialDate,
+    Practitioner,
+    PriseEnCharge,
+    Problem,
+    Research,
+    Site,
+    VitalStatus,
+    stable_id,
+)
+from bordereau.forms.centre import Centre, Referent
+from bordereau.forms.model import load_form
+
+_INSEE = r"[0-9][0-9AB][0-9]{3}"
+
+
+def practitioner(referent: Referent, profession_code: str | None = None) -> Practitioner:
+    """A centre referent as a Practitioner: "Dr Claire Moreau" → DR, Claire, Moreau.
+
+    The first word after the title is taken as the forename and the rest as the family
+    name, so compound family names ("Le Gall") stay whole.
+    """
+    words = referent.nom.split()
+    title = None
+    if words and words[0].rstrip(".").upper() in {"DR", "PR"}:
+        title = "DR" if words.pop(0).rstrip(".").upper() == "DR" else "PR"
+    given = words.pop(0) if len(words) > 1 else None
+    profession = coded("profession", profession_code) if profession_code else None
+    return Practitioner(
+        rpps=referent.rpps,
+        family=" ".join(words) or referent.nom,
+        given=given,
+        title=title,
+        profession=profession,
+    )
+
+
+def _age(reader: SheetReader, item: str) -> Age:
+    period = reader.choice(item, "age")
+    value = reader.integer(f"{item}_valeur", 0, 999)
+    unit = reader.choice(f"{item}_unite", "unite_age")
+    if value is not None and unit is None:
+        reader.note(f"{item}_unite", "unité de l’âge manquante (jours, semaines, mois ou ans)")
+    precision = AgePrecision(value=value, unit=unit) if value is not None and unit else None
+    return Age(period=period, precision=precision)
+
+
+def _genes(reader: SheetReader) -> tuple[Gene, ...]:
+    genes: list[Gene] = []
+    for item in ("gene1", "gene2"):
+        symbol = reader.text(item)
+        if symbol is None:
+            continue
+        found = next((g for g in reader.centre.genes if g.symbole == symbol.upper()), None)
+        if found is None:
+            reader.note(item, f"gène « {symbol} » absent des gènes du fichier de centre")
+        elif all(g.hgnc != found.hgnc for g in genes):
+            genes.append(Gene(symbol=found.symbole, hgnc=found.hgnc))
+    return tuple(genes)
+
+
+def _diagnostic(reader: SheetReader, number: int, key: str) -> Diagnostic:
+    return Diagnostic(
+        id=stable_id(key, f"diagnostic{number}"),
+        number=number,
+        disease=reader.disease("maladie", "code_orpha"),
+        status=reader.choice("statut", "statut_diagnostic"),
+        date=reader.date("date"),
+        sporadic_familial=reader.choice("cas", "cas_sporadique_familial"),
+        age_first_signs=_age(reader, "age_premiers_signes"),
+        age_clinical=_age(reader, "age_diagnostic"),
+        age_genetic=_age(reader, "age_diagnostic_genetique"),
+        appreciation=reader.choice("appreciation", "appreciation_diagnostic"),
+        techniques=reader.choices("techniques", "techniques_diagnostic"),
+        genes=_genes(reader),
+        cim10=reader.cim10("cim10"),
+    )
+
+
+def _activite(
+    reader: SheetReader, key: str, sheet: str, referent: Practitioner | None, site: Site
+) -> Activite:
+    """The activity of a sheet; ``sheet`` names the sheet in its stable id."""
+    profession = reader.choice("activite.profession", "profession")
+    chosen = reader.referent("activite.responsable")
+    responsable = practitioner(chosen) if chosen is not None else None
+    if responsable is None and reader.raw("activite.responsable") is None:
+        responsable = referent  # "Laisser vide si c'est le médecin référent."
+    if responsable is not None:
+        responsable = responsable.model_copy(update={"profession": profession})
+    return Activite(
+        id=stable_id(key, "activite", sheet),
+        source=reader.source,
+        date=reader.date("activite.date"),
+        site=site,
+        responsable=responsable,
+        contexte=reader.choice("activite.contexte", "contexte_activite"),
+        objectifs=reader.choices("activite.objectifs", "objectif_activite"),
+    )
+
+
+def _identity(reader: SheetReader, ipp_oid: str, ins_qualified: bool) -> Identity:
+    ins = reader.digits("patient.ins", r"[0-9]{15}", "matricule INS (15 chiffres)")
+    if ins is not None and not nir_key_ok(ins):
+        reader.note("patient.ins", f"la clé du matricule INS « {ins} » est fausse")
+        ins = None
+    return Identity(
+        birth_name=reader.text("patient.nom_naissance"),
+        first_forename=reader.text("patient.premier_prenom"),
+        used_name=reader.text("patient.nom_utilise"),
+        sex=reader.choice("patient.sexe", "sexe"),
+        birth_date=reader.date("patient.date_naissance"),
+        birthplace_insee=reader.digits("patient.lieu_naissance", _INSEE, "code INSEE"),
+        residence_insee=reader.digits("patient.commune_residence", _INSEE, "code INSEE"),
+        ipp=reader.digits("patient.ipp", r"[0-9A-Za-z]{1,20}", "IPP"),
+        ipp_oid=ipp_oid,
+        ins=ins,
+        ins_qualified=ins_qualified and ins is not None,
+    )
+
+
+def _plain(text: str) -> str:
+    """Upper case without accents, hyphens, apostrophes or spaces, to compare names."""
+    letters = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in letters if c.isalnum()).upper()
+
+
+def _same_patient(reader: SheetReader, identity: Identity) -> None:
+    """A fiche de suivi must name the patient of the fiche initiale."""
+    checks = {
+        "patient.ipp": identity.ipp,
+        "patient.nom_naissance": identity.birth_name,
+        "patient.date_naissance": identity.birth_date.ts if identity.birth_date else None,
+    }
+    for item, expected in checks.items():
+        value = reader.text(item)
+        if item == "patient.date_naissance" and value is not None:
+            value = value.replace("-", "")
+        if value is not None and expected is not None and _plain(value) != _plain(expected):
+            reader.note(item, f"« {value} » ne correspond pas à la fiche initiale (« {expected} »)")
+
+
+def _apply_suivi(
+    reader: SheetReader, vital: VitalStatus, diagnostic: Diagnostic
+) -> tuple[VitalStatus, Diagnostic]:
+    """A fiche de suivi updates the vital status and may update diagnosis 1."""
+    deceased = reader.yes_no("vital.decede")
+    death_date = reader.date("vital.date_deces")
+    lost = reader.yes_no("vital.perdu_de_vue")
+    update: dict[str, object] = {}
+    if deceased or death_date is not None:  # a death is never undone by a later sheet
+        update["deceased"] = True
+    if death_date is not None:
+        update["death_date"] = death_date
+    if lost is not None:
+        update["lost_to_follow_up"] = lost
+    vital = vital.model_copy(update=update)
+    changes: dict[str, object] = {}
+    status = reader.choice("diagnostic.statut", "statut_diagnostic")
+    disease = reader.disease("diagnostic.maladie", "diagnostic.code_orpha")
+    if status is not None:
+        changes["status"] = status
+    if disease is not None:
+        changes["disease"] = disease
+    return vital, diagnostic.model_copy(update=changes)
+
+
+def _aware(moment: datetime) -> datetime:
+    """A naive date and time is taken as local time."""
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def patient_from_sheets(
+    initiale: Mapping[str, object],
+    suivis: Sequence[tuple[Mapping[str, object], datetime]],
+    centre: Centre,
+    *,
+    ipp_oid: str,
+    initiale_at: datetime | None = None,
+    created_at: datetime | None = None,
+    document_id: str | None = None,
+    version: int = 1,
+    ins_qualified: bool = False,
+    birth_forenames: str | None = None,
+    facility_type: str | None = None,
+) -> ExportPatient:
+    """Build the export patient of one fiche initiale and its fiches de suivi.
+
+    ``ipp_oid`` is the OID root of the establishment's IPP (not in the centre file).
+    ``initiale_at`` dates the fiche initiale (creation of the MR file, defaults to the
+    activity date); ``created_at`` the document (defaults to now); ``version`` is the
+    document version number. The INS is sent only when ``ins_qualified`` is true (identity
+    qualified through INSi) and every INS trait is known, including ``birth_forenames`` (all
+    forenames of the birth certificate, not on the form). ``facility_type`` is the JDV_J02
+    type of the establishment (``SA01`` public, ``SA03`` private PSPH, …), not in the centre
+    file either. Suivis are applied in date order.
+    """
+    if not re.fullmatch(OID_PATTERN, ipp_oid):
+        raise UsageError(f"OID racine des IPP incorrect : « {ipp_oid} ».")
+    if facility_type is not None and facility_type not in FACILITY_TYPES:
+        known = ", ".join(FACILITY_TYPES)
+        raise UsageError(f"Type d’établissement inconnu « {facility_type} » (attendu : {known}).")
+    now = _aware(created_at or datetime.now())
+    reader = SheetReader(initiale, load_form("initiale"), centre, "fiche initiale")
+    identity = _identity(reader, ipp_oid, ins_qualified).model_copy(
+        update={"birth_forenames": birth_forenames}
+    )
+    key = "|".join((centre.etablissement.finess, ipp_oid, identity.ipp or "?"))
+    site = Site(code=centre.site.code, name=centre.site.nom)
+
+    chosen_referent = reader.referent("prise_en_charge.medecin_referent")
+    referent = practitioner(chosen_referent, "G15_10") if chosen_referent else None
+    prise_en_charge = PriseEnCharge(
+        id=stable_id(key, "prise_en_charge", site.code),
+        inclusion_date=reader.date("prise_en_charge.date_inclusion"),
+        site=site,
+        referent=referent,
+        outside_labelling=reader.yes_no("prise_en_charge.hors_labellisation"),
+        referred_by=reader.choices("prise_en_charge.adresse_par", "patient_adresse_par"),
+    )
+    activites = [_activite(reader, key, "initiale", referent, site)]
+    diagnostics = [_diagnostic(reader.block("diagnostic1"), 1, key)]
+    if reader.block("diagnostic2").filled():
+        diagnostics.append(_diagnostic(reader.block("diagnostic2"), 2, key))
+    vital = VitalStatus(
+        deceased=bool(reader.yes_no("vital.decede")) or reader.raw("vital.date_deces") is not None,
+        death_date=reader.date("vital.date_deces"),
+        death_due_to_disease=reader.answer("vital.deces_lie_maladie"),
+        lost_to_follow_up=bool(reader.yes_no("vital.perdu_de_vue")),
+    )
+    anomalies = reader.anomalies
+    updated = [_aware(initiale_at)] if initiale_at else []
+    suivi_form = load_form("suivi")
+    for data, at in sorted(suivis, key=lambda pair: _aware(pair[1])):
+        sheet = SheetReader(data, suivi_form, centre, f"fiche de suivi du {at:%d/%m/%Y}")
+        _same_patient(sheet, identity)
+        activites.append(_activite(sheet, key, f"suivi {_aware(at).isoformat()}", referent, site))
+        vital, diagnostics[0] = _apply_suivi(sheet, vital, diagnostics[0])
+        anomalies.extend(sheet.anomalies)
+        updated.append(_aware(at))
+
+    first_activity = activites[0].date
+    opened = initiale_at.date() if initiale_at else None
+    meta = DocumentMeta(
+        document_id=(document_id or str(uuid.uuid4())).upper(),
+        set_id=stable_id(key, "document"),
+        version=version,
+        created_at=now,
+        dossier_id=stable_id(key, "dossier"),
+        dossier_created=PartialDate.model_validate(opened or first_activity or now.date()),
+        dossier_updated=max(updated, default=now),
+    )
+    patient = ExportPatient(
+        meta=meta,
+        custodian=Organisation(
+            finess=centre.etablissement.finess,
+            name=centre.etablissement.nom,
+            facility_type=Coded(
+                code=facility_type,
+                system=FACILITY_TYPE_SYSTEM,
+                display=FACILITY_TYPES[facility_type],
+            )
+            if facility_type
+            else None,
+        ),
+        author=referent,
+        identity=identity,
+        consent=Consent(
+            informed=reader.yes_no("opposition.information"),
+            opposes_eds=reader.yes_no("opposition.opposition_eds"),
+            consents_ern=reader.yes_no("opposition.consentement_ern"),
+        ),
+        family=Family(
+            consanguinity=reader.answer("famille.consanguinite"),
+            first_case=reader.answer("famille.premier_cas"),
+            propositus_ipp=reader.digits("famille.ipp_premier_cas", r"[0-9A-Za-z]{1,20}", "IPP"),
+        ),
+        vital=vital,
+        prises_en_charge=(prise_en_charge,),
+        activites=tuple(activites),
+        diagnostics=tuple(diagnostics),
+        neonatal=Neonatal(
+            amp=reader.answer("neonatal.amp"),
+            at_term=reader.answer("neonatal.terme"),
+            gestational_age_weeks=reader.integer("neonatal.age_gestationnel", 10, 45),
+            malformation=reader.choice("neonatal.malformation", "malformation_antenatale"),
+            weight_g=reader.integer("neonatal.poids", 1, 9999),
+            length_cm=reader.integer("neonatal.taille", 1, 99),
+            head_circumference_cm=reader.integer("neonatal.perimetre_cranien", 1, 99),
+        ),
+        research=Research(
+            contact_agreement=reader.answer("recherche.accord_contact"),
+            sample_research=reader.answer("recherche.echantillon_recherche"),
+            sample_diagnosis=reader.answer("recherche.echantillon_diagnostic"),
+        ),
+        comment=reader.text("commentaire.texte"),
+    )
+    problems = tuple(Problem(patient=patient.label, item=i, reason=r) for i, r in anomalies)
+    return patient.model_copy(update={"anomalies": problems})

@@ -1,0 +1,135 @@
+"""Read one page: blank test, identification, alignment, every field of the page.
+
+This is what each worker process runs. It knows nothing of other pages: the pipeline
+groups pages into sheets and applies the sheet-wide rules afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from bordereau.forms.codes import PageCode
+from bordereau.forms.model import CHOICE_KINDS, COMB_KINDS
+from bordereau.home import Home
+from bordereau.ocr.align import Detection, detect, warp
+from bordereau.ocr.aligned import AlignedPage, paper_level
+from bordereau.ocr.blank import is_blank
+from bordereau.ocr.combs import DigitModel, read_comb
+from bordereau.ocr.identify import LayoutCache, Located, locate
+from bordereau.ocr.label import read_label
+from bordereau.ocr.marks import read_choice
+from bordereau.ocr.tesseract import OcrEngine
+from bordereau.ocr.types import FieldReading, PageImage, PageOutcome
+
+MIN_PX_PER_MM, MAX_PX_PER_MM = 150 / 25.4, 300 / 25.4
+FREE_TEXT_INK = 0.004
+
+
+@dataclass
+class PageResult:
+    """Everything one page gave, sent back from a worker (picklable)."""
+
+    outcome: PageOutcome
+    code: PageCode | None = None
+    readings: list[FieldReading] = field(default_factory=list)
+    review_reason: str | None = None
+    aligned: np.ndarray | None = None  # upright page, only when debugging or keeping crops
+    px_per_mm: float = 0.0
+    detection: Detection | None = None
+    thumbnail: np.ndarray | None = None  # the scan, small, for overlays of unread pages
+
+
+class Context:
+    """What a worker process loads once: the home, its layouts, the readers."""
+
+    def __init__(self, home_path: Path, keep_images: bool = False) -> None:
+        self.home = Home.open(home_path, create=False)
+        self.layouts = LayoutCache(self.home)
+        self.keep_images = keep_images
+
+    @cached_property
+    def digits(self) -> DigitModel:
+        from bordereau.ocr.digits import default_recognizer
+
+        return default_recognizer()
+
+    @cached_property
+    def engine(self) -> OcrEngine:
+        from bordereau.ocr.tesseract import default_engine
+
+        return default_engine()
+
+
+def read_fields(aligned: AlignedPage, located: Located, ctx: Context) -> list[FieldReading]:
+    """Read every field of the located page from its upright image."""
+    readings = []
+    for field_layout in located.layout.fields_on(located.page_number):
+        if field_layout.kind in CHOICE_KINDS or field_layout.kind == "boolean":
+            reading = read_choice(aligned, field_layout)
+        elif field_layout.kind in COMB_KINDS:
+            reading = read_comb(aligned, field_layout, ctx.digits, ctx.engine)
+        elif field_layout.kind == "label_zone":
+            reading = read_label(aligned, field_layout, ctx.engine)
+        else:
+            assert field_layout.box_mm
+            ink = float(aligned.ink(aligned.crop(field_layout.box_mm, 1.0)).mean())
+            written = ink > FREE_TEXT_INK
+            reading = FieldReading(
+                id=field_layout.id, kind=field_layout.kind, value=None, confidence=1.0,
+                review=written, reason="texte libre à recopier" if written else None,
+                page=field_layout.page, details={"ink": round(ink, 4)})
+        readings.append(reading)
+    return readings
+
+
+def read_page(page: PageImage, ctx: Context) -> PageResult:
+    """Blank, refused or read: the one state of this page, with its readings."""
+    base = {"source": page.source, "index": page.index}
+    thumbnail = _thumbnail(page.pixels) if ctx.keep_images else None
+    blank, _ = is_blank(page)
+    if blank:
+        return PageResult(PageOutcome(**base, state="blank", reason="page blanche"),
+                          thumbnail=thumbnail)
+    detection = detect(page.pixels, page.dpi)
+    located = locate(detection, ctx.home, ctx.layouts)
+    if not isinstance(located, Located):
+        code = located.code
+        return PageResult(
+            PageOutcome(**base, state="refused", reason=located.reason,
+                        serial=code.sheet if code else None, page=code.page if code else None),
+            detection=detection, thumbnail=thumbnail)
+    px_per_mm = float(np.clip(page.dpi / 25.4, MIN_PX_PER_MM, MAX_PX_PER_MM))
+    upright = warp(page.pixels, located.transform, px_per_mm)
+    aligned = AlignedPage(upright, px_per_mm, paper_level(upright))
+    readings = read_fields(aligned, located, ctx)
+    transform = located.transform
+    outcome = PageOutcome(**base, state="read", serial=located.code.sheet,
+                          page=located.code.page, reason=located.review_reason,
+                          residual_mm=round(transform.residual_mm, 3),
+                          rotation=transform.rotation)
+    return PageResult(outcome, located.code, readings, located.review_reason,
+                      upright if ctx.keep_images else None, px_per_mm, detection)
+
+
+def _thumbnail(pixels: np.ndarray) -> np.ndarray:
+    scale = min(1.0, 1200 / max(pixels.shape))
+    small: np.ndarray = cv2.resize(pixels, None, fx=scale, fy=scale,
+                                   interpolation=cv2.INTER_AREA)
+    return small
+
+
+def crop_png(image: np.ndarray, px_per_mm: float, box: tuple[float, float, float, float],
+             margin_mm: float = 2.0) -> bytes:
+    """A PNG of a box of the upright page (with some context around it)."""
+    x, y, w, h = box
+    k = px_per_mm
+    x0, y0 = max(0, round((x - margin_mm) * k)), max(0, round((y - margin_mm) * k))
+    x1 = min(image.shape[1], round((x + w + margin_mm) * k))
+    y1 = min(image.shape[0], round((y + h + margin_mm) * k))
+    ok, data = cv2.imencode(".png", image[y0:y1, x0:x1])
+    return data.tobytes() if ok else b""

@@ -1,0 +1,490 @@
+"""Turn whatever a scanner wrote (PDF, TIFF, PNG, JPEG) into 8-bit greyscale pages.
+
+:func:`iter_pages` yields one :class:`PageImage` per page, lazily, or a
+:class:`PageLoadError` with a French reason: for the whole file (``index`` None: empty,
+truncated, password-protected, not an image) or for one page, after which the following
+pages are still read. Nothing raised while reading a file escapes.
+
+PDF pages are read with PDFium (pypdfium2). A page that is exactly one image covering the
+page (what scanners write) is decoded straight from the embedded image: no resampling, and
+PDFium applies the filters (DCT, CCITT G3/G4, JBIG2, Flate, LZW, JPX...), ``/Decode``,
+``BlackIs1`` and the colour space (grey, RGB, CMYK, indexed, ICC); the image matrix and
+the page's ``/Rotate`` are then applied by exact quarter turns and flips. Anything else (a
+vector page, several images, a skewed or partial placement) is rendered at
+the image's own resolution, 300 dpi for a page without images. Invisible text (the OCR
+layer of "searchable" scanner PDFs) is ignored. TIFF, PNG and JPEG go through Pillow;
+JPEG is decoded luminance-only (faster), EXIF/TIFF orientation is applied.
+
+Resolution comes from the file (PDF: image pixels / page size; TIFF, PNG, JPEG: their
+metadata). When it is missing or implies an impossible paper size (72 or 96 dpi written by
+software), it is estimated from the pixel size of an A4 page (``dpi_known=False``). Pages
+under 140 dpi are refused; pages over 630 dpi are reduced by an integer factor to 600 dpi
+or less.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import warnings
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from PIL import Image
+
+from bordereau.ocr.types import PageImage, PageLoadError
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["pdf", "tiff", "png", "jpeg"]
+SUFFIXES: dict[str, Kind] = {
+    ".pdf": "pdf", ".tif": "tiff", ".tiff": "tiff", ".png": "png",
+    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg",
+}
+ACCEPTED = "formats acceptés : PDF, TIFF, PNG, JPEG"
+MIN_DPI, MAX_DPI, RENDER_DPI = 150.0, 600.0, 300.0
+_A4_INCHES = (297 / 25.4, 210 / 25.4)
+_COMMON_DPI = (150, 200, 240, 300, 400, 600)
+_JUNK = {"thumbs.db", "desktop.ini"}
+_Matrix = tuple[float, float, float, float, float, float]
+_T = TypeVar("_T")
+
+
+class _PageError(Exception):
+    """A page that cannot be turned into pixels; the message is the French reason."""
+
+
+def collect_inputs(
+    paths: Sequence[Path], *, on_skip: Callable[[PageLoadError], None] | None = None
+) -> list[Path]:
+    """The input files named by ``paths``, folders expanded.
+
+    Folders are walked recursively in natural order (``page-2`` before ``page-10``),
+    keeping files with a supported extension and skipping hidden files and folders. Every
+    file left out (unsupported format, missing path) is reported to ``on_skip`` as a
+    :class:`PageLoadError` whose French reason names the file (logged as a warning when
+    ``on_skip`` is None). A file named explicitly is kept when its content is a supported
+    format whatever its extension. Each file appears once.
+    """
+
+    def skip(path: Path, reason: str) -> None:
+        error = PageLoadError(source=path, index=None, reason=reason)
+        if on_skip is None:
+            log.warning("%s", reason)
+        else:
+            on_skip(error)
+
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for child in _walk(path):
+                if child.suffix.lower() in SUFFIXES:
+                    found.append(child)
+                elif child.name.lower() not in _JUNK:
+                    skip(child, f"« {child.name} » ignoré : format non pris en charge ({ACCEPTED})")
+        elif path.is_file():
+            if path.suffix.lower() in SUFFIXES or _sniff(path) is not None:
+                found.append(path)
+            else:
+                skip(path, f"« {path.name} » ignoré : format non pris en charge ({ACCEPTED})")
+        else:
+            skip(path, f"« {path.name} » introuvable ({path})")
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
+
+
+def iter_pages(path: Path) -> Iterator[PageImage | PageLoadError]:
+    """Yield every page of ``path`` in order, or the reason it cannot be read (French)."""
+    kind = _guarded(path, None, "fichier illisible", _kind, path)
+    if isinstance(kind, PageLoadError):
+        yield kind
+    elif kind == "pdf":
+        yield from _iter_pdf(path)
+    else:
+        yield from _iter_raster(path, kind)
+
+
+def _kind(path: Path) -> Kind:
+    """The file's format from its first bytes; the extension only words the error."""
+    try:
+        if path.is_dir():
+            raise _PageError("c'est un dossier, pas un fichier")
+        if path.stat().st_size == 0:
+            raise _PageError("fichier vide")
+        kind = _sniff(path)
+    except FileNotFoundError as error:
+        raise _PageError("fichier introuvable") from error
+    except PermissionError as error:
+        raise _PageError("fichier illisible (accès refusé)") from error
+    expected = SUFFIXES.get(path.suffix.lower())
+    if kind is None and expected is None:
+        raise _PageError(f"format non pris en charge ({ACCEPTED})")
+    if kind is None:
+        name = str(expected).upper()
+        with path.open("rb") as handle:
+            head = handle.read(512)
+        content = "du texte" if head.isascii() or _is_utf8(head) else "non reconnu"
+        raise _PageError(f"fichier {name} illisible : ce n'est pas un {name} (contenu : {content})")
+    if expected not in (None, kind):
+        log.info("%s : contenu %s malgré l'extension", path.name, kind.upper())
+    return kind
+
+
+def estimate_dpi(height: int, width: int) -> float:
+    """Resolution of an image assumed to be a whole A4 page, snapped to a usual scanner value."""
+    long_px, short_px = max(height, width), min(height, width)
+    dpi = math.sqrt(long_px / _A4_INCHES[0] * short_px / _A4_INCHES[1])
+    nearest = min(_COMMON_DPI, key=lambda value: abs(value - dpi))
+    return float(nearest) if abs(nearest - dpi) <= 0.06 * nearest else round(dpi, 1)
+
+
+# --- PDF ---------------------------------------------------------------------------------
+
+
+def _iter_pdf(path: Path) -> Iterator[PageImage | PageLoadError]:
+    complete = _ends_with_eof(path)
+    try:
+        document = pdfium.PdfDocument(path)
+        count = len(document)
+    except pdfium.PdfiumError as error:
+        yield PageLoadError(source=path, index=None, reason=_pdf_open_reason(error, complete))
+        return
+    try:
+        if count == 0:
+            yield PageLoadError(source=path, index=None, reason="PDF sans aucune page")
+        for index in range(count):
+            reading = (path, document, index, complete)
+            yield _guarded(path, index, "page PDF illisible", _pdf_page, *reading)
+    finally:
+        document.close()
+
+
+def _pdf_open_reason(error: pdfium.PdfiumError, complete: bool) -> str:
+    code = getattr(error, "err_code", None)
+    if code == pdfium_c.FPDF_ERR_PASSWORD:
+        return "PDF protégé par mot de passe"
+    if code == pdfium_c.FPDF_ERR_SECURITY:
+        return "PDF chiffré d'une façon non prise en charge"
+    if not complete:
+        return "fichier PDF illisible (tronqué ?)"
+    return "fichier PDF illisible (endommagé ?)"
+
+
+def _pdf_page(
+    path: Path, document: pdfium.PdfDocument, index: int, complete: bool
+) -> PageImage | PageLoadError:
+    page = document[index]
+    try:
+        pixels, dpi, bilevel = _pdf_pixels(page, complete)
+    finally:
+        page.close()
+    return _finish(path, index, pixels, dpi, bilevel)
+
+
+def _pdf_pixels(page: pdfium.PdfPage, complete: bool) -> tuple[np.ndarray, float, bool]:
+    """Pixels of one page, its resolution and whether it comes from 1-bit images."""
+    objects = [obj for obj in page.get_objects(max_depth=0) if not _invisible_text(obj)]
+    images = [obj for obj in objects if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
+    for image in images:
+        _check_stream(image, complete)
+    bilevel = bool(images) and all(i.get_metadata().bits_per_pixel == 1 for i in images)
+    if len(objects) == 1 and len(images) == 1:
+        direct = _embedded(page, images[0])
+        if direct is not None:
+            return direct[0], direct[1], bilevel
+    dpi = max((_image_dpi(image) for image in images), default=RENDER_DPI)
+    dpi = min(max(dpi, MIN_DPI), MAX_DPI)
+    bitmap = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False, no_smoothimage=True)
+    width, height = page.get_size()  # as displayed; PDFium rounds the bitmap size up
+    pixels = _bitmap_grey(bitmap)[: round(height * dpi / 72), : round(width * dpi / 72)]
+    return np.ascontiguousarray(pixels), dpi, bilevel
+
+
+def _embedded(page: pdfium.PdfPage, image: pdfium.PdfImage) -> tuple[np.ndarray, float] | None:
+    """The page's only image, decoded and turned upright; None when it must be rendered."""
+    left, bottom, right, top = page.get_cropbox()
+    bounds = image.get_bounds()
+    slack = max(1.5, 0.005 * max(right - left, top - bottom))
+    if any(abs(a - b) > slack for a, b in zip(bounds, (left, bottom, right, top), strict=True)):
+        return None
+    m = image.get_matrix()
+    matrix: _Matrix = (m.a, m.b, m.c, m.d, m.e, m.f)
+    try:
+        if image.get_metadata().colorspace == pdfium_c.FPDF_COLORSPACE_UNKNOWN:
+            # an image mask: PDFium paints it in the fill colour, its matrix applied
+            pixels, matrix = _mask_grey(image.get_bitmap(render=True)), (1, 0, 0, 1, 0, 0)
+        else:
+            pixels = _bitmap_grey(image.get_bitmap(render=False))
+    except pdfium.PdfiumError as error:
+        raise _PageError("image de la page illisible (données endommagées)") from error
+    upright = _orient(pixels, matrix, page.get_rotation())
+    if upright is None:
+        return None
+    width_pt, height_pt = right - left, top - bottom
+    if page.get_rotation() % 180:
+        width_pt, height_pt = height_pt, width_pt
+    dpi_x = upright.shape[1] * 72 / width_pt
+    dpi_y = upright.shape[0] * 72 / height_pt
+    if abs(dpi_x - dpi_y) > 0.015 * dpi_x:
+        return None  # non-square pixels: rendering resamples them
+    return upright, (dpi_x + dpi_y) / 2
+
+
+def _orient(pixels: np.ndarray, matrix: _Matrix, rotate: int) -> np.ndarray | None:
+    """Apply an axis-aligned image matrix and the page rotation by quarter turns and flips."""
+    a, b, c, d, _, _ = matrix
+    col, row = (a, -b), (-c, d)  # display directions (y down) of growing column and row
+    for _ in range((rotate // 90) % 4):  # /Rotate turns the display clockwise
+        col, row = (-col[1], col[0]), (-row[1], row[0])
+    for x, y in (col, row):
+        if min(abs(x), abs(y)) > 1e-3 * max(abs(x), abs(y)):
+            return None  # skewed: let PDFium resample it
+    if abs(row[0]) > abs(row[1]):  # rows run horizontally on the page: transpose
+        pixels, col, row = pixels.T, row, col
+    if row[1] < 0:
+        pixels = pixels[::-1]
+    if col[0] < 0:
+        pixels = pixels[:, ::-1]
+    return np.ascontiguousarray(pixels)
+
+
+def _image_dpi(image: pdfium.PdfImage) -> float:
+    """The finer of the image's two resolutions as drawn (its matrix scales the unit square)."""
+    m = image.get_matrix()
+    width_px, height_px = image.get_px_size()
+    sizes_in = (math.hypot(m.a, m.b) / 72, math.hypot(m.c, m.d) / 72)
+    return max(
+        (px / size for px, size in zip((width_px, height_px), sizes_in, strict=True) if size > 0),
+        default=RENDER_DPI,
+    )
+
+
+def _invisible_text(obj: pdfium.PdfObject) -> bool:
+    return bool(
+        obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT
+        and pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw)
+        == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
+    )
+
+
+def _check_stream(image: pdfium.PdfImage, complete: bool) -> None:
+    """Refuse image data cut short, which PDFium would silently draw half grey."""
+    filters = image.get_filters()
+    if filters == ["DCTDecode"]:
+        raw = bytes(image.get_data(decode_simple=False))
+        if b"\xff\xd9" not in raw[-64:]:
+            raise _PageError("image JPEG de la page incomplète (fichier tronqué ?)")
+    elif filters == ["FlateDecode"] and not complete:
+        inflater = zlib.decompressobj()
+        try:
+            inflater.decompress(bytes(image.get_data(decode_simple=False)))
+        except zlib.error as error:
+            raise _PageError("image de la page endommagée (fichier tronqué ?)") from error
+        if not inflater.eof:
+            raise _PageError("image de la page incomplète (fichier tronqué ?)")
+
+
+def _bitmap_grey(bitmap: pdfium.PdfBitmap) -> np.ndarray:
+    array = np.asarray(bitmap.to_numpy())  # PDFium writes grey, BGR or BGRx
+    if array.ndim == 2 or array.shape[2] == 1:
+        return np.array(array.reshape(array.shape[:2]), dtype=np.uint8)
+    code = cv2.COLOR_BGR2GRAY if array.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
+    return np.asarray(cv2.cvtColor(np.ascontiguousarray(array), code))
+
+
+def _mask_grey(bitmap: pdfium.PdfBitmap) -> np.ndarray:
+    """A BGRA rendering laid on white paper."""
+    array = np.asarray(bitmap.to_numpy())
+    alpha = array[:, :, 3].astype(np.uint32)
+    grey = cv2.cvtColor(np.ascontiguousarray(array), cv2.COLOR_BGRA2GRAY).astype(np.uint32)
+    return np.asarray((grey * alpha + 255 * (255 - alpha) + 127) // 255, dtype=np.uint8)
+
+
+def _ends_with_eof(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 1024))
+        return b"%%EOF" in handle.read()
+
+
+# --- TIFF, PNG, JPEG ---------------------------------------------------------------------
+
+
+def _iter_raster(path: Path, kind: Kind) -> Iterator[PageImage | PageLoadError]:
+    label = {"tiff": "TIFF", "png": "PNG", "jpeg": "JPEG"}[kind]
+    image = _guarded(path, None, f"fichier {label} illisible", Image.open, path)
+    if isinstance(image, PageLoadError):
+        yield image
+        return
+    with image:
+        index = 0
+        while index == 0 or kind == "tiff":  # only TIFF pages are pages; APNG/MPO frames are not
+            found = _guarded(path, index, f"page {label} illisible", _seek, image, index)
+            if found is not True:
+                if isinstance(found, PageLoadError):
+                    yield found
+                break
+            reason = f"image {label} illisible (tronquée ou endommagée ?)"
+            yield _guarded(path, index, reason, _raster_page, path, index, image, kind)
+            index += 1
+
+
+def _seek(image: Image.Image, index: int) -> bool:
+    try:
+        image.seek(index)
+    except EOFError:
+        return False
+    return True
+
+
+def _raster_page(
+    path: Path, index: int, image: Image.Image, kind: Kind
+) -> PageImage | PageLoadError:
+    if kind == "jpeg" and image.mode in ("RGB", "YCbCr"):
+        image.draft("L", image.size)  # libjpeg decodes the luminance only
+    bilevel = image.mode == "1"
+    image.load()
+    pixels = _pil_grey(image)
+    tags = getattr(image, "tag_v2", None) if kind == "tiff" else None
+    orientation = tags.get(274, 1) if tags is not None else image.getexif().get(0x0112, 1)
+    found = image.info.get("dpi")
+    dpi_x, dpi_y = (float(found[0]), float(found[1])) if found else (0.0, 0.0)
+    if orientation in (5, 6, 7, 8):
+        dpi_x, dpi_y = dpi_y, dpi_x
+    pixels = _apply_orientation(pixels, int(orientation))
+    dpi: float | None = None
+    if dpi_x > 0 and dpi_y > 0:
+        if abs(dpi_x - dpi_y) > 0.015 * dpi_x:  # non-square pixels (fax): make them square
+            height = round(pixels.shape[0] * dpi_x / dpi_y)
+            interpolation = cv2.INTER_NEAREST if bilevel else cv2.INTER_LINEAR
+            pixels = cv2.resize(pixels, (pixels.shape[1], height), interpolation=interpolation)
+        dpi = dpi_x
+    return _finish(path, index, pixels, dpi, bilevel)
+
+
+def _pil_grey(image: Image.Image) -> np.ndarray:
+    if image.mode == "L":
+        return np.array(image)
+    if image.mode.startswith("I"):
+        array = np.asarray(image).astype(np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
+        return np.asarray(np.clip(array * (255.0 / top), 0, 255).round(), dtype=np.uint8)
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return np.array(Image.alpha_composite(white, image.convert("RGBA")).convert("L"))
+    return np.array(image.convert("L"))
+
+
+def _apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn pixels upright by the EXIF/TIFF orientation tag (1 = already upright)."""
+    if orientation in (5, 6, 7, 8):
+        a, orientation = a.T, {5: 1, 6: 2, 7: 3, 8: 4}[orientation]  # 6 = transpose + mirror
+    if orientation in (2, 3):
+        a = a[:, ::-1]
+    if orientation in (3, 4):
+        a = a[::-1]
+    return np.ascontiguousarray(a)
+
+
+# --- shared ------------------------------------------------------------------------------
+
+
+def _guarded(
+    source: Path, index: int | None, reason: str, step: Callable[..., _T], *args: object
+) -> _T | PageLoadError:
+    """Run one reading step; whatever it raises becomes a PageLoadError with ``reason``.
+
+    This is the boundary that keeps one bad file or page from stopping a batch, so it
+    catches every ``Exception``: decoders raise many kinds on damaged data. Pillow's
+    warnings about damaged metadata are silenced here (never across a ``yield``).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return step(*args)
+    except _PageError as error:
+        reason = str(error)
+    except Image.DecompressionBombError:
+        reason = "image trop grande (ou fichier endommagé)"
+    except Exception as error:
+        where = source.name if index is None else f"{source.name}, page {index + 1}"
+        log.debug("%s: %s", where, reason, exc_info=error)
+    return PageLoadError(source=source, index=index, reason=reason)
+
+
+def _finish(
+    source: Path, index: int, pixels: np.ndarray, dpi: float | None, bilevel: bool
+) -> PageImage | PageLoadError:
+    """Check the resolution (estimate it if absurd), reduce pages over 600 dpi."""
+    height, width = pixels.shape[:2]
+    if min(height, width) < 64:
+        return PageLoadError(source=source, index=index, reason="image trop petite pour une page")
+    known = dpi is not None and _plausible(height, width, dpi)
+    resolution = dpi if known and dpi is not None else estimate_dpi(height, width)
+    if abs(resolution - round(resolution)) < 0.05:
+        resolution = float(round(resolution))  # 299.9994 from PNG's pixels per metre
+    if resolution < 0.93 * MIN_DPI:
+        reason = f"résolution trop faible ({resolution:.0f} dpi) : numérisez entre 150 et 600 dpi"
+        return PageLoadError(source=source, index=index, reason=reason)
+    if resolution > 1.05 * MAX_DPI:
+        factor = math.ceil(resolution / MAX_DPI)
+        size = (max(1, round(width / factor)), max(1, round(height / factor)))
+        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+        resolution, bilevel = resolution / factor, False
+    return PageImage(
+        source=source, index=index, pixels=pixels, dpi=resolution, dpi_known=known, bilevel=bilevel
+    )
+
+
+def _plausible(height: int, width: int, dpi: float) -> bool:
+    """Whether ``dpi`` gives a paper size between A6 and A3 (software writes 72 or 96)."""
+    if not 50 <= dpi <= 2400:
+        return False
+    long_mm = max(height, width) / dpi * 25.4
+    short_mm = min(height, width) / dpi * 25.4
+    return 100 <= long_mm <= 450 and short_mm >= 50
+
+
+def _sniff(path: Path) -> Kind | None:
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    if head.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
+        return "tiff"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if b"%PDF-" in head:
+        return "pdf"
+    return None
+
+
+def _is_utf8(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start > len(head) - 4  # a character cut by the 512-byte window
+    return True
+
+
+def _walk(folder: Path) -> list[Path]:
+    files: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        files.extend(Path(root) / name for name in names if not name.startswith("."))
+    return sorted(files, key=lambda p: _natural(p.relative_to(folder)))
+
+
+def _natural(path: Path) -> list[str]:
+    parts = re.split(r"(\d+)", path.as_posix().casefold())  # text, digits, text, ...
+    return [part.zfill(20) if number % 2 else part for number, part in enumerate(parts)]

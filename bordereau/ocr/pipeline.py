@@ -1,0 +1,228 @@
+"""Read a batch of scans: pages in parallel across the machine's cores, then sheets.
+
+Every input page ends in exactly one state (read, blank, refused with a reason) and the
+result lists them all; one bad page, file or image never aborts the batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from bordereau.forms.manifest import Layout
+from bordereau.home import Home
+from bordereau.ocr.identify import LayoutCache
+from bordereau.ocr.page_reader import Context, PageResult, read_page
+from bordereau.ocr.pages import collect_inputs, iter_pages
+from bordereau.ocr.rules import check_sheet
+from bordereau.ocr.trust import apply_thresholds
+from bordereau.ocr.types import FieldReading, PageImage, PageLoadError, PageOutcome, SheetReading
+
+Progress = Callable[[int, int], None]  # (pages done, pages seen so far)
+
+
+class ReadOptions(BaseModel):
+    """How to read a batch."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workers: int | None = None  # None: one per core; 1: in this process
+    keep_images: bool = False  # keep upright pages (debug overlays, crops for the base)
+    debug_dir: Path | None = None  # write an overlay per page (implies keep_images)
+    today: dt.date | None = None
+
+
+class ReadResult(BaseModel):
+    """What ``scan read`` prints, plus the page results for callers that store them."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    sheets: list[SheetReading]
+    pages: list[PageOutcome]
+    results: list[PageResult] = []
+
+    def to_public(self) -> dict[str, object]:
+        """The documented ``scan read --json`` object."""
+        return {
+            "sheets": [
+                {
+                    "serial": s.serial, "kind": s.kind, "version": s.version,
+                    "centre": s.centre, "layout_id": s.layout_id,
+                    "pages_found": s.pages_found, "pages_missing": s.pages_missing,
+                    "fields": {k: v.public() for k, v in s.fields.items()},
+                }
+                for s in self.sheets
+            ],
+            "pages": [
+                {
+                    "source": str(p.source), "index": p.index, "state": p.state,
+                    "serial": p.serial, "page": p.page, "reason": p.reason,
+                    "residual_mm": p.residual_mm,
+                }
+                for p in self.pages
+            ],
+        }
+
+
+_CONTEXT: Context | None = None
+
+
+def _init_worker(home: Path, keep_images: bool) -> None:
+    global _CONTEXT
+    _CONTEXT = Context(home, keep_images)
+
+
+def _work(page: PageImage) -> PageResult:
+    assert _CONTEXT is not None
+    return _safe_read(page, _CONTEXT)
+
+
+def _safe_read(page: PageImage, ctx: Context) -> PageResult:
+    try:
+        return read_page(page, ctx)
+    except Exception as exc:  # one bad page never aborts the batch
+        return PageResult(PageOutcome(source=page.source, index=page.index, state="refused",
+                                      reason=f"page illisible (erreur interne : "
+                                             f"{type(exc).__name__})"))
+
+
+def _load_errors(error: PageLoadError) -> PageResult:
+    return PageResult(PageOutcome(source=error.source, index=error.index or 0, state="refused",
+                                  reason=error.reason))
+
+
+def _inputs(files: list[Path], skipped: list[PageLoadError]
+            ) -> Iterator[PageImage | PageLoadError]:
+    yield from skipped
+    for path in files:
+        yield from iter_pages(path)
+
+
+def read_pages(paths: Sequence[Path], home: Home, options: ReadOptions,
+               progress: Progress | None = None) -> list[PageResult]:
+    """Read every page of every input, in parallel; results in input order."""
+    workers = options.workers or os.cpu_count() or 1
+    results: list[PageResult] = []
+    seen = 0
+    skipped: list[PageLoadError] = []
+    files = collect_inputs(paths, on_skip=skipped.append)
+
+    def tick() -> None:
+        if progress:
+            progress(len(results), seen)
+
+    if workers == 1:
+        ctx = Context(home.root, options.keep_images)
+        for item in _inputs(files, skipped):
+            seen += 1
+            results.append(_load_errors(item) if isinstance(item, PageLoadError)
+                           else _safe_read(item, ctx))
+            tick()
+        return results
+    with ProcessPoolExecutor(workers, initializer=_init_worker,
+                             initargs=(home.root, options.keep_images)) as pool:
+        pending: set[Future[PageResult]] = set()
+        for item in _inputs(files, skipped):
+            seen += 1
+            if isinstance(item, PageLoadError):
+                results.append(_load_errors(item))
+                tick()
+                continue
+            pending.add(pool.submit(_work, item))
+            if len(pending) >= 2 * workers:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                results.extend(f.result() for f in done)
+                tick()
+        for future in pending:
+            results.append(future.result())
+            tick()
+    order = {p: n for n, p in enumerate(files)}
+    results.sort(key=lambda r: (order.get(r.outcome.source, len(order)), r.outcome.index))
+    return results
+
+
+def _missing_reading(field_id: str, kind: str, page: int) -> FieldReading:
+    return FieldReading(id=field_id, kind=kind, value=None, confidence=0.0,
+                        review=True, reason=f"page {page} manquante", page=page)
+
+
+def finish_sheet(layout: Layout, readings: list[FieldReading], pages_found: set[int],
+                 page_reasons: dict[int, str], today: dt.date | None = None
+                 ) -> tuple[dict[str, FieldReading], list[int]]:
+    """One sheet's final readings: page-level doubts, missing pages, trust thresholds and
+    the sheet rules applied; returns the readings in layout order and the missing pages."""
+    fields: dict[str, FieldReading] = {}
+    for reading in readings:
+        reason = page_reasons.get(reading.page)
+        if reason and not reading.review:
+            reading.review, reading.reason = True, reason
+        fields[reading.id] = reading
+    missing = [n for n in range(1, layout.form.pages + 1) if n not in pages_found]
+    for field in layout.fields:
+        if field.page in missing:
+            fields[field.id] = _missing_reading(field.id, field.kind, field.page)
+    apply_thresholds(fields)
+    check_sheet(fields, layout, today)
+    return {f.id: fields[f.id] for f in layout.fields if f.id in fields}, missing
+
+
+def assemble(results: list[PageResult], layouts: LayoutCache,
+             today: dt.date | None = None) -> list[SheetReading]:
+    """Group read pages into sheets, refuse duplicates, apply rules and trust thresholds."""
+    by_serial: dict[str, dict[int, PageResult]] = {}
+    for result in results:
+        outcome, code = result.outcome, result.code
+        if outcome.state != "read" or code is None:
+            continue
+        pages = by_serial.setdefault(code.sheet, {})
+        if code.page in pages:
+            first = pages[code.page].outcome
+            outcome.state = "refused"
+            outcome.reason = duplicate_reason(code.page, code.sheet, first.source.name,
+                                              first.index)
+            continue
+        pages[code.page] = result
+    sheets = []
+    for serial in sorted(by_serial):
+        pages = by_serial[serial]
+        code = next(iter(pages.values())).code
+        assert code is not None
+        layout: Layout = layouts.get(code.layout_id)
+        readings = [r for result in pages.values() for r in result.readings]
+        reasons = {n: r.review_reason for n, r in pages.items() if r.review_reason}
+        fields, missing = finish_sheet(layout, readings, set(pages), reasons, today)
+        sheets.append(SheetReading(
+            serial=serial, kind=layout.form.kind, version=layout.form.version,
+            centre=layout.form.centre.site_code, layout_id=layout.form.layout_id,
+            pages_found=sorted(pages), pages_missing=missing, fields=fields))
+    return sheets
+
+
+def duplicate_reason(page: int, serial: str, source: str, index: int) -> str:
+    """Why a second copy of a page is refused (French)."""
+    return (f"page en double : la page {page} du bordereau {serial} a déjà été lue "
+            f"({source}, page {index + 1})")
+
+
+def read_batch(paths: Sequence[Path], home: Home, options: ReadOptions | None = None,
+               progress: Progress | None = None) -> ReadResult:
+    """Read scans into sheets and page outcomes (nothing is stored)."""
+    options = options or ReadOptions()
+    if options.debug_dir is not None and not options.keep_images:
+        options = options.model_copy(update={"keep_images": True})
+    results = read_pages(paths, home, options, progress)
+    layouts = LayoutCache(home)
+    sheets = assemble(results, layouts, options.today)
+    if options.debug_dir is not None:
+        from bordereau.ocr.overlay import write_debug
+
+        for result in results:
+            layout = layouts.get(result.code.layout_id) if result.code else None
+            write_debug(result, layout if result.outcome.state == "read" else None,
+                        options.debug_dir, result.thumbnail)
+    return ReadResult(sheets=sheets, pages=[r.outcome for r in results], results=results)

@@ -1,0 +1,1 @@
+"""Simulated scans: fill generated forms and write them the way scanners do."""

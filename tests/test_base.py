@@ -1,0 +1,95 @@
+"""The base: migrations, binding to the establishment, owner-only files, SQLite's single
+writer, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, select
+
+from bordereau.base.engine import BaseError, Database
+from bordereau.base.schema import Reading, ScanFile, Sheet
+from bordereau.home import Home
+from tests.conftest import LYON
+from tests.factories import INITIALE, Factory
+
+
+def test_an_empty_base_is_migrated_to_the_newest_schema(tmp_path: Path) -> None:
+    db = Database.open(Home.open(tmp_path / "home"))
+    assert db.revision() == "0002"
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"scan_file", "page", "sheet", "reading", "audit", "patient", "record",
+            "record_item", "establishment"} <= tables
+
+
+def test_migrating_from_the_previous_version_keeps_the_data(tmp_path: Path) -> None:
+    home = Home.open(tmp_path / "home")
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    db = Database.__new__(Database)
+    from sqlalchemy import create_engine
+    Database.__init__(db, create_engine(url), home, url)
+    db.migrate("0001")
+    assert db.revision() == "0001"
+    assert "record" not in inspect(db.engine).get_table_names()
+    with db.session() as session:
+        session.add(ScanFile(sha256="a" * 64, name="old.pdf", size=3, stored_as="x",
+                             ingested_by="test"))
+        session.commit()
+    reopened = Database.open(home, url)
+    assert reopened.revision() == "0002"
+    with reopened.session() as session:
+        assert session.scalars(select(ScanFile.name)).all() == ["old.pdf"]
+
+
+def test_base_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    factory = Factory(tmp_path, LYON)
+    factory.sheet("initiale", INITIALE)
+    for path in (tmp_path / "home").glob("base*"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_a_base_is_bound_to_its_establishment(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    Database.open(Home.open(tmp_path / "a"), url)
+    other = Home.open(tmp_path / "b")
+    with pytest.raises(BaseError) as info:
+        Database.open(other, url)
+    assert info.value.message.startswith(f"La base {url} appartient à un autre établissement")
+
+
+def test_a_second_process_writing_a_sqlite_base_is_told_so(tmp_path: Path) -> None:
+    home = Home.open(tmp_path / "home")
+    db = Database.open(home)
+    script = (
+        "import sys; from pathlib import Path; from bordereau.home import Home; "
+        "from bordereau.base.engine import Database, BaseError\n"
+        "try:\n"
+        f"    db = Database.open(Home.open(Path({str(home.root)!r}), create=False))\n"
+        "    with db.writing(): pass\n"
+        "except BaseError as e:\n    print(e.message); sys.exit(7)\n"
+    )
+    with db.writing():
+        other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               cwd=Path(__file__).parent.parent)
+    assert other.returncode == 7, other.stderr
+    assert other.stdout.startswith(f"La base SQLite {home.root / 'base.sqlite'} est déjà en "
+                                   f"cours de modification par un autre processus (PID "
+                                   f"{os.getpid()}).")
+    assert "passer à PostgreSQL" in other.stdout
+
+
+def test_postgresql_base_works_like_sqlite(tmp_path: Path, pg_url: str) -> None:
+    factory = Factory(tmp_path, LYON, pg_url)
+    assert factory.db.engine.dialect.name == "postgresql"
+    assert factory.db.revision() == "0002"
+    sheet = factory.sheet("initiale", INITIALE, doubtful={"patient.premier_prenom": "x"})
+    assert sheet.status == "waiting_review"
+    with factory.db.session() as session:
+        pending = session.scalars(select(Reading).where(Reading.status == "pending")).all()
+        assert [r.field_id for r in pending] == ["patient.premier_prenom"]
+        assert session.scalars(select(Sheet.serial)).all() == [sheet.serial]
