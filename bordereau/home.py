@@ -94,7 +94,16 @@ class Home:
             ) from exc
         home = cls(root)
         home._ensure_secret(create)
+        home._tighten()
         return home
+
+    def _tighten(self) -> None:
+        """Make the secret and snapshots owner-only again (a copied or cloned home may
+        have lost its modes; git, for one, keeps only the executable bit)."""
+        for path in [self.root / "secret.key", self.root / "serial.json",
+                     *(self.root / "layouts").iterdir(), *(self.root / "centres").iterdir()]:
+            if path.is_file() and path.stat().st_mode & 0o077:
+                path.chmod(FILE_MODE)
 
     def _ensure_secret(self, create: bool) -> None:
         path = self.root / "secret.key"
