@@ -1,0 +1,415 @@
+"""A whole simulated scan batch: blank forms printed, filled, scanned, written, with truth.
+
+:func:`make_batch` prints signed blank forms through ``Forms.generate`` (so the reader can
+verify them with the same home), plans and draws answers on each page, passes each page
+through a scanner profile, writes scan files with ``scanfile.write_scan`` and returns (and
+writes) the :class:`BatchTruth` as ``truth.json``.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+
+from bordereau.forms.api import Forms
+from bordereau.forms.codes import format_serial
+from bordereau.forms.manifest import Layout
+from bordereau.forms.model import FormKind
+from bordereau.simulate import extras as ex
+from bordereau.simulate.degrade import blank_back, scan
+from bordereau.simulate.fill import fill_page, render_pages
+from bordereau.simulate.handwriting import random_writer
+from bordereau.simulate.profiles import ScanProfile, get_profile, random_profile
+from bordereau.simulate.scanfile import ScanFormat, write_scan
+from bordereau.simulate.truth import (
+    BatchTruth,
+    FileTruth,
+    PageTruth,
+    ScanParams,
+    SheetTruth,
+    Split,
+)
+from bordereau.simulate.values import FillOptions, plan_sheet
+
+SUFFIX = {"pdf": ".pdf", "tiff": ".tif", "png": ".png", "jpeg": ".jpg"}
+
+
+class Extras(BaseModel):
+    """Deliberate special cases to add to a batch."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    late_page: bool = False  # one page of a sheet only in the last file
+    lost_page: bool = False  # one page of a sheet never scanned
+    foreign_page: bool = False  # a page printed by another establishment
+    tampered_page: bool = False  # a page whose QR claims another serial with the old tag
+    not_a_form: bool = False  # a typed letter
+    corrupted_file: bool = False  # an extra file cut short
+    files: int = Field(1, ge=1)  # how many scan files the pages are split into
+    show_through: float = Field(0.05, ge=0, le=0.3)  # duplex backs
+
+
+@dataclass(eq=False)
+class _Page:
+    image: npt.NDArray[np.uint8]
+    truth: PageTruth
+    late: bool = False
+
+
+@dataclass(eq=False)
+class _Physical:
+    """One sheet of paper as it goes through the scanner: its front and maybe its back."""
+
+    sides: list[_Page] = field(default_factory=list)
+
+
+class _Batch:
+    def __init__(
+        self,
+        forms: Forms,
+        out_dir: Path,
+        work: Path,
+        rng: random.Random,
+        split: Split,
+        dpi: float,
+        today: date,
+        fill: FillOptions,
+    ) -> None:
+        self.forms, self.out_dir, self.work, self.rng = forms, out_dir, work, rng
+        self.split, self.dpi, self.today, self.fill = split, dpi, today, fill
+        self.renders: list[Generator[npt.NDArray[np.uint8], None, None]] = []
+
+    def close(self) -> None:
+        """Close the blank PDFs still being rendered."""
+        for render in self.renders:
+            render.close()
+
+    def blank(
+        self, kind: str, copies: int, forms: Forms | None = None, name: str = ""
+    ) -> tuple[Layout, range, Iterator[npt.NDArray[np.uint8]]]:
+        """Print ``copies`` blank sheets and return their layout, serials and page images."""
+        forms = forms or self.forms
+        pdf = self.work / f"{name or kind}.pdf"
+        result = forms.generate(kind, copies, pdf)
+        self.renders.append(render_pages(pdf, self.dpi))
+        return forms.layout(kind), result.serials, self.renders[-1]
+
+    def sheet(
+        self,
+        layout: Layout,
+        serial: int,
+        pages: Iterator[npt.NDArray[np.uint8]],
+        profile: ScanProfile,
+        establishment: str,
+        shuffle: bool,
+        duplex: bool,
+        show: float,
+    ) -> tuple[SheetTruth, list[_Physical]]:
+        rng = self.rng
+        answers, anomalies, _ = plan_sheet(
+            layout, self.forms.centre.centre, rng, today=self.today, options=self.fill
+        )
+        writer = random_writer(rng, self.split)
+        physical: list[_Physical] = []
+        for number in range(1, layout.form.pages + 1):
+            image = next(pages)
+            fill_page(image, layout, number, answers, writer, rng, self.dpi)
+            params = profile.sample(rng)
+            if shuffle:
+                params = params.model_copy(update={"rotation": rng.choice((0, 90, 180, 270))})
+            truth = PageTruth(
+                file="",
+                index=0,
+                state="read",
+                serial=format_serial(serial),
+                page=number,
+                kind=layout.form.kind,
+            )
+            sheet = _Physical([self.scanned(image, params, truth)])
+            if duplex:
+                back = blank_back(image, show, rng.getrandbits(31))
+                back_params = params.model_copy(update={"cut_corner": None})
+                sheet.sides.append(
+                    self.scanned(
+                        back,
+                        back_params,
+                        truth.model_copy(update={"state": "blank", "side": "back"}),
+                        back=True,
+                    )
+                )
+            physical.append(sheet)
+        sheet_truth = SheetTruth(
+            serial=format_serial(serial),
+            kind=layout.form.kind,
+            version=layout.form.version,
+            site=layout.form.centre.site_code,
+            layout_id=layout.form.layout_id,
+            establishment=establishment,
+            pages=layout.form.pages,
+            split=self.split,
+            writer=writer.info(),
+            fields=answers,
+            anomalies=anomalies,
+        )
+        return sheet_truth, physical
+
+    def scanned(
+        self, image: npt.NDArray[np.uint8], params: ScanParams, truth: PageTruth, back: bool = False
+    ) -> _Page:
+        out, matrix = scan(image, params, self.rng.getrandbits(31), back=back)
+        conditions = list(truth.conditions)
+        if params.cut_corner:
+            conditions.append("marker_missing")
+        if params.rotation:
+            conditions.append(f"rotated_{params.rotation}")
+        transform = None if back or truth.reason == "not_a_form" else matrix.round(6).tolist()
+        return _Page(
+            out,
+            truth.model_copy(
+                update={"scan": params, "conditions": conditions, "transform": transform}
+            ),
+        )
+
+
+def make_batch(
+    centre_yaml: Path,
+    home: Path,
+    out_dir: Path,
+    *,
+    sheets: int,
+    kinds: Sequence[FormKind] = ("initiale", "suivi"),
+    split: Split,
+    profile: str | None,
+    fmt: ScanFormat | None = None,
+    duplex: bool = False,
+    shuffle: bool = False,
+    seed: int = 0,
+    extras: Extras | None = None,
+    fill: FillOptions | None = None,
+    dpi: float | None = None,
+    today: date | None = None,
+    prefix: str = "scan",
+) -> BatchTruth:
+    """Simulate ``sheets`` filled sheets scanned into ``out_dir``; write ``truth.json``.
+
+    ``profile`` names a preset of ``profiles.PRESETS``; None draws a random profile per
+    sheet (all at one dpi). ``fmt`` defaults to the profile's format. The blank forms are
+    printed with the establishment ``home``, whose secret the reader needs to verify them.
+    """
+    extras = extras or Extras()
+    rng = random.Random(seed)
+    today = today or date.today()
+    forms = Forms.open(centre_yaml, home)
+    preset = get_profile(profile) if profile else None
+    dpi = dpi or (preset.dpi if preset else rng.choice((150.0, 200.0, 300.0)))
+    if preset is not None and preset.dpi != dpi:
+        preset = preset.model_copy(update={"dpi": dpi})
+    fmt = fmt or (preset.fmt if preset else "pdf-jpeg")  # type: ignore[assignment]
+    assert fmt is not None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    establishment = forms.home.establishment
+    sheet_truths: list[SheetTruth] = []
+    physical: list[_Physical] = []
+    with tempfile.TemporaryDirectory(prefix="bordereau-sim-") as tmp:
+        batch = _Batch(forms, out_dir, Path(tmp), rng, split, dpi, today, fill or FillOptions())
+
+        def profile_for() -> ScanProfile:
+            return preset or random_profile(rng, dpi)
+
+        order = [kinds[i % len(kinds)] for i in range(sheets)]
+        blanks = {k: batch.blank(k, order.count(k)) for k in dict.fromkeys(order)}
+        next_serial = {k: iter(blanks[k][1]) for k in blanks}
+        for kind in order:
+            layout, _, pages = blanks[kind]
+            truth, sides = batch.sheet(
+                layout,
+                next(next_serial[kind]),
+                pages,
+                profile_for(),
+                establishment,
+                shuffle,
+                duplex,
+                extras.show_through,
+            )
+            sheet_truths.append(truth)
+            physical.extend(sides)
+        if extras.lost_page or extras.late_page:
+            _missing_pages(sheet_truths, physical, extras, rng)
+        special = _special_pages(batch, forms, extras, profile_for(), establishment, home)
+        for page in special:
+            physical.insert(rng.randint(0, len(physical)), _Physical([page]))
+        if shuffle:
+            rng.shuffle(physical)
+        files = _write_files(physical, out_dir, fmt, dpi, extras.files, prefix, rng)
+        if extras.corrupted_file and files:
+            files.append(_corrupted(out_dir, files[0], prefix, rng))
+        batch.close()
+    page_truths = [p.truth for s in physical for p in s.sides]
+    page_truths += [
+        PageTruth(file=f.file, index=None, state="refused", reason="corrupted_file")
+        for f in files
+        if f.corrupted
+    ]
+    batch_truth = BatchTruth(
+        centre=str(centre_yaml),
+        home=str(home),
+        seed=seed,
+        split=split,
+        profile=profile,
+        fmt=fmt,
+        duplex=duplex,
+        shuffle=shuffle,
+        today=today.isoformat(),
+        sheets=sheet_truths,
+        pages=sorted(page_truths, key=lambda p: (_file_order(files, p.file), p.index or 0)),
+        files=files,
+    )
+    (out_dir / "truth.json").write_text(batch_truth.model_dump_json(indent=1), encoding="utf-8")
+    return batch_truth
+
+
+def _file_order(files: list[FileTruth], name: str) -> int:
+    return next(i for i, f in enumerate(files) if f.file == name)
+
+
+def _missing_pages(
+    sheets: list[SheetTruth], physical: list[_Physical], extras: Extras, rng: random.Random
+) -> None:
+    """Drop one page of a multi-page sheet (lost) and/or hold one back to the last file
+    (late), on different sheets when there are several."""
+    multi = [s for s in sheets if s.pages > 1]
+    if not multi:
+        return
+    rng.shuffle(multi)
+    cases = [c for c, wanted in (("lost", extras.lost_page), ("late", extras.late_page)) if wanted]
+    for n, case in enumerate(cases):
+        sheet = multi[n % len(multi)]
+        taken = set(sheet.pages_missing + sheet.pages_late)
+        free = [p for p in range(2, sheet.pages + 1) if p not in taken]
+        if not free:
+            continue
+        number = rng.choice(free)
+        sides = next(
+            s
+            for s in physical
+            if s.sides[0].truth.serial == sheet.serial and s.sides[0].truth.page == number
+        )
+        if case == "lost":
+            physical.remove(sides)
+            sheet.pages_missing.append(number)
+        else:
+            sheet.pages_late.append(number)
+            for side in sides.sides:
+                side.late = True
+                side.truth.conditions.append("late")
+
+
+def _special_pages(
+    batch: _Batch,
+    forms: Forms,
+    extras: Extras,
+    profile: ScanProfile,
+    establishment: str,
+    home: Path,
+) -> list[_Page]:
+    rng, pages = batch.rng, []
+    clean = profile.model_copy(update={"cut_corner": False})
+    if extras.foreign_page:
+        other_home = batch.work / "other-home"
+        other_home.mkdir()
+        (other_home / "secret.key").write_text(f"{rng.getrandbits(256):064x}")  # reproducible
+        other = Forms.open(forms.centre.path, other_home)
+        layout, serials, images = batch.blank("suivi", 1, other, name="foreign")
+        _, sides = batch.sheet(
+            layout, serials.start, images, clean, other.home.establishment, False, False, 0.0
+        )
+        page = sides[0].sides[0]
+        page.truth = page.truth.model_copy(
+            update={"state": "refused", "reason": "foreign_establishment"}
+        )
+        pages.append(page)
+    if extras.tampered_page:
+        layout, serials, images = batch.blank("suivi", 1, name="tampered")
+        image = next(images)
+        code = ex.page_code(layout, establishment, forms.home.secret, serials.start, 1)
+        forged = ex.tampered_code(code, rng)
+        ex.redraw_codes(image, layout, 1, forged.payload(), batch.dpi)
+        forged_truth = PageTruth(
+            file="",
+            index=0,
+            state="refused",
+            reason="tampered_code",
+            serial=format_serial(serials.start),
+            page=1,
+            kind=layout.form.kind,
+            conditions=[f"claims_serial_{format_serial(forged.serial)}"],
+        )
+        pages.append(batch.scanned(image, clean.sample(rng), forged_truth))
+    if extras.not_a_form:
+        letter = PageTruth(file="", index=0, state="refused", reason="not_a_form")
+        pages.append(batch.scanned(ex.letter_page(batch.dpi, rng), clean.sample(rng), letter))
+    return pages
+
+
+def _write_files(
+    physical: list[_Physical],
+    out_dir: Path,
+    fmt: ScanFormat,
+    dpi: float,
+    count: int,
+    prefix: str,
+    rng: random.Random,
+) -> list[FileTruth]:
+    """Split the pages into ``count`` files in order (late pages go to the last one)."""
+    sides = [p for s in physical for p in s.sides]
+    late = [p for p in sides if p.late]
+    main = [p for p in sides if not p.late]
+    count = max(count, 2 if late else 1)
+    chunks: list[list[_Page]] = [[] for _ in range(count)]
+    per = -(-len(main) // (count - 1 if late else count)) if main else 1
+    for n, page in enumerate(main):
+        chunks[min(n // per, count - 1)].append(page)
+    chunks[-1].extend(late)
+    files: list[FileTruth] = []
+    kind = fmt.split("-")[0]
+    for number, chunk in enumerate(chunks, start=1):
+        if not chunk:
+            continue
+        target = out_dir / f"{prefix}-{number:02d}{SUFFIX[kind]}"
+        written = write_scan([p.image for p in chunk], target, fmt, dpi)
+        single = kind in {"png", "jpeg"}  # one file per page
+        for index, page in enumerate(chunk):
+            path = written[index] if single else written[0]
+            page.truth = page.truth.model_copy(
+                update={
+                    "file": path.relative_to(out_dir).as_posix(),
+                    "index": 0 if single else index,
+                }
+            )
+        for path in written:
+            n = 1 if single else len(chunk)
+            files.append(
+                FileTruth(file=path.relative_to(out_dir).as_posix(), fmt=fmt, pages=n, dpi=dpi)
+            )
+    return files
+
+
+def _corrupted(out_dir: Path, source: FileTruth, prefix: str, rng: random.Random) -> FileTruth:
+    path = out_dir / source.file
+    target = path.with_name(f"{prefix}-corrupt{path.suffix}")
+    ex.corrupt_copy(path, target, rng)
+    return FileTruth(
+        file=target.relative_to(out_dir).as_posix(),
+        fmt=source.fmt,
+        pages=0,
+        dpi=source.dpi,
+        corrupted=True,
+    )
