@@ -1,25 +1,20 @@
 """Turn whatever a scanner wrote (PDF, TIFF, PNG, JPEG) into 8-bit greyscale pages.
 
-:func:`iter_pages` yields one :class:`PageImage` per page, lazily, or a
-:class:`PageLoadError` with a French reason: for the whole file (``index`` None: empty,
-truncated, password-protected, not an image) or for one page, after which the following
-pages are still read. Nothing raised while reading a file escapes.
+:func:`iter_pages` yields, lazily, one :class:`PageImage` per page or a :class:`PageLoadError`
+with a French reason: for the whole file (``index`` None: empty, truncated, protected, not
+an image) or for one page, and then the following pages are still read. Nothing escapes.
 
-PDF pages are read with PDFium (pypdfium2). A page that is exactly one image covering the
-page (what scanners write) is decoded straight from the embedded image: no resampling, and
-PDFium applies the filters (DCT, CCITT G3/G4, JBIG2, Flate, LZW, JPX...), ``/Decode``,
-``BlackIs1`` and the colour space (grey, RGB, CMYK, indexed, ICC); the image matrix and
-the page's ``/Rotate`` are then applied by exact quarter turns and flips. Anything else (a
-vector page, several images, a skewed or partial placement) is rendered at
-the image's own resolution, 300 dpi for a page without images. Invisible text (the OCR
-layer of "searchable" scanner PDFs) is ignored. TIFF, PNG and JPEG go through Pillow;
-JPEG is decoded luminance-only (faster), EXIF/TIFF orientation is applied.
+PDF pages go through PDFium. A page that is one image covering the page (what scanners
+write) is decoded from the embedded image, without resampling: PDFium applies the filter
+(DCT, CCITT, JBIG2, Flate...), ``/Decode``, ``BlackIs1``, image masks and the colour space,
+then the image matrix and ``/Rotate`` are applied by exact quarter turns and flips. Other
+pages (vector, several images, skewed or partial placement) are rendered at the images' own
+resolution, or 300 dpi. Invisible text (OCR layers of "searchable" PDFs) is ignored. TIFF,
+PNG and JPEG go through Pillow (JPEG decoded luminance-only; EXIF/TIFF orientation applied).
 
-Resolution comes from the file (PDF: image pixels / page size; TIFF, PNG, JPEG: their
-metadata). When it is missing or implies an impossible paper size (72 or 96 dpi written by
-software), it is estimated from the pixel size of an A4 page (``dpi_known=False``). Pages
-under 140 dpi are refused; pages over 630 dpi are reduced by an integer factor to 600 dpi
-or less.
+The resolution comes from the file (PDF: image pixels / page size) unless it implies an
+impossible paper size (72 or 96 dpi written by software); it is then estimated from an A4
+page (``dpi_known=False``). Pages under 140 dpi are refused; over 630 dpi, reduced to 600 or less.
 """
 
 from __future__ import annotations
@@ -76,27 +71,20 @@ def collect_inputs(
     """
 
     def skip(path: Path, reason: str) -> None:
-        error = PageLoadError(source=path, index=None, reason=reason)
         if on_skip is None:
             log.warning("%s", reason)
         else:
-            on_skip(error)
+            on_skip(PageLoadError(source=path, index=None, reason=reason))
 
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            for child in _walk(path):
-                if child.suffix.lower() in SUFFIXES:
-                    found.append(child)
-                elif child.name.lower() not in _JUNK:
-                    skip(child, f"« {child.name} » ignoré : format non pris en charge ({ACCEPTED})")
-        elif path.is_file():
-            if path.suffix.lower() in SUFFIXES or _sniff(path) is not None:
-                found.append(path)
-            else:
-                skip(path, f"« {path.name} » ignoré : format non pris en charge ({ACCEPTED})")
-        else:
+        if not path.exists():
             skip(path, f"« {path.name} » introuvable ({path})")
+        for file in _walk(path) if path.is_dir() else [path] if path.exists() else []:
+            if file.suffix.lower() in SUFFIXES or (file is path and _sniff(file) is not None):
+                found.append(file)
+            elif file.name.lower() not in _JUNK:
+                skip(file, f"« {file.name} » ignoré : format non pris en charge ({ACCEPTED})")
     unique: dict[Path, Path] = {}
     for path in found:
         unique.setdefault(path.resolve(), path)
@@ -132,8 +120,8 @@ def _kind(path: Path) -> Kind:
     if kind is None:
         name = str(expected).upper()
         with path.open("rb") as handle:
-            head = handle.read(512)
-        content = "du texte" if head.isascii() or _is_utf8(head) else "non reconnu"
+            control = re.search(rb"[\x00-\x08\x0e-\x1f]", handle.read(512))
+        content = "non reconnu" if control else "du texte"
         raise _PageError(f"fichier {name} illisible : ce n'est pas un {name} (contenu : {content})")
     if expected not in (None, kind):
         log.info("%s : contenu %s malgré l'extension", path.name, kind.upper())
@@ -152,32 +140,35 @@ def estimate_dpi(height: int, width: int) -> float:
 
 
 def _iter_pdf(path: Path) -> Iterator[PageImage | PageLoadError]:
-    complete = _ends_with_eof(path)
-    try:
-        document = pdfium.PdfDocument(path)
-        count = len(document)
-    except pdfium.PdfiumError as error:
-        yield PageLoadError(source=path, index=None, reason=_pdf_open_reason(error, complete))
+    opened = _guarded(path, None, "fichier PDF illisible", _open_pdf, path)
+    if isinstance(opened, PageLoadError):
+        yield opened
         return
+    document, complete = opened
     try:
-        if count == 0:
+        if len(document) == 0:
             yield PageLoadError(source=path, index=None, reason="PDF sans aucune page")
-        for index in range(count):
+        for index in range(len(document)):
             reading = (path, document, index, complete)
             yield _guarded(path, index, "page PDF illisible", _pdf_page, *reading)
     finally:
         document.close()
 
 
-def _pdf_open_reason(error: pdfium.PdfiumError, complete: bool) -> str:
-    code = getattr(error, "err_code", None)
-    if code == pdfium_c.FPDF_ERR_PASSWORD:
-        return "PDF protégé par mot de passe"
-    if code == pdfium_c.FPDF_ERR_SECURITY:
-        return "PDF chiffré d'une façon non prise en charge"
-    if not complete:
-        return "fichier PDF illisible (tronqué ?)"
-    return "fichier PDF illisible (endommagé ?)"
+def _open_pdf(path: Path) -> tuple[pdfium.PdfDocument, bool]:
+    """The document, and whether the file ends with ``%%EOF`` (else it was cut short)."""
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 1024))
+        complete = b"%%EOF" in handle.read()
+    try:
+        return pdfium.PdfDocument(path), complete
+    except pdfium.PdfiumError as error:
+        reason = {
+            pdfium_c.FPDF_ERR_PASSWORD: "PDF protégé par mot de passe",
+            pdfium_c.FPDF_ERR_SECURITY: "PDF chiffré d'une façon non prise en charge",
+        }.get(getattr(error, "err_code", None), "")
+        damage = "endommagé ?" if complete else "tronqué ?"
+        raise _PageError(reason or f"fichier PDF illisible ({damage})") from error
 
 
 def _pdf_page(
@@ -192,7 +183,6 @@ def _pdf_page(
 
 
 def _pdf_pixels(page: pdfium.PdfPage, complete: bool) -> tuple[np.ndarray, float, bool]:
-    """Pixels of one page, its resolution and whether it comes from 1-bit images."""
     objects = [obj for obj in page.get_objects(max_depth=0) if not _invisible_text(obj)]
     images = [obj for obj in objects if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
     for image in images:
@@ -270,11 +260,8 @@ def _image_dpi(image: pdfium.PdfImage) -> float:
 
 
 def _invisible_text(obj: pdfium.PdfObject) -> bool:
-    return bool(
-        obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT
-        and pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw)
-        == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
-    )
+    mode = pdfium_c.FPDFTextObj_GetTextRenderMode
+    return bool(obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT and mode(obj.raw) == 3)  # invisible
 
 
 def _check_stream(image: pdfium.PdfImage, complete: bool) -> None:
@@ -308,12 +295,6 @@ def _mask_grey(bitmap: pdfium.PdfBitmap) -> np.ndarray:
     alpha = array[:, :, 3].astype(np.uint32)
     grey = cv2.cvtColor(np.ascontiguousarray(array), cv2.COLOR_BGRA2GRAY).astype(np.uint32)
     return np.asarray((grey * alpha + 255 * (255 - alpha) + 127) // 255, dtype=np.uint8)
-
-
-def _ends_with_eof(path: Path) -> bool:
-    with path.open("rb") as handle:
-        handle.seek(max(0, path.stat().st_size - 1024))
-        return b"%%EOF" in handle.read()
 
 
 # --- TIFF, PNG, JPEG ---------------------------------------------------------------------
@@ -403,9 +384,8 @@ def _guarded(
 ) -> _T | PageLoadError:
     """Run one reading step; whatever it raises becomes a PageLoadError with ``reason``.
 
-    This is the boundary that keeps one bad file or page from stopping a batch, so it
-    catches every ``Exception``: decoders raise many kinds on damaged data. Pillow's
-    warnings about damaged metadata are silenced here (never across a ``yield``).
+    The boundary that keeps one bad file or page from stopping a batch: decoders raise many
+    kinds of exception on damaged data. Pillow's warnings are silenced (never across a yield).
     """
     try:
         with warnings.catch_warnings():
@@ -469,22 +449,13 @@ def _sniff(path: Path) -> Kind | None:
     return None
 
 
-def _is_utf8(head: bytes) -> bool:
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return error.start > len(head) - 4  # a character cut by the 512-byte window
-    return True
-
-
 def _walk(folder: Path) -> list[Path]:
     files: list[Path] = []
     for root, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         files.extend(Path(root) / name for name in names if not name.startswith("."))
-    return sorted(files, key=lambda p: _natural(p.relative_to(folder)))
+    def natural(path: Path) -> list[str]:  # "page-2" before "page-10"
+        parts = re.split(r"(\d+)", path.relative_to(folder).as_posix().casefold())
+        return [part.zfill(20) if number % 2 else part for number, part in enumerate(parts)]
 
-
-def _natural(path: Path) -> list[str]:
-    parts = re.split(r"(\d+)", path.as_posix().casefold())  # text, digits, text, ...
-    return [part.zfill(20) if number % 2 else part for number, part in enumerate(parts)]
+    return sorted(files, key=natural)
