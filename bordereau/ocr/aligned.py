@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from bordereau.forms.manifest import Box
@@ -51,3 +52,17 @@ def grow(box: Box, margin_mm: float) -> Box:
     """The box enlarged by ``margin_mm`` on every side."""
     x, y, w, h = box
     return (x - margin_mm, y - margin_mm, w + 2 * margin_mm, h + 2 * margin_mm)
+
+
+def flatten(image: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Even out the paper: divide by the local paper level (a closing bigger than any pen
+    stroke, at low resolution), so uneven lighting, phone vignetting or yellowed paper
+    look like white paper to every reader."""
+    scale = 2.0 / px_per_mm  # work at 2 px/mm
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))  # 4.5 mm: wider than strokes
+    paper = cv2.GaussianBlur(cv2.dilate(small, kernel), (0, 0), 3)
+    paper = cv2.resize(paper, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+    flat = image.astype(np.float32) * (255.0 / np.maximum(paper.astype(np.float32), 1.0))
+    result: np.ndarray = np.clip(flat, 0, 255).astype(np.uint8)
+    return result

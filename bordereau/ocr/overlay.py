@@ -45,7 +45,7 @@ def _describe(reading: FieldReading) -> str:
     value = reading.value
     if isinstance(value, list):
         value = ",".join(value)
-    return f"{value if value is not None else '∅'} ({reading.confidence:.2f})"
+    return f"{value if value is not None else 'vide'} ({reading.confidence:.2f})"
 
 
 def draw_read_page(result: PageResult, layout: Layout) -> Image.Image:

@@ -17,7 +17,7 @@ from bordereau.forms.codes import PageCode
 from bordereau.forms.model import CHOICE_KINDS, COMB_KINDS
 from bordereau.home import Home
 from bordereau.ocr.align import Detection, detect, warp
-from bordereau.ocr.aligned import AlignedPage, paper_level
+from bordereau.ocr.aligned import AlignedPage, flatten, paper_level
 from bordereau.ocr.blank import is_blank
 from bordereau.ocr.combs import DigitModel, read_comb
 from bordereau.ocr.identify import LayoutCache, Located, locate
@@ -104,7 +104,7 @@ def read_page(page: PageImage, ctx: Context) -> PageResult:
                         serial=code.sheet if code else None, page=code.page if code else None),
             detection=detection, thumbnail=thumbnail)
     px_per_mm = float(np.clip(page.dpi / 25.4, MIN_PX_PER_MM, MAX_PX_PER_MM))
-    upright = warp(page.pixels, located.transform, px_per_mm)
+    upright = flatten(warp(page.pixels, located.transform, px_per_mm), px_per_mm)
     aligned = AlignedPage(upright, px_per_mm, paper_level(upright))
     readings = read_fields(aligned, located, ctx)
     transform = located.transform

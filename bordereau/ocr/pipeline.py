@@ -35,6 +35,7 @@ class ReadOptions(BaseModel):
     keep_images: bool = False  # keep upright pages (debug overlays, crops for the base)
     debug_dir: Path | None = None  # write an overlay per page (implies keep_images)
     today: dt.date | None = None
+    thresholds: dict[str, float] | None = None  # trust thresholds (None: the shipped ones)
 
 
 class ReadResult(BaseModel):
@@ -152,7 +153,8 @@ def _missing_reading(field_id: str, kind: str, page: int) -> FieldReading:
 
 
 def finish_sheet(layout: Layout, readings: list[FieldReading], pages_found: set[int],
-                 page_reasons: dict[int, str], today: dt.date | None = None
+                 page_reasons: dict[int, str], today: dt.date | None = None,
+                 thresholds: dict[str, float] | None = None,
                  ) -> tuple[dict[str, FieldReading], list[int]]:
     """One sheet's final readings: page-level doubts, missing pages, trust thresholds and
     the sheet rules applied; returns the readings in layout order and the missing pages."""
@@ -166,13 +168,14 @@ def finish_sheet(layout: Layout, readings: list[FieldReading], pages_found: set[
     for field in layout.fields:
         if field.page in missing:
             fields[field.id] = _missing_reading(field.id, field.kind, field.page)
-    apply_thresholds(fields)
+    apply_thresholds(fields, thresholds)
     check_sheet(fields, layout, today)
     return {f.id: fields[f.id] for f in layout.fields if f.id in fields}, missing
 
 
 def assemble(results: list[PageResult], layouts: LayoutCache,
-             today: dt.date | None = None) -> list[SheetReading]:
+             today: dt.date | None = None,
+             thresholds: dict[str, float] | None = None) -> list[SheetReading]:
     """Group read pages into sheets, refuse duplicates, apply rules and trust thresholds."""
     by_serial: dict[str, dict[int, PageResult]] = {}
     for result in results:
@@ -195,7 +198,7 @@ def assemble(results: list[PageResult], layouts: LayoutCache,
         layout: Layout = layouts.get(code.layout_id)
         readings = [r for result in pages.values() for r in result.readings]
         reasons = {n: r.review_reason for n, r in pages.items() if r.review_reason}
-        fields, missing = finish_sheet(layout, readings, set(pages), reasons, today)
+        fields, missing = finish_sheet(layout, readings, set(pages), reasons, today, thresholds)
         sheets.append(SheetReading(
             serial=serial, kind=layout.form.kind, version=layout.form.version,
             centre=layout.form.centre.site_code, layout_id=layout.form.layout_id,
@@ -217,7 +220,7 @@ def read_batch(paths: Sequence[Path], home: Home, options: ReadOptions | None = 
         options = options.model_copy(update={"keep_images": True})
     results = read_pages(paths, home, options, progress)
     layouts = LayoutCache(home)
-    sheets = assemble(results, layouts, options.today)
+    sheets = assemble(results, layouts, options.today, options.thresholds)
     if options.debug_dir is not None:
         from bordereau.ocr.overlay import write_debug
 

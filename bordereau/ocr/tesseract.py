@@ -44,6 +44,8 @@ class OcrEngine(Protocol):
 
     def read_block(self, image: np.ndarray) -> str: ...
 
+    def read_char(self, image: np.ndarray, whitelist: str) -> tuple[str, float]: ...
+
 
 class NullEngine:
     """Reads nothing (tests of other stages, machines without Tesseract)."""
@@ -55,6 +57,9 @@ class NullEngine:
 
     def read_block(self, image: np.ndarray) -> str:
         return ""
+
+    def read_char(self, image: np.ndarray, whitelist: str) -> tuple[str, float]:
+        return "", 0.0
 
 
 def tessdata_dir() -> Path:
@@ -84,6 +89,8 @@ class TesseractEngine:
                                              psm=tesserocr.PSM.SINGLE_LINE)
         self._block = tesserocr.PyTessBaseAPI(path=path, lang="fra",
                                               psm=tesserocr.PSM.SINGLE_BLOCK)
+        self._char = tesserocr.PyTessBaseAPI(path=path, lang="fra",
+                                             psm=tesserocr.PSM.SINGLE_CHAR)
         self.name = f"tesseract {tesserocr.tesseract_version().split()[1]}"
 
     def read_line(self, image: np.ndarray, whitelist: str) -> list[Symbol]:
@@ -95,13 +102,27 @@ class TesseractEngine:
         level = tess.RIL.SYMBOL
         symbols = []
         iterator = api.GetIterator()
+        if iterator is None:
+            return []
         for item in tess.iterate_level(iterator, level):
-            text = item.GetUTF8Text(level)
+            try:
+                text = item.GetUTF8Text(level)
+            except RuntimeError:  # tesserocr raises on an empty symbol
+                continue
             box = item.BoundingBox(level)
             if not text or box is None:
                 continue
             symbols.append(Symbol(text, item.Confidence(level) / 100.0, box[0], box[2]))
         return symbols
+
+    def read_char(self, image: np.ndarray, whitelist: str) -> tuple[str, float]:
+        """One character alone (a second opinion on a comb cell) and its confidence."""
+        api = self._char
+        api.SetVariable("tessedit_char_whitelist", whitelist)
+        api.SetImage(Image.fromarray(image))
+        text = api.GetUTF8Text().strip()
+        confidences = api.AllWordConfidences()
+        return (text[:1], confidences[0] / 100.0) if text and confidences else ("", 0.0)
 
     def read_block(self, image: np.ndarray) -> str:
         """The text of a block (a printed patient label)."""

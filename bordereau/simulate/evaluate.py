@@ -1,0 +1,153 @@
+"""Compare what the reader produced with the truth of a simulated batch.
+
+Shared by ``benchmarks/bench_read.py`` (figures on the held-out split) and
+``scripts/calibrate.py`` (thresholds on the training split). A field "counts" as right
+when the reader's value equals the written value; fields written deliberately ambiguous
+(``expect == "review"``) are right only when they went to review.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from bordereau.ocr.pipeline import ReadResult
+from bordereau.simulate.truth import BatchTruth
+
+
+class FieldOutcome(BaseModel):
+    """One field of one sheet: what was written, what was read."""
+
+    serial: str
+    field_id: str
+    kind: str
+    expect: str
+    truth: Any
+    value: Any
+    confidence: float
+    review: bool
+    reason: str | None
+    raw_confidence: float | None = None  # before sheet rules and thresholds
+    raw_review: bool | None = None
+
+    @property
+    def right(self) -> bool:
+        return _same(self.value, self.truth)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, list) or isinstance(b, list):
+        return sorted(a or []) == sorted(b or [])
+    return bool(a == b)
+
+
+def _expected(field_id: str, answer: Any, label: dict[str, Any] | None) -> Any:
+    """The value a reader should give: the sticker's IPP counts when no IPP is written."""
+    if field_id == "patient.ipp" and answer.value is None and label and label.get("ipp"):
+        return label["ipp"]
+    return answer.value
+
+
+def compare(result: ReadResult, truth: BatchTruth, root: Path) -> dict[str, Any]:
+    """Page states and field outcomes of one batch."""
+    pages_truth = {(str((root / p.file).resolve()), p.index or 0): p for p in truth.pages}
+    states = {"right": 0, "wrong": [], "total": 0}
+    for outcome in result.pages:
+        key = (str(outcome.source.resolve()), outcome.index)
+        expected = pages_truth.get(key)
+        if expected is None:
+            continue
+        states["total"] += 1
+        if expected.state == outcome.state:
+            states["right"] += 1
+        else:
+            states["wrong"].append({"file": expected.file, "index": outcome.index,
+                                    "expected": expected.state, "got": outcome.state,
+                                    "reason": outcome.reason})
+    raw: dict[tuple[str, str], Any] = {}
+    for page in result.results:
+        if page.code is None:
+            continue
+        for reading in page.readings:
+            raw[(page.code.sheet, reading.id)] = reading
+    read = {s.serial: s for s in result.sheets}
+    fields: list[FieldOutcome] = []
+    for sheet in truth.sheets:
+        got = read.get(sheet.serial)
+        if got is None:
+            continue
+        label = next((a.label.model_dump() for a in sheet.fields.values() if a.label), None)
+        for field_id, answer in sheet.fields.items():
+            reading = got.fields.get(field_id)
+            if reading is None or (reading.reason and "manquante" in reading.reason):
+                continue
+            before = raw.get((sheet.serial, field_id))
+            fields.append(FieldOutcome(
+                serial=sheet.serial, field_id=field_id, kind=answer.kind, expect=answer.expect,
+                truth=_expected(field_id, answer, label), value=reading.value,
+                confidence=reading.confidence, review=reading.review, reason=reading.reason,
+                raw_confidence=before.confidence if before else None,
+                raw_review=before.review if before else None))
+    return {"pages": states, "fields": fields}
+
+
+def summarise(fields: list[FieldOutcome]) -> dict[str, dict[str, Any]]:
+    """Per field kind: trusted share, errors among trusted, ambiguous fields caught."""
+    table: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    for f in fields:
+        row = table[f.kind]
+        if f.expect == "review":
+            row["ambiguous"] += 1
+            row["ambiguous_caught"] += int(f.review)
+            continue
+        row["clean"] += 1
+        if f.review:
+            row["review"] += 1
+        elif f.right:
+            row["trusted_right"] += 1
+        else:
+            row["trusted_wrong"] += 1
+        row["read_right"] += int(f.right)
+    out = {}
+    for kind, row in sorted(table.items()):
+        trusted = row["trusted_right"] + row["trusted_wrong"]
+        out[kind] = {
+            "clean": 0, "review": 0, "trusted_right": 0, "trusted_wrong": 0, "read_right": 0,
+            "ambiguous": 0, "ambiguous_caught": 0,
+            **row,
+            "coverage": round(trusted / row["clean"], 4) if row["clean"] else None,
+            "precision": round(row["trusted_right"] / trusted, 4) if trusted else None,
+            "raw_accuracy": round(row["read_right"] / row["clean"], 4) if row["clean"] else None,
+        }
+    return out
+
+
+def simulate_and_read(out: Path, centres: list[Path], sheets: int, split: str,
+                      profiles: list[str], seed: int, workers: int | None = None,
+                      thresholds: dict[str, float] | None = None,
+                      ) -> tuple[Any, list[tuple[Path, BatchTruth]], float]:
+    """Simulate one batch per (profile, centre) under ``out`` and read them all.
+
+    Returns the read result, the batches with their truth, and the reading time.
+    """
+    import time
+
+    from bordereau.home import Home
+    from bordereau.ocr.pipeline import ReadOptions, read_batch
+    from bordereau.simulate.batch import make_batch
+
+    home = out / "home"
+    batches = []
+    for n, profile in enumerate(profiles):
+        for m, centre in enumerate(centres):
+            folder = out / f"{profile}-{centre.stem}"
+            truth = make_batch(centre, home, folder, sheets=sheets, split=split,  # type: ignore[arg-type]
+                               profile=profile, seed=seed + 100 * n + m, prefix=profile)
+            batches.append((folder, truth))
+    start = time.perf_counter()
+    result = read_batch([f for f, _ in batches], Home.open(home, create=False),
+                        ReadOptions(workers=workers, thresholds=thresholds))
+    return result, batches, time.perf_counter() - start
