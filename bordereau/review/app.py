@@ -1,0 +1,168 @@
+"""The review application: correct doubtful fields from the keyboard, one by one or grouped.
+
+Everything goes through :class:`bordereau.review.queue.Queue`. The single-item screen shows
+the field's crop of the scan, the machine's guess prefilled (selected, so typing replaces
+it) and validates as you type. The grouped screen (``app_group``) shows one field across
+many sheets; the page screen (``app_page``) shows the whole page with the field's box.
+Every claim this application takes is released when it quits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+
+from bordereau.errors import BordereauError
+from bordereau.forms.manifest import FieldLayout
+from bordereau.review import images
+from bordereau.review.app_single import ReviewScreen
+from bordereau.review.queue import Decision, Item, Queue
+from bordereau.review.values import InvalidValueError, parse_value
+
+COUNTS_SECONDS = 30.0
+
+
+class ReviewApp(App[None]):
+    """``bordereau review``: the keyboard-driven review application."""
+
+    TITLE = "bordereau · vérification"
+    ENABLE_COMMAND_PALETTE = False
+    CSS = """
+    Screen { layout: vertical; }
+    #body { height: auto; }
+    #card { padding: 0 1; height: auto; }
+    #crop { margin: 1 1 0 1; }
+    #choices { padding: 0 1; height: auto; margin-top: 1; }
+    #value { margin: 1 1 0 1; }
+    #message { padding: 0 2; height: auto; min-height: 1; }
+    #last { padding: 0 2; height: 1; color: $text-muted; }
+    #empty { padding: 2 4; height: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q,f10", "quit", "Quitter", key_display="^q", show=False),
+    ]
+    counts: reactive[tuple[int, int]] = reactive((0, 0))
+
+    def __init__(self, queue: Queue, graphics: str | None = None) -> None:
+        super().__init__()
+        self.queue = queue
+        # Which way to draw scans; asking the terminal must happen before Textual starts.
+        self.graphics = graphics or images.graphics_protocol()
+        self.claimed: set[int] = set()
+        self.messages: list[str] = []  # everything said to the reviewer (tests read it)
+        self._fields: dict[int, FieldLayout] = {}
+
+    def on_mount(self) -> None:
+        self.refresh_counts()
+        self.set_interval(COUNTS_SECONDS, self.refresh_counts)  # others review too
+        self.push_screen(ReviewScreen())
+
+    # -- talking to the reviewer ------------------------------------------------------
+    def say(self, message: str, error: bool = False, timeout: float = 4.0) -> None:
+        """A short notification in French (errors stay longer)."""
+        self.messages.append(message)
+        self.notify(message, severity="error" if error else "information",
+                    timeout=8.0 if error else timeout, markup=False)
+        if error:
+            self.bell()
+
+    def refresh_counts(self) -> None:
+        try:
+            pending = self.queue.items("pending")
+        except BordereauError as exc:
+            self.say(exc.message, error=True)
+            return
+        self.counts = (len(pending), len({item.serial for item in pending}))
+
+    # -- the queue, with errors turned into notifications ------------------------------
+    def field(self, item_id: int) -> FieldLayout:
+        if item_id not in self._fields:
+            self._fields[item_id] = self.queue.field_of(item_id)
+        return self._fields[item_id]
+
+    def check(self, field: FieldLayout, text: str) -> tuple[Any, str | None]:
+        """The value typed, or the French reason it is refused."""
+        try:
+            return parse_value(field, text, self.queue.today), None
+        except InvalidValueError as exc:
+            return None, str(exc)
+
+    def claim_next(self, field_id: str | None = None, skip: set[int] | None = None) -> Item | None:
+        try:
+            item = self.queue.claim_next(field_id, skip or None)
+        except BordereauError as exc:
+            self.say(exc.message, error=True)
+            return None
+        if item is not None:
+            self.claimed.add(item.id)
+        return item
+
+    def claim(self, item: Item) -> Item | None:
+        """Claim this pending item again (the queue can only claim "the next one")."""
+        try:
+            others = {i.id for i in self.queue.items("pending", field_id=item.field_id)}
+            others.discard(item.id)
+            got = self.queue.claim_next(item.field_id, others or None)
+        except BordereauError as exc:
+            self.say(exc.message, error=True)
+            return None
+        if got is not None and got.id != item.id:
+            self.queue.release(got.id)
+            got = None
+        if got is not None:
+            self.claimed.add(got.id)
+        return got
+
+    def release(self, item_id: int) -> None:
+        if item_id not in self.claimed:
+            return
+        self.claimed.discard(item_id)
+        try:
+            self.queue.release(item_id)
+        except BordereauError as exc:
+            self.say(exc.message, error=True)
+
+    def release_all(self) -> None:
+        for item_id in sorted(self.claimed):
+            with contextlib.suppress(Exception):  # leaving: a lease expires anyway
+                self.queue.release(item_id)
+        self.claimed.clear()
+
+    def unchanged(self, item: Item, text: str) -> bool:
+        """Whether ``text`` means the item's current value (``martin`` for ``MARTIN``)."""
+        if text.strip() == item.shown.strip():
+            return True
+        field = self.field(item.id)
+        typed, error = self.check(field, text)
+        current, wrong = self.check(field, item.shown)
+        return error is None and wrong is None and typed == current
+
+    def decide(self, item: Item, text: str) -> Decision | None:
+        """Keep (``text`` unchanged) or correct an item; None when refused or not needed."""
+        try:
+            if self.unchanged(item, text):
+                if item.status != "pending":
+                    return None  # already decided with this value: nothing to record
+                decision = self.queue.accept(item.id)
+            else:
+                decision = self.queue.set(item.id, text)
+        except BordereauError as exc:
+            self.say(exc.message, error=True)
+            return None
+        self.claimed.discard(item.id)
+        if decision.record_id is not None:
+            self.say(f"Bordereau {decision.item.serial} enregistré "
+                     f"(version {decision.record_version}).")
+        return decision
+
+    # -- leaving -----------------------------------------------------------------------
+    async def action_quit(self) -> None:
+        self.release_all()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        self.release_all()
