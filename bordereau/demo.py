@@ -1,12 +1,18 @@
 """The main job on the bundled samples (``./dev.sh demo``).
 
-For every sample centre in ``samples/centres``: print its blank fiche initiale and fiche de
-suivi into ``out/forms/``, with a fresh establishment home in ``out/home``. Everything goes
-through the ``bordereau`` command itself, exactly as a user would run it.
+1. A fresh establishment home in ``out/home``, made from ``samples/home`` (the fictitious
+   establishment whose secret signed the bundled scans), with an empty local base.
+2. Blank forms printed for both sample centres into ``out/forms/``.
+3. The bundled scans (``samples/scans``) ingested: committed records, fields waiting for
+   review, sheets waiting for pages, refused pages with their reasons.
+4. The command that opens the review application.
+
+Everything goes through the ``bordereau`` command itself, exactly as a user would run it.
 """
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -14,42 +20,37 @@ from pathlib import Path
 from bordereau.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples" / "centres"
+SAMPLES = ROOT / "samples"
 
 
 def run(*args: str) -> None:
-    """Run one ``bordereau`` command in process; stop on failure."""
-    print(f"$ bordereau {' '.join(args)}", flush=True)
+    """Run one ``bordereau`` command in process, as typed; stop on failure."""
+    print(f"\n$ bordereau {shlex.join(args)}", flush=True)
     code = app(args=list(args), prog_name="bordereau", standalone_mode=False)
     if code:
         sys.exit(code)
 
 
 def main(out: Path = ROOT / "out") -> None:
-    """Generate the sample centres' forms and say where they are."""
+    """Generate forms, ingest the sample scans, say what to do next."""
     home = out / "home"
     forms = out / "forms"
     if home.exists():
         shutil.rmtree(home)
+    shutil.copytree(SAMPLES / "home", home)
     forms.mkdir(parents=True, exist_ok=True)
-    for centre in sorted(SAMPLES.glob("*.yaml")):
-        for kind, copies in (("initiale", 3), ("suivi", 3)):
+    for centre in sorted((SAMPLES / "centres").glob("*.yaml")):
+        for kind in ("initiale", "suivi"):
             target = forms / f"{centre.stem}-{kind}.pdf"
-            run(
-                "forms",
-                "generate",
-                "--centre",
-                str(centre),
-                "--kind",
-                kind,
-                "--copies",
-                str(copies),
-                "--output",
-                str(target),
-                "--home",
-                str(home),
-            )
-    print(f"\nBordereaux prêts à imprimer dans {forms}/ ; dossier de l’établissement : {home}/")
+            run("forms", "generate", "--centre", str(centre), "--kind", kind,
+                "--copies", "3", "--output", str(target), "--home", str(home))
+    run("scan", "ingest", str(SAMPLES / "scans"), "--home", str(home))
+    run("scan", "status", "--home", str(home))
+    run("records", "list", "--home", str(home))
+    print(f"\nBordereaux vierges prêts à imprimer : {forms}/")
+    print(f"Dossier de l’établissement (clé, base, scans) : {home}/")
+    print("Pour vérifier les champs douteux :\n"
+          f"  .venv/bin/bordereau review --home {shlex.quote(str(home))}")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def test_luhn_keys() -> None:
 
 def test_unknown_key_names_file_line_and_key(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("filiere: OSCAR", "filiere: OSCAR\nfilliere: OSCAR"))
-    assert error_of(path) == f"{path}, ligne 11, clé « filliere » : clé inconnue."
+    assert error_of(path) == f"{path}, ligne 13, clé « filliere » : clé inconnue."
 
 
 def test_missing_key(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ def test_missing_key(tmp_path: Path) -> None:
 def test_bad_rpps_key_points_at_the_referent(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace('"10000999028"', '"10000999029"'))
     assert error_of(path) == (
-        f"{path}, ligne 15, clé « referents[2].rpps » : la clé du numéro RPPS est fausse."
+        f"{path}, ligne 17, clé « referents[2].rpps » : la clé du numéro RPPS est fausse."
     )
 
 
@@ -70,14 +70,14 @@ def test_bad_finess(tmp_path: Path) -> None:
 def test_bad_site_type_lists_allowed_values(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("type: CRMR", "type: CHU"))
     assert error_of(path) == (
-        f"{path}, ligne 9, clé « site.type » : valeur non permise (attendu : CRMR, CCMR ou CRC)."
+        f"{path}, ligne 11, clé « site.type » : valeur non permise (attendu : CRMR, CCMR ou CRC)."
     )
 
 
 def test_duplicate_orpha_code(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("{orpha: 429,", "{orpha: 15,"))
     assert error_of(path) == (
-        f"{path}, ligne 18, clé « thesaurus » : code ORPHA en double : 15."
+        f"{path}, ligne 20, clé « thesaurus » : code ORPHA en double : 15."
     )
 
 

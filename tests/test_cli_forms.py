@@ -52,7 +52,7 @@ def test_bad_centre_file_exit_3_and_nothing_written(tmp_path: Path, home: Path) 
     result = run_cli(generate(home, output, centre=bad))
     assert result.exit_code == 3
     assert result.stderr == (
-        f"Erreur : {bad}, ligne 9, clé « site.type » : valeur non permise (attendu : CRMR, CCMR "
+        f"Erreur : {bad}, ligne 11, clé « site.type » : valeur non permise (attendu : CRMR, CCMR "
         "ou CRC).\n"
     )
     assert result.stdout == ""

@@ -121,7 +121,7 @@ class Ingestor:
                      results: list[PageResult], report: IngestReport) -> None:
         rows: dict[Path, ScanFile] = {}
         for path, sha in fresh.items():
-            row = ScanFile(sha256=sha, name=path.name, size=path.stat().st_size,
+            row = ScanFile(sha256=sha, name=str(path)[-255:], size=path.stat().st_size,
                            stored_as=_store(self.db, path, sha), ingested_by=self.user)
             session.add(row)
             rows[path] = row

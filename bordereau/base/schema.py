@@ -202,3 +202,18 @@ class RecordItem(Base):
     display: Mapped[str | None] = mapped_column(String(200), default=None)
     text: Mapped[str | None] = mapped_column(String(200), default=None)
     record: Mapped[Record] = relationship(back_populates="items")
+
+
+class ExportLog(Base):
+    """One document sent out: which record versions, when, to which file, by whom."""
+
+    __tablename__ = "export_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    format: Mapped[str] = mapped_column(String(16))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    records: Mapped[list[Any]] = mapped_column(JSON)  # [{"id": …, "version": …}, ...]
+    document_id: Mapped[str] = mapped_column(String(64))
+    document_version: Mapped[int] = mapped_column(Integer)
+    file: Mapped[str] = mapped_column(String(512))
+    exported_by: Mapped[str] = mapped_column(String(64))

@@ -58,7 +58,8 @@ def summary(result: ReadResult) -> str:
                      f"{len(sheet.fields)} champs, {review} à vérifier.")
     for page in result.pages:
         if page.state == "refused":
-            lines.append(f"Refusée : {page.source.name}, page {page.index + 1} — {page.reason}")
+            lines.append(f"Refusée : {_short(str(page.source))}, page {page.index + 1} — "
+                         f"{page.reason}")
     return "\n".join(lines)
 
 
@@ -87,12 +88,18 @@ def read(
         typer.echo(summary(result))
 
 
+def _short(path: str) -> str:
+    """A scan's name with its folder, enough to find it in a batch."""
+    parts = Path(path).parts
+    return "/".join(parts[-2:])
+
+
 def ingest_summary(report: IngestReport) -> str:
     """The French summary of an ingestion."""
     lines = []
     for file in report.files:
         if file.reason:
-            lines.append(f"Ignoré : {file.reason}")
+            lines.append(file.reason[0].upper() + file.reason[1:])
         elif file.already:
             lines.append(f"Déjà intégré, rien de nouveau : {Path(file.path).name}")
     pages = report.pages
@@ -100,12 +107,12 @@ def ingest_summary(report: IngestReport) -> str:
         parts = [f"{pages[s]} {label}" for s, label in STATES.items() if pages.get(s)]
         lines.append(f"{sum(pages.values())} page(s) nouvelle(s) : {', '.join(parts)}.")
     for refused in report.refused:
-        lines.append(f"Refusée : {Path(str(refused['file'])).name}, page {refused['page']} — "
+        lines.append(f"Refusée : {_short(str(refused['file']))}, page {refused['page']} — "
                      f"{refused['reason']}")
     names = {"committed": "enregistré(s)", "waiting_review": "à vérifier",
              "waiting_pages": "en attente de pages"}
     for state, label in names.items():
-        serials = report.sheets.get(state, [])
+        serials = sorted(report.sheets.get(state, []))
         if serials:
             lines.append(f"Bordereaux {label} : {', '.join(serials)}")
     return "\n".join(lines) or "Aucun fichier à intégrer."
@@ -158,6 +165,6 @@ def status(
         missing = ", ".join(map(str, waiting["missing"]))
         lines.append(f"  {waiting['serial']} : page(s) manquante(s) {missing}")
     for refused in report["refused"]:
-        lines.append(f"  Refusée : {refused['file']}, page {refused['page']} — "
+        lines.append(f"  Refusée : {_short(refused['file'])}, page {refused['page']} — "
                      f"{refused['reason']}")
     typer.echo("\n".join(lines))

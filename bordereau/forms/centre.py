@@ -38,6 +38,8 @@ class _Model(BaseModel):
 class Etablissement(_Model):
     nom: str = Field(min_length=2, max_length=120)
     finess: str
+    oid_ipp: str | None = Field(default=None, pattern=r"^[0-2](\.(0|[1-9][0-9]*))+$")
+    type: str | None = Field(default=None, pattern=r"^SA[0-9]{2}$")
 
     @field_validator("finess", mode="before")
     @classmethod

@@ -1,0 +1,155 @@
+"""Export committed records to BaMaRa: one CDA R2 SDM-MR document per patient.
+
+By default only patients whose records changed since their last export are written
+(``--since DATE``: records committed since that date; ``--all``: every patient). Each
+document written is logged (record versions, time, file), so nothing is sent twice by
+accident. A patient whose records cannot make a valid document is not exported; the
+problems name the patient, the item and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from bordereau.base.engine import Database
+from bordereau.base.schema import ExportLog, Patient, Record, Sheet
+from bordereau.errors import OutputError
+from bordereau.export.cda import ExportIncompleteError, render_cda
+from bordereau.export.checks import check_exportable
+from bordereau.export.model import Problem
+from bordereau.export.sheets import patient_from_sheets
+from bordereau.forms.centre import Centre, parse_centre
+from bordereau.home import write_private
+from bordereau.ocr.identify import LayoutCache
+
+
+class CdaExportReport(BaseModel):
+    """What ``records export --format cda`` did."""
+
+    written: list[dict[str, Any]]  # {"patient_ipp", "file", "document_version", "records"}
+    skipped: list[Problem]  # patients not exported, with the reasons
+    unchanged: int  # patients already exported in their current state
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class CdaExporter:
+    """Write the CDA documents of one base into a folder."""
+
+    def __init__(self, db: Database, user: str) -> None:
+        self.db = db
+        self.user = user
+        self.layouts = LayoutCache(db.home)
+        self._centres: dict[str, Centre] = {}
+
+    def centre_of(self, layout_id: str) -> Centre:
+        """The centre file the sheet was printed with, completed with the establishment's
+        identifiers (IPP OID, type) from the newest snapshot of the same site."""
+        layout = self.layouts.get(layout_id)
+        snapshot = layout.form.centre.snapshot
+        if snapshot not in self._centres:
+            folder = self.db.home.root / "centres"
+            path = folder / f"{snapshot}.yaml"
+            centre = parse_centre(path.read_bytes(), path)
+            if centre.etablissement.oid_ipp is None:
+                newest = sorted(folder.glob("*.yaml"), key=lambda p: p.stat().st_mtime)
+                for other in reversed(newest):
+                    candidate = parse_centre(other.read_bytes(), other)
+                    if (candidate.site.code == centre.site.code
+                            and candidate.etablissement.oid_ipp):
+                        centre = centre.model_copy(update={
+                            "etablissement": centre.etablissement.model_copy(update={
+                                "oid_ipp": candidate.etablissement.oid_ipp,
+                                "type": candidate.etablissement.type})})
+                        break
+            self._centres[snapshot] = centre
+        return self._centres[snapshot]
+
+    def export(self, output: Path, since: dt.date | None = None,
+               everything: bool = False) -> CdaExportReport:
+        """Write the documents due and log them; returns what was written and skipped."""
+        try:
+            output.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise OutputError(f"{output} : dossier d’export impossible à créer "
+                              f"({exc.strerror}).") from exc
+        report = CdaExportReport(written=[], skipped=[], unchanged=0)
+        with self.db.writing(), self.db.session() as session:
+            records = session.execute(
+                select(Record, Sheet).join(Sheet).where(Record.current.is_(True))
+                .order_by(Record.committed_at)).all()
+            by_patient: dict[int, list[tuple[Record, Sheet]]] = defaultdict(list)
+            for record, sheet in records:
+                by_patient[record.patient_id].append((record, sheet))
+            for patient_id, items in sorted(by_patient.items()):
+                patient = session.get(Patient, patient_id)
+                assert patient is not None
+                self._export_one(session, patient, items, output, since, everything, report)
+            session.commit()
+        return report
+
+    def _export_one(self, session: Any, patient: Patient, items: list[tuple[Record, Sheet]],
+                    output: Path, since: dt.date | None, everything: bool,
+                    report: CdaExportReport) -> None:
+        versions = sorted({(r.id, r.version) for r, _ in items})
+        logs = session.scalars(select(ExportLog).where(ExportLog.patient_id == patient.id)
+                               .order_by(ExportLog.id)).all()
+        last = logs[-1] if logs else None
+        already = last is not None and sorted(
+            (e["id"], e["version"]) for e in last.records) == versions
+        if since is not None:
+            due = any(_aware(r.committed_at).date() >= since for r, _ in items)
+        else:
+            due = everything or not already
+        if not due:
+            report.unchanged += 1
+            return
+        initiales = [(r, s) for r, s in items if r.kind == "initiale"]
+        who = f"Patient IPP {patient.ipp}"
+        if not initiales:
+            report.skipped.append(Problem(patient=who, item="fiche initiale",
+                                          reason="aucune fiche initiale enregistrée"))
+            return
+        record, sheet = initiales[-1]
+        centre = self.centre_of(sheet.layout_id)
+        if not centre.etablissement.oid_ipp:
+            report.skipped.append(Problem(
+                patient=who, item="etablissement.oid_ipp",
+                reason="racine OID des IPP absente du fichier de centre"))
+            return
+        suivis = [(r.values, _aware(r.committed_at)) for r, _ in items if r.kind == "suivi"]
+        version = (last.document_version + 1) if last else 1
+        exported = patient_from_sheets(
+            record.values, suivis, centre, ipp_oid=centre.etablissement.oid_ipp,
+            initiale_at=_aware(record.committed_at), version=version,
+            facility_type=centre.etablissement.type)
+        problems = check_exportable(exported)
+        if problems:
+            report.skipped.extend(problems)
+            return
+        try:
+            xml = render_cda(exported)
+        except ExportIncompleteError as exc:
+            report.skipped.extend(exc.problems)
+            return
+        target = output / f"SDM-MR_{sheet.serial}_v{version}.xml"
+        try:
+            write_private(target, xml.encode("utf-8"))
+        except OSError as exc:
+            raise OutputError(f"{target} : écriture impossible ({exc.strerror}).") from exc
+        session.add(ExportLog(format="cda", patient_id=patient.id,
+                              records=[{"id": i, "version": v} for i, v in versions],
+                              document_id=exported.meta.document_id,
+                              document_version=version, file=str(target),
+                              exported_by=self.user))
+        report.written.append({"patient_ipp": patient.ipp, "file": str(target),
+                               "document_version": version,
+                               "records": [{"id": i, "version": v} for i, v in versions]})

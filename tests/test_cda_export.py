@@ -1,0 +1,103 @@
+"""Exporting committed records as CDA documents: valid for the ANS, logged, never sent twice
+by accident, incomplete records refused with their reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bordereau.base.schema import ExportLog
+from bordereau.export.batch import CdaExporter
+from bordereau.review.queue import Queue
+from tests.conftest import LYON, SHARED
+from tests.factories import INITIALE, SUIVI, Factory
+
+VALIDATE = SHARED / "ans-sdm-mr" / "validate.py"
+
+
+def validate(paths: list[Path]) -> list[dict[str, object]]:
+    done = subprocess.run([sys.executable, str(VALIDATE), "--json", *map(str, paths)],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode in (0, 1), done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def factory(tmp_path: Path) -> Factory:
+    factory = Factory(tmp_path, LYON)
+    factory.sheet("initiale", INITIALE)
+    factory.sheet("suivi", SUIVI)
+    factory.sheet("initiale", {**INITIALE, "patient.ipp": "4100200555",
+                               "patient.nom_naissance": "BERNARD", "vital.decede": True,
+                               "vital.date_deces": "2024-05-02",
+                               "diagnostic1.statut": "385651009", "diagnostic1.maladie": None})
+    return factory
+
+
+def test_export_writes_one_valid_document_per_patient_and_logs_it(
+    factory: Factory, tmp_path: Path,
+) -> None:
+    out = tmp_path / "cda"
+    report = CdaExporter(factory.db, "alice").export(out)
+    assert report.skipped == []
+    assert sorted(w["patient_ipp"] for w in report.written) == ["4100200300", "4100200555"]
+    files = sorted(out.glob("*.xml"))
+    assert len(files) == 2 and all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+    results = validate(files)
+    assert all(r["valid"] for r in results), results
+    text = files[0].read_text(encoding="utf-8")
+    assert "4100200300" in text and "1.2.250.1.999.690009998.1" in text
+    with factory.db.session() as session:
+        logs = session.scalars(select(ExportLog)).all()
+        assert [(log.format, log.document_version, log.exported_by) for log in logs] == [
+            ("cda", 1, "alice"), ("cda", 1, "alice")]
+        assert len(logs[0].records) == 2  # the initiale and its suivi went out together
+
+
+def test_nothing_is_sent_twice_and_a_correction_goes_out_as_a_new_version(
+    factory: Factory, tmp_path: Path,
+) -> None:
+    exporter = CdaExporter(factory.db, "alice")
+    exporter.export(tmp_path / "a")
+    again = exporter.export(tmp_path / "b")
+    assert again.written == [] and again.unchanged == 2
+    queue = Queue(factory.db, "bob")
+    (item,) = queue.items(status="trusted", field_id="patient.premier_prenom",
+                          serial=queue.items(status="trusted", field_id="patient.ipp")[0].serial)
+    queue.set(item.id, "Léa-Marie")
+    changed = exporter.export(tmp_path / "c")
+    assert [(w["patient_ipp"], w["document_version"]) for w in changed.written] == [
+        ("4100200300", 2)]
+    (document,) = (tmp_path / "c").glob("*.xml")
+    assert document.name.endswith("_v2.xml")
+    assert all(r["valid"] for r in validate([document]))
+    everything = exporter.export(tmp_path / "d", everything=True)
+    assert len(everything.written) == 2
+
+
+def test_since_exports_records_committed_since_a_date(factory: Factory, tmp_path: Path) -> None:
+    exporter = CdaExporter(factory.db, "alice")
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    assert exporter.export(tmp_path / "a", since=tomorrow).written == []
+    assert len(exporter.export(tmp_path / "b", since=dt.date.today()).written) == 2
+
+
+def test_a_record_that_cannot_make_a_valid_document_is_not_exported(
+    tmp_path: Path,
+) -> None:
+    factory = Factory(tmp_path, LYON)
+    factory.sheet("initiale", INITIALE)
+    broken = {**INITIALE, "patient.ipp": "999111", "opposition.information": "N"}
+    factory.sheet("initiale", broken)
+    report = CdaExporter(factory.db, "alice").export(tmp_path / "cda")
+    assert [w["patient_ipp"] for w in report.written] == ["4100200300"]
+    (problem,) = report.skipped
+    assert problem.patient.startswith("Patient IPP 999111")
+    assert problem.reason
+    assert len(list((tmp_path / "cda").glob("*.xml"))) == 1

@@ -1,0 +1,198 @@
+"""Reading scans end to end on the bundled samples and on simulated pages: every page ends
+in one state, identification and alignment survive what scanners do, values are read."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bordereau.forms.api import Forms
+from bordereau.home import Home
+from bordereau.ocr.page_reader import Context, read_page
+from bordereau.ocr.pipeline import ReadOptions, ReadResult, read_batch
+from bordereau.ocr.types import PageImage
+from bordereau.simulate import degrade
+from bordereau.simulate.batch import make_batch
+from bordereau.simulate.evaluate import compare
+from bordereau.simulate.truth import TruthSet
+from tests.conftest import LYON, SAMPLES, run_cli
+
+SCANS = SAMPLES / "scans"
+
+
+@pytest.fixture(scope="module")
+def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("samples") / "home"
+    shutil.copytree(SAMPLES / "home", home)
+    return home
+
+
+@pytest.fixture(scope="module")
+def samples_read(sample_home: Path) -> ReadResult:
+    return read_batch([SCANS], Home.open(sample_home, create=False), ReadOptions(workers=2))
+
+
+def test_every_sample_page_ends_in_the_state_its_truth_says(samples_read: ReadResult) -> None:
+    truths = TruthSet.model_validate_json((SCANS / "truth.json").read_text())
+    expected = {(str((SCANS / p.file).resolve()), p.index or 0): p for b in truths.batches
+                for p in b.pages}
+    got = {(str(p.source.resolve()), p.index): p for p in samples_read.pages
+           if p.source.suffix != ".json"}
+    assert set(got) == set(expected)
+    for key, page in got.items():
+        assert page.state == expected[key].state, (key, page.reason)
+        if page.state == "read":
+            assert (page.serial, page.page) == (expected[key].serial, expected[key].page)
+            assert page.residual_mm is not None and page.residual_mm < 0.6
+
+
+def test_refused_pages_say_why_in_french(samples_read: ReadResult) -> None:
+    reasons = sorted({p.reason or "" for p in samples_read.pages if p.state == "refused"})
+    assert any(r.startswith("page refusée : bordereau émis par un autre établissement")
+               for r in reasons)
+    assert "page refusée : code du bordereau altéré (signature invalide)" in reasons
+    assert any("« truth.json » ignoré : format non pris en charge" in r for r in reasons)
+
+
+def test_sheets_are_grouped_and_missing_pages_reported(samples_read: ReadResult) -> None:
+    sheets = {s.serial: s for s in samples_read.sheets}
+    assert sheets["000006"].pages_missing == [4]
+    assert sheets["000002"].pages_missing == []  # its page 5 came in a second file
+    missing = sheets["000006"].fields["diagnostic2.statut"]
+    assert missing.review and missing.reason == "page 4 manquante"
+
+
+def test_trusted_values_on_the_samples_are_right(samples_read: ReadResult) -> None:
+    truths = TruthSet.model_validate_json((SCANS / "truth.json").read_text())
+    outcomes = []
+    for batch in truths.batches:
+        outcomes += compare(samples_read, batch, SCANS)["fields"]
+    clean = [o for o in outcomes if o.expect == "read"]
+    trusted = [o for o in clean if not o.review]
+    wrong = [(o.field_id, o.truth, o.value) for o in trusted if not o.right]
+    assert len(clean) > 500
+    assert len(trusted) >= 0.6 * len(clean)
+    assert len(wrong) <= 0.01 * len(trusted), wrong
+
+
+def test_scan_read_json_contract(sample_home: Path) -> None:
+    result = run_cli(["scan", "read", str(SCANS / "lyon-os" / "bureau-jpeg"), "--home",
+                      str(sample_home), "--json", "--workers", "1"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"sheets", "pages"}
+    (sheet,) = data["sheets"]
+    assert set(sheet) == {"serial", "kind", "version", "centre", "layout_id", "pages_found",
+                          "pages_missing", "fields"}
+    assert sheet["kind"] == "suivi" and sheet["centre"] == "S901"
+    field = sheet["fields"]["activite.date"]
+    assert set(field) == {"value", "confidence", "review", "reason"}
+    objectifs = sheet["fields"]["activite.objectifs"]["value"]
+    assert objectifs is None or isinstance(objectifs, list)
+    assert [p["state"] for p in data["pages"]] == ["read", "refused"]
+    assert set(data["pages"][0]) == {"source", "index", "state", "serial", "page", "reason",
+                                     "residual_mm"}
+
+
+def test_debug_writes_an_overlay_per_page_and_crops_of_doubtful_fields(
+    sample_home: Path, tmp_path: Path,
+) -> None:
+    folder = SCANS / "lyon-os" / "bureau-jpeg"
+    result = run_cli(["scan", "read", str(folder), "--home", str(sample_home), "--debug",
+                      str(tmp_path), "--workers", "1"])
+    assert result.exit_code == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "bureau-jpeg-01-p001.png" in names and "bureau-jpeg-01-p002.png" in names
+    review_lines = [line for line in result.stdout.splitlines() if "à vérifier" in line]
+    assert review_lines
+
+
+def test_human_summary_is_french(sample_home: Path) -> None:
+    result = run_cli(["scan", "read", str(SCANS / "lyon-os" / "bureau-jpeg"), "--home",
+                      str(sample_home), "--workers", "1"])
+    lines = result.stdout.splitlines()
+    assert lines[0] == "2 page(s) : 1 lue(s), 1 refusée(s)."
+    assert lines[1].startswith("Bordereau 000005 (suivi, complet) : 16 champs, ")
+    assert lines[2].startswith("Refusée : bureau-jpeg/bureau-jpeg-01.pdf, page 2 — page "
+                               "refusée : bordereau émis par un autre établissement")
+
+
+@pytest.fixture(scope="module")
+def clean_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray, float]:
+    """One simulated, filled, undegraded suivi page at 200 dpi, and its home."""
+    folder = tmp_path_factory.mktemp("clean")
+    truth = make_batch(LYON, folder / "home", folder / "scans", sheets=1, kinds=("suivi",),
+                       split="eval", profile="clean_300", fmt="png", dpi=200, seed=3)
+    page_file = folder / "scans" / truth.pages[0].file
+    from PIL import Image
+
+    return folder / "home", np.array(Image.open(page_file).convert("L")), 200.0
+
+
+@pytest.mark.parametrize(("turns", "skew", "scale"), [
+    (0, 0.0, 1.0), (1, 3.0, 0.95), (2, -5.0, 1.0), (3, 5.0, 0.9), (0, -2.0, 1.05)])
+def test_orientation_skew_and_scale_are_recovered(
+    clean_page: tuple[Path, np.ndarray, float], turns: int, skew: float, scale: float,
+) -> None:
+    home, pixels, dpi = clean_page
+    bed = np.pad(pixels, 120, constant_values=255)  # the scanner glass is larger than A4
+    image = degrade.print_scale(degrade.skew(degrade.rotate_quarter(bed, turns), skew), scale)
+    page = PageImage(source=Path("x.png"), index=0, pixels=image, dpi=dpi)
+    result = read_page(page, Context(home))
+    assert result.outcome.state == "read"
+    assert result.outcome.rotation == turns * 90 % 360 or result.outcome.rotation == (
+        -turns * 90) % 360
+    assert result.outcome.residual_mm is not None and result.outcome.residual_mm < 0.4
+    assert result.review_reason is None
+    assert next(r for r in result.readings if r.id == "patient.nom_naissance").value
+
+
+def test_a_cut_corner_sends_the_page_to_review_not_to_the_bin(
+    clean_page: tuple[Path, np.ndarray, float],
+) -> None:
+    home, pixels, dpi = clean_page
+    cut = degrade.cut_corner(pixels, "bottom_right", 40 * dpi / 25.4)
+    cut = degrade.cut_corner(cut, "top_left", 40 * dpi / 25.4)
+    result = read_page(PageImage(source=Path("x.png"), index=0, pixels=cut, dpi=dpi),
+                       Context(home))
+    assert result.outcome.state == "read"
+    assert result.review_reason is not None and "repère(s) d’angle sur 4" in result.review_reason
+
+
+def test_a_page_that_is_not_a_form_is_refused_and_others_still_read(
+    clean_page: tuple[Path, np.ndarray, float], tmp_path: Path,
+) -> None:
+    home, pixels, _ = clean_page
+    from PIL import Image
+
+    Image.fromarray(pixels).save(tmp_path / "a-form.png", dpi=(200, 200))
+    letter = np.full_like(pixels, 255)
+    letter[300:320, 200:1400] = 0  # a printed line, no code
+    Image.fromarray(letter).save(tmp_path / "b-letter.png", dpi=(200, 200))
+    (tmp_path / "c-broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<<")
+    result = read_batch([tmp_path], Home.open(home, create=False), ReadOptions(workers=1))
+    states = [(p.source.name, p.state) for p in result.pages]
+    assert states == [("a-form.png", "read"), ("b-letter.png", "refused"),
+                      ("c-broken.pdf", "refused")]
+    reasons = [p.reason for p in result.pages]
+    assert reasons[1] == ("page refusée : aucun code de bordereau trouvé (ce n’est pas un "
+                          "bordereau de ce logiciel ?)")
+    assert reasons[2] is not None and "illisible" in reasons[2]
+
+
+def test_forms_printed_by_another_home_are_refused(
+    clean_page: tuple[Path, np.ndarray, float], tmp_path: Path,
+) -> None:
+    _, pixels, dpi = clean_page
+    stranger = Home.open(tmp_path / "other")
+    Forms.open(LYON, stranger.root).generate("suivi", 1, tmp_path / "x.pdf")
+    result = read_page(PageImage(source=Path("x.png"), index=0, pixels=pixels, dpi=dpi),
+                       Context(stranger.root))
+    assert result.outcome.state == "refused"
+    assert result.outcome.reason is not None
+    assert result.outcome.reason.startswith("page refusée : bordereau émis par un autre "
+                                            "établissement")
