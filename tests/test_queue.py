@@ -225,3 +225,18 @@ def test_several_reviewers_on_postgresql_never_get_the_same_item(
         statuses = session.scalars(select(Sheet.status)).all()
         assert statuses == ["committed"] * 12
         assert session.scalar(select(func.count()).select_from(Record)) == 12
+
+
+def test_counts_and_claiming_a_given_item(factory: Factory) -> None:
+    factory.sheet("initiale", INITIALE, DOUBTS)
+    factory.sheet("initiale", {**INITIALE, "patient.ipp": "4100200399"},
+                  {"patient.sexe": "case(s) douteuse(s)"})
+    alice, bob = Queue(factory.db, "alice"), Queue(factory.db, "bob")
+    assert alice.counts() == (4, 2)
+    target = alice.items()[2]
+    assert alice.claim(target.id).claimed_by == "alice"
+    assert alice.claim(target.id).claimed_by == "alice"  # renewing the lease
+    with pytest.raises(ConflictError):
+        bob.claim(target.id)
+    alice.accept(target.id)
+    assert alice.counts() == (3, 2)

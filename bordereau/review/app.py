@@ -72,11 +72,9 @@ class ReviewApp(App[None]):
 
     def refresh_counts(self) -> None:
         try:
-            pending = self.queue.items("pending")
+            self.counts = self.queue.counts()
         except BordereauError as exc:
             self.say(exc.message, error=True)
-            return
-        self.counts = (len(pending), len({item.serial for item in pending}))
 
     # -- the queue, with errors turned into notifications ------------------------------
     def field(self, item_id: int) -> FieldLayout:
@@ -102,17 +100,12 @@ class ReviewApp(App[None]):
         return item
 
     def claim(self, item: Item) -> Item | None:
-        """Claim this pending item again (the queue can only claim "the next one")."""
+        """Claim this pending item again (or renew its lease)."""
         try:
-            others = {i.id for i in self.queue.items("pending", field_id=item.field_id)}
-            others.discard(item.id)
-            got = self.queue.claim_next(item.field_id, others or None)
+            got: Item | None = self.queue.claim(item.id)
         except BordereauError as exc:
             self.say(exc.message, error=True)
             return None
-        if got is not None and got.id != item.id:
-            self.queue.release(got.id)
-            got = None
         if got is not None:
             self.claimed.add(got.id)
         return got

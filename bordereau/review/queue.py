@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, undefer
 
 from bordereau.base.engine import Database
@@ -113,6 +113,15 @@ class Queue:
                 query = query.limit(limit)
             return [self._item(row) for row in session.scalars(query)]
 
+    def counts(self) -> tuple[int, int]:
+        """How many items wait, on how many sheets (without loading them)."""
+        with self.db.session() as session:
+            row = session.execute(
+                select(func.count(Reading.id), func.count(func.distinct(Reading.sheet_id)))
+                .join(Sheet).where(Reading.status == "pending",
+                                   Sheet.status == "waiting_review")).one()
+            return int(row[0]), int(row[1])
+
     def get(self, item_id: int) -> Item:
         with self.db.session() as session:
             return self._item(self._row(session, item_id))
@@ -161,6 +170,22 @@ class Queue:
             if row is None:
                 return None
             row.claimed_by, row.claim_expires = self.reviewer, now + self.lease
+            session.commit()
+            return self._item(row)
+
+    def claim(self, item_id: int) -> Item:
+        """Claim (or renew the lease of) one pending item; ConflictError if another
+        reviewer holds it."""
+        now = utcnow()
+        with self.db.writing(), self.db.session() as session:
+            row = self._row(session, item_id, lock=True)
+            expires = _aware(row.claim_expires)
+            if (row.claimed_by and row.claimed_by != self.reviewer and expires
+                    and expires > now):
+                raise ConflictError(f"Élément {item_id} réservé par {row.claimed_by} jusqu’à "
+                                    f"{expires.astimezone():%H:%M}.")
+            if row.status == "pending":
+                row.claimed_by, row.claim_expires = self.reviewer, now + self.lease
             session.commit()
             return self._item(row)
 
