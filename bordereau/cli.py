@@ -7,8 +7,8 @@ exit codes in ``cli_support.FrenchGroup.main``.
 
 from __future__ import annotations
 
-from bordereau.cli_support import new_app
-from bordereau.commands import forms, records, review, scan
+from bordereau.cli_support import FrenchCommand, new_app
+from bordereau.commands import forms, records, report, review, scan
 
 app = new_app(
     "bordereau : bordereaux papier du set de données minimal maladies rares (SDM-MR) — "
@@ -18,6 +18,7 @@ app.add_typer(forms.app, name="forms")
 app.add_typer(scan.app, name="scan")
 app.add_typer(review.app, name="review")
 app.add_typer(records.app, name="records")
+app.command("report", cls=FrenchCommand)(report.report)
 
 
 def main() -> None:

@@ -101,3 +101,35 @@ def test_a_record_that_cannot_make_a_valid_document_is_not_exported(
     assert problem.patient.startswith("Patient IPP 999111")
     assert problem.reason
     assert len(list((tmp_path / "cda").glob("*.xml"))) == 1
+
+
+def test_the_cda_export_command(factory: Factory, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    home = ["--home", str(factory.home.root)]
+    out = tmp_path / "envoi"
+    result = run_cli(["records", "export", "--format", "cda", "--output", str(out), *home])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"2 document(s) CDA écrit(s) dans {out}."
+    again = run_cli(["records", "export", "--format", "cda", "-o", str(out), *home, "--json"])
+    assert json.loads(again.stdout)["unchanged"] == 2
+    missing = run_cli(["records", "export", "--format", "cda", *home])
+    assert missing.exit_code == 2
+    assert missing.stderr == ("Erreur : --format cda écrit un document par patient : donner "
+                              "le dossier avec --output DOSSIER.\n")
+    bad = run_cli(["records", "export", "--format", "cda", "-o", str(out), "--since",
+                   "hier", *home])
+    assert bad.exit_code == 2
+    assert bad.stderr == "Erreur : Date invalide pour --since : « hier » (attendu AAAA-MM-JJ).\n"
+
+
+def test_the_cda_export_command_exits_10_when_a_patient_cannot_go(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    factory = Factory(tmp_path, LYON)
+    factory.sheet("initiale", {**INITIALE, "opposition.information": "N"})
+    result = run_cli(["records", "export", "--format", "cda", "-o", str(tmp_path / "o"),
+                      "--home", str(factory.home.root)])
+    assert result.exit_code == 10
+    assert "Non exporté(s) :" in result.stdout and "Patient IPP 4100200300" in result.stdout

@@ -96,7 +96,8 @@ def test_records_show_and_export(factory: Factory, tmp_path: Path) -> None:
     assert (target.stat().st_mode & 0o777) == 0o600
     bad = run_cli(["records", "export", "--format", "xls", *opts(factory)])
     assert bad.exit_code == 2
-    assert bad.stderr == "Erreur : Format d’export inconnu : « xls ». Formats possibles : json.\n"
+    assert bad.stderr == ("Erreur : Format d’export inconnu : « xls ». "
+                          "Formats possibles : cda, csv, json.\n")
 
 
 def test_records_show_unknown_is_exit_8(factory: Factory) -> None:

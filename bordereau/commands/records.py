@@ -18,8 +18,15 @@ from bordereau.cli_support import (
     new_app,
     print_json,
 )
-from bordereau.errors import OutputError, UsageError
-from bordereau.home import write_private
+from bordereau.commands.records_cda import export_cda
+from bordereau.errors import UsageError
+from bordereau.export.tabular import (
+    build_table,
+    check_output,
+    to_csv,
+    to_json,
+    write_file,
+)
 
 app = new_app("Consulter et exporter les enregistrements validés.")
 
@@ -64,23 +71,56 @@ def show(
             typer.echo(f"  {field_id:<40} {value}")
 
 
+FORMATS = ("cda", "csv", "json")
+
+
 @app.command("export", cls=FrenchCommand)
 def export(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Format : json.")] = "json",
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="Format : json (valeurs lues, par défaut), csv (tableau) ou "
+        "cda (un document CDA R2 SDM-MR par patient, pour BaMaRa).",
+    )] = "json",
+    tabular: Annotated[bool, typer.Option(
+        "--tabular", help="Avec --format json : le tableau de l’export csv (codes et "
+        "libellés), en JSON.")] = False,
+    deidentified: Annotated[bool, typer.Option(
+        "--deidentified", help="Export tabulaire désidentifié : sans noms, IPP, INS, lieux, "
+        "commentaire ; date de naissance au mois ; pseudonyme propre au fichier.")] = False,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Fichier à écrire (sinon la sortie standard).")] = None,
+        "--output", "-o", help="Fichier à écrire (sinon la sortie standard) ; avec "
+        "--format cda, le dossier des documents.")] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="Avec --format cda : les dossiers modifiés depuis cette date "
+        "(AAAA-MM-JJ).")] = None,
+    everything: Annotated[bool, typer.Option(
+        "--all", help="Avec --format cda : tous les dossiers, même déjà envoyés.")] = False,
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Exporter les bordereaux enregistrés."""
-    if fmt != "json":
-        raise UsageError(f"Format d’export inconnu : « {fmt} ». Formats possibles : json.")
-    data = json.dumps(export_json(open_base(home, base)), ensure_ascii=False, indent=2) + "\n"
+    """Exporter les bordereaux enregistrés (CDA pour BaMaRa, JSON, CSV)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"Format d’export inconnu : « {fmt} ». "
+                         f"Formats possibles : {', '.join(FORMATS)}.")
+    raw = fmt == "json" and not tabular
+    if raw and deidentified:
+        raise UsageError("--deidentified ne s’applique qu’à l’export tabulaire : "
+                         "--format csv, ou --format json --tabular.")
+    if fmt == "cda":
+        export_cda(output, since, everything, home, base, as_json)
+        return
+    if since or everything:
+        raise UsageError("--since et --all ne s’appliquent qu’à --format cda.")
+    if output is not None:
+        check_output(output)
+    if raw:
+        rows = export_json(open_base(home, base))
+        data = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode()
+    else:
+        table = build_table(open_base(home, base), deidentified=deidentified)
+        data = to_csv(table) if fmt == "csv" else to_json(table)
     if output is None:
         typer.echo(data, nl=False)
         return
-    try:
-        write_private(output, data.encode())
-    except OSError as exc:
-        raise OutputError(f"{output} : écriture impossible ({exc.strerror}).") from exc
+    write_file(output, data)
     typer.echo(f"Export écrit dans {output}.")

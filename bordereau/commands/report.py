@@ -1,0 +1,46 @@
+"""``bordereau report``: the centre's activity indicators, as an HTML page or JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bordereau.base.api import open_base
+from bordereau.cli_support import BaseOption, HomeOption, print_json
+from bordereau.errors import UsageError
+from bordereau.export.report import compute_report
+from bordereau.export.report_data import make_period
+from bordereau.export.report_html import render_html
+from bordereau.export.tabular import check_output, write_file
+
+
+def report(
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Page HTML à écrire (autonome, imprimable).")] = None,
+    start: Annotated[str | None, typer.Option(
+        "--from", help="Début de la période, compris (AAAA-MM-JJ ou JJ/MM/AAAA).")] = None,
+    end: Annotated[str | None, typer.Option(
+        "--to", help="Fin de la période, comprise (AAAA-MM-JJ ou JJ/MM/AAAA).")] = None,
+    centre: Annotated[str | None, typer.Option(
+        "--centre", help="Code du site maladies rares (S…), si la base en a plusieurs.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Écrire les indicateurs en JSON sur la sortie standard.")] = False,
+    home: Annotated[Path | None, HomeOption] = None,
+    base: Annotated[str | None, BaseOption] = None,
+) -> None:
+    """Rapport d’activité du centre (file active, diagnostics, délais, opposition, complétude)."""
+    if output is None and not as_json:
+        raise UsageError("Indiquer la page à écrire (--output rapport.html) ou demander "
+                         "--json.")
+    period = make_period(start, end)
+    if output is not None:
+        check_output(output)
+    figures = compute_report(open_base(home, base), period, centre)
+    if output is not None:
+        write_file(output, render_html(figures).encode("utf-8"))
+    if as_json:
+        print_json(figures)
+    else:
+        typer.echo(f"Rapport écrit dans {output}.")
