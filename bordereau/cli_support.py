@@ -78,30 +78,26 @@ def french_usage_error(error: click_errors.UsageError) -> str:
     return f"utilisation incorrecte ({message})."
 
 
-class FrenchCommand(TyperCommand):
+class _FrenchHelp:
+    """French usage line and help option, for commands and groups alike."""
+
+    def get_usage(self, ctx: _click.Context) -> str:
+        usage: str = super().get_usage(ctx)  # type: ignore[misc]
+        return usage.replace("Usage: ", "Utilisation : ", 1)
+
+    def get_help_option(self, ctx: _click.Context) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
+
+
+class FrenchCommand(_FrenchHelp, TyperCommand):
     """A command whose help reads in French."""
 
-    def get_usage(self, ctx: _click.Context) -> str:
-        return super().get_usage(ctx).replace("Usage: ", "Utilisation : ", 1)
 
-    def get_help_option(self, ctx: _click.Context) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.help = HELP_TEXT
-        return option
-
-
-class FrenchGroup(TyperGroup):
+class FrenchGroup(_FrenchHelp, TyperGroup):
     """A command group with French help, French usage errors and library-error mapping."""
-
-    def get_usage(self, ctx: _click.Context) -> str:
-        return super().get_usage(ctx).replace("Usage: ", "Utilisation : ", 1)
-
-    def get_help_option(self, ctx: _click.Context) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.help = HELP_TEXT
-        return option
 
     def main(
         self,

@@ -17,6 +17,7 @@ import hmac
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bordereau.forms.manifest import Layout
 from bordereau.forms.model import FormKind
 
 PREFIX = "BDX1"
@@ -121,3 +122,13 @@ def parse_payload(text: str) -> PageCode:
     if code.page > code.pages:
         raise PageCodeError("numéro de page incohérent dans le code")
     return code
+
+
+def page_code(layout: Layout, establishment: str, secret: bytes, serial: int,
+              page: int) -> PageCode:
+    """The signed code printed on one page of one sheet of ``layout``."""
+    return PageCode(
+        kind=layout.form.kind, version=layout.form.version, site=layout.form.centre.site_code,
+        layout_id=layout.form.layout_id, establishment=establishment, serial=serial,
+        page=page, pages=layout.form.pages,
+    ).signed(secret)

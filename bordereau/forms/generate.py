@@ -20,7 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from bordereau.errors import OutputError, UsageError
 from bordereau.forms import fonts
-from bordereau.forms.codes import PageCode, format_serial
+from bordereau.forms.codes import PageCode, format_serial, page_code
 from bordereau.forms.manifest import Box, FieldLayout, Layout, LineOp, PageLayout, RectOp, TextOp
 from bordereau.home import Home
 
@@ -208,16 +208,7 @@ def generate(layout: Layout, home: Home, copies: int, output: Path) -> Generatio
     for serial in serials:
         for page, name in zip(layout.pages, names, strict=True):
             canvas.doForm(name)
-            code = PageCode(
-                kind=layout.form.kind,
-                version=layout.form.version,
-                site=layout.form.centre.site_code,
-                layout_id=layout.form.layout_id,
-                establishment=establishment,
-                serial=serial,
-                page=page.number,
-                pages=layout.form.pages,
-            ).signed(secret)
+            code = page_code(layout, establishment, secret, serial, page.number)
             _draw_stamps(canvas, page, code)
             canvas.showPage()
     try:

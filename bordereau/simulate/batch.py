@@ -20,7 +20,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from bordereau.forms.api import Forms
-from bordereau.forms.codes import format_serial
+from bordereau.forms.codes import format_serial, page_code
 from bordereau.forms.manifest import Layout
 from bordereau.forms.model import FormKind
 from bordereau.simulate import extras as ex
@@ -339,7 +339,7 @@ def _special_pages(
     if extras.tampered_page:
         layout, serials, images = batch.blank("suivi", 1, name="tampered")
         image = next(images)
-        code = ex.page_code(layout, establishment, forms.home.secret, serials.start, 1)
+        code = page_code(layout, establishment, forms.home.secret, serials.start, 1)
         forged = ex.tampered_code(code, rng)
         ex.redraw_codes(image, layout, 1, forged.payload(), batch.dpi)
         forged_truth = PageTruth(

@@ -33,20 +33,6 @@ LETTER = (
 )
 
 
-def page_code(
-    layout: Layout, establishment: str, secret: bytes, serial: int, page: int
-) -> PageCode:
-    """The signed code printed on one page of a sheet (as ``forms.generate`` makes it)."""
-    return PageCode(
-        kind=layout.form.kind,
-        version=layout.form.version,
-        site=layout.form.centre.site_code,
-        layout_id=layout.form.layout_id,
-        establishment=establishment,
-        serial=serial,
-        page=page,
-        pages=layout.form.pages,
-    ).signed(secret)
 
 
 def tampered_code(code: PageCode, rng: random.Random) -> PageCode:
