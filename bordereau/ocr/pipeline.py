@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from bordereau.errors import MissingToolError
 from bordereau.forms.manifest import Layout
 from bordereau.home import Home
 from bordereau.ocr.identify import LayoutCache
@@ -86,6 +87,8 @@ def _work(page: PageImage) -> PageResult:
 def _safe_read(page: PageImage, ctx: Context) -> PageResult:
     try:
         return read_page(page, ctx)
+    except MissingToolError:
+        raise  # an installation problem, not a page problem: stop and say what is missing
     except Exception as exc:  # one bad page never aborts the batch
         return PageResult(PageOutcome(source=page.source, index=page.index, state="refused",
                                       reason=f"page illisible (erreur interne : "
