@@ -1,9 +1,12 @@
 """Comb fields: one hand-printed character per cell.
 
 Empty cells are found by an ink test; digits are read by the trained recogniser
-(``ocr.digits``), capitals by Tesseract on the whole field at once with a per-field
-whitelist, each character mapped back to its cell with its confidence. Cells that may hold
-either (``A``) take the recogniser's digit when it is sure, Tesseract's letter otherwise.
+(``ocr.digits``). Capitals have two readers: Tesseract on the whole field at once with a
+per-field whitelist (each character mapped back to its cell with its confidence) and the
+trained letter recogniser (``ocr.letters``) on each cell. ``ocr.letters_combine`` turns
+their opinions (and, for cells that may hold either (``A``), the digit recogniser's) into
+one character and one calibrated confidence per cell; when they disagree, the confidence
+is low and the field goes to review.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 
 from bordereau.forms.manifest import Box, FieldLayout
 from bordereau.ocr.aligned import AlignedPage
+from bordereau.ocr.letters_combine import combine
 from bordereau.ocr.tesseract import DIGITS, LETTERS, OcrEngine
 from bordereau.ocr.types import FieldReading
 
@@ -23,13 +27,31 @@ CELL_INSET_MM = 0.75  # the ink test ignores the printed outline and small misal
 READ_INSET_MM = 0.3  # crops given to the readers keep strokes that touch the outline
 EMPTY_BELOW = 0.012  # share of ink pixels under which a cell is empty
 INKED_FROM = 0.03  # ... and from which it surely holds a character
-DIGIT_SURE = 0.9
+CORSICA = "AB"  # the only letters of an INSEE code (2A, 2B), in its second cell
 
 
 class DigitModel(Protocol):
     """The part of ``ocr.digits.DigitRecognizer`` the comb reader uses."""
 
     def predict(self, cells: list[np.ndarray]) -> np.ndarray: ...
+
+
+class LetterModel(Protocol):
+    """The part of ``ocr.letters.LetterRecognizer`` the comb reader uses."""
+
+    def predict(self, cells: list[np.ndarray]) -> np.ndarray: ...
+
+
+@dataclass
+class Evidence:
+    """What the readers said about one inked cell (input of ``letters_combine``)."""
+
+    index: int  # the cell's position in the field
+    kind: str  # "D", "L" or "A"
+    digit_probs: np.ndarray  # (11,) digit recogniser
+    letter_probs: np.ndarray | None  # (30,) letter recogniser, for L and A cells
+    tesseract: tuple[str, float] | None  # Tesseract's character for this cell
+    allowed_letters: str = LETTERS  # letters this cell may hold
 
 
 @dataclass
@@ -96,9 +118,23 @@ def _tesseract_cells(page: AlignedPage, field: FieldLayout, engine: OcrEngine,
     return found
 
 
-def read_cells(page: AlignedPage, field: FieldLayout, digits: DigitModel,
-               engine: OcrEngine) -> list[Cell]:
-    """Every cell of a comb field: empty, a character with its confidence, or "?"."""
+def allowed_letters(field: FieldLayout, index: int) -> str:
+    """Letters a cell may hold: only A or B in the second cell of an INSEE code."""
+    if field.cell_classes == "DADDD" and index == 1:
+        return CORSICA
+    return LETTERS
+
+
+def _default_letters() -> LetterModel:
+    from bordereau.ocr.letters import default_recognizer
+
+    return default_recognizer()
+
+
+def cell_evidence(page: AlignedPage, field: FieldLayout, digits: DigitModel,
+                  engine: OcrEngine, letters: LetterModel | None = None,
+                  ) -> tuple[list[Cell], list[Evidence]]:
+    """Every cell with its ink measure, and what the readers said about each inked one."""
     boxes = list(field.cells_mm or ())
     classes = field.cell_classes or "A" * len(boxes)
     cells = [Cell(ink=_cell_ink(page, b)) for b in boxes]
@@ -107,35 +143,40 @@ def read_cells(page: AlignedPage, field: FieldLayout, digits: DigitModel,
         if cell.ink < EMPTY_BELOW:
             cell.confidence = _empty_confidence(cell.ink)
     if not inked:
-        return cells
-    probabilities = digits.predict([page.crop(boxes[n], READ_INSET_MM) for n in inked])
-    needs_text = any(classes[n] != "D" for n in inked)
+        return cells, []
+    crops = [page.crop(boxes[n], READ_INSET_MM) for n in inked]
+    probabilities = digits.predict(crops)
+    textual = [row for row, n in enumerate(inked) if classes[n] != "D"]
     text: list[tuple[str, float] | None] = [None] * len(boxes)
-    if needs_text:
+    letter_probs: dict[int, np.ndarray] = {}
+    if textual:
         whitelist = LETTERS + "-'" if set(classes) == {"L"} else LETTERS + DIGITS
         text = _tesseract_cells(page, field, engine, whitelist)
-    for row, n in enumerate(inked):
-        cell, kind = cells[n], classes[n]
-        probs = probabilities[row]
-        best = int(np.argmax(probs))
-        digit = str(best) if best < 10 else None
-        p_digit = float(probs[best])
-        faint = cell.ink < INKED_FROM
-        if kind == "D":
-            cell.char, cell.confidence, cell.source = digit or "?", p_digit, "chiffres"
-            if digit is None:
-                cell.confidence = 0.0
+        model = letters if letters is not None else _default_letters()
+        found = model.predict([crops[row] for row in textual])
+        letter_probs = {row: found[i] for i, row in enumerate(textual)}
+    evidence = [Evidence(n, classes[n], probabilities[row], letter_probs.get(row), text[n],
+                         allowed_letters(field, n)) for row, n in enumerate(inked)]
+    return cells, evidence
+
+
+def read_cells(page: AlignedPage, field: FieldLayout, digits: DigitModel,
+               engine: OcrEngine, letters: LetterModel | None = None) -> list[Cell]:
+    """Every cell of a comb field: empty, a character with its confidence, or "?"."""
+    cells, evidence = cell_evidence(page, field, digits, engine, letters)
+    for item in evidence:
+        cell = cells[item.index]
+        if item.kind == "D" or item.letter_probs is None:
+            best = int(np.argmax(item.digit_probs))
+            cell.source = "chiffres"
+            cell.char = str(best) if best < 10 else "?"
+            cell.confidence = float(item.digit_probs[best]) if best < 10 else 0.0
         else:
-            tess = text[n]
-            use_digit = digit is not None and p_digit >= DIGIT_SURE and kind == "A" and (
-                tess is None or tess[0] in DIGITS or tess[1] < 0.6)
-            if use_digit:
-                cell.char, cell.confidence, cell.source = digit or "?", p_digit, "chiffres"
-            elif tess is not None:
-                cell.char, cell.confidence, cell.source = tess[0], tess[1], "tesseract"
-            else:
-                cell.char, cell.confidence, cell.source = "?", 0.0, "tesseract"
-        if faint:
+            choice = combine(item.kind, item.letter_probs, item.digit_probs, item.tesseract,
+                             item.allowed_letters)
+            cell.char, cell.source = choice.char, choice.source
+            cell.confidence = choice.confidence
+        if cell.ink < INKED_FROM:
             cell.confidence = min(cell.confidence, 0.5)
     return cells
 
@@ -180,9 +221,10 @@ def _date(cells: list[Cell]) -> tuple[str | None, str | None]:
 
 
 def read_comb(page: AlignedPage, field: FieldLayout, digits: DigitModel,
-              engine: OcrEngine) -> FieldReading:
-    """Read a digits, letters, alphanumeric, date or orpha_code field."""
-    cells = read_cells(page, field, digits, engine)
+              engine: OcrEngine, letters: LetterModel | None = None) -> FieldReading:
+    """Read a digits, letters, alphanumeric, date or orpha_code field (``letters``: the
+    letter recogniser, the shipped one by default)."""
+    cells = read_cells(page, field, digits, engine, letters)
     confidence = min((c.confidence for c in cells), default=0.0)
     reasons = []
     if any(EMPTY_BELOW <= c.ink < INKED_FROM for c in cells):

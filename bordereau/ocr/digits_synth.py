@@ -154,14 +154,25 @@ def _in_cell(rng: Rng, spread: float = 1.0) -> tuple[float, float]:
     )
 
 
-def reject_canvas(rng: Rng, digits: list[FloatArray], letters: list[FloatArray]) -> FloatArray:
+REJECT_KINDS = {"empty": 0.12, "speck": 0.16, "dash": 0.16, "cross": 0.2, "hatch": 0.1,
+                "filled": 0.1, "letter": 0.16}  # fmt: skip
+
+
+def reject_canvas(
+    rng: Rng,
+    digits: list[FloatArray],
+    letters: list[FloatArray],
+    kinds: dict[str, float] | None = None,
+    covered: float = 0.6,
+) -> FloatArray:
     """A cell holding something that is not one digit: nothing, specks, a dash, a cross-out,
-    hatching, a filled patch or a letter or symbol (``digits`` feed crossed-out digits)."""
+    hatching, a filled patch or a letter or symbol (``digits`` feed crossed-out digits).
+    ``kinds`` changes the mix (name -> weight, a subset of ``REJECT_KINDS``); ``covered`` is
+    the share of cross-outs and hatchings drawn over a glyph of ``digits``."""
     canvas = np.zeros((CANVAS_H, CANVAS_W), np.float32)
-    kind = rng.choice(
-        ["empty", "speck", "dash", "cross", "hatch", "filled", "letter"],
-        p=[0.12, 0.16, 0.16, 0.2, 0.1, 0.1, 0.16],
-    )
+    mix = kinds or REJECT_KINDS
+    weights = np.array(list(mix.values()), float)
+    kind = rng.choice(list(mix), p=weights / weights.sum())
     pen = rng.uniform(0.25, 0.7)
     if kind == "speck":
         for _ in range(int(rng.integers(1, 4))):
@@ -174,7 +185,7 @@ def reject_canvas(rng: Rng, digits: list[FloatArray], letters: list[FloatArray])
         dx, dy = length / 2 * math.cos(angle), length / 2 * math.sin(angle)
         _line(canvas, (x - dx, y - dy), (x + dx, y + dy), pen)
     elif kind in ("cross", "hatch"):
-        if digits and rng.random() < 0.6:
+        if digits and rng.random() < covered:
             canvas = place_glyph(digits[int(rng.integers(len(digits)))], rng)
         if kind == "cross":
             for sign in (1, -1):
