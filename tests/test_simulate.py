@@ -131,6 +131,18 @@ def test_values_are_consistent_and_in_output_form(centre: Path, tmp_path: Path) 
     assert seen_anomaly and seen_review and seen_partial
 
 
+def test_the_calibration_split_is_the_networks_validation_slice() -> None:
+    for digit in range(10):
+        calib = hw.mnist_indices("calib", digit)
+        assert calib and all(heldout.mnist_is_validation(i) for i in calib)
+        assert not set(calib) & set(hw.mnist_indices("train", digit))
+        assert not set(calib) & set(hw.mnist_indices("eval", digit))
+        calib = hw.sklearn_indices("calib", digit)
+        assert calib and all(heldout.sklearn_is_validation(i) for i in calib)
+        assert not set(calib) & set(hw.sklearn_indices("train", digit))
+    assert hw.split_fonts("calib") == hw.split_fonts("train")
+
+
 def test_train_and_eval_never_share_a_glyph_source() -> None:
     for digit in range(10):
         train, evaluation = hw.mnist_indices("train", digit), hw.mnist_indices("eval", digit)
@@ -145,7 +157,7 @@ def test_train_and_eval_never_share_a_glyph_source() -> None:
     assert eval_fonts and all(heldout.font_is_heldout(f) for f in eval_fonts)
     assert not any(heldout.font_is_heldout(f) for f in train_fonts)
     rng = random.Random(3)
-    for split in ("train", "eval"):
+    for split in ("train", "calib", "eval"):
         for _ in range(10):
             writer = hw.random_writer(rng, split)
             for char in "0123456789AZ-'":

@@ -58,26 +58,30 @@ def _sklearn() -> tuple[FloatArray, npt.NDArray[np.int64]]:
     return (data.images / 16.0).astype(np.float32), data.target.astype(np.int64)
 
 
+def _mnist_split(index: int) -> Split:
+    if heldout.mnist_is_heldout(index):
+        return "eval"
+    return "calib" if heldout.mnist_is_validation(index) else "train"
+
+
+def _sklearn_split(index: int) -> Split:
+    if heldout.sklearn_is_heldout(index):
+        return "eval"
+    return "calib" if heldout.sklearn_is_validation(index) else "train"
+
+
 def mnist_indices(split: Split, digit: int) -> list[int]:
-    """MNIST samples of one digit in this split (held out: index % 500 >= 400)."""
+    """MNIST samples of one digit in this split (held out: index % 500 >= 400; the
+    "calib" split is the digit network's validation slice, 370 to 399)."""
     _, labels = _mnist()
-    heldout_wanted = split == "eval"
-    return [
-        i
-        for i in np.flatnonzero(labels == digit).tolist()
-        if heldout.mnist_is_heldout(i) == heldout_wanted
-    ]
+    return [i for i in np.flatnonzero(labels == digit).tolist() if _mnist_split(i) == split]
 
 
 def sklearn_indices(split: Split, digit: int) -> list[int]:
-    """scikit-learn samples of one digit in this split (held out: index >= 1500)."""
+    """scikit-learn samples of one digit in this split (held out: index >= 1500; the
+    "calib" split is the digit network's validation slice, 1350 to 1499)."""
     _, labels = _sklearn()
-    heldout_wanted = split == "eval"
-    return [
-        i
-        for i in np.flatnonzero(labels == digit).tolist()
-        if heldout.sklearn_is_heldout(i) == heldout_wanted
-    ]
+    return [i for i in np.flatnonzero(labels == digit).tolist() if _sklearn_split(i) == split]
 
 
 def split_fonts(split: Split) -> tuple[Path, ...]:
@@ -201,6 +205,8 @@ def random_writer(rng: random.Random, split: Split) -> Writer:
         packages = heldout.HELDOUT_FONT_PACKAGES if split == "eval" else ("fonts-humor-sans",)
         raise RuntimeError(f"no handwriting font of the {split} split is installed ({packages})")
     weights = rng.choice([(0.7, 0.1, 0.2), (0.5, 0.2, 0.3), (0.9, 0.0, 0.1), (0.3, 0.1, 0.6)])
+    if split == "calib":  # the digit network learnt the training fonts' digits: not those
+        weights = (weights[0] + weights[2], weights[1], 0.0)
     styles: list[MarkStyle] = ["cross", "tick", "slash", "heavy"]
     style = rng.choices(styles, [65, 22, 8, 5])[0]
     return Writer(

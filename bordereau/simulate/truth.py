@@ -18,8 +18,10 @@ from bordereau.ocr.types import FieldValue, PageState
 
 TRUTH_VERSION = 1
 
-Split = Literal["train", "eval"]
-"""Which glyph sources a simulation draws from (see ``bordereau.heldout``)."""
+Split = Literal["train", "calib", "eval"]
+"""Which glyph sources a simulation draws from (see ``bordereau.heldout``): ``calib`` is
+the training side's validation slice (digits the networks never learnt from, training
+fonts), used to calibrate trust thresholds; ``eval`` the held-out data."""
 
 Expect = Literal["read", "review"]
 """``read``: written cleanly, a good reader gets it right; ``review``: deliberately
