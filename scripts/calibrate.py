@@ -4,8 +4,9 @@
 
 Reads simulated batches (every scanner profile, both sample centres) whose digits come from
 the training side's validation slice — handwriting the digit network never learnt from,
-never the held-out data (bordereau/heldout.py) — with no threshold at all, then picks for each field kind the lowest confidence threshold at which the values it
-would trust are right at least TARGET_PRECISION of the time, and writes them to
+never the held-out data (bordereau/heldout.py) — with no threshold at all, then picks for
+each field kind the lowest confidence threshold at which the values it would trust are
+right at least TARGET_PRECISION of the time, and writes them to
 bordereau/ocr/models/calibration.json. The held-out figures come from
 benchmarks/bench_read.py, never from here.
 """

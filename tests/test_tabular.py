@@ -169,7 +169,8 @@ def test_pseudonym_is_a_keyed_hash_of_the_ipp(factory: Factory) -> None:
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
-    (["--format", "xls"], 2, "Format d’export inconnu : « xls ». Formats possibles : cda, csv, json."),
+    (["--format", "xls"], 2,
+     "Format d’export inconnu : « xls ». Formats possibles : cda, csv, json."),
     (["--format", "json", "--deidentified"], 2,
      "--deidentified ne s’applique qu’à l’export tabulaire : --format csv, ou --format json "
      "--tabular."),
