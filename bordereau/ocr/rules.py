@@ -118,12 +118,12 @@ def check_diagnoses(fields: Fields, thesaurus: set[str]) -> None:
         if _value(fields, f"{prefix}.statut") == CONFIRMED and not (written or ticked):
             _flag(fields, [f"{prefix}.statut", f"{prefix}.maladie", f"{prefix}.code_orpha"],
                   "diagnostic confirmé sans maladie cochée ni code ORPHA")
-    for prefix in _prefixes(fields, "_valeur"):
-        value, unit = _value(fields, f"{prefix}_valeur"), _value(fields, f"{prefix}_unite")
+    for stem in sorted(fid.removesuffix("_valeur") for fid in fields if fid.endswith("_valeur")):
+        value, unit = _value(fields, f"{stem}_valeur"), _value(fields, f"{stem}_unite")
         if value and not unit:
-            _flag(fields, [f"{prefix}_valeur", f"{prefix}_unite"], "âge précisé sans son unité")
+            _flag(fields, [f"{stem}_valeur", f"{stem}_unite"], "âge précisé sans son unité")
         if unit and not value:
-            _flag(fields, [f"{prefix}_valeur", f"{prefix}_unite"], "unité d’âge sans valeur")
+            _flag(fields, [f"{stem}_valeur", f"{stem}_unite"], "unité d’âge sans valeur")
 
 
 def check_vital(fields: Fields) -> None:
@@ -155,10 +155,13 @@ def apply_label_evidence(fields: Fields) -> None:
     if label is None or not isinstance(label.details.get("identity"), dict):
         return
     identity: dict[str, str] = label.details["identity"]  # type: ignore[assignment]
-    pairs = [("patient.ipp", "ipp", "l’IPP"), ("patient.date_naissance", "date_naissance",
-                                                "la date de naissance"),
-             ("patient.nom_naissance", "nom", "le nom")]
-    for field_id, key, name in pairs:
+    pairs = [
+        ("patient.ipp", "ipp", "l’IPP écrit diffère de celui de l’étiquette patient"),
+        ("patient.date_naissance", "date_naissance",
+         "la date de naissance écrite diffère de celle de l’étiquette patient"),
+        ("patient.nom_naissance", "nom", "le nom écrit diffère de celui de l’étiquette patient"),
+    ]
+    for field_id, key, message in pairs:
         reading, evidence = fields.get(field_id), identity.get(key)
         if reading is None or not evidence:
             continue
@@ -173,7 +176,7 @@ def apply_label_evidence(fields: Fields) -> None:
             reading.review, reading.reason = False, None
             reading.details["label"] = "repris de l’étiquette"
         else:
-            _flag(fields, [field_id], f"{name} écrit diffère de celui de l’étiquette patient")
+            _flag(fields, [field_id], message)
 
 
 def check_sheet(fields: Fields, layout: Layout, today: dt.date | None = None) -> None:

@@ -44,12 +44,13 @@ def thresholds() -> dict[str, float]:
 def apply_thresholds(readings: dict[str, FieldReading],
                      table: dict[str, float] | None = None) -> None:
     """Send to review every field whose confidence is below its kind's threshold."""
-    table = table or thresholds()
+    table = {**thresholds(), **(table or {})}
     for reading in readings.values():
         if reading.review or (reading.value is None and reading.confidence >= 0.5):
             continue
         limit = table.get(reading.kind, 1.0)
         if reading.confidence < limit:
             reading.review = True
-            reading.reason = (f"lecture incertaine (confiance {reading.confidence:.2f} "
-                              f"< {limit:.2f})").replace(".", ",")
+            digits = 2 if round(reading.confidence, 2) < round(limit, 2) else 3
+            reading.reason = (f"lecture incertaine (confiance {reading.confidence:.{digits}f} "
+                              f"< {limit:.{digits}f})").replace(".", ",")

@@ -1,0 +1,146 @@
+"""Sheet rules and trust thresholds: a failing rule sends its fields to review with its
+French message and never changes a value."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from bordereau.forms.centre import load_centre
+from bordereau.forms.layout import build_layout
+from bordereau.forms.manifest import Layout
+from bordereau.ocr.rules import check_sheet, nir_key_ok
+from bordereau.ocr.trust import apply_thresholds
+from bordereau.ocr.types import FieldReading
+from tests.conftest import LYON
+from tests.factories import INITIALE
+
+TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.fixture(scope="module")
+def layout() -> Layout:
+    return build_layout("initiale", load_centre(LYON))
+
+
+def sheet(layout: Layout, **changes: Any) -> dict[str, FieldReading]:
+    values = {**INITIALE, **{k.replace("__", "."): v for k, v in changes.items()}}
+    return {
+        f.id: FieldReading(id=f.id, kind=f.kind, confidence=0.99, review=False,
+                           value=values.get(f.id, False if f.kind == "boolean" else None))
+        for f in layout.fields
+    }
+
+
+def flagged(fields: dict[str, FieldReading]) -> dict[str, str | None]:
+    return {k: v.reason for k, v in fields.items() if v.review}
+
+
+def test_a_valid_sheet_raises_nothing(layout: Layout) -> None:
+    fields = sheet(layout)
+    check_sheet(fields, layout, TODAY)
+    assert flagged(fields) == {}
+
+
+def test_dates_must_follow_birth_inclusion_activity_today(layout: Layout) -> None:
+    fields = sheet(layout, activite__date="2022-12-01")
+    check_sheet(fields, layout, TODAY)
+    message = ("la date d’inclusion (09/01/2023) est après la date de l’activité "
+               "(01/12/2022)")
+    assert flagged(fields) == {"prise_en_charge.date_inclusion": message,
+                               "activite.date": message}
+    assert fields["activite.date"].value == "2022-12-01"  # never changed
+    future = sheet(layout, vital__decede=True, vital__date_deces="2027-01")
+    check_sheet(future, layout, TODAY)
+    assert flagged(future)["vital.date_deces"] == "date dans le futur (01/2027)"
+
+
+def test_partial_dates_are_compared_at_their_precision(layout: Layout) -> None:
+    fields = sheet(layout, patient__date_naissance="2023",
+                   prise_en_charge__date_inclusion="2023-01-09")
+    check_sheet(fields, layout, TODAY)
+    assert flagged(fields) == {}
+
+
+def test_deceased_needs_a_date_and_a_date_needs_deceased(layout: Layout) -> None:
+    fields = sheet(layout, vital__decede=True)
+    check_sheet(fields, layout, TODAY)
+    assert flagged(fields)["vital.date_deces"] == "patient décédé sans date de décès"
+    fields = sheet(layout, vital__date_deces="2024-02-02")
+    check_sheet(fields, layout, TODAY)
+    assert flagged(fields)["vital.decede"] == (
+        "date de décès écrite mais « Patient décédé » non coché")
+
+
+def test_confirmed_needs_a_disease_and_codes_outside_the_thesaurus_are_reviewed(
+    layout: Layout,
+) -> None:
+    fields = sheet(layout, diagnostic1__maladie=None)
+    check_sheet(fields, layout, TODAY)
+    assert flagged(fields)["diagnostic1.statut"] == (
+        "diagnostic confirmé sans maladie cochée ni code ORPHA")
+    fields = sheet(layout, diagnostic1__maladie=None, diagnostic1__code_orpha="0000558")
+    check_sheet(fields, layout, TODAY)
+    assert flagged(fields) == {"diagnostic1.code_orpha":
+                               "code ORPHA 558 absent du thésaurus du centre : à vérifier"}
+    fields = sheet(layout, diagnostic1__code_orpha="15")
+    check_sheet(fields, layout, TODAY)
+    assert flagged(fields)["diagnostic1.maladie"] == (
+        "une maladie cochée et un autre code ORPHA écrit")
+
+
+def test_nir_key_and_age_units(layout: Layout) -> None:
+    body = "1850578006084"
+    good = f"{body}{97 - int(body) % 97:02d}"
+    bad = f"{body}{(98 - int(body) % 97) % 100:02d}"
+    assert nir_key_ok(good) and not nir_key_ok(bad)
+    fields = sheet(layout, patient__ins=bad,
+                   diagnostic1__age_premiers_signes_valeur="3")
+    check_sheet(fields, layout, TODAY)
+    reasons = flagged(fields)
+    assert reasons["patient.ins"].startswith("matricule INS invalide")
+    assert reasons["diagnostic1.age_premiers_signes_unite"] == "âge précisé sans son unité"
+
+
+def test_required_items_and_optional_sections_once_used(layout: Layout) -> None:
+    fields = sheet(layout, patient__sexe=None)
+    check_sheet(fields, layout, TODAY)
+    assert flagged(fields) == {"patient.sexe": "champ obligatoire non rempli"}
+    fields = sheet(layout, diagnostic2__maladie="15")
+    check_sheet(fields, layout, TODAY)
+    reasons = flagged(fields)
+    assert reasons["diagnostic2.statut"] == "champ obligatoire non rempli"
+    assert "diagnostic2.gene1" not in reasons
+
+
+def test_the_patient_label_confirms_fills_or_contradicts_the_identity(layout: Layout) -> None:
+    def with_label(fields: dict[str, FieldReading], **identity: str) -> None:
+        fields["patient.etiquette"].details["identity"] = identity
+
+    fields = sheet(layout, patient__ipp=None)
+    with_label(fields, ipp="4100200300", date_naissance="2012-04-17", nom="MARTIN")
+    check_sheet(fields, layout, TODAY)
+    assert fields["patient.ipp"].value == "4100200300" and not fields["patient.ipp"].review
+    assert fields["patient.ipp"].details["label"] == "repris de l’étiquette"
+    fields = sheet(layout)
+    with_label(fields, ipp="4100200300", date_naissance="2012-04-18", nom="MARTÍN")
+    check_sheet(fields, layout, TODAY)
+    assert flagged(fields) == {"patient.date_naissance":
+                               "la date de naissance écrite diffère de celle de l’étiquette "
+                               "patient"}
+    assert fields["patient.nom_naissance"].details["label"] == "confirmé par l’étiquette"
+
+
+def test_thresholds_send_unsure_fields_to_review(layout: Layout) -> None:
+    fields = sheet(layout)
+    fields["patient.nom_naissance"].confidence = 0.8
+    fields["activite.date"].confidence = 0.949
+    apply_thresholds(fields, {"letters": 0.95, "date": 0.95, "single_choice": 0.9,
+                              "multi_choice": 0.9, "boolean": 0.9, "digits": 0.9,
+                              "alphanumeric": 0.9, "orpha_code": 0.9})
+    assert flagged(fields) == {
+        "patient.nom_naissance": "lecture incertaine (confiance 0,80 < 0,95)",
+        "activite.date": "lecture incertaine (confiance 0,949 < 0,950)",
+    }
