@@ -240,3 +240,18 @@ def test_counts_and_claiming_a_given_item(factory: Factory) -> None:
         bob.claim(target.id)
     alice.accept(target.id)
     assert alice.counts() == (3, 2)
+
+
+def test_a_required_field_cannot_be_set_empty(factory: Factory) -> None:
+    factory.sheet("initiale", INITIALE, {"patient.sexe": "case(s) douteuse(s)",
+                                         "diagnostic2.statut": "case(s) douteuse(s)"})
+    queue = Queue(factory.db, "alice")
+    sexe = queue.items(field_id="patient.sexe")[0]
+    with pytest.raises(InputError) as info:
+        queue.set(sexe.id, "")
+    assert info.value.message == (
+        "Valeur refusée pour « Sexe » : champ obligatoire, il ne peut pas rester vide "
+        "(demander la valeur au médecin, ou passer cet élément).")
+    # Diagnostic 2 is optional and unused on this sheet: its statut may stay empty.
+    statut2 = queue.items(field_id="diagnostic2.statut")[0]
+    assert queue.set(statut2.id, "").item.final is None

@@ -209,7 +209,24 @@ class Queue:
             value = parse_value(field, text, self.today)
         except InvalidValueError as exc:
             raise InputError(f"Valeur refusée pour « {field.label} » : {exc}.") from exc
+        if value in (None, []) and self._required(item_id, field):
+            raise InputError(
+                f"Valeur refusée pour « {field.label} » : champ obligatoire, il ne peut pas "
+                "rester vide (demander la valeur au médecin, ou passer cet élément).")
         return self._decide(item_id, value, accept=False)
+
+    def _required(self, item_id: int, field: FieldLayout) -> bool:
+        """Required now: always, or because its optional section is used on this sheet."""
+        if field.required:
+            return True
+        if not field.required_if_used:
+            return False
+        with self.db.session() as session:
+            row = self._row(session, item_id)
+            layout = self.layouts.get(row.sheet.layout_id)
+            section = {f.id for f in layout.fields if f.section == field.section}
+            return any(current_value(r) not in (None, False, [])
+                       for r in row.sheet.readings if r.field_id in section and r.id != row.id)
 
     def _decide(self, item_id: int, value: Any, accept: bool) -> Decision:
         with self.db.writing(), self.db.session() as session:
