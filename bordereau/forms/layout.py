@@ -2,21 +2,18 @@
 
 ``build_layout`` flows the sections of a :class:`FormDefinition` onto pages, row by row
 (label column on the left, hand-written cells or checkboxes on the right), and returns
-the :class:`Layout`. Nothing else in the package decides where anything is printed.
+the :class:`Layout`. Nothing else in the package decides where anything is printed; the
+inputs themselves are drawn by ``forms.widgets``.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from bordereau.errors import InputError
 from bordereau.forms import fonts
 from bordereau.forms.centre import LoadedCentre
 from bordereau.forms.manifest import (
     Anchor,
-    Box,
     CentreInfo,
-    Choice,
     CodeZone,
     DrawOp,
     FieldLayout,
@@ -25,226 +22,35 @@ from bordereau.forms.manifest import (
     LineOp,
     PageLayout,
     RectOp,
-    TextOp,
 )
-from bordereau.forms.model import FormDefinition, Item, Section, ValueSet, load_form, value_sets
-
-PAGE_W, PAGE_H = 210.0, 297.0
-MARKER_SIZE = 12.0
-MARKER_EDGE = 9.0  # distance from the page edge to the marker's outer edge
-QR_SIZE = 19.0
-LEFT, RIGHT = 10.0, 200.0
-CONTENT_TOP, CONTENT_BOTTOM = 33.5, 267.0
-LABEL_W = 60.0
-INPUT_X = LEFT + LABEL_W + 2.0
-CELL_W, CELL_H = 5.0, 6.5
-DATE_GAP = 2.6
-BOX = 3.8
-LABEL_ZONE = (66.0, 34.0)
-
-LABEL_PT, HELP_PT, CHOICE_PT, TAG_PT = 8.5, 6.5, 7.5, 6.0
-ROW_GAP = 1.8
-SECTION_BAR = 5.4
-
-KIND_TAGS = {"digits": "0–9", "orpha_code": "0–9", "letters": "A–Z", "alphanumeric": "A–Z 0–9"}
-
-
-def _r(value: float) -> float:
-    return round(value, 2)
-
-
-def _box(x: float, y: float, w: float, h: float) -> Box:
-    return (_r(x), _r(y), _r(w), _r(h))
-
-
-@dataclass
-class _Block:
-    """Something placed at a given top ``y``: its height, drawing and fields."""
-
-    height: float
-    ops: list[DrawOp] = field(default_factory=list)
-    fields: list[dict[str, object]] = field(default_factory=list)
-    right: float = 0.0
-
-
-def _text(x: float, y: float, text: str, size: float, **kw: object) -> TextOp:
-    return TextOp(x=_r(x), y=_r(y), text=text, size=size, **kw)
-
-
-def _paragraph(
-    x: float, y: float, text: str, width: float, size: float, leading: float = 1.2, **kw: object
-) -> tuple[list[DrawOp], float]:
-    """Wrapped text whose first line's top is at ``y``; returns ops and height."""
-    style = str(kw.get("style", "regular"))
-    lead = fonts.line_height(size) * leading / 1.2
-    ops: list[DrawOp] = []
-    for n, line in enumerate(fonts.wrap(text, width, size, style)):
-        ops.append(_text(x, y + lead * (n + 0.78), line, size, **kw))
-    return ops, lead * len(ops)
-
-
-class _Widgets:
-    """Draws the input part of a row for each field kind."""
-
-    def __init__(self, sets: dict[str, ValueSet]) -> None:
-        self.sets = sets
-
-    def comb(self, item: Item, x: float, y: float) -> tuple[_Block, float]:
-        cells: list[Box] = []
-        ops: list[DrawOp] = []
-        cx = x
-        for n in range(item.cell_count):
-            if item.kind == "date" and n in (2, 4):
-                ops.append(
-                    _text(cx + DATE_GAP / 2, y + CELL_H * 0.72, "/", 9, grey=0.35, align="center")
-                )
-                cx += DATE_GAP
-            cells.append(_box(cx, y, CELL_W, CELL_H))
-            cx += CELL_W
-        height = CELL_H
-        if item.kind == "date":
-            for n, letter in enumerate("JJMMAAAA"):
-                cell = cells[n]
-                ops.append(
-                    _text(
-                        cell[0] + CELL_W / 2,
-                        y + CELL_H + 2.2,
-                        letter,
-                        5.5,
-                        grey=0.45,
-                        align="center",
-                    )
-                )
-            height += 2.6
-        end = cx
-        tag = KIND_TAGS.get(item.kind)
-        if tag:
-            width = fonts.text_width(tag, TAG_PT, "bold") + 2.4
-            ops.append(
-                RectOp(
-                    box_mm=_box(cx + 1.8, y + 1.6, width, 3.4),
-                    line_width=0.25,
-                    stroke_grey=0.55,
-                    fill_grey=None,
-                    radius=1.2,
-                )
-            )
-            ops.append(
-                _text(
-                    cx + 1.8 + width / 2,
-                    y + 4.2,
-                    tag,
-                    TAG_PT,
-                    style="bold",
-                    grey=0.4,
-                    align="center",
-                )
-            )
-            end = cx + 1.8 + width
-        return _Block(height, ops, [{"cells_mm": tuple(cells)}]), end
-
-    def choices(self, item: Item, x: float, y: float, width: float) -> tuple[_Block, float]:
-        assert item.value_set
-        concepts = self.sets[item.value_set].concepts
-        ops: list[DrawOp] = []
-        choices: list[Choice] = []
-        lead = fonts.line_height(CHOICE_PT)
-        if item.columns:
-            col_w = width / item.columns
-            rows = -(-len(concepts) // item.columns)
-            cy, end = y, x
-            for r in range(rows):
-                row_h = BOX + 1.2
-                for c in range(item.columns):
-                    index = c * rows + r
-                    if index >= len(concepts):
-                        continue
-                    concept = concepts[index]
-                    bx = x + c * col_w
-                    choices.append(
-                        Choice(
-                            code=concept.code,
-                            system=concept.system,
-                            label=concept.label,
-                            box_mm=_box(bx, cy, BOX, BOX),
-                        )
-                    )
-                    text_ops, text_h = _paragraph(
-                        bx + BOX + 1.5,
-                        cy + 0.15,
-                        concept.label,
-                        col_w - BOX - 3.0,
-                        CHOICE_PT,
-                        leading=1.08,
-                    )
-                    ops += text_ops
-                    row_h = max(row_h, text_h + 1.2)
-                    end = max(end, bx + col_w)
-                cy += row_h
-            order = {concept.code: n for n, concept in enumerate(concepts)}
-            choices.sort(key=lambda choice: order[choice.code])
-            return _Block(cy - y, ops, [{"choices": tuple(choices)}]), end
-        cx, cy = x, y
-        for concept in concepts:
-            w = BOX + 1.5 + fonts.text_width(concept.label, CHOICE_PT) + 4.5
-            if cx > x and cx + w > x + width:
-                cx, cy = x, cy + BOX + 1.6
-            choices.append(
-                Choice(
-                    code=concept.code,
-                    system=concept.system,
-                    label=concept.label,
-                    box_mm=_box(cx, cy, BOX, BOX),
-                )
-            )
-            ops.append(_text(cx + BOX + 1.5, cy + 0.15 + lead * 0.78, concept.label, CHOICE_PT))
-            cx += w
-        return _Block(cy + BOX - y, ops, [{"choices": tuple(choices)}]), cx
-
-    def boolean(self, item: Item, x: float, y: float) -> tuple[_Block, float]:
-        lead = fonts.line_height(CHOICE_PT)
-        ops: list[DrawOp] = [_text(x + BOX + 1.5, y + 0.15 + lead * 0.78, "Oui", CHOICE_PT)]
-        end = x + BOX + 1.5 + fonts.text_width("Oui", CHOICE_PT)
-        return _Block(BOX, ops, [{"box_mm": _box(x, y, BOX, BOX)}]), end
-
-    def label_zone(self, item: Item, x: float, y: float) -> tuple[_Block, float]:
-        w, h = LABEL_ZONE
-        ops: list[DrawOp] = [
-            _text(
-                x + w / 2,
-                y + h / 2 - 0.5,
-                "Coller l’étiquette patient ici",
-                8,
-                style="italic",
-                grey=0.55,
-                align="center",
-            ),
-            _text(
-                x + w / 2,
-                y + h / 2 + 3.3,
-                "(avec son code-barres)",
-                6.5,
-                style="italic",
-                grey=0.6,
-                align="center",
-            ),
-        ]
-        return _Block(h, ops, [{"box_mm": _box(x, y, w, h)}]), x + w
-
-    def free_text(self, item: Item, x: float, y: float, width: float) -> tuple[_Block, float]:
-        h = item.height_mm or 30.0
-        return _Block(h, [], [{"box_mm": _box(x, y, width, h)}]), x + width
-
-    def draw(self, item: Item, x: float, y: float, width: float) -> tuple[_Block, float]:
-        if item.kind in {"single_choice", "multi_choice"}:
-            return self.choices(item, x, y, width)
-        if item.kind == "boolean":
-            return self.boolean(item, x, y)
-        if item.kind == "label_zone":
-            return self.label_zone(item, x, y)
-        if item.kind == "free_text":
-            return self.free_text(item, x, y, width)
-        return self.comb(item, x, y)
+from bordereau.forms.model import FormDefinition, Item, Section, load_form, value_sets
+from bordereau.forms.widgets import (
+    BOX,
+    CELL_H,
+    CHOICE_PT,
+    CONTENT_BOTTOM,
+    CONTENT_TOP,
+    HELP_PT,
+    INPUT_X,
+    LABEL_PT,
+    LABEL_W,
+    LABEL_ZONE,
+    LEFT,
+    MARKER_EDGE,
+    MARKER_SIZE,
+    PAGE_H,
+    PAGE_W,
+    QR_SIZE,
+    RIGHT,
+    ROW_GAP,
+    SECTION_BAR,
+    Block,
+    Widgets,
+    mm_box,
+    paragraph,
+    rounded,
+    text_op,
+)
 
 
 class _Builder:
@@ -255,7 +61,7 @@ class _Builder:
         sets = dict(value_sets())
         for name in ("centre.thesaurus", "centre.referents"):
             sets[name] = centre.value_set(name)
-        self.widgets = _Widgets(sets)
+        self.widgets = Widgets(sets)
         self.pages: list[list[DrawOp]] = []
         self.fields: list[FieldLayout] = []
         self.y = CONTENT_TOP
@@ -268,7 +74,7 @@ class _Builder:
             full = self.form.instructions == "full"
             self.place(self.instructions() if full else self.short_instructions())
 
-    def place(self, block: _Block) -> None:
+    def place(self, block: Block) -> None:
         self.pages[-1].extend(block.ops)
         self.y += block.height
 
@@ -276,10 +82,10 @@ class _Builder:
         return self.y + height <= CONTENT_BOTTOM
 
     # -- blocks --------------------------------------------------------------------
-    def instructions(self) -> _Block:
+    def instructions(self) -> Block:
         y0 = self.y
         ops: list[DrawOp] = [
-            _text(LEFT + 2, y0 + 3.9, "Comment remplir ce bordereau", 8, style="bold")
+            text_op(LEFT + 2, y0 + 3.9, "Comment remplir ce bordereau", 8, style="bold")
         ]
         half = (RIGHT - LEFT) / 2
         lines = [
@@ -305,12 +111,12 @@ class _Builder:
             x0 = LEFT + (n % 2) * half
             y = y0 + 5.8 + (n // 2) * 7.2
             if icon == "cell":
-                ops.append(RectOp(box_mm=_box(x0 + 2.6, y - 0.3, 4.0, 4.8), line_width=0.3))
-                ops.append(_text(x0 + 4.6, y + 3.4, "A", 8, align="center"))
+                ops.append(RectOp(box_mm=mm_box(x0 + 2.6, y - 0.3, 4.0, 4.8), line_width=0.3))
+                ops.append(text_op(x0 + 4.6, y + 3.4, "A", 8, align="center"))
             elif icon in {"cross", "fill"}:
                 ops.append(
                     RectOp(
-                        box_mm=_box(x0 + 2.7, y + 0.2, BOX, BOX),
+                        box_mm=mm_box(x0 + 2.7, y + 0.2, BOX, BOX),
                         line_width=0.3,
                         fill_grey=0.0 if icon == "fill" else None,
                     )
@@ -319,87 +125,87 @@ class _Builder:
                     for a, b in (((0.4, 0.4), (3.4, 3.4)), ((0.4, 3.4), (3.4, 0.4))):
                         ops.append(
                             LineOp(
-                                start=(_r(x0 + 2.7 + a[0]), _r(y + 0.2 + a[1])),
-                                end=(_r(x0 + 2.7 + b[0]), _r(y + 0.2 + b[1])),
+                                start=(rounded(x0 + 2.7 + a[0]), rounded(y + 0.2 + a[1])),
+                                end=(rounded(x0 + 2.7 + b[0]), rounded(y + 0.2 + b[1])),
                                 line_width=0.5,
                             )
                         )
             else:
-                ops.append(_text(x0 + 4.6, y + 3.8, "*", 11, style="bold", align="center"))
-            text_ops, h = _paragraph(x0 + 9.0, y - 0.2, text, half - 11.0, 7)
+                ops.append(text_op(x0 + 4.6, y + 3.8, "*", 11, style="bold", align="center"))
+            text_ops, h = paragraph(x0 + 9.0, y - 0.2, text, half - 11.0, 7)
             ops += text_ops
             bottom = max(bottom, y + max(h, 4.6))
         height = bottom - y0 + 1.2
         ops.insert(
             0,
             RectOp(
-                box_mm=_box(LEFT, y0, RIGHT - LEFT, height),
+                box_mm=mm_box(LEFT, y0, RIGHT - LEFT, height),
                 line_width=0.3,
                 stroke_grey=0.35,
                 fill_grey=0.97,
                 radius=1.5,
             ),
         )
-        return _Block(height + 2.5, ops)
+        return Block(height + 2.5, ops)
 
-    def short_instructions(self) -> _Block:
+    def short_instructions(self) -> Block:
         y = self.y
         text = (
             "CAPITALES d’imprimerie, un caractère par case ; cocher d’une croix nette ; "
             "case entièrement noircie = annulée ; * = obligatoire pour BaMaRa."
         )
-        ops, h = _paragraph(
+        ops, h = paragraph(
             LEFT + 2, y + 1.0, text, RIGHT - LEFT - 4, 7.5, style="italic", grey=0.15
         )
         ops.insert(
             0,
             RectOp(
-                box_mm=_box(LEFT, y, RIGHT - LEFT, h + 2.0),
+                box_mm=mm_box(LEFT, y, RIGHT - LEFT, h + 2.0),
                 line_width=0.3,
                 stroke_grey=0.35,
                 fill_grey=0.97,
                 radius=1.5,
             ),
         )
-        return _Block(h + 4.5, ops)
+        return Block(h + 4.5, ops)
 
-    def section_bar(self, section: Section, y: float) -> _Block:
+    def section_bar(self, section: Section, y: float) -> Block:
         ops: list[DrawOp] = [
             RectOp(
-                box_mm=_box(LEFT, y, RIGHT - LEFT, SECTION_BAR), stroke_grey=None, fill_grey=0.86
+                box_mm=mm_box(LEFT, y, RIGHT - LEFT, SECTION_BAR), stroke_grey=None, fill_grey=0.86
             ),
-            _text(LEFT + 2, y + 3.9, section.title, 9.5, style="bold"),
+            text_op(LEFT + 2, y + 3.9, section.title, 9.5, style="bold"),
         ]
         if section.optional:
             x = LEFT + 2 + fonts.text_width(section.title, 9.5, "bold") + 1.5
-            ops.append(_text(x, y + 3.9, "(facultatif)", 8, style="italic", grey=0.3))
-        return _Block(SECTION_BAR + 1.6, ops)
+            ops.append(text_op(x, y + 3.9, "(facultatif)", 8, style="italic", grey=0.3))
+        return Block(SECTION_BAR + 1.6, ops)
 
     def label_column(
         self, item: Item, star: str, y: float, width: float
     ) -> tuple[list[DrawOp], float]:
-        ops, height = _paragraph(LEFT, y + 0.1, item.label + star, width, LABEL_PT)
+        ops, height = paragraph(LEFT, y + 0.1, item.label + star, width, LABEL_PT)
         if item.help:
-            help_ops, help_h = _paragraph(
+            help_ops, help_h = paragraph(
                 LEFT, y + 0.3 + height, item.help, width, HELP_PT, style="italic", grey=0.35
             )
             ops += help_ops
             height += 0.3 + help_h
         return ops, height
 
-    def row(self, section: Section, items: list[Item], y: float, right: float = RIGHT) -> _Block:
+    def row(self, section: Section, items: list[Item], y: float, right: float = RIGHT) -> Block:
         """One row: the first item with its label, then the inline items after it."""
         main, *inline = items
         star = " *" if main.required and not section.optional else ""
         if main.kind == "free_text" or main.wide:
             ops, label_h = self.label_column(main, star, y, right - LEFT)
             widget, _ = self.widgets.draw(main, LEFT, y + label_h + 1.0, right - LEFT)
-            block = _Block(label_h + 1.0 + widget.height + ROW_GAP, ops + widget.ops)
+            block = Block(label_h + 1.0 + widget.height + ROW_GAP, ops + widget.ops)
             block.fields.append(self.field_entry(section, main, widget))
             return block
         ops, label_h = self.label_column(main, star, y, LABEL_W)
         widget, end = self.widgets.draw(main, INPUT_X, y, right - INPUT_X)
-        block = _Block(0.0, ops + widget.ops)
+        block = Block(0.0, ops + widget.ops)
         block.fields.append(self.field_entry(section, main, widget))
         widget_h, line_y, line_h = widget.height, y, widget.height
         for extra in inline:
@@ -414,7 +220,7 @@ class _Builder:
                 )
                 line_h = 0.0
             baseline = line_y + min(trial.height, CELL_H) / 2 + 1.0
-            block.ops.append(_text(x, baseline, extra.label, CHOICE_PT, style="italic", grey=0.2))
+            block.ops.append(text_op(x, baseline, extra.label, CHOICE_PT, style="italic", grey=0.2))
             block.ops += trial.ops
             block.fields.append(self.field_entry(section, extra, trial))
             line_h = max(line_h, trial.height)
@@ -424,7 +230,7 @@ class _Builder:
         block.right = max(end, INPUT_X)
         return block
 
-    def field_entry(self, section: Section, item: Item, widget: _Block) -> dict[str, object]:
+    def field_entry(self, section: Section, item: Item, widget: Block) -> dict[str, object]:
         entry: dict[str, object] = {
             "id": item.id,
             "label": item.label,
@@ -462,7 +268,7 @@ class _Builder:
                 widget, _ = self.widgets.draw(main, RIGHT - w, y, w)
                 if commit:
                     self.commit(
-                        _Block(0.0, widget.ops, [self.field_entry(section, main, widget)]),
+                        Block(0.0, widget.ops, [self.field_entry(section, main, widget)]),
                         separator=False,
                     )
                 float_bottom, float_left = y + widget.height + ROW_GAP, RIGHT - w - 3.0
@@ -504,15 +310,17 @@ class _Builder:
         self.place(self.section_bar(section, self.y))
         self.flow(section, rows, commit=True)
 
-    def commit(self, block: _Block, separator: bool = True, right: float = RIGHT) -> None:
+    def commit(self, block: Block, separator: bool = True, right: float = RIGHT) -> None:
         page = len(self.pages)
         for entry in block.fields:
             self.fields.append(FieldLayout.model_validate({**entry, "page": page}))
         self.pages[-1].extend(block.ops)
         if separator:
-            line_y = _r(self.y + block.height - ROW_GAP / 2)
+            line_y = rounded(self.y + block.height - ROW_GAP / 2)
             self.pages[-1].append(
-                LineOp(start=(LEFT, line_y), end=(_r(right), line_y), line_width=0.15, grey=0.82)
+                LineOp(
+                    start=(LEFT, line_y), end=(rounded(right), line_y), line_width=0.15, grey=0.82
+                )
             )
         self.y += block.height
 
@@ -521,12 +329,12 @@ class _Builder:
         m = MARKER_EDGE + MARKER_SIZE / 2
         centres = [(m, m), (PAGE_W - m, m), (m, PAGE_H - m), (PAGE_W - m, PAGE_H - m)]
         anchors = tuple(
-            Anchor(id=i, center_mm=(_r(x), _r(y)), size_mm=MARKER_SIZE)
+            Anchor(id=i, center_mm=(rounded(x), rounded(y)), size_mm=MARKER_SIZE)
             for i, (x, y) in enumerate(centres)
         )
         codes = (
             CodeZone(
-                box_mm=_box(
+                box_mm=mm_box(
                     PAGE_W - MARKER_EDGE - MARKER_SIZE - 5.0 - QR_SIZE,
                     MARKER_EDGE,
                     QR_SIZE,
@@ -535,7 +343,7 @@ class _Builder:
                 corner="top_right",
             ),
             CodeZone(
-                box_mm=_box(
+                box_mm=mm_box(
                     MARKER_EDGE + MARKER_SIZE + 5.0,
                     PAGE_H - MARKER_EDGE - QR_SIZE,
                     QR_SIZE,
@@ -549,9 +357,9 @@ class _Builder:
         right = codes[0].box_mm[0] - 3.0
         site = fonts.wrap(centre.site.nom, right - x, 8)[0]
         header: list[DrawOp] = [
-            _text(x, 14.0, f"Bordereau SDM-MR — {self.form.title}", 12.5, style="bold"),
-            _text(x, 19.2, f"{site} ({centre.site.type}, {centre.site.code})", 8),
-            _text(
+            text_op(x, 14.0, f"Bordereau SDM-MR — {self.form.title}", 12.5, style="bold"),
+            text_op(x, 19.2, f"{site} ({centre.site.type}, {centre.site.code})", 8),
+            text_op(
                 x,
                 23.4,
                 f"{centre.etablissement.nom} — FINESS {centre.etablissement.finess}"
@@ -559,7 +367,7 @@ class _Builder:
                 7,
                 grey=0.25,
             ),
-            _text(
+            text_op(
                 x,
                 29.0,
                 "N° de bordereau {serial}  ·  page {page}/{pages}",
@@ -570,7 +378,7 @@ class _Builder:
         ]
         fx = codes[1].box_mm[0] + QR_SIZE + 4.0
         footer: list[DrawOp] = [
-            _text(
+            text_op(
                 fx,
                 PAGE_H - 15.5,
                 "Bordereau n° {serial} — page {page}/{pages}",
@@ -578,7 +386,7 @@ class _Builder:
                 style="bold",
                 stamp=True,
             ),
-            _text(
+            text_op(
                 fx,
                 PAGE_H - 11.6,
                 f"{self.form.title} v{self.form.version} · SDM-MR {self.form.sdm_version} · "
