@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bordereau.forms.generate import CELL_LINE
-from bordereau.forms.layout import CELL_H, CELL_W
+from bordereau.forms.widgets import CELL_H, CELL_W
 
 if TYPE_CHECKING:
     from PIL.ImageFont import FreeTypeFont

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from bordereau.forms.layout import CELL_H, CELL_W
+from bordereau.forms.widgets import CELL_H, CELL_W
 from bordereau.ocr import digits_synth as synth
 from bordereau.simulate.handwriting import Glyph, font_glyph
 
