@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from bordereau import heldout
 from bordereau.ocr import digits_synth as synth
+from bordereau.ocr.cnn import fit_temperature
 from bordereau.ocr.digits import CLASSES, INPUT_SIZE, MODEL_FILE, REJECT, normalise_cell
 
 Split = Literal["train", "val"]
@@ -209,17 +210,6 @@ def train(
             best = (val_loss, {k: v.clone() for k, v in net.state_dict().items()})
     net.load_state_dict(best[1])
     return net
-
-
-def fit_temperature(logits: npt.NDArray[np.float32], labels: npt.NDArray[np.int64]) -> float:
-    """The softmax temperature minimising validation log-loss (calibration)."""
-    best = (float("inf"), 1.0)
-    for t in np.arange(0.5, 3.001, 0.02):
-        z = logits / t
-        z = z - z.max(axis=1, keepdims=True)
-        nll = float(-(z[np.arange(len(z)), labels] - np.log(np.exp(z).sum(axis=1))).mean())
-        best = min(best, (nll, float(t)))
-    return round(best[1], 2)
 
 
 def export(net: Any, temperature: float, out: Path, meta: dict[str, object]) -> None:

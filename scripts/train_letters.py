@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from bordereau import heldout
 from bordereau.ocr import digits_synth, letters_synth
-from bordereau.ocr.cnn import GEOMETRY_SIZE, INPUT_SIZE, normalise_with_geometry
+from bordereau.ocr.cnn import GEOMETRY_SIZE, INPUT_SIZE, fit_temperature, normalise_with_geometry
 from bordereau.ocr.letters import CLASSES, DIGIT, MODEL_FILE, REJECT
 
 Split = Literal["train", "val"]
@@ -193,17 +193,6 @@ def train(data: Data, val: Data, epochs: int, seed: int) -> Any:
             best = (val_loss, {k: v.clone() for k, v in net.state_dict().items()})
     net.load_state_dict(best[1])
     return net
-
-
-def fit_temperature(logits: npt.NDArray[np.float32], labels: npt.NDArray[np.int64]) -> float:
-    """The softmax temperature minimising validation log-loss (calibration)."""
-    best = (float("inf"), 1.0)
-    for t in np.arange(0.5, 3.001, 0.02):
-        z = logits / t
-        z = z - z.max(axis=1, keepdims=True)
-        nll = float(-(z[np.arange(len(z)), labels] - np.log(np.exp(z).sum(axis=1))).mean())
-        best = min(best, (nll, float(t)))
-    return round(best[1], 2)
 
 
 def export(net: Any, temperature: float, out: Path, meta: dict[str, object]) -> None:
