@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -156,11 +156,6 @@ def new_app(help_text: str) -> typer.Typer:
 def print_json(data: object) -> None:
     """Print a JSON document on stdout (the machine-readable contract)."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def fail(error: BordereauError) -> NoReturn:
-    """Raise a library error from inside a command (mapped by FrenchGroup.main)."""
-    raise error
 
 
 HomeOption = typer.Option(

@@ -174,7 +174,14 @@ def test_a_page_that_is_not_a_form_is_refused_and_others_still_read(
     letter[300:320, 200:1400] = 0  # a printed line, no code
     Image.fromarray(letter).save(tmp_path / "b-letter.png", dpi=(200, 200))
     (tmp_path / "c-broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<<")
+    (tmp_path / "a-notes.txt").write_text("pas un scan")
     result = read_batch([tmp_path], Home.open(home, create=False), ReadOptions(workers=1))
+    parallel = read_batch([tmp_path], Home.open(home, create=False), ReadOptions(workers=2))
+    assert [(p.source, p.index, p.state, p.reason) for p in parallel.pages] == [
+        (p.source, p.index, p.state, p.reason) for p in result.pages]
+    assert result.pages[-1].source.name == "a-notes.txt"
+    assert result.pages[-1].state == "refused"
+    result.pages.pop()
     states = [(p.source.name, p.state) for p in result.pages]
     assert states == [("a-form.png", "read"), ("b-letter.png", "refused"),
                       ("c-broken.pdf", "refused")]

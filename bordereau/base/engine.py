@@ -31,7 +31,6 @@ from bordereau.errors import BordereauError, ExitCode
 from bordereau.home import FILE_MODE, Home
 
 ENV_VAR = "BORDEREAU_BASE"
-HEAD = "0003"
 PROOF_LABEL = b"bordereau-base-binding"
 
 

@@ -127,24 +127,24 @@ def read_pages(paths: Sequence[Path], home: Home, options: ReadOptions,
             results.append(_load_errors(item) if isinstance(item, PageLoadError)
                            else _safe_read(item, ctx))
             tick()
-        return results
-    with ProcessPoolExecutor(workers, initializer=_init_worker,
-                             initargs=(home.root, options.keep_images)) as pool:
-        pending: set[Future[PageResult]] = set()
-        for item in _inputs(files, skipped):
-            seen += 1
-            if isinstance(item, PageLoadError):
-                results.append(_load_errors(item))
+    else:
+        with ProcessPoolExecutor(workers, initializer=_init_worker,
+                                 initargs=(home.root, options.keep_images)) as pool:
+            pending: set[Future[PageResult]] = set()
+            for item in _inputs(files, skipped):
+                seen += 1
+                if isinstance(item, PageLoadError):
+                    results.append(_load_errors(item))
+                    tick()
+                    continue
+                pending.add(pool.submit(_work, item))
+                if len(pending) >= 2 * workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    results.extend(f.result() for f in done)
+                    tick()
+            for future in pending:
+                results.append(future.result())
                 tick()
-                continue
-            pending.add(pool.submit(_work, item))
-            if len(pending) >= 2 * workers:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                results.extend(f.result() for f in done)
-                tick()
-        for future in pending:
-            results.append(future.result())
-            tick()
     order = {p: n for n, p in enumerate(files)}
     results.sort(key=lambda r: (order.get(r.outcome.source, len(order)), r.outcome.index))
     return results
