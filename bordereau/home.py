@@ -27,7 +27,7 @@ from platformdirs import user_data_dir
 from pydantic import ValidationError
 
 from bordereau.errors import HomeError, NotFoundError
-from bordereau.forms.centre import LoadedCentre
+from bordereau.forms.centre import Centre, LoadedCentre, parse_centre
 from bordereau.forms.codes import establishment_fingerprint
 from bordereau.forms.manifest import Layout
 
@@ -67,6 +67,7 @@ class Home:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._centres: dict[str, Centre] = {}
 
     # -- opening ---------------------------------------------------------------------
     @classmethod
@@ -180,6 +181,23 @@ class Home:
             ) from exc
         except ValidationError as exc:
             raise HomeError(f"{path} : manifeste de mise en page corrompu.") from exc
+
+    def load_centre(self, snapshot: str) -> Centre:
+        """The centre file forms were printed with (by its snapshot digest), read once."""
+        if snapshot not in self._centres:
+            path = self.root / "centres" / f"{snapshot}.yaml"
+            try:
+                content = path.read_bytes()
+            except OSError as exc:
+                raise HomeError(f"{path} : copie du fichier de centre introuvable dans le "
+                                "dossier de l’établissement.") from exc
+            self._centres[snapshot] = parse_centre(content, path)
+        return self._centres[snapshot]
+
+    def centre_snapshots(self) -> list[str]:
+        """Digests of every centre file kept, newest first."""
+        files = sorted((self.root / "centres").glob("*.yaml"), key=lambda p: p.stat().st_mtime)
+        return [p.stem for p in reversed(files)]
 
     def record_issue(self, layout: Layout, serials: range, output: Path) -> None:
         """Append one line to issued.jsonl for a generation run."""

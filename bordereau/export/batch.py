@@ -24,7 +24,7 @@ from bordereau.export.cda import ExportIncompleteError, render_cda
 from bordereau.export.checks import check_exportable
 from bordereau.export.model import Problem
 from bordereau.export.sheets import patient_from_sheets
-from bordereau.forms.centre import Centre, parse_centre
+from bordereau.forms.centre import Centre
 from bordereau.home import write_private
 from bordereau.ocr.identify import LayoutCache
 
@@ -48,30 +48,22 @@ class CdaExporter:
         self.db = db
         self.user = user
         self.layouts = LayoutCache(db.home)
-        self._centres: dict[str, Centre] = {}
 
     def centre_of(self, layout_id: str) -> Centre:
         """The centre file the sheet was printed with, completed with the establishment's
         identifiers (IPP OID, type) from the newest snapshot of the same site."""
-        layout = self.layouts.get(layout_id)
-        snapshot = layout.form.centre.snapshot
-        if snapshot not in self._centres:
-            folder = self.db.home.root / "centres"
-            path = folder / f"{snapshot}.yaml"
-            centre = parse_centre(path.read_bytes(), path)
-            if centre.etablissement.oid_ipp is None:
-                newest = sorted(folder.glob("*.yaml"), key=lambda p: p.stat().st_mtime)
-                for other in reversed(newest):
-                    candidate = parse_centre(other.read_bytes(), other)
-                    if (candidate.site.code == centre.site.code
-                            and candidate.etablissement.oid_ipp):
-                        centre = centre.model_copy(update={
-                            "etablissement": centre.etablissement.model_copy(update={
-                                "oid_ipp": candidate.etablissement.oid_ipp,
-                                "type": candidate.etablissement.type})})
-                        break
-            self._centres[snapshot] = centre
-        return self._centres[snapshot]
+        home = self.db.home
+        centre = home.load_centre(self.layouts.get(layout_id).form.centre.snapshot)
+        if centre.etablissement.oid_ipp is not None:
+            return centre
+        for snapshot in home.centre_snapshots():
+            candidate = home.load_centre(snapshot)
+            if candidate.site.code == centre.site.code and candidate.etablissement.oid_ipp:
+                return centre.model_copy(update={
+                    "etablissement": centre.etablissement.model_copy(update={
+                        "oid_ipp": candidate.etablissement.oid_ipp,
+                        "type": candidate.etablissement.type})})
+        return centre
 
     def export(self, output: Path, since: dt.date | None = None,
                everything: bool = False) -> CdaExportReport:

@@ -20,7 +20,7 @@ from bordereau.base.schema import Record, Sheet
 from bordereau.errors import BordereauError, HomeError, NotFoundError, UsageError
 from bordereau.export.model import Activite, ExportPatient, PartialDate
 from bordereau.export.sheets import patient_from_sheets
-from bordereau.forms.centre import Centre, parse_centre
+from bordereau.forms.centre import Centre
 from bordereau.ocr.identify import LayoutCache
 
 # patient_from_sheets wants the OID root of the IPPs; the report never shows identifiers.
@@ -123,19 +123,9 @@ class _Centres:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.layouts = LayoutCache(db.home)
-        self._cache: dict[str, Centre] = {}
 
     def of(self, layout_id: str) -> Centre:
-        snapshot = self.layouts.get(layout_id).form.centre.snapshot
-        if snapshot not in self._cache:
-            path = self.db.home.root / "centres" / f"{snapshot}.yaml"
-            try:
-                content = path.read_bytes()
-            except OSError as exc:
-                raise HomeError(f"{path} : copie du fichier de centre introuvable dans le "
-                                "dossier de l’établissement.") from exc
-            self._cache[snapshot] = parse_centre(content, path)
-        return self._cache[snapshot]
+        return self.db.home.load_centre(self.layouts.get(layout_id).form.centre.snapshot)
 
 
 def _patient_file(rows: list[tuple[Record, Sheet]], centres: _Centres) -> PatientFile:
