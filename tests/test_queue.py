@@ -6,6 +6,7 @@ import datetime as dt
 import multiprocessing
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -186,9 +187,11 @@ def test_claims_and_leases(factory: Factory) -> None:
     assert alice.claim_next() is not None
 
 
-def _review_all(url: str, home: str, name: str, out: multiprocessing.Queue[object]) -> None:
+def _review_all(url: str, home: str, name: str, out: multiprocessing.Queue[object],
+                start: Any) -> None:
     db = Database.open(Home.open(Path(home), create=False), url)
     queue = Queue(db, name)
+    start.wait(timeout=60)  # every reviewer begins at once, whatever its start-up time
     decided = []
     while (item := queue.claim_next()) is not None:
         decided.append(queue.accept(item.id).item.id)
@@ -207,12 +210,17 @@ def test_several_reviewers_on_postgresql_never_get_the_same_item(
     factory.db.close()
     context = multiprocessing.get_context("spawn")
     results: multiprocessing.Queue[object] = context.Queue()
+    start = context.Barrier(4)
     workers = [context.Process(target=_review_all,
-                               args=(pg_url, str(tmp_path / "home"), f"r{n}", results))
+                               args=(pg_url, str(tmp_path / "home"), f"r{n}", results, start))
                for n in range(4)]
     for worker in workers:
         worker.start()
-    decided = dict(results.get(timeout=120) for _ in workers)  # type: ignore[misc]
+    decided: dict[str, list[int]] = {}
+    for _ in workers:
+        got = results.get(timeout=120)
+        assert isinstance(got, tuple)
+        decided[str(got[0])] = list(got[1])
     for worker in workers:
         worker.join(timeout=30)
         assert worker.exitcode == 0
