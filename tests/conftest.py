@@ -10,12 +10,25 @@ import pytest
 from typer.testing import CliRunner
 
 from bordereau.cli import app
+from bordereau.ocr.engine import REPLAY_VAR, EngineSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 SHARED = ROOT.parent / "shared"
 LYON = SAMPLES / "centres" / "lyon-os.yaml"
 MARSEILLE = SAMPLES / "centres" / "marseille-neuromusculaire.yaml"
+RECORDINGS = ROOT / "tests" / "recordings"  # recorded Tesseract output (docs/testing.md)
+
+
+def replay(data_set: str) -> EngineSpec:
+    """The replay engine of a test data set's recording (records with BORDEREAU_OCR_RECORD=1)."""
+    return EngineSpec.replay(RECORDINGS / f"{data_set}.json")
+
+
+@pytest.fixture
+def replay_samples(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readings of the bundled sample scans (CLI included) replay their recording."""
+    monkeypatch.setenv(REPLAY_VAR, str(RECORDINGS / "samples.json"))
 
 
 @dataclass

@@ -17,6 +17,7 @@ from bordereau.base.schema import Page, Reading, ScanFile, Sheet
 from bordereau.home import Home
 from tests.conftest import SAMPLES, run_cli
 
+pytestmark = pytest.mark.usefixtures("replay_samples")  # recorded Tesseract output
 LYON_SCANS = SAMPLES / "scans" / "lyon-os"
 DUPLEX = LYON_SCANS / "recto-verso"
 

@@ -24,6 +24,7 @@ from bordereau.ocr.aligned import AlignedPage
 from bordereau.ocr.cnn import GEOMETRY_SIZE, INPUT_SIZE
 from bordereau.ocr.combs import read_cells, read_comb
 from bordereau.ocr.digits import default_recognizer as default_digits
+from bordereau.ocr.engine import Symbol
 from bordereau.ocr.letters import (
     CLASSES,
     DIGIT,
@@ -33,7 +34,6 @@ from bordereau.ocr.letters import (
     normalise_letter,
 )
 from bordereau.ocr.letters_combine import combine
-from bordereau.ocr.tesseract import Symbol
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT_FLOOR = 0.58  # held-out fonts, 280 cells at 200 dpi: measured 65.7-67.5 % (seeds 11-14)

@@ -26,6 +26,7 @@ from bordereau.review.values import format_value
 from bordereau.simulate.truth import TruthSet
 from tests.conftest import SAMPLES, SHARED
 
+pytestmark = pytest.mark.usefixtures("replay_samples")  # recorded Tesseract output
 VALIDATE = SHARED / "ans-sdm-mr" / "validate.py"
 
 

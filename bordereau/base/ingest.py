@@ -24,6 +24,7 @@ from bordereau.base.engine import Database
 from bordereau.base.schema import Page, Reading, ScanFile, Sheet
 from bordereau.base.sheets import refresh_sheet
 from bordereau.home import DIR_MODE, FILE_MODE
+from bordereau.ocr.engine import EngineSpec
 from bordereau.ocr.identify import LayoutCache
 from bordereau.ocr.page_reader import PageResult, crop_png
 from bordereau.ocr.pages import collect_inputs
@@ -82,10 +83,12 @@ def _page_png(result: PageResult) -> bytes | None:
 class Ingestor:
     """Put scans into the base of one establishment."""
 
-    def __init__(self, db: Database, user: str, today: dt.date | None = None) -> None:
+    def __init__(self, db: Database, user: str, today: dt.date | None = None,
+                 engine: EngineSpec | None = None) -> None:
         self.db = db
         self.user = user
         self.today = today
+        self.engine = engine or EngineSpec.from_environment()
         self.layouts = LayoutCache(db.home)
 
     def ingest(self, paths: Sequence[Path], workers: int | None = None,
@@ -110,7 +113,8 @@ class Ingestor:
                         fresh[path] = sha
             if not fresh:
                 return report
-            options = ReadOptions(workers=workers, keep_images=True, today=self.today)
+            options = ReadOptions(workers=workers, keep_images=True, today=self.today,
+                                  engine=self.engine)
             results = read_pages(list(fresh), self.db.home, options, progress)
             with self.db.session() as session:
                 self._store_batch(session, fresh, results, report)

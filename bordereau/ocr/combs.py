@@ -19,8 +19,9 @@ import numpy as np
 
 from bordereau.forms.manifest import Box, FieldLayout
 from bordereau.ocr.aligned import AlignedPage
+from bordereau.ocr.engine import OcrEngine
 from bordereau.ocr.letters_combine import combine
-from bordereau.ocr.tesseract import DIGITS, LETTERS, OcrEngine
+from bordereau.ocr.tesseract import DIGITS, LETTERS
 from bordereau.ocr.types import FieldReading
 
 CELL_INSET_MM = 0.75  # the ink test ignores the printed outline and small misalignment

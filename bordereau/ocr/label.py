@@ -16,7 +16,7 @@ import zxingcpp
 
 from bordereau.forms.manifest import FieldLayout
 from bordereau.ocr.aligned import AlignedPage, grow
-from bordereau.ocr.tesseract import OcrEngine
+from bordereau.ocr.engine import OcrEngine
 from bordereau.ocr.types import FieldReading
 
 MARGIN_MM = 6.0  # stickers are rarely placed exactly in their frame

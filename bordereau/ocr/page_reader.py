@@ -20,10 +20,10 @@ from bordereau.ocr.align import Detection, detect, warp
 from bordereau.ocr.aligned import AlignedPage, flatten, paper_level
 from bordereau.ocr.blank import is_blank
 from bordereau.ocr.combs import DigitModel, read_comb
+from bordereau.ocr.engine import EngineSpec, OcrEngine
 from bordereau.ocr.identify import LayoutCache, Located, locate
 from bordereau.ocr.label import read_label
 from bordereau.ocr.marks import read_choice
-from bordereau.ocr.tesseract import OcrEngine
 from bordereau.ocr.types import FieldReading, PageImage, PageOutcome
 
 MIN_PX_PER_MM, MAX_PX_PER_MM = 150 / 25.4, 300 / 25.4
@@ -47,10 +47,12 @@ class PageResult:
 class Context:
     """What a worker process loads once: the home, its layouts, the readers."""
 
-    def __init__(self, home_path: Path, keep_images: bool = False) -> None:
+    def __init__(self, home_path: Path, keep_images: bool = False,
+                 engine: EngineSpec | None = None) -> None:
         self.home = Home.open(home_path, create=False)
         self.layouts = LayoutCache(self.home)
         self.keep_images = keep_images
+        self.engine_spec = engine or EngineSpec()
 
     @cached_property
     def digits(self) -> DigitModel:
@@ -60,9 +62,7 @@ class Context:
 
     @cached_property
     def engine(self) -> OcrEngine:
-        from bordereau.ocr.tesseract import default_engine
-
-        return default_engine()
+        return self.engine_spec.create()
 
 
 def read_fields(aligned: AlignedPage, located: Located, ctx: Context) -> list[FieldReading]:

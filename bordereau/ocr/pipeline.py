@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from bordereau.errors import MissingToolError
 from bordereau.forms.manifest import Layout
 from bordereau.home import Home
+from bordereau.ocr.engine import EngineSpec
 from bordereau.ocr.identify import LayoutCache
 from bordereau.ocr.page_reader import Context, PageResult, read_page
 from bordereau.ocr.pages import collect_inputs, iter_pages
@@ -37,6 +38,7 @@ class ReadOptions(BaseModel):
     debug_dir: Path | None = None  # write an overlay per page (implies keep_images)
     today: dt.date | None = None
     thresholds: dict[str, float] | None = None  # trust thresholds (None: the shipped ones)
+    engine: EngineSpec = Field(default_factory=EngineSpec.from_environment)  # OCR engine
 
 
 class ReadResult(BaseModel):
@@ -74,9 +76,9 @@ class ReadResult(BaseModel):
 _CONTEXT: Context | None = None
 
 
-def _init_worker(home: Path, keep_images: bool) -> None:
+def _init_worker(home: Path, keep_images: bool, engine: EngineSpec) -> None:
     global _CONTEXT
-    _CONTEXT = Context(home, keep_images)
+    _CONTEXT = Context(home, keep_images, engine)
 
 
 def _work(page: PageImage) -> PageResult:
@@ -121,7 +123,7 @@ def read_pages(paths: Sequence[Path], home: Home, options: ReadOptions,
             progress(len(results), seen)
 
     if workers == 1:
-        ctx = Context(home.root, options.keep_images)
+        ctx = Context(home.root, options.keep_images, options.engine)
         for item in _inputs(files, skipped):
             seen += 1
             results.append(_load_errors(item) if isinstance(item, PageLoadError)
@@ -129,7 +131,8 @@ def read_pages(paths: Sequence[Path], home: Home, options: ReadOptions,
             tick()
     else:
         with ProcessPoolExecutor(workers, initializer=_init_worker,
-                                 initargs=(home.root, options.keep_images)) as pool:
+                                 initargs=(home.root, options.keep_images,
+                                           options.engine)) as pool:
             pending: set[Future[PageResult]] = set()
             for item in _inputs(files, skipped):
                 seen += 1

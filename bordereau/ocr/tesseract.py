@@ -2,7 +2,8 @@
 
 A new process per call would cost about 6 s a page (../shared/measurements.md); one
 ``PyTessBaseAPI`` per worker process costs 40–80 ms a page. The engine is probed once for
-its models and version; ``NullEngine`` stands in where no text must be read.
+its models and version. The interface, the null engine and the choice of engine per batch
+are in ``ocr.engine``; the replay of recorded output (tests) in ``ocr.replay``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import os
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple, Protocol
 
 import numpy as np
 from PIL import Image
 
 from bordereau.errors import MissingToolError
+from bordereau.ocr.engine import OcrEngine, Symbol
 
 TESSDATA_CANDIDATES = (
     Path("/usr/share/tesseract-ocr/5/tessdata"),
@@ -24,42 +25,6 @@ TESSDATA_CANDIDATES = (
 )
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
-
-
-class Symbol(NamedTuple):
-    """One recognised character and where it is in the line image (pixels)."""
-
-    text: str
-    confidence: float  # 0..1
-    x0: int
-    x1: int
-
-
-class OcrEngine(Protocol):
-    """What the readers need from an OCR engine."""
-
-    name: str
-
-    def read_line(self, image: np.ndarray, whitelist: str) -> list[Symbol]: ...
-
-    def read_block(self, image: np.ndarray) -> str: ...
-
-    def read_char(self, image: np.ndarray, whitelist: str) -> tuple[str, float]: ...
-
-
-class NullEngine:
-    """Reads nothing (tests of other stages, machines without Tesseract)."""
-
-    name = "aucun"
-
-    def read_line(self, image: np.ndarray, whitelist: str) -> list[Symbol]:
-        return []
-
-    def read_block(self, image: np.ndarray) -> str:
-        return ""
-
-    def read_char(self, image: np.ndarray, whitelist: str) -> tuple[str, float]:
-        return "", 0.0
 
 
 def tessdata_dir() -> Path:
