@@ -1,7 +1,7 @@
 """Tune the letter combination (``letters_combine``) on simulated scans of the TRAINING split.
 
     .venv/bin/python benchmarks/bench_read.py --split train --keep DIR      # make scans
-    .venv/bin/python -m bordereau.ocr.letters_fit DIR [DIR ...] \\
+    .venv/bin/python -m bordereau.training.letters_fit DIR [DIR ...] \\
         --even /tmp/letters-even.npz --odd /tmp/letters-odd.npz
 
 Every ``L`` and ``A`` cell of the kept batches is read as ``ocr.combs`` reads it (ink test,
