@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from bordereau.home import Home
 from bordereau.ocr.engine import RECORD_VAR, REPLAY_VAR, EngineSpec, NullEngine
+from bordereau.ocr.engines import make_engine
 from bordereau.ocr.pipeline import ReadOptions, read_batch
 from bordereau.ocr.replay import ReplayEngine, ReplayMissError
 from bordereau.ocr.tesseract import LETTERS
@@ -90,7 +91,7 @@ def test_an_engine_is_chosen_per_batch_and_by_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(RECORD_VAR, raising=False)
-    assert isinstance(EngineSpec(kind="null").create(), NullEngine)
+    assert isinstance(make_engine(EngineSpec(kind="null")), NullEngine)
     assert ReadOptions().engine == EngineSpec(kind="tesseract")
     monkeypatch.setenv(REPLAY_VAR, str(RECORDINGS / "samples.json"))
     assert ReadOptions().engine == EngineSpec.replay(RECORDINGS / "samples.json", record=False)

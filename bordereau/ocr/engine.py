@@ -7,7 +7,7 @@ and fast, so they always run for real.
 
 Engines hold native objects and cannot be sent to another process, so a batch carries an
 :class:`EngineSpec` (a small picklable description) in its reading options, and each
-worker process makes its engine from it:
+worker process makes its engine from it (``ocr.engines.make_engine``):
 
 - ``tesseract``: Tesseract in process (``ocr.tesseract``), the default;
 - ``null``: reads nothing (tests of other stages, machines without Tesseract);
@@ -94,16 +94,3 @@ class EngineSpec(BaseModel):
         """Tesseract, or the replay of $BORDEREAU_OCR_REPLAY when it is set (tests)."""
         recording = os.environ.get(REPLAY_VAR)
         return cls.replay(Path(recording)) if recording else cls()
-
-    def create(self) -> OcrEngine:
-        """The engine itself (in the process that will use it)."""
-        if self.kind == "null":
-            return NullEngine()
-        if self.kind == "replay":
-            from bordereau.ocr.replay import ReplayEngine
-
-            assert self.recording is not None
-            return ReplayEngine(self.recording, self.record)
-        from bordereau.ocr.tesseract import default_engine
-
-        return default_engine()

@@ -22,6 +22,7 @@ from bordereau.ocr.aligned import AlignedPage, flatten, paper_level
 from bordereau.ocr.blank import is_blank
 from bordereau.ocr.combs import DigitModel, read_comb
 from bordereau.ocr.engine import EngineSpec, OcrEngine
+from bordereau.ocr.engines import make_engine
 from bordereau.ocr.identify import Located, Refused, locate
 from bordereau.ocr.label import read_label
 from bordereau.ocr.marks import read_choice
@@ -62,7 +63,7 @@ class Context:
 
     @cached_property
     def engine(self) -> OcrEngine:
-        return self.engine_spec.create()
+        return make_engine(self.engine_spec)
 
 
 @dataclass(frozen=True)
