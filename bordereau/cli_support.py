@@ -9,6 +9,7 @@ messages and documented exit codes.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -21,9 +22,11 @@ from typer._click import exceptions as click_errors
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import Abort
 
+from bordereau import logs
 from bordereau.errors import BordereauError, ExitCode
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+log = logging.getLogger(__name__)
 
 rich_utils.ARGUMENTS_PANEL_TITLE = "Arguments"
 rich_utils.OPTIONS_PANEL_TITLE = "Options"
@@ -127,14 +130,23 @@ class FrenchGroup(_FrenchHelp, TyperGroup):
         except Exception as error:
             if os.environ.get("BORDEREAU_DEBUG"):
                 raise
+            logs.internal_error(log, "commande", type(error).__name__,
+                                logs.safe_traceback(error))
             stderr.print(
                 f"Erreur interne inattendue ({type(error).__name__}) : {error}. "
-                "Relancer avec BORDEREAU_DEBUG=1 pour le détail, et signaler le problème.",
+                f"Détail dans {logs.error_log()} ; merci de signaler le problème.",
                 markup=False,
             )
             code = ExitCode.INTERNAL
         else:
             code = result if isinstance(result, int) else 0
+            if logs.internal_errors():
+                stderr.print(
+                    f"Attention : {logs.internal_errors()} page(s) refusée(s) sur une erreur "
+                    f"interne. Détail dans {logs.error_log()} ; merci de signaler le problème.",
+                    markup=False)
+        finally:
+            logs.shutdown()
         if standalone_mode:
             sys.exit(code)
         return code

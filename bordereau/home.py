@@ -26,6 +26,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 from pydantic import ValidationError
 
+from bordereau import logs
 from bordereau.errors import HomeError, NotFoundError
 from bordereau.files import DIR_MODE, FILE_MODE, write_private
 from bordereau.forms.centre import Centre, LoadedCentre, parse_centre
@@ -80,6 +81,7 @@ class Home:
         home = cls(root)
         home._ensure_secret(create)
         home._tighten()
+        logs.use_home(root)
         return home
 
     def _tighten(self) -> None:

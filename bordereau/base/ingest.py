@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +31,7 @@ from bordereau.ocr.pages import collect_inputs
 from bordereau.ocr.pipeline import Progress, ReadOptions, read_pages, refuse_duplicate
 from bordereau.ocr.types import PageLoadError
 
+log = logging.getLogger(__name__)
 PAGE_IMAGE_PX_PER_MM = 4.0  # the whole page kept for reviewers, about 100 dpi
 
 
@@ -117,6 +119,9 @@ class Ingestor:
             with self.db.session() as session:
                 self._store_batch(session, fresh, results, report)
                 session.commit()
+        log.info("intégration : %d fichier(s) nouveau(x), %d déjà intégré(s) ; pages %s ; "
+                 "bordereaux %s", len(fresh), sum(f.already for f in report.files),
+                 report.pages, {k: len(v) for k, v in report.sheets.items()})
         return report
 
     def _store_batch(self, session: Session, fresh: dict[Path, str],

@@ -10,6 +10,7 @@ problems name the patient, the item and the reason.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from bordereau.export.model import Problem
 from bordereau.export.sheets import patient_from_sheets
 from bordereau.files import write_private
 from bordereau.forms.centre import Centre
+
+log = logging.getLogger(__name__)
 
 
 class CdaExportReport(BaseModel):
@@ -84,6 +87,8 @@ class CdaExporter:
                 assert patient is not None
                 self._export_one(session, patient, items, output, since, everything, report)
             session.commit()
+        log.info("export CDA : %d document(s) écrit(s), %d dossier(s) non exporté(s), %d "
+                 "inchangé(s)", len(report.written), len(report.skipped), report.unchanged)
         return report
 
     def _export_one(self, session: Any, patient: Patient, items: list[tuple[Record, Sheet]],

@@ -7,6 +7,7 @@ and verify the page code, warp the scan upright onto its layout) is shared with 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -44,6 +45,8 @@ class PageResult:
     px_per_mm: float = 0.0
     detection: Detection | None = None
     thumbnail: np.ndarray | None = None  # the scan, small, for overlays of unread pages
+    seconds: dict[str, float] = field(default_factory=dict)  # time spent in each stage
+    error: tuple[str, str] | None = None  # internal error: type name, safe traceback
 
 
 class Context:
@@ -74,15 +77,22 @@ class LocatedPage(AlignedPage):
     detection: Detection
 
 
-def align_page(page: PageImage, ctx: Context) -> LocatedPage | Refused:
+def align_page(page: PageImage, ctx: Context,
+               seconds: dict[str, float] | None = None) -> LocatedPage | Refused:
     """Find and verify the page code, then warp the scan upright onto the page's layout;
-    or the French reason the page must not be read."""
+    or the French reason the page must not be read. ``seconds`` receives the time spent
+    identifying and aligning."""
+    seconds = {} if seconds is None else seconds
+    start = time.perf_counter()
     detection = detect(page.pixels, page.dpi)
     located = locate(detection, ctx.home)
+    seconds["identify"] = time.perf_counter() - start
     if not isinstance(located, Located):
         return replace(located, detection=detection)
+    start = time.perf_counter()
     px_per_mm = float(np.clip(page.dpi / 25.4, MIN_PX_PER_MM, MAX_PX_PER_MM))
     upright = flatten(warp(page.pixels, located.transform, px_per_mm), px_per_mm)
+    seconds["align"] = time.perf_counter() - start
     return LocatedPage(upright, px_per_mm, paper_level(upright), located, detection)
 
 
@@ -112,19 +122,23 @@ def read_page(page: PageImage, ctx: Context) -> PageResult:
     """Blank, refused or read: the one state of this page, with its readings."""
     base = {"source": page.source, "index": page.index}
     thumbnail = _thumbnail(page.pixels) if ctx.keep_images else None
+    start = time.perf_counter()
     blank, _ = is_blank(page)
+    seconds = {"blank": time.perf_counter() - start}
     if blank:
         return PageResult(PageOutcome(**base, state="blank", reason="page blanche"),
-                          thumbnail=thumbnail)
-    aligned = align_page(page, ctx)
+                          thumbnail=thumbnail, seconds=seconds)
+    aligned = align_page(page, ctx, seconds)
     if isinstance(aligned, Refused):
         code = aligned.code
         return PageResult(
             PageOutcome(**base, state="refused", reason=aligned.reason,
                         serial=code.sheet if code else None, page=code.page if code else None),
-            detection=aligned.detection, thumbnail=thumbnail)
+            detection=aligned.detection, thumbnail=thumbnail, seconds=seconds)
     located = aligned.located
+    start = time.perf_counter()
     readings = read_fields(aligned, located, ctx)
+    seconds["read"] = time.perf_counter() - start
     transform = located.transform
     outcome = PageOutcome(**base, state="read", serial=located.code.sheet,
                           page=located.code.page, reason=located.review_reason,
@@ -132,7 +146,7 @@ def read_page(page: PageImage, ctx: Context) -> PageResult:
                           rotation=transform.rotation)
     return PageResult(outcome, located.code, readings, located.review_reason,
                       aligned.image if ctx.keep_images else None, aligned.px_per_mm,
-                      aligned.detection)
+                      aligned.detection, seconds=seconds)
 
 
 def _thumbnail(pixels: np.ndarray) -> np.ndarray:

@@ -7,13 +7,16 @@ result lists them all; one bad page, file or image never aborts the batch.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bordereau import logs
 from bordereau.errors import MissingToolError
 from bordereau.forms.codes import PageCode
 from bordereau.forms.manifest import Layout
@@ -26,6 +29,7 @@ from bordereau.ocr.trust import apply_thresholds
 from bordereau.ocr.types import FieldReading, PageImage, PageLoadError, PageOutcome, SheetReading
 
 Progress = Callable[[int, int], None]  # (pages done, pages seen so far)
+log = logging.getLogger(__name__)
 
 
 class ReadOptions(BaseModel):
@@ -91,10 +95,31 @@ def _safe_read(page: PageImage, ctx: Context) -> PageResult:
         return read_page(page, ctx)
     except MissingToolError:
         raise  # an installation problem, not a page problem: stop and say what is missing
-    except Exception as exc:  # one bad page never aborts the batch
+    except Exception as exc:  # one bad page never aborts the batch; the log gets the trace
         return PageResult(PageOutcome(source=page.source, index=page.index, state="refused",
                                       reason=f"page illisible (erreur interne : "
-                                             f"{type(exc).__name__})"))
+                                             f"{type(exc).__name__})"),
+                          error=(type(exc).__name__, logs.safe_traceback(exc)))
+
+
+STATES = {"read": "lue", "blank": "blanche", "refused": "refusée"}
+STAGES = {"decode": "décodage", "blank": "test de page blanche", "identify": "identification",
+          "align": "redressement", "read": "lecture des champs"}
+
+
+def _log_page(result: PageResult, decode_seconds: float) -> None:
+    """Log one page's state and stage timings (never a value read), or its internal error."""
+    outcome = result.outcome
+    where = f"{outcome.source.name}, page {outcome.index + 1}"
+    if result.error is not None:
+        logs.internal_error(log, where, *result.error)
+    seconds = {"decode": decode_seconds, **result.seconds}
+    stages = ", ".join(f"{STAGES[k]} {v:.3f} s" for k, v in seconds.items() if k in STAGES)
+    sheet = f" (bordereau {outcome.serial}, page {outcome.page})" if outcome.serial else ""
+    log.info("%s : %s%s — %s", where, STATES[outcome.state], sheet, stages)
+    if result.readings:
+        review = sum(1 for r in result.readings if r.review)
+        log.debug("%s : %d champ(s) lu(s), %d douteux", where, len(result.readings), review)
 
 
 def _load_errors(error: PageLoadError) -> PageResult:
@@ -103,10 +128,18 @@ def _load_errors(error: PageLoadError) -> PageResult:
 
 
 def _inputs(files: list[Path], skipped: list[PageLoadError]
-            ) -> Iterator[PageImage | PageLoadError]:
-    yield from skipped
+            ) -> Iterator[tuple[PageImage | PageLoadError, float]]:
+    """Every page (or load error) with the seconds spent decoding it."""
+    for error in skipped:
+        yield error, 0.0
     for path in files:
-        yield from iter_pages(path)
+        pages = iter_pages(path)
+        while True:
+            start = time.perf_counter()
+            item = next(pages, None)
+            if item is None:
+                break
+            yield item, time.perf_counter() - start
 
 
 def read_pages(paths: Sequence[Path], home: Home, options: ReadOptions,
@@ -124,30 +157,36 @@ def read_pages(paths: Sequence[Path], home: Home, options: ReadOptions,
 
     if workers == 1:
         ctx = Context(home.root, options.keep_images, options.engine)
-        for item in _inputs(files, skipped):
+        for item, decoding in _inputs(files, skipped):
             seen += 1
             results.append(_load_errors(item) if isinstance(item, PageLoadError)
                            else _safe_read(item, ctx))
+            _log_page(results[-1], decoding)
             tick()
     else:
         with ProcessPoolExecutor(workers, initializer=_init_worker,
                                  initargs=(home.root, options.keep_images,
                                            options.engine)) as pool:
-            pending: set[Future[PageResult]] = set()
-            for item in _inputs(files, skipped):
+            pending: dict[Future[PageResult], float] = {}  # -> seconds spent decoding
+
+            def collect(done: Iterable[Future[PageResult]]) -> None:
+                for future in done:
+                    results.append(future.result())
+                    _log_page(results[-1], pending.pop(future))
+                tick()
+
+            for item, decoding in _inputs(files, skipped):
                 seen += 1
                 if isinstance(item, PageLoadError):
                     results.append(_load_errors(item))
+                    _log_page(results[-1], decoding)
                     tick()
                     continue
-                pending.add(pool.submit(_work, item))
+                pending[pool.submit(_work, item)] = decoding
                 if len(pending) >= 2 * workers:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    results.extend(f.result() for f in done)
-                    tick()
-            for future in pending:
-                results.append(future.result())
-                tick()
+                    collect(wait(pending, return_when=FIRST_COMPLETED).done)
+            for future in list(pending):
+                collect([future])
     order = {p: n for n, p in enumerate(files)}
     results.sort(key=lambda r: (order.get(r.outcome.source, len(order)), r.outcome.index))
     return results
@@ -164,6 +203,7 @@ def finish_sheet(layout: Layout, readings: list[FieldReading], pages_found: set[
                  ) -> tuple[dict[str, FieldReading], list[int]]:
     """One sheet's final readings: page-level doubts, missing pages, trust thresholds and
     the sheet rules applied; returns the readings in layout order and the missing pages."""
+    start = time.perf_counter()
     fields: dict[str, FieldReading] = {}
     for reading in readings:
         reason = page_reasons.get(reading.page)
@@ -176,6 +216,10 @@ def finish_sheet(layout: Layout, readings: list[FieldReading], pages_found: set[
             fields[field.id] = _missing_reading(field.id, field.kind, field.page)
     apply_thresholds(fields, thresholds)
     check_sheet(fields, layout, today)
+    review = sum(1 for f in fields.values() if f.review)
+    log.info("bordereau (%s) : règles %.3f s, %d champ(s), %d à vérifier, %d page(s) "
+             "manquante(s)", layout.form.kind, time.perf_counter() - start, len(fields),
+             review, len(missing))
     return {f.id: fields[f.id] for f in layout.fields if f.id in fields}, missing
 
 

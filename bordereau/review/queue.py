@@ -10,6 +10,7 @@ committed in the same transaction. A change to a committed sheet is a new record
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from pydantic import BaseModel
@@ -25,6 +26,7 @@ from bordereau.forms.manifest import FieldLayout
 from bordereau.review.values import InvalidValueError, format_value, parse_value
 
 LEASE = dt.timedelta(minutes=10)
+log = logging.getLogger(__name__)
 
 
 class ConflictError(BordereauError):
@@ -256,6 +258,8 @@ class Queue:
             session.flush()
             record = self._after_decision(session, sheet)
             session.commit()
+            log.info("élément %d (%s, bordereau %s) : %s par %s ; bordereau %s", item_id,
+                     row.field_id, sheet.serial, action, self.reviewer, sheet.status)
             return Decision(item=self._item(row), action=action, sheet_status=sheet.status,
                             record_id=record.id if record else None,
                             record_version=record.version if record else None)
