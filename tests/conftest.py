@@ -13,7 +13,6 @@ from bordereau.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
-SHARED = ROOT.parent / "shared"
 LYON = SAMPLES / "centres" / "lyon-os.yaml"
 MARSEILLE = SAMPLES / "centres" / "marseille-neuromusculaire.yaml"
 
