@@ -56,7 +56,8 @@ def pg_url() -> object:
     name = f"bordereau_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # UTF-8 whatever the cluster's default (a cluster made without a locale is SQL_ASCII)
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\''))
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     yield url
     from bordereau.base.engine import Database
