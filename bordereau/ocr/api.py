@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from bordereau.errors import InputError
 from bordereau.home import Home
+from bordereau.ocr.inputs import require_inputs
 from bordereau.ocr.pipeline import Progress, ReadOptions, ReadResult, read_batch
 
 
@@ -24,8 +24,5 @@ class Reader:
     def read(self, paths: Sequence[Path], options: ReadOptions | None = None,
              progress: Progress | None = None) -> ReadResult:
         """Read every page of the given files and folders; nothing is stored."""
-        missing = [p for p in paths if not p.exists()]
-        if missing:
-            names = ", ".join(str(p) for p in missing)
-            raise InputError(f"Fichier ou dossier introuvable : {names}.")
+        require_inputs(paths)
         return read_batch(paths, self.home, options, progress)
