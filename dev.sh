@@ -35,6 +35,15 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# Run a noisy installer quietly: its output is shown only when it fails.
+quietly() {
+  local output status=0
+  output=$(mktemp)
+  "$@" >"$output" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then tail -n 40 "$output" >&2; rm -f "$output"; die "failed ($status): $*"; fi
+  rm -f "$output"
+}
+
 # PostgreSQL's tools as root, from a folder the postgres user can read (no "could not
 # change directory" warnings when they switch to it), in a locale every Debian has.
 pg_tool() {
@@ -63,10 +72,10 @@ install_debian_packages() {
   done
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
-    as_root apt-get update -qq
+    quietly as_root apt-get update
     # LC_ALL=C.UTF-8: the cluster the postgresql package creates is then UTF-8, not SQL_ASCII
-    as_root env LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    quietly as_root env LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y --no-install-recommends "${missing[@]}"
   fi
 }
 
@@ -137,8 +146,8 @@ install_venv() {
   wanted="$(sha256sum pyproject.toml | cut -d' ' -f1) $("$VENV/bin/python" --version)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then return; fi
   log "installing bordereau and its dependencies into $VENV (a few minutes the first time)"
-  "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-  "$VENV/bin/python" -m pip install -q -e ".[dev]"
+  quietly "$VENV/bin/python" -m pip install --upgrade pip
+  quietly "$VENV/bin/python" -m pip install -e ".[dev]"
   echo "$wanted" > "$stamp"
 }
 
