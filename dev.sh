@@ -160,7 +160,7 @@ setup() {
 
 case "${1:-}" in
   setup) setup ;;
-  demo) setup; exec "$VENV/bin/python" -m bordereau.demo "${@:2}" ;;
+  demo) setup; exec "$VENV/bin/python" -m bordereau.demo --samples "$ROOT/samples" --out "$ROOT/out" "${@:2}" ;;
   test)
     setup
     if [ "$PG_PORT" != 5432 ] && [ -z "${BORDEREAU_TEST_PG:-}" ]; then
