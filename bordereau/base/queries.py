@@ -8,8 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bordereau.base.engine import Database
+from bordereau.base.ink import comment_kept_as_image
 from bordereau.base.schema import Page, Patient, Reading, Record, ScanFile, Sheet
+from bordereau.base.sheets import DECIDED
 from bordereau.errors import NotFoundError
+from bordereau.ocr.identify import LayoutCache
 
 
 def status(db: Database) -> dict[str, Any]:
@@ -80,7 +83,19 @@ def show_record(db: Database, record_id: int) -> dict[str, Any]:
             for i in record.items
         ]
         summary["pages"] = record.pages
+        summary["images"] = comment_images(db, sheet)
         return summary
+
+
+def comment_images(db: Database, sheet: Sheet) -> list[dict[str, Any]]:
+    """The handwritten comments of a sheet, kept as images (transcribed or not)."""
+    layout = LayoutCache(db.home).get(sheet.layout_id)
+    return [
+        {"field_id": row.field_id, "item": row.id, "label": layout.field(row.field_id).label,
+         "transcribed": row.status in DECIDED and bool(row.final)}
+        for row in sorted(sheet.readings, key=lambda r: r.position)
+        if comment_kept_as_image(row.kind, row.raw)
+    ]
 
 
 def export_json(db: Database) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bordereau.review.app import ReviewApp
 
 RENEW_SECONDS = 240.0  # claims are leases: renew the current one while it is on screen
+EXPLICIT_EMPTY = {"vide", "-"}  # typed on purpose where ink was found (never prefilled)
 
 
 def selected_codes(value: Any) -> set[str]:
@@ -57,6 +58,10 @@ class ReviewScreen(Screen[None]):
         Binding("ctrl+r,f2", "back", "Précédent", key_display="^r"),
         Binding("ctrl+o,f3", "page", "Page", key_display="^o"),
         Binding("ctrl+g,f4", "group", "Groupe", key_display="^g"),
+        Binding("f5", "suggest(0)", "Suggestion", key_display="F5…F8"),
+        Binding("f6", "suggest(1)", "Suggestion 2", show=False),
+        Binding("f7", "suggest(2)", "Suggestion 3", show=False),
+        Binding("f8", "suggest(3)", "Suggestion 4", show=False),
         # Typing corrects here, so q cannot quit: ^q (the application's key) is shown.
         Binding("ctrl+q", "app.quit", "Quitter", key_display="^q"),
     ]
@@ -99,6 +104,9 @@ class ReviewScreen(Screen[None]):
         """Keys that mean nothing now are neither active nor shown."""
         if action in {"skip", "page"}:
             return self.item is not None
+        if action == "suggest":
+            return self.item is not None and len(self.item.suggestions) > int(
+                str(parameters[0]) if parameters else 0)
         if action == "again":
             return bool(self.skipped)
         return True
@@ -227,6 +235,10 @@ class ReviewScreen(Screen[None]):
         if self.item is None or self.field is None:
             return
         value, self.error = self.review.check(self.field, text)
+        if not self.error and self.item.ink and value in (None, [], "", False) \
+                and text.strip().lower() not in EXPLICIT_EMPTY:
+            self.error = ("de l’écriture a été trouvée ici : taper la valeur lue, ou « vide » "
+                          "pour confirmer qu’il n’y a rien à garder")
         message = self.query_one("#message", Static)
         if self.error:
             message.update(Text(f"✗ {self.error}", style="bold red"))
@@ -263,12 +275,27 @@ class ReviewScreen(Screen[None]):
         if decision is None:
             return
         verb = "accepté" if decision.action == "accept" else "corrigé"
-        last.update(Text.assemble("✓ ", (item.label, "bold"), f" ({item.serial}) {verb} : ",
-                                  (decision.item.shown or "vide", "bold")))
+        said = Text.assemble("✓ ", (item.label, "bold"), f" ({item.serial}) {verb} : ",
+                             (decision.item.shown or "vide", "bold"))
+        if decision.cleared:
+            settled = (f" ; {plural(len(decision.cleared), 'autre champ')} réglé"
+                       f"{'s' if len(decision.cleared) > 1 else ''} par la nouvelle "
+                       "vérification du bordereau")
+            said.append(settled, style="green")
+            self.review.messages.append(settled.strip(" ;"))
+        last.update(said)
         self.review.refresh_counts()
         self.advance()
 
     # -- keys ---------------------------------------------------------------------------
+    def action_suggest(self, index: int) -> None:
+        """Take a suggestion (the label's value, the NIR's…) with one key."""
+        if self.item is None or index >= len(self.item.suggestions):
+            return
+        value = self.query_one("#value", ValueInput)
+        value.value = self.item.suggestions[index].shown
+        self.on_input_submitted(Input.Submitted(value, value.value))
+
     def action_skip(self) -> None:
         item = self.item
         if item is None:

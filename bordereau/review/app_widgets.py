@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from bordereau.review.app import ReviewApp
 
 TARGET_PX_PER_MM = 2.4  # half-block pixels per millimetre at which handwriting reads well
-STATUS = {"pending": "à vérifier", "accepted": "accepté", "corrected": "corrigé"}
+STATUS = {"pending": "à vérifier", "accepted": "accepté", "corrected": "corrigé",
+          "trusted": "lu avec assurance", "image": "gardé en image"}
 
 
 def french_number(value: float, digits: int = 2) -> str:
@@ -249,6 +250,17 @@ def item_card(item: Item, field: FieldLayout) -> Group:
         lines.append(done)
     if item.reason:
         lines.append(Text(f"Motif : {item.reason}", style="yellow"))
+    for note in item.notes:
+        lines.append(Text(note, style="cyan"))
+    if item.suggestions:
+        offer = Text("Suggestions : ", style="bold")
+        for n, suggestion in enumerate(item.suggestions):
+            if n:
+                offer.append("   ")
+            offer.append(f" {suggestion.key.upper()} ", style="bold reverse")
+            offer.append(f" {suggestion.source} : ")
+            offer.append(suggestion.shown or "vide", style="bold")
+        lines.append(offer)
     return Group(*lines)
 
 

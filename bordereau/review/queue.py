@@ -13,16 +13,19 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, undefer
 
 from bordereau.base.engine import Database
+from bordereau.base.ink import ink_found
 from bordereau.base.records import commit_sheet
 from bordereau.base.schema import Audit, Page, Reading, Record, Sheet, utcnow
-from bordereau.base.sheets import DECIDED, current_value, refresh_sheet
+from bordereau.base.sheets import DECIDED, IMAGE, current_value, refresh_sheet
 from bordereau.errors import BordereauError, ExitCode, InputError, NotFoundError
+from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout
 from bordereau.ocr.identify import LayoutCache
+from bordereau.review.evidence import Suggestion, evidence_for
 from bordereau.review.values import InvalidValueError, format_value, parse_value
 
 LEASE = dt.timedelta(minutes=10)
@@ -52,6 +55,9 @@ class Item(BaseModel):
     status: str
     final: Any = None
     claimed_by: str | None = None
+    ink: bool = False  # the reader saw writing in the field: never emptied by default
+    suggestions: list[Suggestion] = []  # values the rest of the sheet suggests (one key each)
+    notes: list[str] = []  # facts shown with the item (the disease name of an ORPHA code…)
 
 
 class Decision(BaseModel):
@@ -62,6 +68,13 @@ class Decision(BaseModel):
     sheet_status: str
     record_id: int | None = None
     record_version: int | None = None
+    cleared: list[int] = []  # items of the sheet the re-check settled after this decision
+
+
+def current_empty(item: Item) -> bool:
+    """Whether the item stands for no value (nothing read, nothing typed)."""
+    value = item.final if item.status in DECIDED else item.value
+    return value in (None, [], "") or (item.kind == "boolean" and value is False)
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
@@ -74,25 +87,46 @@ class Queue:
     """The review queue of one base, seen by one reviewer."""
 
     def __init__(self, db: Database, reviewer: str, lease: dt.timedelta = LEASE,
-                 today: dt.date | None = None) -> None:
+                 today: dt.date | None = None, transcribe: bool = False) -> None:
         self.db = db
         self.reviewer = reviewer
         self.lease = lease
         self.today = today
         self.layouts = LayoutCache(db.home)
+        # The queue served: doubtful fields, or (opt-in) the handwritten comments kept as
+        # images, to transcribe — on sheets still in review or already committed.
+        self.transcribe = transcribe
+        self.waiting = IMAGE if transcribe else "pending"
+
+    def _waiting(self) -> Any:
+        """The condition on (Reading, Sheet) of the items this queue serves."""
+        sheets = ("waiting_review", "committed") if self.transcribe else ("waiting_review",)
+        return and_(Reading.status == self.waiting, Sheet.status.in_(sheets))
 
     # -- reading -----------------------------------------------------------------------
     def field(self, row: Reading) -> FieldLayout:
         return self.layouts.get(row.sheet.layout_id).field(row.field_id)
 
+    def centre(self, layout_id: str) -> Centre | None:
+        """The centre file a sheet was printed with (None if its copy is missing)."""
+        try:
+            return self.db.home.load_centre(self.layouts.get(layout_id).form.centre.snapshot)
+        except BordereauError:
+            return None
+
     def _item(self, row: Reading) -> Item:
         field = self.field(row)
-        return Item(id=row.id, serial=row.sheet.serial, sheet_kind=row.sheet.kind,
-                    sheet_status=row.sheet.status, field_id=row.field_id, label=field.label,
+        sheet = row.sheet
+        values = {r.field_id: current_value(r) for r in sheet.readings}
+        raws = {r.field_id: r.raw or {} for r in sheet.readings}
+        found = evidence_for(field, values, raws, self.centre(sheet.layout_id), self.today)
+        return Item(id=row.id, serial=sheet.serial, sheet_kind=sheet.kind,
+                    sheet_status=sheet.status, field_id=row.field_id, label=field.label,
                     kind=row.kind, page=row.page_number, value=row.value,
                     shown=format_value(field, current_value(row)), confidence=row.confidence,
                     reason=row.reason, status=row.status, final=row.final,
-                    claimed_by=row.claimed_by)
+                    claimed_by=row.claimed_by, ink=ink_found(row.kind, row.raw),
+                    suggestions=found.suggestions, notes=found.notes)
 
     def items(self, status: str | None = "pending", field_id: str | None = None,
               serial: str | None = None, limit: int | None = None) -> list[Item]:
@@ -100,8 +134,7 @@ class Queue:
         with self.db.session() as session:
             query = select(Reading).join(Sheet)
             if status == "pending":
-                query = query.where(Reading.status == "pending",
-                                    Sheet.status == "waiting_review")
+                query = query.where(self._waiting())
             elif status is not None:
                 query = query.where(Reading.status == status)
             if field_id:
@@ -118,8 +151,7 @@ class Queue:
         with self.db.session() as session:
             row = session.execute(
                 select(func.count(Reading.id), func.count(func.distinct(Reading.sheet_id)))
-                .join(Sheet).where(Reading.status == "pending",
-                                   Sheet.status == "waiting_review")).one()
+                .join(Sheet).where(self._waiting())).one()
             return int(row[0]), int(row[1])
 
     def get(self, item_id: int) -> Item:
@@ -157,7 +189,7 @@ class Queue:
         now = utcnow()
         with self.db.writing(), self.db.session() as session:
             query = (select(Reading).join(Sheet)
-                     .where(Reading.status == "pending", Sheet.status == "waiting_review",
+                     .where(self._waiting(),
                             or_(Reading.claimed_by.is_(None), Reading.claim_expires < now,
                                 Reading.claimed_by == self.reviewer))
                      .order_by(Sheet.serial, Reading.confidence, Reading.position))
@@ -184,7 +216,7 @@ class Queue:
                     and expires > now):
                 raise ConflictError(f"Élément {item_id} réservé par {row.claimed_by} jusqu’à "
                                     f"{expires.astimezone():%H:%M}.")
-            if row.status == "pending":
+            if row.status in ("pending", IMAGE):
                 row.claimed_by, row.claim_expires = self.reviewer, now + self.lease
             session.commit()
             return self._item(row)
@@ -199,7 +231,16 @@ class Queue:
 
     # -- decisions ---------------------------------------------------------------------
     def accept(self, item_id: int) -> Decision:
-        """Keep the machine's value (or the current one)."""
+        """Keep the machine's value (or the current one).
+
+        Never empties a field where the reader saw ink: the reviewer says so on purpose
+        (``set`` with « vide »), or transcribes it."""
+        item = self.get(item_id)
+        if item.ink and item.status in ("pending", IMAGE) and current_empty(item):
+            raise InputError(
+                f"Élément {item_id} : de l’écriture a été trouvée dans « {item.label} » mais "
+                "la lecture est vide ; taper la valeur, ou « vide » pour confirmer qu’il n’y "
+                "a rien à garder.")
         return self._decide(item_id, None, accept=True)
 
     def set(self, item_id: int, text: str) -> Decision:
@@ -237,7 +278,7 @@ class Queue:
             session.refresh(sheet)
             expires = _aware(row.claim_expires)
             if (row.claimed_by and row.claimed_by != self.reviewer and expires
-                    and expires > utcnow() and row.status == "pending"):
+                    and expires > utcnow() and row.status in ("pending", IMAGE)):
                 raise ConflictError(f"Élément {item_id} réservé par {row.claimed_by} jusqu’à "
                                     f"{expires.astimezone():%H:%M}.")
             if sheet.status == "waiting_pages":
@@ -256,11 +297,15 @@ class Queue:
                               machine_value=row.value, previous_value=before,
                               final_value=final, reason=row.reason))
             session.flush()
+            waiting = {r.id for r in sheet.readings if r.status == "pending" and r.id != row.id}
             record = self._after_decision(session, sheet)
+            cleared = sorted(r.id for r in sheet.readings
+                             if r.id in waiting and r.status != "pending")
             session.commit()
             return Decision(item=self._item(row), action=action, sheet_status=sheet.status,
                             record_id=record.id if record else None,
-                            record_version=record.version if record else None)
+                            record_version=record.version if record else None,
+                            cleared=cleared)
 
     def _after_decision(self, session: Session, sheet: Sheet) -> Record | None:
         if sheet.status == "committed":
@@ -272,7 +317,7 @@ class Queue:
             return commit_sheet(session, sheet, layout,
                                 {f.id: values.get(f.id) for f in layout.fields}, pages,
                                 self.reviewer)
-        refresh_sheet(session, sheet, self.layouts, self.reviewer, self.today, recheck=True)
+        refresh_sheet(session, sheet, self.layouts, self.reviewer, self.today)
         if sheet.status == "committed":
             return session.scalars(select(Record).where(Record.sheet_id == sheet.id,
                                                         Record.current.is_(True))).first()
