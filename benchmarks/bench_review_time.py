@@ -225,7 +225,7 @@ def _stats(values: list[float]) -> dict[str, float]:
     if not values:
         return {"n": 0}
     ordered = sorted(values)
-    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
     return {"n": len(values), "mean": round(statistics.fmean(values), 1),
             "median": round(statistics.median(values), 1), "p90": round(p90, 1),
             "under_30": sum(v <= 30 for v in values)}
@@ -235,8 +235,14 @@ def run(out: Path, sheets: int, seed: int, known: float, workers: int | None,
         model: TimeModel) -> dict[str, Any]:
     home_dir, folder = out / "home", out / "scans"
     today = dt.date.today()
-    truth = make_batch(CENTRE, home_dir, folder, sheets=sheets, split="eval", profile=None,
-                       seed=seed, prefix="lot", today=today)
+    if (folder / "truth.json").exists():  # a batch kept by an earlier run: a fresh base
+        truth = BatchTruth.model_validate_json((folder / "truth.json").read_text())
+        today = dt.date.fromisoformat(truth.today)
+        for old in out.glob("base.sqlite*"):
+            old.unlink()
+    else:
+        truth = make_batch(CENTRE, home_dir, folder, sheets=sheets, split="eval",
+                           profile=None, seed=seed, prefix="lot", today=today)
     home = Home.open(home_dir, create=False)
     db = Database.open(home, f"sqlite:///{out / 'base.sqlite'}")
     seeded = _seed_patients(db, truth, known, seed)
@@ -275,7 +281,8 @@ def main() -> None:
     parser.add_argument("--known", type=float, default=0.75,
                         help="share of fiches de suivi whose patient is already in the base")
     parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--keep", type=Path, help="keep the batch and the base in this folder")
+    parser.add_argument("--keep", type=Path, help="keep the batch and the base in this folder "
+                        "(a batch already there is replayed on a fresh base)")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args()
     if args.keep:

@@ -14,7 +14,7 @@ from bordereau.base.queries import show_record
 from bordereau.base.schema import Reading, Record
 from bordereau.errors import InputError
 from bordereau.review.queue import Queue
-from tests.conftest import LYON
+from tests.conftest import LYON, run_cli
 from tests.factories import INITIALE, Factory
 
 COMMENT_INK = {"commentaire.texte": {"ink": 0.05}}
@@ -132,3 +132,42 @@ def test_the_comment_image_is_listed_with_the_record(factory: Factory) -> None:
     assert shown["images"] == [{"field_id": "commentaire.texte", "item": reading.id,
                                 "label": "Commentaire libre (ne pas écrire d’information "
                                          "identifiante)", "transcribed": False}]
+
+
+def test_review_without_a_terminal_says_so_and_exits_2(factory: Factory) -> None:
+    factory.sheet("initiale", INITIALE, doubtful={"patient.nom_naissance": "incertain"})
+    result = run_cli(["review", "--home", str(factory.home.root)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Erreur : L’application de vérification a besoin d’un "
+                                    "terminal")
+
+
+def test_review_show_writes_a_crop_only_where_asked_and_speaks_french(
+        factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    factory.sheet("initiale", INITIALE, doubtful={
+        "patient.nom_naissance": "lecture incertaine (confiance 0,849 < 0,850)"},
+        details=LABEL)
+    item = Queue(factory.db, "x").items()[0]
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["review", "show", str(item.id), "--home", str(factory.home.root)])
+    assert result.exit_code == 0, result.stderr
+    assert not list(tmp_path.rglob("element-*.png"))  # nothing written by default
+    assert "État : à vérifier" in result.stdout
+    assert "(confiance 0,849)" in result.stdout
+    assert "Suggestion (étiquette) : GUILLOT" in result.stdout
+    listing = run_cli(["review", "list", "--home", str(factory.home.root)])
+    assert " 0,849  lecture incertaine (confiance 0,849 < 0,850)" in listing.stdout
+
+
+def test_records_show_lists_the_comment_image_and_writes_it_on_request(
+        factory: Factory, tmp_path: Path) -> None:
+    factory.sheet("initiale", INITIALE, details=COMMENT_INK)
+    home = ["--home", str(factory.home.root)]
+    shown = run_cli(["records", "show", "1", *home])
+    assert ("commentaire.texte                        commentaire manuscrit gardé en image, "
+            "non recopié (--images DOSSIER pour l’écrire)") in shown.stdout
+    folder = tmp_path / "images"
+    shown = run_cli(["records", "show", "1", *home, "--images", str(folder)])
+    (png,) = folder.iterdir()
+    assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_mode & 0o777 == 0o600
+    assert f"non recopié : {png}" in shown.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,7 +12,8 @@ from bordereau.base.engine import Database
 from bordereau.base.ink import comment_kept_as_image
 from bordereau.base.schema import Page, Patient, Reading, Record, ScanFile, Sheet
 from bordereau.base.sheets import DECIDED
-from bordereau.errors import NotFoundError
+from bordereau.errors import NotFoundError, OutputError
+from bordereau.home import DIR_MODE, FILE_MODE
 from bordereau.ocr.identify import LayoutCache
 
 
@@ -96,6 +98,28 @@ def comment_images(db: Database, sheet: Sheet) -> list[dict[str, Any]]:
         for row in sorted(sheet.readings, key=lambda r: r.position)
         if comment_kept_as_image(row.kind, row.raw)
     ]
+
+
+def write_comment_images(db: Database, images: list[dict[str, Any]],
+                         folder: Path) -> dict[int, str]:
+    """Write the comment images listed (``show_record``'s ``images``) into ``folder``,
+    owner-only; returns the file written for each item."""
+    written: dict[int, str] = {}
+    try:
+        folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        with db.session() as session:
+            for image in images:
+                crop = session.scalar(select(Reading.crop).where(Reading.id == image["item"]))
+                if not crop:
+                    continue
+                target = folder / f"commentaire-{image['item']}.png"
+                target.touch(mode=FILE_MODE, exist_ok=True)
+                target.chmod(FILE_MODE)
+                target.write_bytes(crop)
+                written[image["item"]] = str(target)
+    except OSError as exc:
+        raise OutputError(f"{folder} : écriture impossible ({exc.strerror}).") from exc
+    return written
 
 
 def export_json(db: Database) -> list[dict[str, Any]]:

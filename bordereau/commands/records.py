@@ -9,7 +9,12 @@ from typing import Annotated
 import typer
 
 from bordereau.base.api import open_base
-from bordereau.base.queries import export_json, list_records, show_record
+from bordereau.base.queries import (
+    export_json,
+    list_records,
+    show_record,
+    write_comment_images,
+)
 from bordereau.cli_support import (
     BaseOption,
     FrenchCommand,
@@ -56,10 +61,15 @@ def show(
     record_id: Annotated[int, typer.Argument(help="Numéro de l’enregistrement.")],
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
+    images: Annotated[Path | None, typer.Option(
+        "--images", help="Dossier où écrire les commentaires manuscrits gardés en image "
+        "(PNG, lisibles par vous seul).")] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Afficher un enregistrement : ses valeurs et les pages dont il vient."""
-    record = show_record(open_base(home, base), record_id)
+    """Afficher un enregistrement : ses valeurs, ses commentaires manuscrits et ses pages."""
+    db = open_base(home, base)
+    record = show_record(db, record_id)
+    written = write_comment_images(db, record["images"], images) if images else {}
     if as_json:
         print_json(record)
         return
@@ -69,6 +79,12 @@ def show(
     for field_id, value in record["fields"].items():
         if value not in (None, [], False):
             typer.echo(f"  {field_id:<40} {value}")
+    for image in record["images"]:
+        state = "recopié ci-dessus" if image["transcribed"] else "non recopié"
+        where = (f" : {written[image['item']]}" if image["item"] in written
+                 else " (--images DOSSIER pour l’écrire)")
+        typer.echo(f"  {image['field_id']:<40} commentaire manuscrit gardé en image, "
+                   f"{state}{where}")
 
 
 FORMATS = ("cda", "csv", "json")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +18,7 @@ from bordereau.cli_support import (
     JsonOption,
     print_json,
 )
+from bordereau.errors import OutputError, UsageError
 from bordereau.review.queue import Decision, Item, Queue
 
 app = typer.Typer(
@@ -28,13 +31,39 @@ ReviewerOption = typer.Option("--reviewer", help="Nom du vérificateur (sinon le
                               "connexion) : il est inscrit dans le journal des décisions.")
 
 
-def _queue(home: Path | None, base: str | None, reviewer: str | None) -> Queue:
-    return Queue(open_base(home, base), user_name(reviewer))
+TranscribeOption = typer.Option(
+    "--transcrire", help="Les commentaires manuscrits gardés en image, à recopier (facultatif).")
+STATES = {"pending": "à vérifier", "accepted": "accepté", "corrected": "corrigé",
+          "trusted": "lu avec assurance", "image": "gardé en image (à recopier si besoin)"}
+
+
+def _queue(home: Path | None, base: str | None, reviewer: str | None,
+           transcribe: bool = False) -> Queue:
+    return Queue(open_base(home, base), user_name(reviewer), transcribe=transcribe)
+
+
+SAID = re.compile(r"confiance (\d,\d+)")
+
+
+def _confidence(item: Item) -> str:
+    """The confidence in French, as the reason says it when it does (one figure shown)."""
+    said = SAID.search(item.reason or "")
+    return said.group(1) if said else f"{item.confidence:.2f}".replace(".", ",")
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read (it holds patient data)."""
+    try:
+        path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)
+        path.write_bytes(data)
+    except OSError as exc:
+        raise OutputError(f"{path} : écriture impossible ({exc.strerror}).") from exc
 
 
 def _line(item: Item) -> str:
     return (f"{item.id:>6}  {item.serial}  {item.field_id:<36} {item.shown or '∅':<22} "
-            f"{item.confidence:4.2f}  {item.reason or ''}")
+            f"{_confidence(item):>4}  {item.reason or ''}")
 
 
 def _decided(decision: Decision) -> str:
@@ -53,13 +82,18 @@ def review(
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
     reviewer: Annotated[str | None, ReviewerOption] = None,
+    transcribe: Annotated[bool, TranscribeOption] = False,
 ) -> None:
     """Vérifier les champs douteux. Sans commande : ouvre l’application de vérification."""
     if ctx.invoked_subcommand is not None:
         return
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("L’application de vérification a besoin d’un terminal (la sortie ou "
+                         "l’entrée n’en est pas un) ; pour un script : « bordereau review list "
+                         "--json », « review set », « review accept ».")
     from bordereau.review.app import ReviewApp
 
-    ReviewApp(_queue(home, base, reviewer)).run()
+    ReviewApp(_queue(home, base, reviewer, transcribe)).run()
 
 
 @app.command("list", cls=FrenchCommand)
@@ -69,10 +103,12 @@ def list_items(
     field: Annotated[str | None, typer.Option("--field", help="Seulement ce champ.")] = None,
     serial: Annotated[str | None, typer.Option("--serial", help="Seulement ce bordereau.")] = None,
     all_items: Annotated[bool, typer.Option("--all", help="Aussi les éléments traités.")] = False,
+    transcribe: Annotated[bool, TranscribeOption] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Lister les champs à vérifier, par bordereau puis par confiance."""
-    items = _queue(home, base, None).items(None if all_items else "pending", field, serial)
+    queue = _queue(home, base, None, transcribe)
+    items = queue.items(None if all_items else "pending", field, serial)
     if as_json:
         print_json([item.model_dump(mode="json") for item in items])
         return
@@ -91,27 +127,30 @@ def show(
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Fichier PNG où écrire l’extrait du scan.")] = None,
+        "--output", "-o", help="Fichier PNG où écrire l’extrait du scan (il contient des "
+        "données du patient : rien n’est écrit sans cette option).")] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Montrer un élément et écrire l’extrait du scan dans un fichier PNG."""
+    """Montrer un élément (et écrire l’extrait du scan dans un fichier PNG avec --output)."""
     queue = _queue(home, base, None)
     item = queue.get(item_id)
-    crop, _ = queue.images(item_id)
-    target = output or Path(f"element-{item_id}.png")
-    if crop:
-        target.write_bytes(crop)
-        target.chmod(0o600)
-    data = item.model_dump(mode="json") | {"crop": str(target) if crop else None}
+    crop = queue.images(item_id)[0] if output else None
+    if output and crop:
+        write_private(output, crop)
+    data = item.model_dump(mode="json") | {"crop": str(output) if crop else None}
     if as_json:
         print_json(data)
         return
     typer.echo(f"Élément {item.id} — bordereau {item.serial}, page {item.page}\n"
                f"Champ : {item.label} ({item.field_id})\n"
-               f"Lecture : {item.shown or '∅'} (confiance {item.confidence:.2f})\n"
-               f"Motif : {item.reason or '—'}\nÉtat : {item.status}")
+               f"Lecture : {item.shown or '∅'} (confiance {_confidence(item)})\n"
+               f"Motif : {item.reason or '—'}\nÉtat : {STATES.get(item.status, item.status)}")
+    for suggestion in item.suggestions:
+        typer.echo(f"Suggestion ({suggestion.source}) : {suggestion.shown}")
+    for note in item.notes:
+        typer.echo(note)
     if crop:
-        typer.echo(f"Extrait du scan : {target}")
+        typer.echo(f"Extrait du scan : {output}")
 
 
 @app.command("set", cls=FrenchCommand)

@@ -21,7 +21,7 @@ from bordereau.forms.manifest import FieldLayout
 from bordereau.review import images
 from bordereau.review.app_single import ReviewScreen
 from bordereau.review.queue import Decision, Item, Queue
-from bordereau.review.values import InvalidValueError, parse_value
+from bordereau.review.values import EXPLICIT_EMPTY, InvalidValueError, parse_value
 
 COUNTS_SECONDS = 30.0
 
@@ -55,6 +55,7 @@ class ReviewApp(App[None]):
         self.claimed: set[int] = set()
         self.messages: list[str] = []  # everything said to the reviewer (tests read it)
         self._fields: dict[int, FieldLayout] = {}
+        self.marks: dict[str, set[int]] = {}  # grouped mode: marked items, kept per field
 
     def on_mount(self) -> None:
         self.refresh_counts()
@@ -136,8 +137,9 @@ class ReviewApp(App[None]):
 
     def decide(self, item: Item, text: str) -> Decision | None:
         """Keep (``text`` unchanged) or correct an item; None when refused or not needed."""
+        explicit = item.ink and text.strip().lower() in EXPLICIT_EMPTY
         try:
-            if self.unchanged(item, text):
+            if self.unchanged(item, text) and not explicit:
                 if item.status != "pending":
                     return None  # already decided with this value: nothing to record
                 decision = self.queue.accept(item.id)

@@ -24,13 +24,12 @@ from bordereau.review.app_widgets import (
     plural,
 )
 from bordereau.review.queue import Item
-from bordereau.review.values import format_value
+from bordereau.review.values import EXPLICIT_EMPTY, format_value
 
 if TYPE_CHECKING:
     from bordereau.review.app import ReviewApp
 
 RENEW_SECONDS = 240.0  # claims are leases: renew the current one while it is on screen
-EXPLICIT_EMPTY = {"vide", "-"}  # typed on purpose where ink was found (never prefilled)
 
 
 def selected_codes(value: Any) -> set[str]:
@@ -58,6 +57,8 @@ class ReviewScreen(Screen[None]):
         Binding("ctrl+r,f2", "back", "Précédent", key_display="^r"),
         Binding("ctrl+o,f3", "page", "Page", key_display="^o"),
         Binding("ctrl+g,f4", "group", "Groupe", key_display="^g"),
+        Binding("pagedown", "scroll(1)", "Défiler", key_display="PgSuiv"),
+        Binding("pageup", "scroll(-1)", "Remonter", key_display="PgPréc", show=False),
         Binding("f5", "suggest(0)", "Suggestion", key_display="F5…F8"),
         Binding("f6", "suggest(1)", "Suggestion 2", show=False),
         Binding("f7", "suggest(2)", "Suggestion 3", show=False),
@@ -104,6 +105,8 @@ class ReviewScreen(Screen[None]):
         """Keys that mean nothing now are neither active nor shown."""
         if action in {"skip", "page"}:
             return self.item is not None
+        if action == "scroll":
+            return self.field is not None and self.field.kind == "free_text"
         if action == "suggest":
             return self.item is not None and len(self.item.suggestions) > int(
                 str(parameters[0]) if parameters else 0)
@@ -158,7 +161,9 @@ class ReviewScreen(Screen[None]):
         self.query_one("#empty").display = False
         self.query_one("#card", Static).update(item_card(item, self.field))
         # A grid of checkboxes must not be cut in strips: its choices are listed below it.
-        strips = 1 if self.field.choices or self.field.kind == "boolean" else 3
+        # A comment is drawn full width in up to six strips; PgSuiv/PgPréc scroll it.
+        strips = (1 if self.field.choices or self.field.kind == "boolean"
+                  else 6 if self.field.kind == "free_text" else 3)
         self.query_one("#crop", CropBase).show(crop, self.field.bounds(), strips)
         self.query_one("#choices").display = bool(self.field.choices)
         value = self.query_one("#value", ValueInput)
@@ -211,7 +216,10 @@ class ReviewScreen(Screen[None]):
             self._grid = self._grid_for(thumbs)
             self.query_one("#choices", Static).update(self._grid)
             room -= 1 + self._lines(self._grid, width)
-        self.query_one("#crop", CropBase).set_max_rows(max(3, min(30, room)))
+        if self.field.kind == "free_text":  # legible first: the body scrolls (PgSuiv)
+            self.query_one("#crop", CropBase).set_max_rows(max(room, 72))
+        else:
+            self.query_one("#crop", CropBase).set_max_rows(max(3, min(30, room)))
 
     def _grid_for(self, thumbs: bool) -> Any:
         assert self.field is not None
@@ -278,9 +286,9 @@ class ReviewScreen(Screen[None]):
         said = Text.assemble("✓ ", (item.label, "bold"), f" ({item.serial}) {verb} : ",
                              (decision.item.shown or "vide", "bold"))
         if decision.cleared:
-            settled = (f" ; {plural(len(decision.cleared), 'autre champ')} réglé"
-                       f"{'s' if len(decision.cleared) > 1 else ''} par la nouvelle "
-                       "vérification du bordereau")
+            n = len(decision.cleared)
+            settled = (f" ; {n} autre{'s' if n > 1 else ''} champ{'s' if n > 1 else ''} "
+                       f"réglé{'s' if n > 1 else ''} par la nouvelle vérification du bordereau")
             said.append(settled, style="green")
             self.review.messages.append(settled.strip(" ;"))
         last.update(said)
@@ -288,6 +296,11 @@ class ReviewScreen(Screen[None]):
         self.advance()
 
     # -- keys ---------------------------------------------------------------------------
+    def action_scroll(self, direction: int) -> None:
+        """Scroll a tall crop (a comment) by most of a screen."""
+        body = self.query_one("#body", VerticalScroll)
+        body.scroll_relative(y=direction * max(3, body.size.height - 2), animate=False)
+
     def action_suggest(self, index: int) -> None:
         """Take a suggestion (the label's value, the NIR's…) with one key."""
         if self.item is None or index >= len(self.item.suggestions):

@@ -64,9 +64,12 @@ class CountsBar(Static):
     def _show(self, counts: tuple[int, int]) -> None:
         app: ReviewApp = self.app  # type: ignore[assignment]
         items, sheets = counts
-        left = Text.assemble(("bordereau", "bold"), " · vérification · ", app.queue.reviewer)
+        task = " · transcription des commentaires · " if app.queue.transcribe else \
+            " · vérification · "
+        left = Text.assemble(("bordereau", "bold"), task, app.queue.reviewer)
         if items:
-            right = Text(f"Restent {plural(items, 'champ')} sur {plural(sheets, 'bordereau')}")
+            what = "commentaire" if app.queue.transcribe else "champ"
+            right = Text(f"Restent {plural(items, what)} sur {plural(sheets, 'bordereau')}")
             right.stylize("bold")
         else:
             right = Text("Rien à vérifier", style="bold green")

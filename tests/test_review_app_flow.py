@@ -1,0 +1,173 @@
+"""The review application after issue 10, driven by Textual's Pilot: re-check after a
+correction, suggestions taken with one key, ink never dropped on any path (single, grouped,
+bulk), grouped-mode marks kept, comments transcribed only on request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from bordereau.review.app import ReviewApp
+from bordereau.review.app_group import GroupRow, GroupScreen
+from bordereau.review.queue import Queue
+from tests.conftest import LYON
+from tests.factories import INITIALE, Factory
+from tests.test_review_app import by_field, drive, message, single
+
+LABEL = {"patient.etiquette": {"identity": {"nom": "GUILLOT", "ipp": "4100200300"}}}
+INKED = {"cells": [{"ink": 0.2, "char": "?", "confidence": 0.1, "source": "cnn"}]}
+
+
+@pytest.fixture
+def factory(tmp_path: Path) -> Factory:
+    return Factory(tmp_path, LYON)
+
+
+def test_a_correction_rechecks_the_sheet_and_the_next_item_follows(factory: Factory) -> None:
+    values = INITIALE | {"patient.date_naissance": "2023-05-17",
+                         "vital.decede": True, "vital.date_deces": "2020-01-01"}
+    factory.sheet("initiale", values, doubtful={
+        "patient.date_naissance": "lecture incertaine",
+        "prise_en_charge.date_inclusion": "lecture incertaine (confiance 0,80 < 0,95)"})
+    queue = Queue(factory.db, "alice")
+    seen: list[Any] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        screen = single(app)
+        assert screen.item is not None
+        seen.append(screen.item.field_id)
+        await pilot.press(*"17042012", "enter")
+        await pilot.pause()
+        seen.append(screen.item.field_id if screen.item else None)
+        seen.append(screen.item.reason if screen.item else None)
+
+    app = drive(queue, script)
+    # The birth date is the least sure; correcting it settles the date of death at once,
+    # and the inclusion date is offered with its up-to-date reason.
+    assert seen[0] == "patient.date_naissance"
+    assert seen[1:] == ["prise_en_charge.date_inclusion",
+                        "lecture incertaine (confiance 0,80 < 0,95)"]
+    assert "1 autre champ réglé par la nouvelle vérification du bordereau" in app.messages
+    items = by_field(queue)
+    assert items["vital.date_deces"].status == "trusted"
+    assert all("2023" not in (i.reason or "") for i in queue.items("pending"))
+
+
+def test_a_suggestion_is_taken_with_one_key(factory: Factory) -> None:
+    factory.sheet("initiale", INITIALE | {"patient.nom_naissance": "GUILOT"}, details=LABEL,
+                  doubtful={"patient.nom_naissance": "lecture incertaine"})
+    queue = Queue(factory.db, "alice")
+    cards: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        console = Console(width=120, record=True)
+        console.print(app.screen.query_one("#card", Static).content)
+        cards.append(console.export_text())
+        await pilot.press("f5")
+        await pilot.pause()
+
+    drive(queue, script)
+    assert "F5  étiquette : GUILLOT" in cards[0]
+    item = by_field(queue)["patient.nom_naissance"]
+    assert (item.status, item.final) == ("corrected", "GUILLOT")
+
+
+def test_enter_never_empties_a_field_with_ink(factory: Factory) -> None:
+    factory.sheet("initiale", INITIALE, details={"patient.nom_utilise": INKED},
+                  doubtful={"patient.nom_utilise": "caractère illisible"})
+    queue = Queue(factory.db, "alice")
+    said: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        said.append(message(app))
+        await pilot.press("enter")
+        await pilot.pause()
+        said.append(str(by_field(queue)["patient.nom_utilise"].status))
+        await pilot.press(*"vide", "enter")  # said on purpose
+        await pilot.pause()
+
+    drive(queue, script)
+    assert said[0].startswith("✗ de l’écriture a été trouvée ici")
+    assert said[1] == "pending"
+    item = by_field(queue)["patient.nom_utilise"]
+    assert item.status == "accepted" and item.final is None
+
+
+def _inked_sheets(factory: Factory, count: int) -> None:
+    for _ in range(count):
+        factory.sheet("initiale", INITIALE, details={"patient.nom_utilise": INKED},
+                      doubtful={"patient.nom_utilise": "caractère illisible"})
+
+
+def test_grouped_accept_and_bulk_accept_never_drop_ink(factory: Factory) -> None:
+    _inked_sheets(factory, 3)
+    queue = Queue(factory.db, "alice")
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await pilot.press("space", "enter")  # accept the marked row
+        await pilot.pause()
+        await pilot.press("a")  # accept every row still to review
+        await pilot.pause()
+
+    app = drive(queue, script)
+    assert {i.status for i in queue.items(status=None, field_id="patient.nom_utilise")} == {
+        "pending"}
+    assert any("écriture a été trouvée" in m for m in app.messages)
+
+
+def test_grouped_marks_are_kept_when_leaving_and_coming_back(factory: Factory) -> None:
+    for name in ("MARTIN", "DUPONT", "DURAND"):
+        factory.sheet("initiale", INITIALE | {"patient.nom_naissance": name},
+                      doubtful={"patient.nom_naissance": "lecture incertaine"})
+    queue = Queue(factory.db, "alice")
+    marks: list[list[bool]] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await pilot.press("space", "down", "space")  # mark the first and the third
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        group = app.screen
+        assert isinstance(group, GroupScreen)
+        marks.append([row.marked for row in group.query(GroupRow)])
+        await pilot.press("enter")
+        await pilot.pause()
+
+    drive(queue, script)
+    assert marks == [[True, False, True]]
+    statuses = [i.status for i in queue.items(status=None, field_id="patient.nom_naissance")]
+    assert statuses == ["accepted", "pending", "accepted"]
+
+
+def test_comments_are_transcribed_only_in_the_transcription_queue(factory: Factory) -> None:
+    factory.sheet("initiale", INITIALE, details={"commentaire.texte": {"ink": 0.05}})
+    seen: list[Any] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        screen = single(app)
+        seen.append(screen.item and screen.item.field_id)
+        await pilot.press("enter")  # the empty reading is refused: there is ink
+        await pilot.pause()
+        seen.append(message(app))
+        await pilot.press(*"Bilan ORL", "enter")
+        await pilot.pause()
+
+    assert Queue(factory.db, "alice").claim_next() is None  # not in the review queue
+    queue = Queue(factory.db, "alice", transcribe=True)
+    app = drive(queue, script)
+    assert seen[0] == "commentaire.texte"
+    assert seen[1].startswith("✗ de l’écriture a été trouvée ici")
+    item = by_field(queue)["commentaire.texte"]
+    assert (item.status, item.final) == ("corrected", "Bilan ORL")
+    assert "Bordereau 900002 enregistré (version 2)." in app.messages
