@@ -4,19 +4,23 @@ bulk), grouped-mode marks kept, comments transcribed only on request."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from rich.console import Console
+from sqlalchemy import select
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from bordereau.base.schema import Audit, Patient
 from bordereau.review.app import ReviewApp
 from bordereau.review.app_group import GroupRow, GroupScreen
 from bordereau.review.queue import Queue
-from tests.conftest import LYON
-from tests.factories import INITIALE, Factory
+from tests.conftest import LYON, run_cli
+from tests.factories import INITIALE, SUIVI, Factory
 from tests.test_review_app import by_field, drive, message, single
 
 LABEL = {"patient.etiquette": {"identity": {"nom": "GUILLOT", "ipp": "4100200300"}}}
@@ -171,3 +175,81 @@ def test_comments_are_transcribed_only_in_the_transcription_queue(factory: Facto
     item = by_field(queue)["commentaire.texte"]
     assert (item.status, item.final) == ("corrected", "Bilan ORL")
     assert "Bordereau 900002 enregistré (version 2)." in app.messages
+
+
+def test_a_blank_required_item_goes_to_the_clinician_and_comes_back(
+        factory: Factory, tmp_path: Path) -> None:
+    values = {k: v for k, v in INITIALE.items() if k != "activite.profession"}
+    sheet = factory.sheet("initiale", values, doubtful={"patient.nom_naissance": "incertain"})
+    queue = Queue(factory.db, "alice")
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        for _ in range(2):
+            screen = single(app)
+            assert screen.item is not None
+            if screen.item.field_id == "activite.profession":
+                await pilot.press("f9")  # à compléter par le médecin
+            else:
+                await pilot.press("enter")
+            await pilot.pause()
+
+    drive(queue, script)
+    item = by_field(queue)["activite.profession"]
+    assert item.status == "clinician" and item.sheet_status == "waiting_review"
+    assert queue.claim_next() is None  # nothing left for the reviewer
+    home = ["--home", str(factory.home.root)]
+    listing = run_cli(["records", "incomplete", *home])
+    assert listing.stdout.splitlines() == [
+        f"Bordereau {sheet.serial} (initiale) — MARTIN LEA, IPP 4100200300 — médecin : "
+        "Dr Claire Moreau",
+        f"  élément {item.id:>6}  Profession du responsable : champ obligatoire non rempli"]
+    pdf = tmp_path / "a-completer.pdf"
+    result = run_cli(["records", "incomplete", *home, "--referent", "10000999010",
+                      "--format", "pdf", "-o", str(pdf)])
+    assert result.exit_code == 0, result.stderr
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_mode & 0o777 == 0o600
+    text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "MARTIN LEA" in text and "Profession du responsable" in text
+    assert f"élément {item.id}" in text
+    other = run_cli(["records", "incomplete", *home, "--referent", "10000999028", "--json"])
+    assert other.stdout.strip() == "[]"
+    # The clinician's answer, entered by a reviewer: audited, and the sheet is committed.
+    answer = run_cli(["review", "set", str(item.id), "1", *home, "--json"])
+    assert json.loads(answer.stdout)["sheet_status"] == "committed"
+    assert run_cli(["records", "incomplete", *home]).stdout == "Aucun bordereau à compléter.\n"
+
+
+def test_an_unknown_patient_on_a_suivi_is_linked_or_created(factory: Factory) -> None:
+    factory.sheet("initiale", INITIALE)  # MARTIN LEA, IPP 4100200300, in the base
+    misread = factory.sheet("suivi", SUIVI | {"patient.ipp": "4100200390"})
+    new = factory.sheet("suivi", SUIVI | {"patient.ipp": "5550001111",
+                                          "patient.nom_naissance": "ROUX",
+                                          "patient.date_naissance": "1990-02-03"})
+    queue = Queue(factory.db, "alice")
+    offered: list[Any] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        screen = single(app)
+        assert screen.item is not None and screen.item.serial == misread.serial
+        offered.append([(s.key, s.value, s.source) for s in screen.item.suggestions])
+        await pilot.press("f5")  # the patient of the base
+        await pilot.pause()
+        assert screen.item is not None and screen.item.serial == new.serial
+        offered.append([s.value for s in screen.item.suggestions])
+        await pilot.press("ctrl+n")  # their fiche initiale predates the tool
+        await pilot.pause()
+
+    drive(queue, script)
+    assert offered[0] == [("f5", "4100200300", "patient de la base (IPP proche, même nom, même "
+                                                "date de naissance) : MARTIN LEA, né(e) le "
+                                                "17/04/2012")]
+    assert offered[1] == []
+    items = {(i.serial, i.field_id): i for i in queue.items(status=None)}
+    assert items[(misread.serial, "patient.ipp")].final == "4100200300"
+    assert items[(new.serial, "patient.ipp")].status == "accepted"
+    assert {i.sheet_status for i in items.values()} == {"committed"}
+    with factory.db.session() as session:
+        patient = session.scalars(select(Patient).where(Patient.ipp == "5550001111")).one()
+        assert (patient.nom_naissance, patient.date_naissance) == ("ROUX", "1990-02-03")
+        audit = session.scalars(select(Audit).where(Audit.action == "new_patient")).one()
+        assert audit.reviewer == "alice"

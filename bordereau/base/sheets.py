@@ -24,6 +24,9 @@ from bordereau.ocr.types import FieldReading
 
 DECIDED = ("accepted", "corrected")
 IMAGE = "image"  # a handwritten comment kept as an image (transcription optional)
+CLINICIAN = "clinician"  # « à compléter » : blank on paper or two marks, asked of the clinician
+WAITING = ("pending", CLINICIAN)  # a sheet with any of these is not committed
+KEPT = (*DECIDED, CLINICIAN)  # statuses a re-check of the sheet never changes
 
 
 def current_value(row: Reading) -> Any:
@@ -72,7 +75,7 @@ def refresh_sheet(session: Session, sheet: Sheet, layouts: LayoutCache, by: str,
     fields, missing = finish_sheet(layout, raws, found, reasons, today)
     for field_id, reading in fields.items():
         row = rows.get(field_id)
-        if row is not None and row.status not in DECIDED:
+        if row is not None and row.status not in KEPT:
             _settle(row, reading)
     if missing:
         sheet.status = "waiting_pages"
@@ -81,9 +84,9 @@ def refresh_sheet(session: Session, sheet: Sheet, layouts: LayoutCache, by: str,
     for field_id, problem in identity_problems(session, sheet.kind, values,
                                                sheet.id).items():
         row = rows.get(field_id)
-        if row is not None and row.status not in DECIDED:
+        if row is not None and row.status not in KEPT:
             _flag(row, problem)
-    if any(row.status == "pending" for row in rows.values()):
+    if any(row.status in WAITING for row in rows.values()):
         sheet.status = "waiting_review"
         return
     pages = [{"file": p.file.sha256, "index": p.index, "page": p.page_number}

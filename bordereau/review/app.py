@@ -10,6 +10,7 @@ Every claim this application takes is released when it quits.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from textual.app import App
@@ -145,6 +146,24 @@ class ReviewApp(App[None]):
                 decision = self.queue.accept(item.id)
             else:
                 decision = self.queue.set(item.id, text)
+        except BordereauError as exc:
+            self.say(exc.message, error=True)
+            return None
+        self.claimed.discard(item.id)
+        if decision.record_id is not None:
+            self.say(f"Bordereau {decision.item.serial} enregistré "
+                     f"(version {decision.record_version}).")
+        return decision
+
+    def ask_clinician(self, item: Item) -> Decision | None:
+        return self._act(item, self.queue.ask_clinician)
+
+    def create_patient(self, item: Item) -> Decision | None:
+        return self._act(item, self.queue.create_patient)
+
+    def _act(self, item: Item, act: Callable[[int], Decision]) -> Decision | None:
+        try:
+            decision = act(item.id)
         except BordereauError as exc:
             self.say(exc.message, error=True)
             return None

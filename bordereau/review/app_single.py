@@ -60,6 +60,8 @@ class ReviewScreen(Screen[None]):
         Binding("pagedown", "scroll(1)", "Défiler", key_display="PgSuiv"),
         Binding("pageup", "scroll(-1)", "Remonter", key_display="PgPréc", show=False),
         Binding("f5", "suggest(0)", "Suggestion", key_display="F5…F8"),
+        Binding("f9,ctrl+t", "ask", "À compléter (médecin)", key_display="F9"),
+        Binding("ctrl+n", "new_patient", "Nouveau patient", key_display="^n"),
         Binding("f6", "suggest(1)", "Suggestion 2", show=False),
         Binding("f7", "suggest(2)", "Suggestion 3", show=False),
         Binding("f8", "suggest(3)", "Suggestion 4", show=False),
@@ -105,6 +107,13 @@ class ReviewScreen(Screen[None]):
         """Keys that mean nothing now are neither active nor shown."""
         if action in {"skip", "page"}:
             return self.item is not None
+        if action == "ask":
+            return self.item is not None and self.item.status == "pending" \
+                and self.item.kind != "free_text"
+        if action == "new_patient":
+            return self.item is not None and self.item.status == "pending" \
+                and self.item.field_id == "patient.ipp" and self.item.sheet_kind == "suivi" \
+                and "patient inconnu" in (self.item.reason or "")
         if action == "scroll":
             return self.field is not None and self.field.kind == "free_text"
         if action == "suggest":
@@ -300,6 +309,26 @@ class ReviewScreen(Screen[None]):
         """Scroll a tall crop (a comment) by most of a screen."""
         body = self.query_one("#body", VerticalScroll)
         body.scroll_relative(y=direction * max(3, body.size.height - 2), animate=False)
+
+    def action_ask(self) -> None:
+        """Blank on paper, or two marks: the clinician will say (``records incomplete``)."""
+        self._special(self.review.ask_clinician, "à compléter par le médecin")
+
+    def action_new_patient(self) -> None:
+        """The patient's fiche initiale predates the tool: create them from this sheet."""
+        self._special(self.review.create_patient, "nouveau patient créé")
+
+    def _special(self, act: Any, said: str) -> None:
+        item = self.item
+        if item is None:
+            return
+        decision = act(item)
+        if decision is None:
+            return
+        self.query_one("#last", Static).update(Text.assemble(
+            "✓ ", (item.label, "bold"), f" ({item.serial}) : {said}"))
+        self.review.refresh_counts()
+        self.advance()
 
     def action_suggest(self, index: int) -> None:
         """Take a suggestion (the label's value, the NIR's…) with one key."""

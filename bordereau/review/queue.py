@@ -12,75 +12,27 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session, object_session, undefer
 
 from bordereau.base.engine import Database
 from bordereau.base.ink import ink_found
 from bordereau.base.records import commit_sheet
 from bordereau.base.schema import Audit, Page, Reading, Record, Sheet, utcnow
-from bordereau.base.sheets import DECIDED, IMAGE, current_value, refresh_sheet
-from bordereau.errors import BordereauError, ExitCode, InputError, NotFoundError
+from bordereau.base.sheets import CLINICIAN, DECIDED, IMAGE, current_value, refresh_sheet
+from bordereau.errors import BordereauError, InputError, NotFoundError
 from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout
 from bordereau.ocr.identify import LayoutCache
-from bordereau.review.evidence import Suggestion, evidence_for
+from bordereau.review.evidence import KEYS, Suggestion, evidence_for
+from bordereau.review.items import ConflictError, Decision, Item, aware, current_empty
+from bordereau.review.patients import add_patient, candidates
 from bordereau.review.values import InvalidValueError, format_value, parse_value
 
+__all__ = ["LEASE", "ConflictError", "Decision", "Item", "Queue"]
+
 LEASE = dt.timedelta(minutes=10)
-
-
-class ConflictError(BordereauError):
-    """Another reviewer holds or already decided the item."""
-
-    exit_code = ExitCode.CONFLICT
-
-
-class Item(BaseModel):
-    """One queued (or decided) field, as lists and the application show it."""
-
-    id: int
-    serial: str
-    sheet_kind: str
-    sheet_status: str
-    field_id: str
-    label: str
-    kind: str
-    page: int
-    value: Any
-    shown: str  # the value as a reviewer would type it
-    confidence: float
-    reason: str | None
-    status: str
-    final: Any = None
-    claimed_by: str | None = None
-    ink: bool = False  # the reader saw writing in the field: never emptied by default
-    suggestions: list[Suggestion] = []  # values the rest of the sheet suggests (one key each)
-    notes: list[str] = []  # facts shown with the item (the disease name of an ORPHA code…)
-
-
-class Decision(BaseModel):
-    """What a decision did."""
-
-    item: Item
-    action: str
-    sheet_status: str
-    record_id: int | None = None
-    record_version: int | None = None
-    cleared: list[int] = []  # items of the sheet the re-check settled after this decision
-
-
-def current_empty(item: Item) -> bool:
-    """Whether the item stands for no value (nothing read, nothing typed)."""
-    value = item.final if item.status in DECIDED else item.value
-    return value in (None, [], "") or (item.kind == "boolean" and value is False)
-
-
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment
+OPEN = ("pending", IMAGE, CLINICIAN)  # items that can still be decided
 
 
 class Queue:
@@ -120,6 +72,14 @@ class Queue:
         values = {r.field_id: current_value(r) for r in sheet.readings}
         raws = {r.field_id: r.raw or {} for r in sheet.readings}
         found = evidence_for(field, values, raws, self.centre(sheet.layout_id), self.today)
+        session = object_session(row)
+        if (row.field_id == "patient.ipp" and sheet.kind == "suivi" and session is not None
+                and row.status in OPEN and "patient inconnu" in (row.reason or "")):
+            for candidate in candidates(session, values)[:len(KEYS) - len(found.suggestions)]:
+                found.suggestions.append(Suggestion(
+                    key=KEYS[len(found.suggestions)], value=candidate.ipp, shown=candidate.ipp,
+                    source=f"patient de la base ({', '.join(candidate.why)}) : "
+                           f"{candidate.describe()}"))
         return Item(id=row.id, serial=sheet.serial, sheet_kind=sheet.kind,
                     sheet_status=sheet.status, field_id=row.field_id, label=field.label,
                     kind=row.kind, page=row.page_number, value=row.value,
@@ -211,12 +171,12 @@ class Queue:
         now = utcnow()
         with self.db.writing(), self.db.session() as session:
             row = self._row(session, item_id, lock=True)
-            expires = _aware(row.claim_expires)
+            expires = aware(row.claim_expires)
             if (row.claimed_by and row.claimed_by != self.reviewer and expires
                     and expires > now):
                 raise ConflictError(f"Élément {item_id} réservé par {row.claimed_by} jusqu’à "
                                     f"{expires.astimezone():%H:%M}.")
-            if row.status in ("pending", IMAGE):
+            if row.status in OPEN:
                 row.claimed_by, row.claim_expires = self.reviewer, now + self.lease
             session.commit()
             return self._item(row)
@@ -269,16 +229,32 @@ class Queue:
             return any(current_value(r) not in (None, False, [])
                        for r in row.sheet.readings if r.field_id in section and r.id != row.id)
 
-    def _decide(self, item_id: int, value: Any, accept: bool) -> Decision:
+    def ask_clinician(self, item_id: int) -> Decision:
+        """« À compléter » : a required item blank on paper, or a choice with two live marks,
+        is a question for the clinician (``records incomplete``), not for the reviewer. The
+        sheet waits for the answer, entered later with ``set`` (audited)."""
+        return self._decide(item_id, None, accept=False, action="ask")
+
+    def create_patient(self, item_id: int) -> Decision:
+        """A fiche de suivi for a patient whose fiche initiale predates ``bordereau``: create
+        the patient from the suivi's identity (IPP, names, date of birth), audited."""
+        item = self.get(item_id)
+        if item.field_id != "patient.ipp" or item.sheet_kind != "suivi" or not item.shown:
+            raise InputError(f"Élément {item_id} : seul l’IPP d’une fiche de suivi permet de "
+                             "créer un patient.")
+        return self._decide(item_id, None, accept=True, action="new_patient")
+
+    def _decide(self, item_id: int, value: Any, accept: bool,
+                action: str | None = None) -> Decision:
         with self.db.writing(), self.db.session() as session:
             probe = self._row(session, item_id)
             sheet = session.scalars(select(Sheet).where(Sheet.id == probe.sheet_id)
                                     .with_for_update()).one()
             row = self._row(session, item_id, lock=True)
             session.refresh(sheet)
-            expires = _aware(row.claim_expires)
+            expires = aware(row.claim_expires)
             if (row.claimed_by and row.claimed_by != self.reviewer and expires
-                    and expires > utcnow() and row.status in ("pending", IMAGE)):
+                    and expires > utcnow() and row.status in OPEN):
                 raise ConflictError(f"Élément {item_id} réservé par {row.claimed_by} jusqu’à "
                                     f"{expires.astimezone():%H:%M}.")
             if sheet.status == "waiting_pages":
@@ -286,11 +262,17 @@ class Queue:
                                     "manquantes avant de vérifier ses champs.")
             before = current_value(row)
             final = before if accept else value
-            if accept and row.status in DECIDED:
+            if (accept or action) and row.status in DECIDED:
                 raise ConflictError(f"Élément {item_id} déjà traité par {row.decided_by}.")
-            action = "accept" if accept or final == row.value else "correct"
-            row.final, row.status = final, "accepted" if action == "accept" else "corrected"
-            row.decided_by, row.decided_at = self.reviewer, utcnow()
+            if action == "ask":
+                row.status = CLINICIAN
+            else:
+                if action == "new_patient":
+                    add_patient(session, {r.field_id: current_value(r) for r in sheet.readings})
+                action = action or ("accept" if accept or final == row.value else "correct")
+                row.final = final
+                row.status = "corrected" if action == "correct" else "accepted"
+                row.decided_by, row.decided_at = self.reviewer, utcnow()
             row.claimed_by, row.claim_expires = None, None
             session.add(Audit(reviewer=self.reviewer, action=action, reading_id=row.id,
                               serial=sheet.serial, field_id=row.field_id,
