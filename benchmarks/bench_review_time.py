@@ -136,6 +136,10 @@ class Replay:
         if expect == "two_marks" or (truth in (None, []) and field.required):
             return self.missing(item)
         if _same(item.value, truth) and item.status == "pending":
+            if getattr(item, "ink", False) and truth in (None, [], False):
+                self.charge(item, m.look + 4 * m.char + m.key, "type")  # « vide », on purpose
+                self.queue.set(item.id, "vide")
+                return True
             self.charge(item, m.look + m.key, "accept")
             self.queue.accept(item.id)
             return True

@@ -182,18 +182,19 @@ def test_a_blank_required_item_goes_to_the_clinician_and_comes_back(
     values = {k: v for k, v in INITIALE.items() if k != "activite.profession"}
     sheet = factory.sheet("initiale", values, doubtful={"patient.nom_naissance": "incertain"})
     queue = Queue(factory.db, "alice")
+    said: list[str] = []
 
     async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
         for _ in range(2):
             screen = single(app)
             assert screen.item is not None
             if screen.item.field_id == "activite.profession":
-                await pilot.press("f9")  # à compléter par le médecin
-            else:
-                await pilot.press("enter")
+                said.append(message(app))
+            await pilot.press("enter")  # blank on paper: Enter asks the clinician
             await pilot.pause()
 
     drive(queue, script)
+    assert said[0].startswith("Entrée : à compléter par le médecin")
     item = by_field(queue)["activite.profession"]
     assert item.status == "clinician" and item.sheet_status == "waiting_review"
     assert queue.claim_next() is None  # nothing left for the reviewer

@@ -115,7 +115,8 @@ def list_items(
     if not items:
         typer.echo("Rien à vérifier.")
         return
-    typer.echo(f"{len(items)} champ(s) à vérifier :" if not all_items else
+    what = "commentaire(s) gardé(s) en image" if transcribe else "champ(s) à vérifier"
+    typer.echo(f"{len(items)} {what} :" if not all_items else
                f"{len(items)} élément(s) :")
     for item in items:
         typer.echo(_line(item))

@@ -141,7 +141,7 @@ class ReviewApp(App[None]):
         explicit = item.ink and text.strip().lower() in EXPLICIT_EMPTY
         try:
             if self.unchanged(item, text) and not explicit:
-                if item.status != "pending":
+                if not item.open:
                     return None  # already decided with this value: nothing to record
                 decision = self.queue.accept(item.id)
             else:

@@ -59,28 +59,41 @@ class GroupRow(ListItem):
         self.item = item
         self.field = field
         self.scan = scan
-        self.marked = marked and item.status == "pending"
+        self.marked = marked and item.open
         self.big = big
         self.editor: Input | None = None
 
     @property
     def pending(self) -> bool:
-        return self.item.status == "pending"
+        return self.item.open
 
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Static(classes="mark")
             if self.scan is not None:
                 ppm = images.px_per_mm(self.scan, self.field.bounds())
+                scan = self._written_part()
                 cols, rows = ((BIG_THUMB_COLS, BIG_THUMB_ROWS) if self.big
                               else (THUMB_COLS, THUMB_ROWS))
-                yield Static(images.blocks(self.scan, cols, rows, max_scale=2.4 / ppm,
+                yield Static(images.blocks(scan, cols, rows, max_scale=2.4 / ppm,
                                            max_strips=2), classes="thumb")
             else:
                 yield Static("(pas d’image)", classes="thumb")
             with Vertical(classes="side"):
                 yield Static(classes="what")
                 yield Static(classes="problem")
+
+    def _written_part(self) -> np.ndarray:
+        """A comb field's crop cut after the last cells written (plus one): the row's
+        thumbnail then shows the handwriting large enough to read."""
+        assert self.scan is not None
+        cells = list(self.field.cells_mm or ())
+        if len(cells) < 6:
+            return self.scan
+        keep = cells[:min(len(cells), max(4, len(self.item.shown.replace(" ", "")) + 2))]
+        x0, y0 = min(c[0] for c in keep), min(c[1] for c in keep)
+        x1, y1 = max(c[0] + c[2] for c in keep), max(c[1] + c[3] for c in keep)
+        return images.region(self.scan, self.field.bounds(), (x0, y0, x1 - x0, y1 - y0), 1.5)
 
     def on_mount(self) -> None:
         self.query_one(".problem").display = False

@@ -15,6 +15,7 @@ from bordereau.errors import BordereauError
 from bordereau.forms.manifest import FieldLayout
 from bordereau.review import images
 from bordereau.review.app_widgets import (
+    TEXT_LINES,
     CountsBar,
     CropBase,
     ValueInput,
@@ -57,8 +58,8 @@ class ReviewScreen(Screen[None]):
         Binding("ctrl+r,f2", "back", "Précédent", key_display="^r"),
         Binding("ctrl+o,f3", "page", "Page", key_display="^o"),
         Binding("ctrl+g,f4", "group", "Groupe", key_display="^g"),
-        Binding("pagedown", "scroll(1)", "Défiler", key_display="PgSuiv"),
-        Binding("pageup", "scroll(-1)", "Remonter", key_display="PgPréc", show=False),
+        Binding("pagedown", "scroll_text(1)", "Défiler", key_display="PgSuiv"),
+        Binding("pageup", "scroll_text(-1)", "Remonter", key_display="PgPréc", show=False),
         Binding("f5", "suggest(0)", "Suggestion", key_display="F5…F8"),
         Binding("f9,ctrl+t", "ask", "À compléter (médecin)", key_display="F9"),
         Binding("ctrl+n", "new_patient", "Nouveau patient", key_display="^n"),
@@ -108,13 +109,13 @@ class ReviewScreen(Screen[None]):
         if action in {"skip", "page"}:
             return self.item is not None
         if action == "ask":
-            return self.item is not None and self.item.status == "pending" \
+            return self.item is not None and self.item.open \
                 and self.item.kind != "free_text"
         if action == "new_patient":
-            return self.item is not None and self.item.status == "pending" \
+            return self.item is not None and self.item.open \
                 and self.item.field_id == "patient.ipp" and self.item.sheet_kind == "suivi" \
                 and "patient inconnu" in (self.item.reason or "")
-        if action == "scroll":
+        if action == "scroll_text":
             return self.field is not None and self.field.kind == "free_text"
         if action == "suggest":
             return self.item is not None and len(self.item.suggestions) > int(
@@ -148,7 +149,7 @@ class ReviewScreen(Screen[None]):
         except BordereauError as exc:
             self.review.say(exc.message, error=True)
             return
-        if item.status == "pending" and item.id not in self.review.claimed:
+        if item.open and item.id not in self.review.claimed:
             claimed = self.review.claim(item)
             if claimed is None:
                 self.review.say(f"Élément {item.id} réservé par un autre vérificateur : "
@@ -170,9 +171,9 @@ class ReviewScreen(Screen[None]):
         self.query_one("#empty").display = False
         self.query_one("#card", Static).update(item_card(item, self.field))
         # A grid of checkboxes must not be cut in strips: its choices are listed below it.
-        # A comment is drawn full width in up to six strips; PgSuiv/PgPréc scroll it.
+        # A comment is drawn full width, line by line; PgSuiv/PgPréc scroll it.
         strips = (1 if self.field.choices or self.field.kind == "boolean"
-                  else 6 if self.field.kind == "free_text" else 3)
+                  else TEXT_LINES if self.field.kind == "free_text" else 3)
         self.query_one("#crop", CropBase).show(crop, self.field.bounds(), strips)
         self.query_one("#choices").display = bool(self.field.choices)
         value = self.query_one("#value", ValueInput)
@@ -243,7 +244,7 @@ class ReviewScreen(Screen[None]):
         self.fit_crop()
 
     def _renew(self) -> None:
-        if self.item is not None and self.item.status == "pending":
+        if self.item is not None and self.item.open:
             self.review.claim(self.item)
 
     # -- typing -------------------------------------------------------------------------
@@ -253,16 +254,20 @@ class ReviewScreen(Screen[None]):
             return
         value, self.error = self.review.check(self.field, text)
         if not self.error and self.item.ink and value in (None, [], "", False) \
-                and text.strip().lower() not in EXPLICIT_EMPTY:
+                and text.strip().lower() not in EXPLICIT_EMPTY and not self._for_clinician(text):
             self.error = ("de l’écriture a été trouvée ici : taper la valeur lue, ou « vide » "
                           "pour confirmer qu’il n’y a rien à garder")
         message = self.query_one("#message", Static)
         if self.error:
             message.update(Text(f"✗ {self.error}", style="bold red"))
+        elif self._for_clinician(text):
+            message.update(Text.assemble("Entrée : ", ("à compléter par le médecin", "bold"),
+                                         " (rien n’est lisible sur le papier ; taper la "
+                                         "valeur si elle l’est)"))
         else:
             shown = format_value(self.field, value) or "vide"
             if self.review.unchanged(self.item, text):
-                verb = "accepter la lecture" if self.item.status == "pending" else "garder"
+                verb = "accepter la lecture" if self.item.open else "garder"
             else:
                 verb = "corriger en"
             message.update(Text.assemble("Entrée : ", (f"{verb} « {shown} »", "bold")))
@@ -270,6 +275,18 @@ class ReviewScreen(Screen[None]):
             self._chosen = selected_codes(value) if not self.error else set()
             self._grid = self._grid_for(self.thumbs)
             self.query_one("#choices", Static).update(self._grid)
+
+    def _for_clinician(self, text: str) -> bool:
+        """Blank on paper where an answer is required, or two marks: unless the reviewer
+        types a value, Enter asks the clinician (never « vide » by default)."""
+        item, field = self.item, self.field
+        if item is None or field is None or not item.open:
+            return False
+        if not self.review.unchanged(item, text) or item.value not in (None, []):
+            return False
+        if "plusieurs cases cochées" in (item.reason or ""):
+            return True
+        return field.required and not item.ink
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.validate(event.value)
@@ -284,7 +301,10 @@ class ReviewScreen(Screen[None]):
             self.app.bell()
             return
         last = self.query_one("#last", Static)
-        if item.status != "pending" and self.review.unchanged(item, event.value):
+        if self._for_clinician(event.value):
+            self.action_ask()
+            return
+        if not item.open and self.review.unchanged(item, event.value):
             last.update(f"Élément {item.id} ({item.label}) inchangé.")
             self.advance()
             return
@@ -305,7 +325,7 @@ class ReviewScreen(Screen[None]):
         self.advance()
 
     # -- keys ---------------------------------------------------------------------------
-    def action_scroll(self, direction: int) -> None:
+    def action_scroll_text(self, direction: int) -> None:
         """Scroll a tall crop (a comment) by most of a screen."""
         body = self.query_one("#body", VerticalScroll)
         body.scroll_relative(y=direction * max(3, body.size.height - 2), animate=False)
@@ -342,7 +362,7 @@ class ReviewScreen(Screen[None]):
         item = self.item
         if item is None:
             return
-        if item.status == "pending":
+        if item.open:
             self.review.release(item.id)
             self.skipped.add(item.id)
         self.query_one("#last", Static).update(f"Passé : {item.label} ({item.serial}).")
@@ -352,7 +372,7 @@ class ReviewScreen(Screen[None]):
         if self.pos == 0 or not self.trail:
             self.review.say("Pas d’élément précédent.")
             return
-        if self.item is not None and self.item.status == "pending":
+        if self.item is not None and self.item.open:
             self.review.release(self.item.id)
         self.pos -= 1
         self.open(self.trail[self.pos])
@@ -378,7 +398,7 @@ class ReviewScreen(Screen[None]):
         from bordereau.review.app_group import GroupScreen
 
         item = self.item
-        if item is not None and item.status == "pending":
+        if item is not None and item.open:
             self.review.release(item.id)
         self.app.push_screen(GroupScreen(item.field_id if item else None), self._back_from_group)
 
@@ -387,8 +407,8 @@ class ReviewScreen(Screen[None]):
         if self.pos < len(self.trail):
             before = self.item
             self.open(self.trail[self.pos])
-            if before and before.status == "pending" and self.item and \
-                    self.item.status != "pending":
+            if before and before.open and self.item and \
+                    not self.item.open:
                 self.advance()  # decided in the grouped mode: on to the next one
         else:
             self.advance()

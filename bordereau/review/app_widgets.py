@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from bordereau.review.app import ReviewApp
 
 TARGET_PX_PER_MM = 2.4  # half-block pixels per millimetre at which handwriting reads well
+TEXT_LINES = 0  # ``CropBase.show(strips=TEXT_LINES)``: handwritten text, line by line
+TEXT_PX_PER_MM = 1.6  # handwritten comments: written larger than letters in cells
 STATUS = {"pending": "à vérifier", "accepted": "accepté", "corrected": "corrigé",
           "trusted": "lu avec assurance", "image": "gardé en image"}
 
@@ -123,8 +125,11 @@ class CropView(CropBase):
         if self._drawn and self._drawn[:2] == (width, self.max_rows):
             return self._drawn[2]
         ppm = images.px_per_mm(self.image, self.bounds) if self.bounds else 8.0
-        drawn = images.blocks(self.image, width, self.max_rows, max_scale=self.target / ppm,
-                              max_strips=self.strips)
+        if self.strips == TEXT_LINES:
+            drawn = images.text_blocks(self.image, width, TEXT_PX_PER_MM / ppm)
+        else:
+            drawn = images.blocks(self.image, width, self.max_rows,
+                                  max_scale=self.target / ppm, max_strips=self.strips)
         self._drawn = (width, self.max_rows, drawn)
         return drawn
 
@@ -246,7 +251,7 @@ def item_card(item: Item, field: FieldLayout) -> Group:
     if field.kind == "multi_choice":
         facts.append(" · plusieurs réponses possibles (séparées par des virgules)", style="dim")
     lines: list[RenderableType] = [title, facts]
-    if item.status != "pending":
+    if not item.open:
         done = Text(f"Déjà traité ({STATUS.get(item.status, item.status)}) : "
                     f"valeur retenue « {item.shown or '∅'} ». Entrée garde cette valeur ; "
                     "une autre valeur la corrige.", style="bold cyan")

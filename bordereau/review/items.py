@@ -11,6 +11,8 @@ from bordereau.base.sheets import DECIDED
 from bordereau.errors import BordereauError, ExitCode
 from bordereau.review.evidence import Suggestion
 
+OPEN_STATUSES = ("pending", "image", "clinician")
+
 
 class ConflictError(BordereauError):
     """Another reviewer holds or already decided the item."""
@@ -39,6 +41,11 @@ class Item(BaseModel):
     ink: bool = False  # the reader saw writing in the field: never emptied by default
     suggestions: list[Suggestion] = []  # values the rest of the sheet suggests (one key each)
     notes: list[str] = []  # facts shown with the item (the disease name of an ORPHA code…)
+
+    @property
+    def open(self) -> bool:
+        """Still to decide: doubtful, a comment kept as an image, or asked of the clinician."""
+        return self.status in OPEN_STATUSES
 
 
 class Decision(BaseModel):
