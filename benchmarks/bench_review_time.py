@@ -107,7 +107,12 @@ class Replay:
     def run(self) -> None:
         skipped: set[int] = set()
         while (item := self.queue.claim_next(skip=skipped)) is not None:
-            if not self.decide(item):
+            try:
+                decided = self.decide(item)
+            except BordereauError as exc:  # the replay met a refusal: counted, skipped
+                self.unresolved.append(f"{item.serial} {item.field_id}: {exc.message}")
+                decided = False
+            if not decided:
                 skipped.add(item.id)
                 self.queue.release(item.id)
 
@@ -133,7 +138,9 @@ class Replay:
             return self.unknown_patient(item)
         if field.kind == "free_text":
             return self.comment(item, field, truth)
-        if expect == "two_marks" or (truth in (None, []) and field.required):
+        required = getattr(item, "required", field.required)
+        if expect == "two_marks" or (truth in (None, [], False) and required
+                                     and field.kind != "boolean"):
             return self.missing(item)
         if _same(item.value, truth) and item.status == "pending":
             if getattr(item, "ink", False) and truth in (None, [], False):

@@ -4,15 +4,18 @@ centre."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
 from bordereau.base.queries import show_record
 from bordereau.base.schema import Reading, Record
 from bordereau.errors import InputError
+from bordereau.review import images
 from bordereau.review.queue import Queue
 from tests.conftest import LYON, run_cli
 from tests.factories import INITIALE, Factory
@@ -171,3 +174,28 @@ def test_records_show_lists_the_comment_image_and_writes_it_on_request(
     (png,) = folder.iterdir()
     assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_mode & 0o777 == 0o600
     assert f"non recopié : {png}" in shown.stdout
+
+
+def test_a_comment_is_drawn_line_by_line_in_reading_order() -> None:
+    page = np.full((200, 800, 3), 255, np.uint8)
+    page[2:4, :] = 0  # the printed border of the box
+    page[40:70, 20:780] = 0  # first written line, wide
+    page[120:150, 20:300] = 90  # second line, short and grey
+    drawn = images.text_blocks(page, cols=100, scale=0.5)
+    # Line one (384 columns at this scale) is cut into four strips of at most 100 columns,
+    # line two (140) into two; the printed border is not a line of writing.
+    assert len(drawn.gaps) == 5
+    assert drawn.width <= 100
+    assert images._bands(page) == [(31, 79), (111, 159)]
+
+
+def test_the_report_says_how_many_comments_are_kept_as_images(factory: Factory,
+                                                               tmp_path: Path) -> None:
+    factory.sheet("initiale", INITIALE, details=COMMENT_INK)
+    home = ["--home", str(factory.home.root)]
+    figures = json.loads(run_cli(["report", *home, "--json"]).stdout)
+    assert figures["followup"] == {"comments_as_images": 1, "comments_transcribed": 0,
+                                   "sheets_awaiting_clinician": 0}
+    page = tmp_path / "rapport.html"
+    assert run_cli(["report", *home, "--output", str(page)]).exit_code == 0
+    assert "1 commentaire(s) manuscrit(s) gardé(s) en\n   image" in page.read_text()

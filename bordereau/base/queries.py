@@ -6,12 +6,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from bordereau.base.engine import Database
 from bordereau.base.ink import comment_kept_as_image
 from bordereau.base.schema import Page, Patient, Reading, Record, ScanFile, Sheet
-from bordereau.base.sheets import DECIDED
+from bordereau.base.sheets import CLINICIAN, DECIDED
 from bordereau.errors import NotFoundError, OutputError
 from bordereau.home import DIR_MODE, FILE_MODE
 from bordereau.ocr.identify import LayoutCache
@@ -98,6 +98,22 @@ def comment_images(db: Database, sheet: Sheet) -> list[dict[str, Any]]:
         for row in sorted(sheet.readings, key=lambda r: r.position)
         if comment_kept_as_image(row.kind, row.raw)
     ]
+
+
+def followup(db: Database) -> dict[str, int]:
+    """What the report says of the work left to people: comments kept as images (and how
+    many were transcribed), sheets waiting for a clinician's answer."""
+    with db.session() as session:
+        rows = session.execute(select(Reading.kind, Reading.status, Reading.raw, Reading.final,
+                                      Reading.sheet_id)
+                               .where(or_(Reading.kind == "free_text",
+                                          Reading.status == CLINICIAN))).all()
+    comments = [r for r in rows if comment_kept_as_image(r.kind, r.raw)]
+    return {
+        "comments_as_images": len(comments),
+        "comments_transcribed": sum(r.status in DECIDED and bool(r.final) for r in comments),
+        "sheets_awaiting_clinician": len({r.sheet_id for r in rows if r.status == CLINICIAN}),
+    }
 
 
 def write_comment_images(db: Database, images: list[dict[str, Any]],

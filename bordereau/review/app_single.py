@@ -286,7 +286,7 @@ class ReviewScreen(Screen[None]):
             return False
         if "plusieurs cases cochées" in (item.reason or ""):
             return True
-        return field.required and not item.ink
+        return item.required and not item.ink
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.validate(event.value)

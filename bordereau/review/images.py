@@ -179,13 +179,23 @@ def blocks(image: np.ndarray, cols: int, rows: int, max_scale: float = 1.0,
     return HalfBlocks(np.concatenate(stacked), gaps)
 
 
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
 def _bands(image: np.ndarray) -> list[tuple[int, int]]:
     """Rows of handwriting in a text box: (top, bottom) of each band of ink, printed
     border lines ignored."""
     grey = image.mean(axis=2) if image.ndim == 3 else image.astype(float)
     mask = grey < 150
     share = mask.mean(axis=1)
-    share[share > 0.5] = 0.0  # a printed line across the box, not writing
+    across = share > 0.5
+    thin = max(3, image.shape[0] // 100)
+    for start, stop in _runs(across):
+        if stop - start <= thin:
+            share[start:stop] = 0.0  # a printed line across the box, not writing
     inked = share > max(0.01, 0.12 * float(share.max(initial=0.0)))  # the body of a line
     bands: list[tuple[int, int]] = []
     gap = max(2, image.shape[0] // 60)

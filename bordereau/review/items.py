@@ -39,6 +39,7 @@ class Item(BaseModel):
     final: Any = None
     claimed_by: str | None = None
     ink: bool = False  # the reader saw writing in the field: never emptied by default
+    required: bool = False  # required on this sheet (always, or its section is used)
     suggestions: list[Suggestion] = []  # values the rest of the sheet suggests (one key each)
     notes: list[str] = []  # facts shown with the item (the disease name of an ORPHA code…)
 

@@ -86,6 +86,7 @@ class Queue:
                     shown=format_value(field, current_value(row)), confidence=row.confidence,
                     reason=row.reason, status=row.status, final=row.final,
                     claimed_by=row.claimed_by, ink=ink_found(row.kind, row.raw),
+                    required=self._required_row(row, field),
                     suggestions=found.suggestions, notes=found.notes)
 
     def items(self, status: str | None = "pending", field_id: str | None = None,
@@ -218,16 +219,16 @@ class Queue:
 
     def _required(self, item_id: int, field: FieldLayout) -> bool:
         """Required now: always, or because its optional section is used on this sheet."""
-        if field.required:
-            return True
-        if not field.required_if_used:
-            return False
         with self.db.session() as session:
-            row = self._row(session, item_id)
-            layout = self.layouts.get(row.sheet.layout_id)
-            section = {f.id for f in layout.fields if f.section == field.section}
-            return any(current_value(r) not in (None, False, [])
-                       for r in row.sheet.readings if r.field_id in section and r.id != row.id)
+            return self._required_row(self._row(session, item_id), field)
+
+    def _required_row(self, row: Reading, field: FieldLayout) -> bool:
+        if field.required or not field.required_if_used:
+            return field.required
+        layout = self.layouts.get(row.sheet.layout_id)
+        section = {f.id for f in layout.fields if f.section == field.section}
+        return any(current_value(r) not in (None, False, [])
+                   for r in row.sheet.readings if r.field_id in section and r.id != row.id)
 
     def ask_clinician(self, item_id: int) -> Decision:
         """« À compléter » : a required item blank on paper, or a choice with two live marks,
