@@ -26,7 +26,7 @@ import random
 import statistics
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ class TimeModel:
     char: float = 0.4  # one typed character (a careful typist checking what she types)
     zoom: float = 2.0  # opening the page or zooming once, and finding the place again
     scroll: float = 0.3  # one arrow key to move the page under the view
+    row: float = 1.2  # grouped mode: reading one row (its crop beside the machine's value)
 
 
 MODEL = TimeModel()
@@ -103,6 +104,36 @@ class Replay:
         self.unresolved: list[str] = []
         self.clinician: list[str] = []
         self.dropped_ink = 0
+
+    def run_grouped(self, least: int = 3) -> None:
+        """Grouped mode first: for each field with at least ``least`` items waiting, read
+        the rows, mark the right ones (Espace), accept them (one Entrée for the group) and
+        correct the others in place; then one item at a time for what is left."""
+        m = self.model
+        waiting = Counter(i.field_id for i in self.queue.items("pending"))
+        for field_id, count in waiting.most_common():
+            if count < least or self.queue.field_of(
+                    self.queue.items("pending", field_id=field_id)[0].id).kind == "free_text":
+                continue
+            marked: list[Item] = []
+            for listed in self.queue.items("pending", field_id=field_id):
+                item = self.queue.claim(listed.id)
+                if item.status != "pending":
+                    continue
+                truth = self.truths[item.serial].get(item.field_id)
+                right = _same(item.value, truth) and not (
+                    getattr(item, "ink", False) and truth in (None, [], False))
+                if right and "patient inconnu" not in (item.reason or "") and not (
+                        truth in (None, []) and getattr(item, "required", False)):
+                    self.charge(item, m.row + m.key, "group")
+                    marked.append(item)
+                else:
+                    self.queue.release(item.id)
+            for item in marked:
+                self.queue.accept(item.id)
+            if marked:
+                self.charge(marked[0], m.key, "group")  # the Entrée that accepts them
+        self.run()
 
     def run(self) -> None:
         skipped: set[int] = set()
@@ -243,7 +274,7 @@ def _stats(values: list[float]) -> dict[str, float]:
 
 
 def run(out: Path, sheets: int, seed: int, known: float, workers: int | None,
-        model: TimeModel) -> dict[str, Any]:
+        model: TimeModel, grouped: bool = False) -> dict[str, Any]:
     home_dir, folder = out / "home", out / "scans"
     today = dt.date.today()
     if (folder / "truth.json").exists():  # a batch kept by an earlier run: a fresh base
@@ -262,7 +293,10 @@ def run(out: Path, sheets: int, seed: int, known: float, workers: int | None,
     reading = time.perf_counter() - started
     queue = Queue(db, "banc", today=today)
     replay = Replay(queue, _truths(truth), model)
-    replay.run()
+    if grouped:
+        replay.run_grouped()
+    else:
+        replay.run()
     per_kind: dict[str, list[float]] = defaultdict(list)
     items = right = 0
     actions: dict[str, int] = defaultdict(int)
@@ -275,6 +309,7 @@ def run(out: Path, sheets: int, seed: int, known: float, workers: int | None,
             actions[action] += count
     return {
         "sheets": {kind: len(v) for kind, v in per_kind.items()},
+        "mode": "grouped" if grouped else "single",
         "known_patients_seeded": seeded, "reading_seconds": round(reading, 1),
         "model": model.__dict__, "items": items,
         "already_right": round(right / items, 3) if items else None,
@@ -292,17 +327,21 @@ def main() -> None:
     parser.add_argument("--known", type=float, default=0.75,
                         help="share of fiches de suivi whose patient is already in the base")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--grouped", action="store_true",
+                        help="use grouped mode for fields with 3 items or more waiting")
     parser.add_argument("--keep", type=Path, help="keep the batch and the base in this folder "
                         "(a batch already there is replayed on a fresh base)")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        figures = run(args.keep, args.sheets, args.seed, args.known, args.workers, MODEL)
+        figures = run(args.keep, args.sheets, args.seed, args.known, args.workers, MODEL,
+                      args.grouped)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            figures = run(Path(tmp), args.sheets, args.seed, args.known, args.workers, MODEL)
-    print(f"sheets {figures['sheets']}, {figures['items']} review items, "
+            figures = run(Path(tmp), args.sheets, args.seed, args.known, args.workers, MODEL,
+                          args.grouped)
+    print(f"{figures['mode']} mode; sheets {figures['sheets']}, {figures['items']} review items, "
           f"{figures['already_right']:.0%} already right; actions {figures['actions']}")
     for kind, row in figures["seconds"].items():
         print(f"fiche {kind:<9} mean {row['mean']:>5} s  median {row['median']:>5} s  "
