@@ -17,7 +17,6 @@ from sqlalchemy import select
 from bordereau.base.engine import Database
 from bordereau.base.schema import Reading, Sheet
 from bordereau.base.sheets import CLINICIAN, current_value
-from bordereau.ocr.identify import LayoutCache
 
 REFERENT_FIELDS = ("prise_en_charge.medecin_referent", "activite.responsable")
 
@@ -58,14 +57,13 @@ def _referent(layout: Any, values: dict[str, Any]) -> tuple[str | None, str | No
 def incomplete(db: Database, referent: str | None = None) -> list[IncompleteSheet]:
     """Every sheet with a question for the clinician (only ``referent``'s, an RPPS, if
     given), by referent then serial."""
-    layouts = LayoutCache(db.home)
     out: list[IncompleteSheet] = []
     with db.session() as session:
         sheets = session.scalars(select(Sheet).join(Reading)
                                  .where(Reading.status == CLINICIAN).distinct()
                                  .order_by(Sheet.serial)).all()
         for sheet in sheets:
-            layout = layouts.get(sheet.layout_id)
+            layout = db.home.layout(sheet.layout_id)
             values = {r.field_id: current_value(r) for r in sheet.readings}
             rpps, name = _referent(layout, values)
             if referent and rpps != referent:

@@ -13,8 +13,7 @@ from bordereau.base.ink import comment_kept_as_image
 from bordereau.base.schema import Page, Patient, Reading, Record, ScanFile, Sheet
 from bordereau.base.sheets import CLINICIAN, DECIDED
 from bordereau.errors import NotFoundError, OutputError
-from bordereau.home import DIR_MODE, FILE_MODE
-from bordereau.ocr.identify import LayoutCache
+from bordereau.files import DIR_MODE, FILE_MODE
 
 
 def status(db: Database) -> dict[str, Any]:
@@ -91,7 +90,7 @@ def show_record(db: Database, record_id: int) -> dict[str, Any]:
 
 def comment_images(db: Database, sheet: Sheet) -> list[dict[str, Any]]:
     """The handwritten comments of a sheet, kept as images (transcribed or not)."""
-    layout = LayoutCache(db.home).get(sheet.layout_id)
+    layout = db.home.layout(sheet.layout_id)
     return [
         {"field_id": row.field_id, "item": row.id, "label": layout.field(row.field_id).label,
          "transcribed": row.status in DECIDED and bool(row.final)}

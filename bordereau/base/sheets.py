@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bordereau.base.ink import IMAGE_REASON, comment_kept_as_image
 from bordereau.base.records import commit_sheet, identity_problems
 from bordereau.base.schema import Reading, Sheet
-from bordereau.ocr.identify import LayoutCache
+from bordereau.forms.manifest import Layout
 from bordereau.ocr.pipeline import finish_sheet
 from bordereau.ocr.types import FieldReading
 
@@ -61,10 +61,9 @@ def _settle(row: Reading, reading: FieldReading) -> None:
     row.status = "pending" if reading.review else "trusted"
 
 
-def refresh_sheet(session: Session, sheet: Sheet, layouts: LayoutCache, by: str,
+def refresh_sheet(session: Session, sheet: Sheet, layout: Layout, by: str,
                   today: dt.date | None = None) -> None:
     """Recompute a sheet's readings and status; commit it when nothing is left to decide."""
-    layout = layouts.get(sheet.layout_id)
     rows = {row.field_id: row for row in sheet.readings}
     found = {p.page_number for p in sheet.pages if p.state == "read" and p.page_number}
     # The rules run again on the whole sheet, decided values pinned: a correction clears

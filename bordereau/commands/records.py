@@ -8,13 +8,6 @@ from typing import Annotated
 
 import typer
 
-from bordereau.base.api import open_base
-from bordereau.base.queries import (
-    export_json,
-    list_records,
-    show_record,
-    write_comment_images,
-)
 from bordereau.cli_support import (
     BaseOption,
     FrenchCommand,
@@ -25,13 +18,8 @@ from bordereau.cli_support import (
 )
 from bordereau.commands.records_cda import export_cda
 from bordereau.errors import UsageError
-from bordereau.export.tabular import (
-    build_table,
-    check_output,
-    to_csv,
-    to_json,
-    write_file,
-)
+from bordereau.establishment import Establishment
+from bordereau.files import check_output, write_file
 
 app = new_app("Consulter et exporter les enregistrements validés.")
 
@@ -43,7 +31,7 @@ def list_(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Lister les enregistrements (version en vigueur)."""
-    records = list_records(open_base(home, base))
+    records = Establishment(home, base).records()
     if as_json:
         print_json(records)
         return
@@ -67,9 +55,9 @@ def show(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Afficher un enregistrement : ses valeurs, ses commentaires manuscrits et ses pages."""
-    db = open_base(home, base)
-    record = show_record(db, record_id)
-    written = write_comment_images(db, record["images"], images) if images else {}
+    est = Establishment(home, base)
+    record = est.record(record_id)
+    written = est.comment_images(record, images) if images else {}
     if as_json:
         print_json(record)
         return
@@ -130,11 +118,11 @@ def export(
     if output is not None:
         check_output(output)
     if raw:
-        rows = export_json(open_base(home, base))
+        rows = Establishment(home, base).export_json()
         data = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode()
     else:
-        table = build_table(open_base(home, base), deidentified=deidentified)
-        data = to_csv(table) if fmt == "csv" else to_json(table)
+        data = Establishment(home, base).export_table("csv" if fmt == "csv" else "json",
+                                                      deidentified)
     if output is None:
         typer.echo(data, nl=False)
         return
@@ -158,7 +146,6 @@ def incomplete_(
     """Les éléments « à compléter » par le médecin (vides sur le papier, ou deux cases
     cochées), par médecin référent et par patient. La réponse se saisit avec
     « bordereau review set ÉLÉMENT VALEUR »."""
-    from bordereau.base.incomplete import incomplete
     from bordereau.export.incomplete import to_csv, to_pdf
 
     if fmt not in (None, "pdf", "csv"):
@@ -167,7 +154,7 @@ def incomplete_(
         raise UsageError("--format pdf demande --output FICHIER.pdf.")
     if output is not None:
         check_output(output)
-    sheets = incomplete(open_base(home, base), referent)
+    sheets = Establishment(home, base).incomplete(referent)
     if as_json:
         print_json([s.model_dump(mode="json") for s in sheets])
         return

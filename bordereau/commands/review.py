@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from bordereau.base.api import open_base, user_name
 from bordereau.cli_support import (
     BaseOption,
     FrenchCommand,
@@ -18,8 +17,10 @@ from bordereau.cli_support import (
     JsonOption,
     print_json,
 )
-from bordereau.errors import OutputError, UsageError
-from bordereau.review.queue import Decision, Item, Queue
+from bordereau.errors import UsageError
+from bordereau.establishment import Establishment
+from bordereau.files import write_file
+from bordereau.review.queue import Decision, Item
 
 app = typer.Typer(
     cls=FrenchGroup, add_completion=False, no_args_is_help=False, rich_markup_mode="rich",
@@ -31,17 +32,15 @@ ReviewerOption = typer.Option("--reviewer", help="Nom du vérificateur (sinon le
                               "connexion) : il est inscrit dans le journal des décisions.")
 
 
+def _open(home: Path | None, base: str | None, reviewer: str | None) -> Establishment:
+    return Establishment(home, base, user=reviewer)
+
+
 TranscribeOption = typer.Option(
     "--transcrire", help="Les commentaires manuscrits gardés en image, à recopier (facultatif).")
 STATES = {"pending": "à vérifier", "accepted": "accepté", "corrected": "corrigé",
-          "trusted": "lu avec assurance", "image": "gardé en image (à recopier si besoin)"}
-
-
-def _queue(home: Path | None, base: str | None, reviewer: str | None,
-           transcribe: bool = False) -> Queue:
-    return Queue(open_base(home, base), user_name(reviewer), transcribe=transcribe)
-
-
+          "trusted": "lu avec assurance", "image": "gardé en image (à recopier si besoin)",
+          "clinician": "à compléter par le médecin"}
 SAID = re.compile(r"confiance (\d,\d+)")
 
 
@@ -49,16 +48,6 @@ def _confidence(item: Item) -> str:
     """The confidence in French, as the reason says it when it does (one figure shown)."""
     said = SAID.search(item.reason or "")
     return said.group(1) if said else f"{item.confidence:.2f}".replace(".", ",")
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a file only its owner can read (it holds patient data)."""
-    try:
-        path.touch(mode=0o600, exist_ok=True)
-        path.chmod(0o600)
-        path.write_bytes(data)
-    except OSError as exc:
-        raise OutputError(f"{path} : écriture impossible ({exc.strerror}).") from exc
 
 
 def _line(item: Item) -> str:
@@ -91,9 +80,7 @@ def review(
         raise UsageError("L’application de vérification a besoin d’un terminal (la sortie ou "
                          "l’entrée n’en est pas un) ; pour un script : « bordereau review list "
                          "--json », « review set », « review accept ».")
-    from bordereau.review.app import ReviewApp
-
-    ReviewApp(_queue(home, base, reviewer, transcribe)).run()
+    _open(home, base, reviewer).review_app(transcribe).run()
 
 
 @app.command("list", cls=FrenchCommand)
@@ -107,8 +94,8 @@ def list_items(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Lister les champs à vérifier, par bordereau puis par confiance."""
-    queue = _queue(home, base, None, transcribe)
-    items = queue.items(None if all_items else "pending", field, serial)
+    items = _open(home, base, None).review_items(None if all_items else "pending", field,
+                                                 serial, transcribe)
     if as_json:
         print_json([item.model_dump(mode="json") for item in items])
         return
@@ -133,12 +120,11 @@ def show(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Montrer un élément (et écrire l’extrait du scan dans un fichier PNG avec --output)."""
-    queue = _queue(home, base, None)
-    item = queue.get(item_id)
-    crop = queue.images(item_id)[0] if output else None
+    item, crop = _open(home, base, None).review_item(item_id)
+    written = bool(output and crop)
     if output and crop:
-        write_private(output, crop)
-    data = item.model_dump(mode="json") | {"crop": str(output) if crop else None}
+        write_file(output, crop)
+    data = item.model_dump(mode="json") | {"crop": str(output) if written else None}
     if as_json:
         print_json(data)
         return
@@ -150,7 +136,7 @@ def show(
         typer.echo(f"Suggestion ({suggestion.source}) : {suggestion.shown}")
     for note in item.notes:
         typer.echo(note)
-    if crop:
+    if written:
         typer.echo(f"Extrait du scan : {output}")
 
 
@@ -164,7 +150,7 @@ def set_value(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Corriger la valeur d’un élément (validée avant d’être enregistrée)."""
-    decision = _queue(home, base, reviewer).set(item_id, value)
+    decision = _open(home, base, reviewer).correct(item_id, value)
     if as_json:
         print_json(decision.model_dump(mode="json"))
     else:
@@ -180,8 +166,8 @@ def accept(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Accepter la lecture de la machine pour un ou plusieurs éléments."""
-    queue = _queue(home, base, reviewer)
-    decisions = [queue.accept(item_id) for item_id in item_ids]
+    est = _open(home, base, reviewer)
+    decisions = [est.accept(item_id) for item_id in item_ids]
     if as_json:
         print_json([d.model_dump(mode="json") for d in decisions])
     else:

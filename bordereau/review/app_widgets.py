@@ -25,7 +25,7 @@ from bordereau.review import images
 from bordereau.review.queue import Item
 
 if TYPE_CHECKING:
-    from bordereau.review.app import ReviewApp
+    from bordereau.review.host import ReviewHost
 
 TARGET_PX_PER_MM = 2.4  # half-block pixels per millimetre at which handwriting reads well
 TEXT_LINES = 0  # ``CropBase.show(strips=TEXT_LINES)``: handwritten text, line by line
@@ -64,7 +64,7 @@ class CountsBar(Static):
         self.watch(self.app, "counts", self._show)
 
     def _show(self, counts: tuple[int, int]) -> None:
-        app: ReviewApp = self.app  # type: ignore[assignment]
+        app: ReviewHost = self.app  # type: ignore[assignment]
         items, sheets = counts
         task = " · transcription des commentaires · " if app.queue.transcribe else \
             " · vérification · "

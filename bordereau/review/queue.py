@@ -23,7 +23,6 @@ from bordereau.base.sheets import CLINICIAN, DECIDED, IMAGE, current_value, refr
 from bordereau.errors import BordereauError, InputError, NotFoundError
 from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout
-from bordereau.ocr.identify import LayoutCache
 from bordereau.review.evidence import KEYS, Suggestion, evidence_for
 from bordereau.review.items import ConflictError, Decision, Item, aware, current_empty
 from bordereau.review.patients import add_patient, candidates
@@ -44,7 +43,6 @@ class Queue:
         self.reviewer = reviewer
         self.lease = lease
         self.today = today
-        self.layouts = LayoutCache(db.home)
         # The queue served: doubtful fields, or (opt-in) the handwritten comments kept as
         # images, to transcribe — on sheets still in review or already committed.
         self.transcribe = transcribe
@@ -57,12 +55,12 @@ class Queue:
 
     # -- reading -----------------------------------------------------------------------
     def field(self, row: Reading) -> FieldLayout:
-        return self.layouts.get(row.sheet.layout_id).field(row.field_id)
+        return self.db.home.layout(row.sheet.layout_id).field(row.field_id)
 
     def centre(self, layout_id: str) -> Centre | None:
         """The centre file a sheet was printed with (None if its copy is missing)."""
         try:
-            return self.db.home.load_centre(self.layouts.get(layout_id).form.centre.snapshot)
+            return self.db.home.load_centre(self.db.home.layout(layout_id).form.centre.snapshot)
         except BordereauError:
             return None
 
@@ -225,7 +223,7 @@ class Queue:
     def _required_row(self, row: Reading, field: FieldLayout) -> bool:
         if field.required or not field.required_if_used:
             return field.required
-        layout = self.layouts.get(row.sheet.layout_id)
+        layout = self.db.home.layout(row.sheet.layout_id)
         section = {f.id for f in layout.fields if f.section == field.section}
         return any(current_value(r) not in (None, False, [])
                    for r in row.sheet.readings if r.field_id in section and r.id != row.id)
@@ -291,8 +289,8 @@ class Queue:
                             cleared=cleared)
 
     def _after_decision(self, session: Session, sheet: Sheet) -> Record | None:
+        layout = self.db.home.layout(sheet.layout_id)
         if sheet.status == "committed":
-            layout = self.layouts.get(sheet.layout_id)
             values = {r.field_id: current_value(r) for r in sheet.readings}
             old = session.scalars(select(Record).where(Record.sheet_id == sheet.id,
                                                        Record.current.is_(True))).first()
@@ -300,7 +298,7 @@ class Queue:
             return commit_sheet(session, sheet, layout,
                                 {f.id: values.get(f.id) for f in layout.fields}, pages,
                                 self.reviewer)
-        refresh_sheet(session, sheet, self.layouts, self.reviewer, self.today)
+        refresh_sheet(session, sheet, layout, self.reviewer, self.today)
         if sheet.status == "committed":
             return session.scalars(select(Record).where(Record.sheet_id == sheet.id,
                                                         Record.current.is_(True))).first()
