@@ -254,3 +254,25 @@ def test_an_unknown_patient_on_a_suivi_is_linked_or_created(factory: Factory) ->
         assert (patient.nom_naissance, patient.date_naissance) == ("ROUX", "1990-02-03")
         audit = session.scalars(select(Audit).where(Audit.action == "new_patient")).one()
         assert audit.reviewer == "alice"
+
+
+def test_grouped_mode_offers_no_bulk_accept_on_comments(factory: Factory) -> None:
+    for _ in range(2):
+        factory.sheet("initiale", INITIALE, details={"commentaire.texte": {"ink": 0.05}})
+    queue = Queue(factory.db, "alice", transcribe=True)
+    offered: list[Any] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        group = app.screen
+        assert isinstance(group, GroupScreen)
+        offered.append([group.check_action(a, ()) for a in ("accept_all", "mark_all", "mark")])
+        await pilot.press("a", "t", "space", "enter")
+        await pilot.pause()
+
+    app = drive(queue, script)
+    assert offered == [[False, False, True]]
+    assert {i.status for i in queue.items(status=None, field_id="commentaire.texte")} == {
+        "image"}
+    assert any("écriture a été trouvée" in m for m in app.messages)
