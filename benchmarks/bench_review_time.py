@@ -103,7 +103,7 @@ class Replay:
         self.first_seen: dict[int, Any] = {}
         self.unresolved: list[str] = []
         self.clinician: list[str] = []
-        self.dropped_ink = 0
+        self.by_field: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
 
     def run_grouped(self, least: int = 3) -> None:
         """Grouped mode first: for each field with at least ``least`` items waiting, read
@@ -148,6 +148,9 @@ class Replay:
                 self.queue.release(item.id)
 
     def charge(self, item: Item, seconds: float, action: str) -> None:
+        spent = self.by_field[f"{item.sheet_kind} {item.field_id}"]
+        spent[0] += int(item.id not in self.first_seen)
+        spent[1] += seconds
         tally = self.sheets[item.serial]
         tally.seconds += seconds
         tally.actions[action] += 1
@@ -316,6 +319,8 @@ def run(out: Path, sheets: int, seed: int, known: float, workers: int | None,
         "actions": dict(actions),
         "seconds": {kind: _stats(v) for kind, v in per_kind.items()},
         "for_clinician": len(replay.clinician), "unresolved": replay.unresolved,
+        "by_field": {k: {"items": v[0], "seconds": round(v[1], 1)} for k, v in sorted(
+            replay.by_field.items(), key=lambda kv: -kv[1][1])},
     }
 
 
