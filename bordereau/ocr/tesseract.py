@@ -1,6 +1,6 @@
 """Tesseract behind one small interface, run in process through tesserocr.
 
-A new process per call would cost about 6 s a page (../shared/measurements.md); one
+A new process per call would cost about 6 s a page (measured on the prototype); one
 ``PyTessBaseAPI`` per worker process costs 40–80 ms a page. The engine is probed once for
 its models and version. The interface, the null engine and the choice of engine per batch
 are in ``ocr.engine``; the replay of recorded output (tests) in ``ocr.replay``.
