@@ -106,6 +106,10 @@ def export(
     if raw and deidentified:
         raise UsageError("--deidentified ne s’applique qu’à l’export tabulaire : "
                          "--format csv, ou --format json --tabular.")
+    if fmt == "cda" and deidentified:
+        raise UsageError("--deidentified ne s’applique pas à --format cda : un document CDA "
+                         "pour BaMaRa est nominatif par nature. Pour un export désidentifié : "
+                         "--format csv, ou --format json --tabular.")
     if fmt == "cda":
         export_cda(output, since, everything, home, base, as_json)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -28,8 +29,24 @@ ReviewerOption = typer.Option("--reviewer", help="Nom du vérificateur (sinon le
                               "connexion) : il est inscrit dans le journal des décisions.")
 
 
-def _queue(home: Path | None, base: str | None, reviewer: str | None) -> Queue:
-    return Queue(open_base(home, base), user_name(reviewer))
+@dataclass
+class GroupOptions:
+    """The options given to ``review`` itself, before its command."""
+
+    home: Path | None = None
+    base: str | None = None
+    reviewer: str | None = None
+
+
+def _queue(ctx: typer.Context, home: Path | None, base: str | None,
+           reviewer: str | None) -> Queue:
+    """The queue, with the options given to ``review`` itself as defaults for its
+    commands (``review --home H --reviewer X accept N`` as well as ``review accept N
+    --home H --reviewer X``)."""
+    group = ctx.obj if isinstance(ctx.obj, GroupOptions) else GroupOptions()
+    return Queue(open_base(home if home is not None else group.home,
+                           base if base is not None else group.base),
+                 user_name(reviewer if reviewer is not None else group.reviewer))
 
 
 def _line(item: Item) -> str:
@@ -55,15 +72,17 @@ def review(
     reviewer: Annotated[str | None, ReviewerOption] = None,
 ) -> None:
     """Vérifier les champs douteux. Sans commande : ouvre l’application de vérification."""
+    ctx.obj = GroupOptions(home, base, reviewer)
     if ctx.invoked_subcommand is not None:
         return
     from bordereau.review.app import ReviewApp
 
-    ReviewApp(_queue(home, base, reviewer)).run()
+    ReviewApp(_queue(ctx, home, base, reviewer)).run()
 
 
 @app.command("list", cls=FrenchCommand)
 def list_items(
+    ctx: typer.Context,
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
     field: Annotated[str | None, typer.Option("--field", help="Seulement ce champ.")] = None,
@@ -72,7 +91,7 @@ def list_items(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Lister les champs à vérifier, par bordereau puis par confiance."""
-    items = _queue(home, base, None).items(None if all_items else "pending", field, serial)
+    items = _queue(ctx, home, base, None).items(None if all_items else "pending", field, serial)
     if as_json:
         print_json([item.model_dump(mode="json") for item in items])
         return
@@ -87,6 +106,7 @@ def list_items(
 
 @app.command("show", cls=FrenchCommand)
 def show(
+    ctx: typer.Context,
     item_id: Annotated[int, typer.Argument(help="Numéro de l’élément.")],
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
@@ -95,7 +115,7 @@ def show(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Montrer un élément et écrire l’extrait du scan dans un fichier PNG."""
-    queue = _queue(home, base, None)
+    queue = _queue(ctx, home, base, None)
     item = queue.get(item_id)
     crop, _ = queue.images(item_id)
     target = output or Path(f"element-{item_id}.png")
@@ -116,6 +136,7 @@ def show(
 
 @app.command("set", cls=FrenchCommand)
 def set_value(
+    ctx: typer.Context,
     item_id: Annotated[int, typer.Argument(help="Numéro de l’élément.")],
     value: Annotated[str, typer.Argument(help="Valeur correcte (vide : champ vide).")],
     home: Annotated[Path | None, HomeOption] = None,
@@ -124,7 +145,7 @@ def set_value(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Corriger la valeur d’un élément (validée avant d’être enregistrée)."""
-    decision = _queue(home, base, reviewer).set(item_id, value)
+    decision = _queue(ctx, home, base, reviewer).set(item_id, value)
     if as_json:
         print_json(decision.model_dump(mode="json"))
     else:
@@ -133,6 +154,7 @@ def set_value(
 
 @app.command("accept", cls=FrenchCommand)
 def accept(
+    ctx: typer.Context,
     item_ids: Annotated[list[int], typer.Argument(help="Numéro(s) des éléments.")],
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
@@ -140,7 +162,7 @@ def accept(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Accepter la lecture de la machine pour un ou plusieurs éléments."""
-    queue = _queue(home, base, reviewer)
+    queue = _queue(ctx, home, base, reviewer)
     decisions = [queue.accept(item_id) for item_id in item_ids]
     if as_json:
         print_json([d.model_dump(mode="json") for d in decisions])
