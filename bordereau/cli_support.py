@@ -8,6 +8,7 @@ messages and documented exit codes.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -21,7 +22,7 @@ from typer._click import exceptions as click_errors
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import Abort
 
-from bordereau.errors import BordereauError, ExitCode
+from bordereau.errors import BordereauError, ExitCode, os_reason
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -127,17 +128,44 @@ class FrenchGroup(_FrenchHelp, TyperGroup):
         except Exception as error:
             if os.environ.get("BORDEREAU_DEBUG"):
                 raise
-            stderr.print(
-                f"Erreur interne inattendue ({type(error).__name__}) : {error}. "
-                "Relancer avec BORDEREAU_DEBUG=1 pour le détail, et signaler le problème.",
-                markup=False,
-            )
-            code = ExitCode.INTERNAL
+            code = _unexpected(error)
         else:
             code = result if isinstance(result, int) else 0
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _unexpected(error: Exception) -> int:
+    """Report an error nobody raised on purpose: a French sentence only. The exception's
+    text is not shown: SQL statements and their parameters, paths and values read from
+    the scans may be in it."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    from bordereau.base.engine import unreadable_base
+
+    if isinstance(error, DBAPIError):
+        base = _base_url_of(error)
+        stderr.print(f"Erreur : {unreadable_base(base, error).message}", markup=False)
+        return int(ExitCode.BASE)
+    if isinstance(error, OSError) and error.errno is not None:
+        stderr.print(f"Erreur : {os_reason(error)}"
+                     f"{' : ' + str(error.filename) if error.filename else ''}.", markup=False)
+        writing = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+        return int(ExitCode.OUTPUT if writing else ExitCode.INTERNAL)
+    kind = "base de données" if isinstance(error, SQLAlchemyError) else "programme"
+    stderr.print(f"Erreur interne inattendue ({kind}). Relancer avec BORDEREAU_DEBUG=1 "
+                 "pour le détail, et signaler le problème.", markup=False)
+    return int(ExitCode.INTERNAL)
+
+
+def _base_url_of(error: Exception) -> str:
+    """The URL of the base an error came from (without its password), for messages."""
+    from bordereau.base.engine import Database
+
+    for database in Database.opened():
+        return database.url
+    return "(base)"
 
 
 def new_app(help_text: str) -> typer.Typer:

@@ -26,6 +26,7 @@ from bordereau.ocr.identify import LayoutCache
 from bordereau.review.values import InvalidValueError, format_value, parse_value
 
 LEASE = dt.timedelta(minutes=10)
+WRITE_WAIT = 15.0  # seconds a claim or decision waits for another SQLite writer
 
 
 class ConflictError(BordereauError):
@@ -142,9 +143,11 @@ class Queue:
             return self.field(self._row(session, item_id))
 
     def _row(self, session: Session, item_id: int, lock: bool = False) -> Reading:
+        """The item's row; with ``lock``, re-read from the base under a row lock (the
+        session's copy, read before the lock, may be stale)."""
         query = select(Reading).where(Reading.id == item_id)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update().execution_options(populate_existing=True)
         row = session.scalars(query).first()
         if row is None:
             raise NotFoundError(f"Élément de vérification {item_id} introuvable.")
@@ -155,7 +158,7 @@ class Queue:
                    skip: set[int] | None = None) -> Item | None:
         """Claim the next free pending item (none left: None)."""
         now = utcnow()
-        with self.db.writing(), self.db.session() as session:
+        with self.db.writing(wait=WRITE_WAIT), self.db.session() as session:
             query = (select(Reading).join(Sheet)
                      .where(Reading.status == "pending", Sheet.status == "waiting_review",
                             or_(Reading.claimed_by.is_(None), Reading.claim_expires < now,
@@ -177,7 +180,7 @@ class Queue:
         """Claim (or renew the lease of) one pending item; ConflictError if another
         reviewer holds it."""
         now = utcnow()
-        with self.db.writing(), self.db.session() as session:
+        with self.db.writing(wait=WRITE_WAIT), self.db.session() as session:
             row = self._row(session, item_id, lock=True)
             expires = _aware(row.claim_expires)
             if (row.claimed_by and row.claimed_by != self.reviewer and expires
@@ -191,7 +194,7 @@ class Queue:
 
     def release(self, item_id: int) -> None:
         """Give an item back to the queue."""
-        with self.db.writing(), self.db.session() as session:
+        with self.db.writing(wait=WRITE_WAIT), self.db.session() as session:
             row = self._row(session, item_id, lock=True)
             if row.claimed_by == self.reviewer:
                 row.claimed_by, row.claim_expires = None, None
@@ -229,12 +232,15 @@ class Queue:
                        for r in row.sheet.readings if r.field_id in section and r.id != row.id)
 
     def _decide(self, item_id: int, value: Any, accept: bool) -> Decision:
-        with self.db.writing(), self.db.session() as session:
+        with self.db.writing(wait=WRITE_WAIT), self.db.session() as session:
+            # Lock the sheet, then the item, and decide only on what the base says under
+            # those locks: a reviewer racing on the same item waits here, then sees it
+            # decided (or claimed) and gets a conflict.
             probe = self._row(session, item_id)
             sheet = session.scalars(select(Sheet).where(Sheet.id == probe.sheet_id)
-                                    .with_for_update()).one()
+                                    .with_for_update()
+                                    .execution_options(populate_existing=True)).one()
             row = self._row(session, item_id, lock=True)
-            session.refresh(sheet)
             expires = _aware(row.claim_expires)
             if (row.claimed_by and row.claimed_by != self.reviewer and expires
                     and expires > utcnow() and row.status == "pending"):
