@@ -42,6 +42,7 @@ ENV_VAR = "BORDEREAU_BASE"
 PROOF_LABEL = b"bordereau-base-binding"
 OPEN_WAIT = 30.0  # seconds an opening process waits for another one migrating the base
 SCHEMA_LOCK = 0x62647831  # PostgreSQL advisory lock: migrating and binding a base
+BATCH_LOCK = 0x62647832  # PostgreSQL advisory lock: one ingestion at a time
 
 
 class BaseError(BordereauError):
@@ -201,6 +202,25 @@ class Database:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """A whole ingestion, one at a time: on SQLite the single-writer lock (refused at
+        once when busy); on PostgreSQL a session advisory lock, so a second ingestion
+        started meanwhile waits for the first one, then finds its files already in."""
+        with self.writing():
+            if self.is_sqlite:
+                yield
+                return
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": BATCH_LOCK})
+                connection.commit()
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                       {"key": BATCH_LOCK})
+                    connection.commit()
+
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
@@ -279,6 +299,8 @@ def unreadable_base(url: str, exc: BaseException) -> BaseError:
     """A French error for a failure of the base itself, with no SQL, no parameters and no
     driver text (they may carry patient values)."""
     where = describe(url)
+    if where.startswith("sqlite:///"):
+        where = f"SQLite {where.removeprefix('sqlite:///')}"
     text_ = str(getattr(exc, "orig", exc)).lower()
     if "disk is full" in text_ or "no space left" in text_ or "diskfull" in text_:
         reason = "disque plein : libérer de la place puis relancer (rien n’a été enregistré)"

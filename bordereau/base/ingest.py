@@ -97,7 +97,7 @@ class Ingestor:
         for error in skipped:
             report.files.append(IngestedFile(path=str(error.source), sha256=None,
                                              reason=error.reason))
-        with self.db.writing():
+        with self.db.batch():
             fresh: dict[Path, str] = {}
             with self.db.session() as session:
                 for path in files:

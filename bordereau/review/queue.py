@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, undefer
 
+from bordereau.base.api import check_name
 from bordereau.base.engine import Database
 from bordereau.base.records import commit_sheet
 from bordereau.base.schema import Audit, Page, Reading, Record, Sheet, utcnow
@@ -77,7 +78,7 @@ class Queue:
     def __init__(self, db: Database, reviewer: str, lease: dt.timedelta = LEASE,
                  today: dt.date | None = None) -> None:
         self.db = db
-        self.reviewer = reviewer
+        self.reviewer = check_name(reviewer)
         self.lease = lease
         self.today = today
         self.layouts = LayoutCache(db.home)
