@@ -174,7 +174,7 @@ def test_two_ingestions_at_once_on_postgresql_both_succeed(home: Path, pg_url: s
     runs = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             for _ in range(2)]
     outs = [run.communicate(timeout=600) for run in runs]
-    for run, (out, err) in zip(runs, outs, strict=True):
+    for run, (_out, err) in zip(runs, outs, strict=True):
         no_leak(err.decode())
         assert run.returncode in (0, 6), err.decode()
     reports = [json.loads(out) for out, _ in outs]
