@@ -26,6 +26,7 @@ class ExitCode(IntEnum):
     CONFLICT = 9
     EXPORT_INCOMPLETE = 10
     MISSING_TOOL = 11
+    TAMPERED = 12
     INTERNAL = 70
 
 

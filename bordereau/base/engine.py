@@ -34,6 +34,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from bordereau.base import seal
 from bordereau.base.schema import Establishment
 from bordereau.errors import BordereauError, ExitCode, os_reason
 from bordereau.home import FILE_MODE, Home
@@ -83,6 +84,7 @@ class Database:
         self.home = home
         self.url = url
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        seal.install(self.sessions, seal.seal_key(home.secret))
         self._lock_fd: int | None = None
 
     @property
@@ -110,6 +112,7 @@ class Database:
             if database.revision() != database.head():
                 database.migrate()
             database.bind()
+            database.seal_existing()
         except DBAPIError as exc:
             raise unreadable_base(database.url, exc) from exc
         return database
@@ -155,6 +158,17 @@ class Database:
                 f"(empreinte {row.fingerprint}, la nôtre est {self.home.establishment}) : "
                 "vérifier --home et --base."
             )
+
+    def seal_existing(self) -> None:
+        """Seal, once, the rows of a base from before tamper evidence (base/seal.py)."""
+        with self.session() as session:
+            if not seal.needs_first_seal(session):
+                return
+        with self.writing(wait=OPEN_WAIT), self.session() as session:
+            self._serialise(session.connection(), SCHEMA_LOCK)
+            if seal.needs_first_seal(session):
+                seal.seal_existing(session, seal.seal_key(self.home.secret))
+            session.commit()
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
