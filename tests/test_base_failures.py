@@ -7,7 +7,9 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bordereau.base.engine import Database
+from bordereau.base.verify import verify
 from bordereau.home import Home
 from bordereau.review.queue import Queue
 from tests.conftest import LYON, ROOT, SAMPLES, run_cli
@@ -183,3 +186,29 @@ def test_two_ingestions_at_once_on_postgresql_both_succeed(home: Path, pg_url: s
     status = json.loads(run_cli(["scan", "status", "--home", str(home), "--base", pg_url,
                                  "--json"]).stdout)
     assert status["files"] == 5
+
+
+def _limit_file_size(limit: int) -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_a_write_the_system_refuses_is_said_in_french_without_values(tmp_path: Path) -> None:
+    factory = Factory(tmp_path, LYON)
+    factory.sheet("initiale", INITIALE, {**DOUBTS, "activite.date": "chiffre illisible"})
+    ids = [str(item.id) for item in Queue(factory.db, "x").items()]
+    factory.db.close()
+    done = subprocess.run(  # the system refuses any file growing past 40 kB, like a full disk
+        [str(BORDEREAU), "review", "accept", *ids, "--home", str(factory.home.root)],
+        preexec_fn=lambda: _limit_file_size(40_000), capture_output=True, text=True,
+        timeout=300, check=False)
+    assert done.returncode == 7, done.stderr
+    assert done.stderr.startswith(f"Erreur : Base SQLite {factory.home.root / 'base.sqlite'} "
+                                  ": écriture ou lecture refusée par le système")
+    no_leak(done.stderr + done.stdout)
+    # nothing half-decided: each item pending, or decided with its audit row
+    queue = Queue(factory.db, "x")
+    decided = queue.items(status="accepted")
+    assert len(decided) + queue.counts()[0] == 2 and len(decided) < 2
+    verification = verify(factory.db)
+    assert verification.audit == len(decided) and verification.findings == []

@@ -145,3 +145,10 @@ def test_a_base_from_before_tamper_evidence_is_sealed_when_first_opened(
     assert db.revision() == "0004"
     result = verify(db)
     assert (result.records, result.patients, result.audit, result.findings) == (2, 2, 6, [])
+
+
+def test_a_deleted_record_is_found(factory: Factory) -> None:
+    sql(factory, "DELETE FROM record_item WHERE record_id = 2")
+    sql(factory, "DELETE FROM record WHERE id = 2")
+    assert messages(factory) == ["bordereau 900003 enregistré sans enregistrement en vigueur "
+                                 "(supprimé hors de bordereau)"]

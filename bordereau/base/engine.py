@@ -318,6 +318,10 @@ def unreadable_base(url: str, exc: BaseException) -> BaseError:
     text_ = str(getattr(exc, "orig", exc)).lower()
     if "disk is full" in text_ or "no space left" in text_ or "diskfull" in text_:
         reason = "disque plein : libérer de la place puis relancer (rien n’a été enregistré)"
+    elif "disk i/o error" in text_:
+        reason = ("écriture ou lecture refusée par le système (disque plein, quota ou disque "
+                  "défaillant ?) : libérer de la place ou vérifier le disque, puis relancer "
+                  "(rien n’a été enregistré)")
     elif "not a database" in text_ or "malformed" in text_ or "corrupt" in text_:
         reason = ("base endommagée ou fichier qui n’est pas une base : restaurer la dernière "
                   "sauvegarde")

@@ -62,7 +62,7 @@ def verify(db: Database) -> Verification:
     """Check every record, patient and audit row of the base."""
     key = seal_key(db.home.secret)
     with db.session() as session:
-        findings = _records(session, key) + _patients(session, key)
+        findings = _records(session, key) + _missing(session) + _patients(session, key)
         audit, chain = _audit(session, key)
         findings += chain
         return Verification(
@@ -87,6 +87,16 @@ def _records(session: Session, key: bytes) -> list[Finding]:
             message=f"enregistrement {record.id} (bordereau {serial or '?'}, version "
                     f"{record.version}) : {what} hors de bordereau"))
     return findings
+
+
+def _missing(session: Session) -> list[Finding]:
+    """Committed sheets left without a record in force (a record row deleted)."""
+    current = select(Record.sheet_id).where(Record.current.is_(True))
+    return [Finding(table="record", row=None, message=(
+                f"bordereau {serial} enregistré sans enregistrement en vigueur "
+                "(supprimé hors de bordereau)"))
+            for serial in session.scalars(select(Sheet.serial).where(
+                Sheet.status == "committed", Sheet.id.not_in(current)).order_by(Sheet.serial))]
 
 
 def _patients(session: Session, key: bytes) -> list[Finding]:
