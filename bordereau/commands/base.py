@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from bordereau.base.api import open_base
-from bordereau.base.verify import verify
 from bordereau.cli_support import (
     BaseOption,
     FrenchCommand,
@@ -18,6 +16,7 @@ from bordereau.cli_support import (
     print_json,
 )
 from bordereau.errors import ExitCode
+from bordereau.establishment import Establishment
 
 app = new_app("La base de l’établissement : vérifier qu’elle n’a pas été modifiée hors de "
               "bordereau.")
@@ -32,7 +31,7 @@ def verify_(
     """Vérifier les empreintes des enregistrements et des patients, et la chaîne du
     journal des décisions ; nommer toute ligne modifiée, ajoutée ou supprimée hors de
     bordereau (code de sortie 12)."""
-    result = verify(open_base(home, base))
+    result = Establishment(home, base).verify()
     if as_json:
         print_json({"ok": result.ok, "checked": {"records": result.records,
                                                    "patients": result.patients,

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from bordereau.base.api import open_base, user_name
 from bordereau.cli_support import (
     BaseOption,
     FrenchCommand,
@@ -17,7 +16,8 @@ from bordereau.cli_support import (
     JsonOption,
     print_json,
 )
-from bordereau.review.queue import Decision, Item, Queue
+from bordereau.establishment import Establishment
+from bordereau.review.queue import Decision, Item
 
 app = typer.Typer(
     cls=FrenchGroup, add_completion=False, no_args_is_help=False, rich_markup_mode="rich",
@@ -38,15 +38,15 @@ class GroupOptions:
     reviewer: str | None = None
 
 
-def _queue(ctx: typer.Context, home: Path | None, base: str | None,
-           reviewer: str | None) -> Queue:
-    """The queue, with the options given to ``review`` itself as defaults for its
+def _open(ctx: typer.Context, home: Path | None, base: str | None,
+          reviewer: str | None) -> Establishment:
+    """The establishment, with the options given to ``review`` itself as defaults for its
     commands (``review --home H --reviewer X accept N`` as well as ``review accept N
     --home H --reviewer X``)."""
     group = ctx.obj if isinstance(ctx.obj, GroupOptions) else GroupOptions()
-    return Queue(open_base(home if home is not None else group.home,
-                           base if base is not None else group.base),
-                 user_name(reviewer if reviewer is not None else group.reviewer))
+    return Establishment(home if home is not None else group.home,
+                         base if base is not None else group.base,
+                         user=reviewer if reviewer is not None else group.reviewer)
 
 
 def _line(item: Item) -> str:
@@ -75,9 +75,7 @@ def review(
     ctx.obj = GroupOptions(home, base, reviewer)
     if ctx.invoked_subcommand is not None:
         return
-    from bordereau.review.app import ReviewApp
-
-    ReviewApp(_queue(ctx, home, base, reviewer)).run()
+    _open(ctx, home, base, reviewer).review_app().run()
 
 
 @app.command("list", cls=FrenchCommand)
@@ -91,7 +89,8 @@ def list_items(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Lister les champs à vérifier, par bordereau puis par confiance."""
-    items = _queue(ctx, home, base, None).items(None if all_items else "pending", field, serial)
+    items = _open(ctx, home, base, None).review_items(None if all_items else "pending", field,
+                                                 serial)
     if as_json:
         print_json([item.model_dump(mode="json") for item in items])
         return
@@ -115,9 +114,7 @@ def show(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Montrer un élément et écrire l’extrait du scan dans un fichier PNG."""
-    queue = _queue(ctx, home, base, None)
-    item = queue.get(item_id)
-    crop, _ = queue.images(item_id)
+    item, crop = _open(ctx, home, base, None).review_item(item_id)
     target = output or Path(f"element-{item_id}.png")
     if crop:
         target.write_bytes(crop)
@@ -145,7 +142,7 @@ def set_value(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Corriger la valeur d’un élément (validée avant d’être enregistrée)."""
-    decision = _queue(ctx, home, base, reviewer).set(item_id, value)
+    decision = _open(ctx, home, base, reviewer).correct(item_id, value)
     if as_json:
         print_json(decision.model_dump(mode="json"))
     else:
@@ -162,8 +159,8 @@ def accept(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Accepter la lecture de la machine pour un ou plusieurs éléments."""
-    queue = _queue(ctx, home, base, reviewer)
-    decisions = [queue.accept(item_id) for item_id in item_ids]
+    est = _open(ctx, home, base, reviewer)
+    decisions = [est.accept(item_id) for item_id in item_ids]
     if as_json:
         print_json([d.model_dump(mode="json") for d in decisions])
     else:
