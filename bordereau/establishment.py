@@ -78,6 +78,7 @@ class Establishment:
         self.user = user_name(user)
         self.today = today
         self._centres: dict[Path, LoadedCentre] = {}
+        self.withheld = 0  # patients the last tabular export left out (changed outside)
 
     # -- the home and the base, opened on first use -------------------------------------
     @property
@@ -185,13 +186,23 @@ class Establishment:
         """One record with its values (``records show --json``)."""
         return queries.show_record(self.base, record_id)
 
+    def _untampered(self) -> frozenset[int]:
+        """Patients changed outside bordereau (``base verify``): never exported; their
+        number is kept in ``withheld``."""
+        tampered = frozenset(self.verify().tampered_patients())
+        self.withheld = len(tampered)
+        return tampered
+
     def export_json(self) -> list[dict[str, Any]]:
-        """Every current record's values (``records export --format json``)."""
-        return queries.export_json(self.base)
+        """Every current record's values (``records export --format json``), except
+        those of patients changed outside bordereau (counted in ``withheld``)."""
+        return queries.export_json(self.base, exclude_patients=self._untampered())
 
     def export_table(self, fmt: Literal["csv", "json"], deidentified: bool = False) -> bytes:
-        """The tabular export (codes and French labels), as CSV or JSON bytes."""
-        table = build_table(self.base, deidentified=deidentified)
+        """The tabular export (codes and French labels), as CSV or JSON bytes, except
+        the records of patients changed outside bordereau (counted in ``withheld``)."""
+        table = build_table(self.base, deidentified=deidentified,
+                            exclude_patients=self._untampered())
         return to_csv(table) if fmt == "csv" else to_json(table)
 
     def export_cda(self, output: Path, since: dt.date | None = None,

@@ -75,6 +75,12 @@ def test_an_edited_birth_date_is_found_and_not_exported(factory: Factory,
     assert report["skipped"] == [{"patient": "Patient 1", "item": "base", "reason": (
         "dossier modifié hors de bordereau (voir bordereau base verify) : non exporté")}]
     assert all("2011-04-17" not in f.read_text() for f in out.glob("*.xml"))
+    for fmt in (["--format", "json"], ["--format", "csv"]):
+        tabular = run_cli(["records", "export", *fmt, *opts(factory)])
+        assert tabular.exit_code == 10
+        assert "4100200555" in tabular.stdout and "4100200300" not in tabular.stdout
+        assert tabular.stderr == ("Non exporté(s) : 1 patient(s) dont le dossier a été "
+                                  "modifié hors de bordereau (voir bordereau base verify).\n")
 
 
 def test_an_edited_record_value_is_found(factory: Factory) -> None:

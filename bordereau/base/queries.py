@@ -83,11 +83,15 @@ def show_record(db: Database, record_id: int) -> dict[str, Any]:
         return summary
 
 
-def export_json(db: Database) -> list[dict[str, Any]]:
-    """Every committed sheet (current version) in the documented export form."""
+def export_json(db: Database, exclude_patients: frozenset[int] = frozenset(),
+                ) -> list[dict[str, Any]]:
+    """Every committed sheet (current version) in the documented export form, but those
+    of ``exclude_patients``."""
     with db.session() as session:
         rows = session.execute(select(Record, Sheet, Patient).join(Sheet).join(Patient)
-                               .where(Record.current.is_(True)).order_by(Sheet.serial)).all()
+                               .where(Record.current.is_(True),
+                                      Record.patient_id.not_in(exclude_patients))
+                               .order_by(Sheet.serial)).all()
         return [
             {
                 "serial": sheet.serial, "kind": sheet.kind, "centre": sheet.centre,
