@@ -14,7 +14,7 @@ import typer
 
 from bordereau import logs
 from bordereau.cli_support import FrenchCommand, new_app
-from bordereau.commands import forms, records, report, review, scan
+from bordereau.commands import base, forms, records, report, review, scan
 
 app = new_app(
     "bordereau : bordereaux papier du set de données minimal maladies rares (SDM-MR) — "
@@ -41,6 +41,7 @@ app.add_typer(forms.app, name="forms")
 app.add_typer(scan.app, name="scan")
 app.add_typer(review.app, name="review")
 app.add_typer(records.app, name="records")
+app.add_typer(base.app, name="base")
 app.command("report", cls=FrenchCommand)(report.report)
 
 

@@ -8,6 +8,7 @@ messages and documented exit codes.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ from typer._click import exceptions as click_errors
 from typer.core import TyperCommand, TyperGroup
 
 from bordereau import logs
-from bordereau.errors import BordereauError, ExitCode
+from bordereau.errors import BordereauError, ExitCode, os_reason
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 log = logging.getLogger(__name__)
@@ -131,12 +132,7 @@ class FrenchGroup(_FrenchHelp, TyperGroup):
                 raise
             logs.internal_error(log, "commande", type(error).__name__,
                                 logs.safe_traceback(error))
-            stderr.print(
-                f"Erreur interne inattendue ({type(error).__name__}) : {error}. "
-                f"Détail dans {logs.error_log()} ; merci de signaler le problème.",
-                markup=False,
-            )
-            code = ExitCode.INTERNAL
+            code = _unexpected(error)
         else:
             code = result if isinstance(result, int) else 0
             if logs.internal_errors():
@@ -149,6 +145,38 @@ class FrenchGroup(_FrenchHelp, TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _unexpected(error: Exception) -> int:
+    """Report an error nobody raised on purpose: a French sentence only. The exception's
+    text is not shown: SQL statements and their parameters, paths and values read from
+    the scans may be in it."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    from bordereau.base.engine import unreadable_base
+
+    if isinstance(error, DBAPIError):
+        base = _base_url_of(error)
+        stderr.print(f"Erreur : {unreadable_base(base, error).message}", markup=False)
+        return int(ExitCode.BASE)
+    if isinstance(error, OSError) and error.errno is not None:
+        stderr.print(f"Erreur : {os_reason(error)}"
+                     f"{' : ' + str(error.filename) if error.filename else ''}.", markup=False)
+        writing = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+        return int(ExitCode.OUTPUT if writing else ExitCode.INTERNAL)
+    kind = "base de données" if isinstance(error, SQLAlchemyError) else "programme"
+    stderr.print(f"Erreur interne inattendue ({kind}, {type(error).__name__}). Détail dans "
+                 f"{logs.error_log()} ; merci de signaler le problème.", markup=False)
+    return int(ExitCode.INTERNAL)
+
+
+def _base_url_of(error: Exception) -> str:
+    """The URL of the base an error came from (without its password), for messages."""
+    from bordereau.base.engine import Database
+
+    for database in Database.opened():
+        return database.url
+    return "(base)"
 
 
 def new_app(help_text: str) -> typer.Typer:

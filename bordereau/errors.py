@@ -8,6 +8,7 @@ The table of exit codes is a contract documented in the README.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
@@ -27,6 +28,7 @@ class ExitCode(IntEnum):
     CONFLICT = 9
     EXPORT_INCOMPLETE = 10
     MISSING_TOOL = 11
+    TAMPERED = 12
     INTERNAL = 70
 
 
@@ -90,3 +92,14 @@ class MissingToolError(BordereauError):
     """An external program or model the command needs is not installed."""
 
     exit_code = ExitCode.MISSING_TOOL
+
+
+def os_reason(exc: OSError) -> str:
+    """A French reason for a system error (never the English strerror)."""
+    return {
+        errno.ENOSPC: "disque plein", errno.EDQUOT: "quota disque dépassé",
+        errno.EACCES: "accès refusé", errno.EPERM: "opération non permise",
+        errno.EROFS: "système de fichiers en lecture seule", errno.ENOENT: "introuvable",
+        errno.EIO: "erreur d’entrée-sortie du disque", errno.ENOTDIR: "pas un dossier",
+        errno.EISDIR: "c’est un dossier", errno.ENAMETOOLONG: "nom trop long",
+    }.get(exc.errno or 0, f"erreur système {exc.errno}")

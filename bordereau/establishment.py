@@ -33,6 +33,8 @@ from bordereau.base import queries
 from bordereau.base.engine import Database
 from bordereau.base.incomplete import IncompleteSheet, incomplete
 from bordereau.base.ingest import Ingestor, IngestReport
+from bordereau.base.people import check_name
+from bordereau.base.verify import Verification, verify
 from bordereau.errors import UsageError
 from bordereau.export.batch import CdaExporter, CdaExportReport
 from bordereau.export.report import compute_report
@@ -55,8 +57,9 @@ if TYPE_CHECKING:
 
 
 def user_name(explicit: str | None = None) -> str:
-    """Who is working: the option, else $BORDEREAU_REVIEWER, else the login name."""
-    return explicit or os.environ.get("BORDEREAU_REVIEWER") or getpass.getuser()
+    """Who is working: the option, else $BORDEREAU_REVIEWER, else the login name (checked:
+    it goes into the audit)."""
+    return check_name(explicit or os.environ.get("BORDEREAU_REVIEWER") or getpass.getuser())
 
 
 class Establishment:
@@ -77,6 +80,7 @@ class Establishment:
         self.user = user_name(user)
         self.today = today
         self._centres: dict[Path, LoadedCentre] = {}
+        self.withheld = 0  # patients the last tabular export left out (changed outside)
 
     # -- the home and the base, opened on first use -------------------------------------
     @property
@@ -196,13 +200,23 @@ class Establishment:
         """One record with its values (``records show --json``)."""
         return queries.show_record(self.base, record_id)
 
+    def _untampered(self) -> frozenset[int]:
+        """Patients changed outside bordereau (``base verify``): never exported; their
+        number is kept in ``withheld``."""
+        tampered = frozenset(self.verify().tampered_patients())
+        self.withheld = len(tampered)
+        return tampered
+
     def export_json(self) -> list[dict[str, Any]]:
-        """Every current record's values (``records export --format json``)."""
-        return queries.export_json(self.base)
+        """Every current record's values (``records export --format json``), except
+        those of patients changed outside bordereau (counted in ``withheld``)."""
+        return queries.export_json(self.base, exclude_patients=self._untampered())
 
     def export_table(self, fmt: Literal["csv", "json"], deidentified: bool = False) -> bytes:
-        """The tabular export (codes and French labels), as CSV or JSON bytes."""
-        table = build_table(self.base, deidentified=deidentified)
+        """The tabular export (codes and French labels), as CSV or JSON bytes, except
+        the records of patients changed outside bordereau (counted in ``withheld``)."""
+        table = build_table(self.base, deidentified=deidentified,
+                            exclude_patients=self._untampered())
         return to_csv(table) if fmt == "csv" else to_json(table)
 
     def export_cda(self, output: Path, since: dt.date | None = None,
@@ -210,6 +224,10 @@ class Establishment:
         """Write the CDA documents due into ``output`` and log them, each checked with the
         ANS conformance kit first unless ``validate`` is false."""
         return CdaExporter(self.base, self.user, validate).export(output, since, everything)
+
+    def verify(self) -> Verification:
+        """Check the base for rows changed, added or removed outside bordereau."""
+        return verify(self.base)
 
     def report(self, start: str | None = None, end: str | None = None,
                centre: str | None = None, output: Path | None = None) -> dict[str, Any]:

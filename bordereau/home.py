@@ -27,7 +27,7 @@ from platformdirs import user_data_dir
 from pydantic import ValidationError
 
 from bordereau import logs
-from bordereau.errors import HomeError, NotFoundError
+from bordereau.errors import HomeError, NotFoundError, os_reason
 from bordereau.files import DIR_MODE, FILE_MODE, write_private
 from bordereau.forms.centre import Centre, LoadedCentre, parse_centre
 from bordereau.forms.codes import establishment_fingerprint
@@ -44,6 +44,20 @@ def resolve_home(path: Path | None) -> Path:
     if env:
         return Path(env)
     return Path(user_data_dir("bordereau", appauthor=False))
+
+
+def _check_modes(root: Path, create: bool) -> None:
+    """Say what is wrong with the home's own modes instead of changing them: the owner
+    must be able to enter and read it (and write, to create anything in it). Access
+    for others is taken away (the home holds the secret and nominative data)."""
+    mode = root.stat().st_mode & 0o777
+    if (mode & 0o500) != 0o500 or (create and not mode & 0o200):
+        state = "illisible" if (mode & 0o500) != 0o500 else "en lecture seule"
+        raise HomeError(
+            f"{root} : dossier de l’établissement {state} (mode {mode:04o}) ; le rendre "
+            f"accessible à son propriétaire : chmod 700 {root}")
+    if mode & 0o077:
+        root.chmod(mode & 0o700)
 
 
 class Home:
@@ -69,14 +83,16 @@ class Home:
                 root.mkdir(parents=True, mode=DIR_MODE)
             if not root.is_dir():
                 raise HomeError(f"{root} : ce n’est pas un dossier.")
-            root.chmod(DIR_MODE)
+            _check_modes(root, create)
             for sub in ("centres", "layouts"):
-                (root / sub).mkdir(mode=DIR_MODE, exist_ok=True)
+                if create or not (root / sub).is_dir():
+                    (root / sub).mkdir(mode=DIR_MODE, exist_ok=True)
         except PermissionError as exc:
             raise HomeError(f"{root} : accès refusé au dossier de l’établissement.") from exc
         except OSError as exc:
             raise HomeError(
-                f"{root} : impossible de préparer le dossier de l’établissement ({exc.strerror})."
+                f"{root} : impossible de préparer le dossier de l’établissement "
+                f"({os_reason(exc)})."
             ) from exc
         home = cls(root)
         home._ensure_secret(create)

@@ -95,7 +95,7 @@ def test_an_internal_error_of_a_command_says_where_its_traceback_is(tmp_path: Pa
     result = CliRunner().invoke(app, ["fail"])
     log = home.root / "logs" / "bordereau.log"
     assert result.exit_code == 70
-    assert result.stderr == ("Erreur interne inattendue (IndexError) : DUPONT 1985-03-02. "
+    assert result.stderr == ("Erreur interne inattendue (programme, IndexError). "
                              f"Détail dans {log} ; merci de signaler le problème.\n")
     text = log.read_text()
     assert "commande : erreur interne IndexError\nTraceback (most recent call last):" in text

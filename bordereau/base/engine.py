@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import hmac
 import os
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -21,18 +22,29 @@ from typing import ClassVar
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event, select
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
+from bordereau.base import seal
 from bordereau.base.schema import Establishment
-from bordereau.errors import BordereauError, ExitCode
+from bordereau.errors import BordereauError, ExitCode, os_reason
 from bordereau.files import FILE_MODE
 from bordereau.home import Home
 
 ENV_VAR = "BORDEREAU_BASE"
 PROOF_LABEL = b"bordereau-base-binding"
+OPEN_WAIT = 30.0  # seconds an opening process waits for another one migrating the base
+SCHEMA_LOCK = 0x62647831  # PostgreSQL advisory lock: migrating and binding a base
+BATCH_LOCK = 0x62647832  # PostgreSQL advisory lock: one ingestion at a time
 
 
 class BaseError(BordereauError):
@@ -73,6 +85,7 @@ class Database:
         self.home = home
         self.url = url
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        seal.install(self.sessions, seal.seal_key(home.secret))
         self._lock_fd: int | None = None
 
     @property
@@ -88,26 +101,39 @@ class Database:
         except ArgumentError as exc:
             raise BaseError(f"Adresse de base invalide : {url!r}.") from exc
         if parsed.get_backend_name() == "sqlite" and parsed.database:
-            _create_private(Path(parsed.database))
+            _check_sqlite_file(Path(parsed.database))
         try:
             engine = create_engine(url, future=True)
         except (ArgumentError, ImportError) as exc:
-            raise BaseError(f"Base {describe(url)} : pilote indisponible ({exc}).") from exc
+            raise BaseError(f"Base {describe(url)} : pilote indisponible.") from exc
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         database = cls(engine, home, url)
         try:
-            database.migrate()
+            if database.revision() != database.head():
+                database.migrate()
             database.bind()
-        except OperationalError as exc:
-            raise BaseError(f"Base {describe(url)} inaccessible : "
-                            f"{str(exc.orig).strip().splitlines()[0]}.") from exc
+            database.seal_existing()
+        except DBAPIError as exc:
+            raise unreadable_base(database.url, exc) from exc
         return database
 
+    def head(self) -> str | None:
+        """The newest schema version this program knows."""
+        return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+
     def migrate(self, revision: str = "head") -> None:
-        """Apply the migrations up to ``revision`` (each in its own transaction)."""
-        with self.writing(), self.engine.begin() as connection:
+        """Apply the migrations up to ``revision`` (each in its own transaction), one
+        process at a time: a process opening a base that another one migrates waits."""
+        with self.writing(wait=OPEN_WAIT), self.engine.begin() as connection:
+            self._serialise(connection, SCHEMA_LOCK)
             command.upgrade(_alembic_config(connection), revision)
+
+    def _serialise(self, connection: Connection, key: int) -> None:
+        """On PostgreSQL, wait for the transaction-scoped advisory lock ``key`` (SQLite
+        callers already hold the single-writer file lock)."""
+        if not self.is_sqlite:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def revision(self) -> str | None:
         """The schema version the base is at."""
@@ -119,15 +145,31 @@ class Database:
         proof = hmac.new(self.home.secret, PROOF_LABEL, hashlib.sha256).hexdigest()
         with self.session() as session:
             row = session.scalars(select(Establishment)).first()
-            if row is None:
-                session.add(Establishment(fingerprint=self.home.establishment, proof=proof))
+        if row is None:
+            with self.writing(wait=OPEN_WAIT), self.session() as session:
+                self._serialise(session.connection(), SCHEMA_LOCK)
+                row = session.scalars(select(Establishment)).first()
+                if row is None:
+                    row = Establishment(fingerprint=self.home.establishment, proof=proof)
+                    session.add(row)
                 session.commit()
-            elif not hmac.compare_digest(row.proof, proof):
-                raise BaseError(
-                    f"La base {describe(self.url)} appartient à un autre établissement "
-                    f"(empreinte {row.fingerprint}, la nôtre est {self.home.establishment}) : "
-                    "vérifier --home et --base."
-                )
+        if not hmac.compare_digest(row.proof, proof):
+            raise BaseError(
+                f"La base {describe(self.url)} appartient à un autre établissement "
+                f"(empreinte {row.fingerprint}, la nôtre est {self.home.establishment}) : "
+                "vérifier --home et --base."
+            )
+
+    def seal_existing(self) -> None:
+        """Seal, once, the rows of a base from before tamper evidence (base/seal.py)."""
+        with self.session() as session:
+            if not seal.needs_first_seal(session):
+                return
+        with self.writing(wait=OPEN_WAIT), self.session() as session:
+            self._serialise(session.connection(), SCHEMA_LOCK)
+            if seal.needs_first_seal(session):
+                seal.seal_existing(session, seal.seal_key(self.home.secret))
+            session.commit()
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -140,8 +182,11 @@ class Database:
                 raise
 
     @contextlib.contextmanager
-    def writing(self) -> Iterator[None]:
-        """Hold the single-writer lock of a SQLite base for the duration of a write."""
+    def writing(self, wait: float = 0.0) -> Iterator[None]:
+        """Hold the single-writer lock of a SQLite base for the duration of a write.
+
+        ``wait``: seconds to wait for another writer (a short review decision waits for
+        another one; a batch is told at once that the base is busy)."""
         if not self.is_sqlite or self._lock_fd is not None:
             yield
             return
@@ -152,7 +197,7 @@ class Database:
         lock = Path(database).with_suffix(".lock")
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock(fd, wait)
         except BlockingIOError as exc:
             other = os.read(fd, 32).decode(errors="replace").strip() or "?"
             os.close(fd)
@@ -172,10 +217,34 @@ class Database:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """A whole ingestion, one at a time: on SQLite the single-writer lock (refused at
+        once when busy); on PostgreSQL a session advisory lock, so a second ingestion
+        started meanwhile waits for the first one, then finds its files already in."""
+        with self.writing():
+            if self.is_sqlite:
+                yield
+                return
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": BATCH_LOCK})
+                connection.commit()
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                       {"key": BATCH_LOCK})
+                    connection.commit()
+
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
         Database._opened.discard(self)
+
+    @classmethod
+    def opened(cls) -> list[Database]:
+        """The bases this process has open."""
+        return list(cls._opened)
 
     @classmethod
     def close_all(cls) -> None:
@@ -184,15 +253,91 @@ class Database:
             database.close()
 
 
-def _create_private(path: Path) -> None:
-    """Create the SQLite file (and its folder) readable by its owner only."""
+def _flock(fd: int, wait: float) -> None:
+    """Take an exclusive lock on ``fd``, waiting up to ``wait`` seconds
+    (BlockingIOError if still held by another process then)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+
+
+def _mode(path: Path) -> str:
+    return f"{path.stat().st_mode & 0o777:04o}"
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse, with what is wrong, a SQLite base that cannot be one (an empty file, a
+    folder, a read-only file or folder); create a new one readable by its owner only.
+    Modes the user chose are never changed."""
+    folder = path.parent
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-        os.close(fd)
-        path.chmod(FILE_MODE)
+        if path.exists():
+            if not path.is_file():
+                raise BaseError(f"{path} : ce n’est pas un fichier de base SQLite.")
+            if path.stat().st_size == 0:
+                raise BaseError(
+                    f"{path} : fichier de base vide (0 octet), ce n’est pas une base bordereau. "
+                    "Si elle n’a jamais servi, supprimer ce fichier pour en créer une "
+                    "nouvelle ; sinon restaurer la dernière sauvegarde.")
+            if not path.stat().st_mode & 0o400 or not path.stat().st_mode & 0o200:
+                raise BaseError(
+                    f"{path} : base en lecture seule (mode {_mode(path)}) ; rendre le fichier "
+                    f"lisible et modifiable par son propriétaire : chmod 600 {path}")
+        elif folder.exists() and not folder.is_dir():
+            raise BaseError(f"{folder} : ce n’est pas un dossier, la base ne peut pas y être.")
+        if folder.exists() and (folder.stat().st_mode & 0o700) != 0o700:
+            raise BaseError(
+                f"{folder} : dossier en lecture seule (mode {_mode(folder)}) ; la base SQLite "
+                "a besoin d’y écrire son journal. Le rendre modifiable par son propriétaire : "
+                f"chmod 700 {folder}")
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            os.close(fd)
+    except FileExistsError:
+        return  # another process created it at the same moment
+    except PermissionError as exc:
+        raise BaseError(f"{path} : accès refusé à la base ou à son dossier (droits du "
+                        "fichier ou du dossier).") from exc
     except OSError as exc:
-        raise BaseError(f"{path} : création de la base impossible ({exc.strerror}).") from exc
+        raise BaseError(f"{path} : création de la base impossible "
+                        f"({os_reason(exc)}).") from exc
+
+
+def unreadable_base(url: str, exc: BaseException) -> BaseError:
+    """A French error for a failure of the base itself, with no SQL, no parameters and no
+    driver text (they may carry patient values)."""
+    where = describe(url)
+    if where.startswith("sqlite:///"):
+        where = f"SQLite {where.removeprefix('sqlite:///')}"
+    text_ = str(getattr(exc, "orig", exc)).lower()
+    if "disk is full" in text_ or "no space left" in text_ or "diskfull" in text_:
+        reason = "disque plein : libérer de la place puis relancer (rien n’a été enregistré)"
+    elif "disk i/o error" in text_:
+        reason = ("écriture ou lecture refusée par le système (disque plein, quota ou disque "
+                  "défaillant ?) : libérer de la place ou vérifier le disque, puis relancer "
+                  "(rien n’a été enregistré)")
+    elif "not a database" in text_ or "malformed" in text_ or "corrupt" in text_:
+        reason = ("base endommagée ou fichier qui n’est pas une base : restaurer la dernière "
+                  "sauvegarde")
+    elif "readonly" in text_ or "read-only" in text_ or "read only" in text_:
+        reason = "base en lecture seule : vérifier les droits du fichier et de son dossier"
+    elif "locked" in text_ or "deadlock" in text_ or "could not serialize" in text_:
+        reason = "base occupée par un autre poste : relancer dans un instant"
+    elif isinstance(exc, OperationalError) and not url.startswith("sqlite"):
+        reason = ("serveur injoignable, base absente ou accès refusé : vérifier l’adresse "
+                  "--base, le serveur PostgreSQL et les droits")
+    elif isinstance(exc, IntegrityError):
+        reason = "opération refusée par la base (données en conflit) ; rien n’a été enregistré"
+    else:
+        reason = "base inaccessible ou endommagée"
+    return BaseError(f"Base {where} : {reason}.")
 
 
 def _sqlite_pragmas(connection: object, _record: object) -> None:

@@ -106,7 +106,7 @@ class Ingestor:
         for error in skipped:
             report.files.append(IngestedFile(path=names(error.source), sha256=None,
                                              reason=error.reason))
-        with self.db.writing():
+        with self.db.batch():
             fresh: dict[Path, str] = {}
             with self.db.session() as session:
                 for path in files:

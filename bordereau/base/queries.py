@@ -137,11 +137,15 @@ def write_comment_images(db: Database, images: list[dict[str, Any]],
     return written
 
 
-def export_json(db: Database) -> list[dict[str, Any]]:
-    """Every committed sheet (current version) in the documented export form."""
+def export_json(db: Database, exclude_patients: frozenset[int] = frozenset(),
+                ) -> list[dict[str, Any]]:
+    """Every committed sheet (current version) in the documented export form, but those
+    of ``exclude_patients``."""
     with db.session() as session:
         rows = session.execute(select(Record, Sheet, Patient).join(Sheet).join(Patient)
-                               .where(Record.current.is_(True)).order_by(Sheet.serial)).all()
+                               .where(Record.current.is_(True),
+                                      Record.patient_id.not_in(exclude_patients))
+                               .order_by(Sheet.serial)).all()
         return [
             {
                 "serial": sheet.serial, "kind": sheet.kind, "centre": sheet.centre,

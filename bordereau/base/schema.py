@@ -144,6 +144,21 @@ class Audit(Base):
     previous_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     final_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # the keyed hash chain (base/seal.py): position, previous row's hash, this row's hash
+    seq: Mapped[int | None] = mapped_column(Integer, default=None, unique=True, index=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    hash: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class AuditHead(Base):
+    """One row: the audit chain's last position and hash, under a keyed hash (so rows cut
+    off the end of the chain are seen). Appends lock this row: one at a time."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))
 
 
 class Patient(Base):
@@ -162,6 +177,7 @@ class Patient(Base):
     lieu_naissance: Mapped[str | None] = mapped_column(String(5), default=None)
     commune_residence: Mapped[str | None] = mapped_column(String(5), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    mac: Mapped[str | None] = mapped_column(String(64), default=None)  # keyed hash (seal.py)
     records: Mapped[list[Record]] = relationship(back_populates="patient",
                                                  order_by="Record.id")
 
@@ -181,6 +197,7 @@ class Record(Base):
     committed_by: Mapped[str] = mapped_column(String(64))
     values: Mapped[dict[str, Any]] = mapped_column(JSON)  # field id -> value (scan read forms)
     pages: Mapped[list[Any]] = mapped_column(JSON)  # [{"file": sha256, "index": n}, ...]
+    mac: Mapped[str | None] = mapped_column(String(64), default=None)  # keyed hash (seal.py)
     patient: Mapped[Patient] = relationship(back_populates="records")
     items: Mapped[list[RecordItem]] = relationship(back_populates="record",
                                                    cascade="all, delete-orphan")

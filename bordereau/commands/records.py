@@ -15,9 +15,10 @@ from bordereau.cli_support import (
     JsonOption,
     new_app,
     print_json,
+    stderr,
 )
 from bordereau.commands.records_cda import export_cda
-from bordereau.errors import UsageError
+from bordereau.errors import ExitCode, UsageError
 from bordereau.establishment import Establishment
 from bordereau.files import check_output, write_file
 
@@ -114,6 +115,10 @@ def export(
     if raw and deidentified:
         raise UsageError("--deidentified ne s’applique qu’à l’export tabulaire : "
                          "--format csv, ou --format json --tabular.")
+    if fmt == "cda" and deidentified:
+        raise UsageError("--deidentified ne s’applique pas à --format cda : un document CDA "
+                         "pour BaMaRa est nominatif par nature. Pour un export désidentifié : "
+                         "--format csv, ou --format json --tabular.")
     if fmt == "cda":
         export_cda(output, since, everything, home, base, as_json, validate=not no_validate)
         return
@@ -121,17 +126,21 @@ def export(
         raise UsageError("--since, --all et --no-validate ne s’appliquent qu’à --format cda.")
     if output is not None:
         check_output(output)
+    est = Establishment(home, base)
     if raw:
-        rows = Establishment(home, base).export_json()
+        rows = est.export_json()
         data = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode()
     else:
-        data = Establishment(home, base).export_table("csv" if fmt == "csv" else "json",
-                                                      deidentified)
+        data = est.export_table("csv" if fmt == "csv" else "json", deidentified)
     if output is None:
         typer.echo(data, nl=False)
-        return
-    write_file(output, data)
-    typer.echo(f"Export écrit dans {output}.")
+    else:
+        write_file(output, data)
+        typer.echo(f"Export écrit dans {output}.")
+    if est.withheld:
+        stderr.print(f"Non exporté(s) : {est.withheld} patient(s) dont le dossier a été "
+                     "modifié hors de bordereau (voir bordereau base verify).", markup=False)
+        raise typer.Exit(ExitCode.EXPORT_INCOMPLETE)
 
 
 @app.command("incomplete", cls=FrenchCommand)

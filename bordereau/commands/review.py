@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -32,8 +33,24 @@ ReviewerOption = typer.Option("--reviewer", help="Nom du vérificateur (sinon le
                               "connexion) : il est inscrit dans le journal des décisions.")
 
 
-def _open(home: Path | None, base: str | None, reviewer: str | None) -> Establishment:
-    return Establishment(home, base, user=reviewer)
+@dataclass
+class GroupOptions:
+    """The options given to ``review`` itself, before its command."""
+
+    home: Path | None = None
+    base: str | None = None
+    reviewer: str | None = None
+
+
+def _open(ctx: typer.Context, home: Path | None, base: str | None,
+          reviewer: str | None) -> Establishment:
+    """The establishment, with the options given to ``review`` itself as defaults for its
+    commands (``review --home H --reviewer X accept N`` as well as ``review accept N
+    --home H --reviewer X``)."""
+    group = ctx.obj if isinstance(ctx.obj, GroupOptions) else GroupOptions()
+    return Establishment(home if home is not None else group.home,
+                         base if base is not None else group.base,
+                         user=reviewer if reviewer is not None else group.reviewer)
 
 
 TranscribeOption = typer.Option(
@@ -74,17 +91,19 @@ def review(
     transcribe: Annotated[bool, TranscribeOption] = False,
 ) -> None:
     """Vérifier les champs douteux. Sans commande : ouvre l’application de vérification."""
+    ctx.obj = GroupOptions(home, base, reviewer)
     if ctx.invoked_subcommand is not None:
         return
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("L’application de vérification a besoin d’un terminal (la sortie ou "
                          "l’entrée n’en est pas un) ; pour un script : « bordereau review list "
                          "--json », « review set », « review accept ».")
-    _open(home, base, reviewer).review_app(transcribe).run()
+    _open(ctx, home, base, reviewer).review_app(transcribe).run()
 
 
 @app.command("list", cls=FrenchCommand)
 def list_items(
+    ctx: typer.Context,
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
     field: Annotated[str | None, typer.Option("--field", help="Seulement ce champ.")] = None,
@@ -94,7 +113,7 @@ def list_items(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Lister les champs à vérifier, par bordereau puis par confiance."""
-    items = _open(home, base, None).review_items(None if all_items else "pending", field,
+    items = _open(ctx, home, base, None).review_items(None if all_items else "pending", field,
                                                  serial, transcribe)
     if as_json:
         print_json([item.model_dump(mode="json") for item in items])
@@ -111,6 +130,7 @@ def list_items(
 
 @app.command("show", cls=FrenchCommand)
 def show(
+    ctx: typer.Context,
     item_id: Annotated[int, typer.Argument(help="Numéro de l’élément.")],
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
@@ -120,7 +140,7 @@ def show(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Montrer un élément (et écrire l’extrait du scan dans un fichier PNG avec --output)."""
-    item, crop = _open(home, base, None).review_item(item_id)
+    item, crop = _open(ctx, home, base, None).review_item(item_id)
     written = bool(output and crop)
     if output and crop:
         write_file(output, crop)
@@ -142,6 +162,7 @@ def show(
 
 @app.command("set", cls=FrenchCommand)
 def set_value(
+    ctx: typer.Context,
     item_id: Annotated[int, typer.Argument(help="Numéro de l’élément.")],
     value: Annotated[str, typer.Argument(help="Valeur correcte (vide : champ vide).")],
     home: Annotated[Path | None, HomeOption] = None,
@@ -150,7 +171,7 @@ def set_value(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Corriger la valeur d’un élément (validée avant d’être enregistrée)."""
-    decision = _open(home, base, reviewer).correct(item_id, value)
+    decision = _open(ctx, home, base, reviewer).correct(item_id, value)
     if as_json:
         print_json(decision.model_dump(mode="json"))
     else:
@@ -159,6 +180,7 @@ def set_value(
 
 @app.command("accept", cls=FrenchCommand)
 def accept(
+    ctx: typer.Context,
     item_ids: Annotated[list[int], typer.Argument(help="Numéro(s) des éléments.")],
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
@@ -166,7 +188,7 @@ def accept(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Accepter la lecture de la machine pour un ou plusieurs éléments."""
-    est = _open(home, base, reviewer)
+    est = _open(ctx, home, base, reviewer)
     decisions = [est.accept(item_id) for item_id in item_ids]
     if as_json:
         print_json([d.model_dump(mode="json") for d in decisions])

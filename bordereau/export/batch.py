@@ -24,7 +24,8 @@ from sqlalchemy import select
 
 from bordereau.base.engine import Database
 from bordereau.base.schema import ExportLog, Patient, Record, Sheet
-from bordereau.errors import OutputError
+from bordereau.base.verify import verify
+from bordereau.errors import OutputError, os_reason
 from bordereau.export.ans import validator
 from bordereau.export.cda import ExportIncompleteError, render_cda
 from bordereau.export.checks import check_exportable
@@ -54,6 +55,7 @@ class CdaExporter:
     def __init__(self, db: Database, user: str, validate: bool = True) -> None:
         self.db = db
         self.user = user
+        self.tampered: set[int] = set()
         self.validate = validate
 
     def centre_of(self, layout_id: str) -> Centre:
@@ -79,8 +81,10 @@ class CdaExporter:
             output.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise OutputError(f"{output} : dossier d’export impossible à créer "
-                              f"({exc.strerror}).") from exc
+                              f"({os_reason(exc)}).") from exc
         report = CdaExportReport(written=[], skipped=[], unchanged=0)
+        check = verify(self.db)  # never send what was changed outside bordereau
+        self.tampered = check.tampered_patients()
         with self.db.writing(), self.db.session() as session:
             records = session.execute(
                 select(Record, Sheet).join(Sheet).where(Record.current.is_(True))
@@ -113,8 +117,14 @@ class CdaExporter:
         if not due:
             report.unchanged += 1
             return
-        initiales = [(r, s) for r, s in items if r.kind == "initiale"]
         who = f"Patient IPP {patient.ipp}"
+        if patient.id in self.tampered:
+            report.skipped.append(Problem(
+                patient=f"Patient {patient.id}", item="base",
+                reason="dossier modifié hors de bordereau (voir bordereau base verify) : "
+                       "non exporté"))
+            return
+        initiales = [(r, s) for r, s in items if r.kind == "initiale"]
         if not initiales:
             report.skipped.append(Problem(patient=who, item="fiche initiale",
                                           reason="aucune fiche initiale enregistrée"))
@@ -153,7 +163,7 @@ class CdaExporter:
         try:
             write_private(target, xml.encode("utf-8"))
         except OSError as exc:
-            raise OutputError(f"{target} : écriture impossible ({exc.strerror}).") from exc
+            raise OutputError(f"{target} : écriture impossible ({os_reason(exc)}).") from exc
         session.add(ExportLog(format="cda", patient_id=patient.id,
                               records=[{"id": i, "version": v} for i, v in versions],
                               document_id=exported.meta.document_id,

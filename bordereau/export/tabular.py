@@ -182,8 +182,10 @@ def _item_values(values: dict[str, Any], labels: _Labels, kinds: dict[str, str],
 
 
 def build_table(db: Database, *, deidentified: bool = False,
-                salt: bytes | None = None) -> Table:
-    """Every committed record (current version), one row each, ordered by serial.
+                salt: bytes | None = None,
+                exclude_patients: frozenset[int] = frozenset()) -> Table:
+    """Every committed record (current version), one row each, ordered by serial; none
+    of ``exclude_patients``.
 
     ``salt`` is for tests only: by default a fresh random salt is drawn and forgotten.
     """
@@ -196,7 +198,9 @@ def build_table(db: Database, *, deidentified: bool = False,
     extra: list[str] = []  # items of other form versions, appended in order of appearance
     with db.session() as session:
         found = session.execute(select(Record, Sheet, Patient).join(Sheet).join(Patient)
-                                .where(Record.current.is_(True)).order_by(Sheet.serial)).all()
+                                .where(Record.current.is_(True),
+                                       Record.patient_id.not_in(exclude_patients))
+                                .order_by(Sheet.serial)).all()
         for record, sheet, patient in found:
             layout = db.home.layout(sheet.layout_id)
             if sheet.layout_id not in labels_of:

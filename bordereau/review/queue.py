@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, object_session, undefer
 
 from bordereau.base.engine import Database
 from bordereau.base.ink import ink_found
+from bordereau.base.people import check_name
 from bordereau.base.records import commit_sheet
 from bordereau.base.schema import Audit, Page, Reading, Record, Sheet, utcnow
 from bordereau.base.sheets import CLINICIAN, DECIDED, IMAGE, current_value, refresh_sheet
@@ -32,6 +33,7 @@ from bordereau.review.values import InvalidValueError, format_value, parse_value
 __all__ = ["LEASE", "ConflictError", "Decision", "Item", "Queue"]
 
 LEASE = dt.timedelta(minutes=10)
+WRITE_WAIT = 15.0  # seconds a claim or decision waits for another SQLite writer
 log = logging.getLogger(__name__)
 OPEN = ("pending", IMAGE, CLINICIAN)  # items that can still be decided
 
@@ -42,7 +44,7 @@ class Queue:
     def __init__(self, db: Database, reviewer: str, lease: dt.timedelta = LEASE,
                  today: dt.date | None = None, transcribe: bool = False) -> None:
         self.db = db
-        self.reviewer = reviewer
+        self.reviewer = check_name(reviewer)
         self.lease = lease
         self.today = today
         # The queue served: doubtful fields, or (opt-in) the handwritten comments kept as
@@ -144,8 +146,8 @@ class Queue:
 
     def _row(self, session: Session, item_id: int, lock: bool = False) -> Reading:
         query = select(Reading).where(Reading.id == item_id)
-        if lock:
-            query = query.with_for_update()
+        if lock:  # re-read from the base under the lock (the session's copy may be stale)
+            query = query.with_for_update().execution_options(populate_existing=True)
         row = session.scalars(query).first()
         if row is None:
             raise NotFoundError(f"Élément de vérification {item_id} introuvable.")
@@ -156,7 +158,7 @@ class Queue:
                    skip: set[int] | None = None) -> Item | None:
         """Claim the next free pending item (none left: None)."""
         now = utcnow()
-        with self.db.writing(), self.db.session() as session:
+        with self.db.writing(wait=WRITE_WAIT), self.db.session() as session:
             query = (select(Reading).join(Sheet)
                      .where(self._waiting(),
                             or_(Reading.claimed_by.is_(None), Reading.claim_expires < now,
@@ -178,7 +180,7 @@ class Queue:
         """Claim (or renew the lease of) one pending item; ConflictError if another
         reviewer holds it."""
         now = utcnow()
-        with self.db.writing(), self.db.session() as session:
+        with self.db.writing(wait=WRITE_WAIT), self.db.session() as session:
             row = self._row(session, item_id, lock=True)
             expires = aware(row.claim_expires)
             if (row.claimed_by and row.claimed_by != self.reviewer and expires
@@ -192,7 +194,7 @@ class Queue:
 
     def release(self, item_id: int) -> None:
         """Give an item back to the queue."""
-        with self.db.writing(), self.db.session() as session:
+        with self.db.writing(wait=WRITE_WAIT), self.db.session() as session:
             row = self._row(session, item_id, lock=True)
             if row.claimed_by == self.reviewer:
                 row.claimed_by, row.claim_expires = None, None
@@ -255,12 +257,15 @@ class Queue:
 
     def _decide(self, item_id: int, value: Any, accept: bool,
                 action: str | None = None) -> Decision:
-        with self.db.writing(), self.db.session() as session:
+        with self.db.writing(wait=WRITE_WAIT), self.db.session() as session:
+            # Lock the sheet, then the item, and decide only on what the base says under
+            # those locks: a reviewer racing on the same item waits here, then sees it
+            # decided (or claimed) and gets a conflict.
             probe = self._row(session, item_id)
             sheet = session.scalars(select(Sheet).where(Sheet.id == probe.sheet_id)
-                                    .with_for_update()).one()
+                                    .with_for_update()
+                                    .execution_options(populate_existing=True)).one()
             row = self._row(session, item_id, lock=True)
-            session.refresh(sheet)
             expires = aware(row.claim_expires)
             if (row.claimed_by and row.claimed_by != self.reviewer and expires
                     and expires > utcnow() and row.status in OPEN):
