@@ -97,8 +97,10 @@ class Factory:
         return self._pages[kind]
 
     def sheet(self, kind: str, values: dict[str, Any], doubtful: dict[str, str] | None = None,
-              pages: list[int] | None = None, confidence: float = 0.99) -> Sheet:
-        """Store a sheet (with only ``pages`` scanned, default all) and compute its state."""
+              pages: list[int] | None = None, confidence: float = 0.99,
+              details: dict[str, dict[str, Any]] | None = None) -> Sheet:
+        """Store a sheet (with only ``pages`` scanned, default all) and compute its state;
+        ``details`` gives some readings their reader's details."""
         doubtful = doubtful or {}
         layout = self.layout(kind)
         images = self._rendered(kind)
@@ -130,7 +132,8 @@ class Factory:
                     reading = FieldReading(id=field.id, kind=field.kind, value=value,
                                            confidence=0.4 if reason else confidence,
                                            review=reason is not None, reason=reason,
-                                           page=number)
+                                           page=number,
+                                           details=(details or {}).get(field.id, {}))
                     session.add(Reading(
                         sheet_id=sheet.id, page_id=page.id, field_id=field.id, kind=field.kind,
                         page_number=number, position=position,

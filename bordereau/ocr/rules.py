@@ -160,6 +160,8 @@ def apply_label_evidence(fields: Fields) -> None:
         ("patient.date_naissance", "date_naissance",
          "la date de naissance écrite diffère de celle de l’étiquette patient"),
         ("patient.nom_naissance", "nom", "le nom écrit diffère de celui de l’étiquette patient"),
+        ("patient.premier_prenom", "prenom",
+         "le prénom écrit diffère de celui de l’étiquette patient"),
     ]
     for field_id, key, message in pairs:
         reading, evidence = fields.get(field_id), identity.get(key)
@@ -167,11 +169,12 @@ def apply_label_evidence(fields: Fields) -> None:
             continue
         same = (reading.value is not None
                 and plain(str(reading.value)).replace(" ", "") == plain(evidence).replace(" ", ""))
-        if same:
+        if same:  # two independent sources agree: the earlier doubt is answered
             reading.confidence = max(reading.confidence, LABEL_CONFIDENCE)
+            reading.review, reading.reason = False, None
             reading.details["label"] = "confirmé par l’étiquette"
         elif reading.value is None or (reading.review and key == "ipp"):
-            reading.value = evidence
+            reading.value = plain(evidence) if key in {"nom", "prenom"} else evidence
             reading.confidence = LABEL_CONFIDENCE if key == "ipp" else 0.9
             reading.review, reading.reason = False, None
             reading.details["label"] = "repris de l’étiquette"

@@ -28,6 +28,18 @@ from bordereau.review.values import InvalidValueError, format_value, parse_value
 LEASE = dt.timedelta(minutes=10)
 
 
+
+def _shown(field: FieldLayout, row: Reading) -> str:
+    """The value as a reviewer would type it; for a value the reader could not make valid
+    (an impossible date), the characters it read, so they are offered instead of "vide"."""
+    shown = format_value(field, current_value(row))
+    if not shown and row.status == "pending" and isinstance(row.raw, dict):
+        details = row.raw.get("details")
+        read = details.get("read") if isinstance(details, dict) else None
+        if isinstance(read, str):
+            return read
+    return shown
+
 class ConflictError(BordereauError):
     """Another reviewer holds or already decided the item."""
 
@@ -90,7 +102,7 @@ class Queue:
         return Item(id=row.id, serial=row.sheet.serial, sheet_kind=row.sheet.kind,
                     sheet_status=row.sheet.status, field_id=row.field_id, label=field.label,
                     kind=row.kind, page=row.page_number, value=row.value,
-                    shown=format_value(field, current_value(row)), confidence=row.confidence,
+                    shown=_shown(field, row), confidence=row.confidence,
                     reason=row.reason, status=row.status, final=row.final,
                     claimed_by=row.claimed_by)
 
