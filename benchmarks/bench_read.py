@@ -136,6 +136,8 @@ def run(out: Path, sheets: int, split: str, profiles: list[str], seed: int,
         "by_style": grouped(fields, lambda o: style_of.get(o.serial, "?")),
         "precision_coverage": curve(fields),
         "comments_lost": lost,
+        "outcomes": [o.model_dump() | {"profile": profile_of.get(o.serial),
+                                       "style": style_of.get(o.serial)} for o in fields],
     }
 
 
@@ -183,6 +185,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the scans in this folder")
     parser.add_argument("--reuse", type=Path, help="read the scans a former --keep left")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
+    parser.add_argument("--outcomes", type=Path, help="write every field's outcome here")
     args = parser.parse_args()
     profiles = args.profiles.split(",")
     if args.reuse:
@@ -194,8 +197,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             figures = run(Path(tmp), args.sheets, args.split, profiles, args.seed, args.workers)
     show(figures)
+    outcomes = figures.pop("outcomes")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False, default=str))
+    if args.outcomes:
+        args.outcomes.write_text(json.dumps(outcomes, ensure_ascii=False, default=str))
 
 
 if __name__ == "__main__":

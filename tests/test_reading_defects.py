@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bordereau.forms.api import Forms
+from bordereau.establishment import Establishment
 from bordereau.forms.manifest import Layout
 from bordereau.ocr.aligned import AlignedPage, paper_level
 from bordereau.ocr.combs import read_comb
@@ -34,9 +34,10 @@ DPI = 300
 def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Layout, list[np.ndarray]]:
     """A blank fiche initiale, every page rendered at 300 dpi."""
     folder = tmp_path_factory.mktemp("initiale")
-    forms = Forms.open(LYON, folder / "home")
-    forms.generate("initiale", 1, folder / "initiale.pdf")
-    return forms.layout("initiale"), list(render_pages(folder / "initiale.pdf", DPI))
+    establishment = Establishment(folder / "home")
+    establishment.print_forms(LYON, "initiale", 1, folder / "initiale.pdf")
+    return (establishment.layout(LYON, "initiale"),
+            list(render_pages(folder / "initiale.pdf", DPI)))
 
 
 def written(printed: tuple[Layout, list[np.ndarray]], answers: dict[str, Answer],

@@ -29,6 +29,7 @@ EMPTY_BELOW = 0.012  # share of ink pixels under which a cell is empty
 INKED_FROM = 0.03  # ... and from which it surely holds a character
 FAINT_CELL_MM2 = 1.0  # faint marks of this area in a cell "empty" by the ink test: maybe a
 # pencil or a light-pen character, read but never trusted (nor trusted as blank)
+TOP_K = 3  # digits kept per cell for reading with the sheet's context (ocr.context)
 CORSICA = "AB"  # the only letters of an INSEE code (2A, 2B), in its second cell
 
 
@@ -65,6 +66,8 @@ class Cell:
     confidence: float = 1.0
     source: str = ""
     faint: bool = False  # empty by the ink test, but with faint marks in it
+    top: list[tuple[str, float]] | None = None  # the digit recogniser's best digits
+
 
     def as_dict(self) -> dict[str, object]:
         found: dict[str, object] = {"ink": round(self.ink, 4), "char": self.char,
@@ -72,6 +75,8 @@ class Cell:
                                     "source": self.source}
         if self.faint:
             found["faint"] = True
+        if self.top:
+            found["top"] = [[c, round(p, 4)] for c, p in self.top]
         return found
 
 
@@ -186,6 +191,8 @@ def read_cells(page: AlignedPage, field: FieldLayout, digits: DigitModel,
             cell.source = "chiffres"
             cell.char = str(best) if best < 10 else "?"
             cell.confidence = float(item.digit_probs[best]) if best < 10 else 0.0
+            order = np.argsort(item.digit_probs[:10])[::-1][:TOP_K]
+            cell.top = [(str(int(d)), float(item.digit_probs[d])) for d in order]
         else:
             choice = combine(item.kind, item.letter_probs, item.digit_probs, item.tesseract,
                              item.allowed_letters)
@@ -213,7 +220,12 @@ def _joined(cells: list[Cell]) -> tuple[str | None, str | None]:
 
 def _date(cells: list[Cell]) -> tuple[str | None, str | None]:
     """ISO date (or YYYY-MM / YYYY) from JJ MM AAAA cells, and a reason when invalid."""
-    chars = ["" if c.char == "" else c.char for c in cells]
+    return date_from_chars([c.char for c in cells])
+
+
+def date_from_chars(chars: list[str]) -> tuple[str | None, str | None]:
+    """ISO date (or YYYY-MM / YYYY) from the eight characters of a date comb ("" for an
+    empty cell), and a French reason when it is not a date."""
     day, month, year = "".join(chars[0:2]), "".join(chars[2:4]), "".join(chars[4:8])
     if not (day or month or year):
         return None, None

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Callable, Iterable
 
 from bordereau.forms.manifest import Layout
+from bordereau.ocr.context import decide
 from bordereau.ocr.label import plain
 from bordereau.ocr.types import FieldReading
 
@@ -187,6 +188,7 @@ def check_sheet(fields: Fields, layout: Layout, today: dt.date | None = None) ->
     thesaurus = {c.code for f in layout.fields if f.value_set == "centre.thesaurus"
                  for c in f.choices or ()}
     apply_label_evidence(fields)
+    decide(fields, today or dt.date.today(), thesaurus)
     steps: list[Callable[[], None]] = [
         lambda: check_dates(fields, today or dt.date.today()),
         lambda: check_identifiers(fields),
