@@ -139,3 +139,30 @@ def test_identity_fields_need_a_sure_reading_or_the_label(layout: Layout) -> Non
     apply_thresholds(fields, table)
     check_sheet(fields, layout, TODAY)
     assert not fields["patient.date_naissance"].review
+
+
+def nir_of(sex: str, year: int, month: int) -> str:
+    body = f"{sex}{year % 100:02d}{month:02d}69123456"
+    return body + f"{97 - int(body) % 97:02d}"
+
+
+def test_the_nir_and_the_written_sex_and_birth_date_agree(layout: Layout) -> None:
+    fields = sheet(layout, patient__ins=nir_of("2", 2012, 4))  # F, 2012-04-17: agrees
+    check_sheet(fields, layout, TODAY)
+    assert not fields["patient.ins"].review
+    fields = sheet(layout, patient__ins=nir_of("1", 2012, 3))
+    check_sheet(fields, layout, TODAY)
+    assert fields["patient.sexe"].reason == "le sexe coché ne correspond pas au matricule INS"
+    assert fields["patient.date_naissance"].reason == ("la date de naissance ne correspond "
+                                                       "pas au matricule INS")
+
+
+def test_the_nir_helps_read_the_birth_month(layout: Layout) -> None:
+    fields = sheet(layout, patient__ins=nir_of("2", 2012, 4))
+    comb = cells(sure("1"), sure("7"), sure("0"), [("3", 0.6), ("4", 0.35)],
+                 sure("2"), sure("0"), sure("1"), sure("2"))
+    fields["patient.date_naissance"] = read("patient.date_naissance", "date", "2012-03-17",
+                                            {"cells": comb})
+    check_sheet(fields, layout, TODAY)
+    born = fields["patient.date_naissance"]
+    assert born.review and born.value == "2012-04-17"

@@ -81,11 +81,25 @@ def date_value(chars: list[str]) -> str | None:
     return None if problem else value
 
 
+def nir_key_ok(nir: str) -> bool:
+    """The NIR (INS matricule) key: 97 - (first 13 digits mod 97)."""
+    if len(nir) != 15 or not nir.isdigit():
+        return False
+    return 97 - int(nir[:13]) % 97 == int(nir[13:])
+
+
 def _date_ok(value: str, field_id: str, fields: Fields, today: dt.date) -> bool:
     parts = tuple(int(p) for p in value.split("-"))
     if parts[0] < FIRST_YEAR or parts > (today.year, today.month, today.day)[:len(parts)]:
         return False
     if field_id == "patient.date_naissance":
+        ins = fields.get("patient.ins")
+        nir = ins.value.replace(" ", "") if ins is not None and isinstance(ins.value, str) else ""
+        if nir_key_ok(nir) and not ins.review:  # type: ignore[union-attr]
+            if f"{parts[0] % 100:02d}" != nir[1:3]:
+                return False
+            if len(parts) > 1 and 1 <= int(nir[3:5]) <= 12 and parts[1] != int(nir[3:5]):
+                return False
         for other in ("prise_en_charge.date_inclusion", "activite.date"):
             reading = fields.get(other)
             if reading is not None and isinstance(reading.value, str) and not reading.review:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 
 from bordereau.forms.manifest import Layout
 from bordereau.ocr.context import decide
+from bordereau.ocr.context import nir_key_ok as nir_key_ok
 from bordereau.ocr.label import plain
 from bordereau.ocr.types import FieldReading
 
@@ -86,18 +87,30 @@ def check_dates(fields: Fields, today: dt.date) -> None:
                       "date antérieure à la date de naissance")
 
 
-def nir_key_ok(nir: str) -> bool:
-    """The NIR (INS matricule) key: 97 - (first 13 digits mod 97)."""
-    if len(nir) != 15 or not nir.isdigit():
-        return False
-    return 97 - int(nir[:13]) % 97 == int(nir[13:])
-
-
 def check_identifiers(fields: Fields) -> None:
     ins = _value(fields, "patient.ins")
     if isinstance(ins, str) and not nir_key_ok(ins.replace(" ", "")):
         _flag(fields, ["patient.ins"], "matricule INS invalide (clé de contrôle fausse ou "
                                        "longueur différente de 15)")
+    elif isinstance(ins, str):
+        check_nir_identity(fields, ins.replace(" ", ""))
+
+
+def check_nir_identity(fields: Fields, nir: str) -> None:
+    """The NIR's first digits give the sex (1 man, 2 woman), the year (2 digits) and the
+    month of birth (01-12; other values when unknown): they must agree with the sex and
+    date of birth written on the sheet, both ways."""
+    sex = _value(fields, "patient.sexe")
+    if nir[0] in "12" and sex in {"M", "F"} and {"1": "M", "2": "F"}[nir[0]] != sex:
+        _flag(fields, ["patient.ins", "patient.sexe"],
+              "le sexe coché ne correspond pas au matricule INS")
+    born = _value(fields, "patient.date_naissance")
+    if isinstance(born, str) and len(born) >= 4:
+        year_ok = born[2:4] == nir[1:3]
+        month_ok = len(born) < 7 or not 1 <= int(nir[3:5]) <= 12 or born[5:7] == nir[3:5]
+        if not (year_ok and month_ok):
+            _flag(fields, ["patient.ins", "patient.date_naissance"],
+                  "la date de naissance ne correspond pas au matricule INS")
 
 
 def _prefixes(fields: Fields, suffix: str) -> list[str]:
