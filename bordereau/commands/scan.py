@@ -56,9 +56,14 @@ def summary(result: ReadResult) -> str:
                      f"{len(sheet.fields)} champs, {review} à vérifier.")
     for page in result.pages:
         if page.state == "refused":
-            lines.append(f"Refusée : {_short(str(page.source))}, page {page.index + 1} — "
+            lines.append(f"Refusée : {page.name or page.source}, page {page.index + 1} — "
                          f"{page.reason}")
+    lines += [_sentence(skipped.reason) for skipped in result.skipped]
     return "\n".join(lines)
+
+
+def _sentence(reason: str) -> str:
+    return reason[0].upper() + reason[1:]
 
 
 @app.command("read", cls=FrenchCommand)
@@ -69,7 +74,10 @@ def read(
     debug: Annotated[Path | None, DebugOption] = None,
     workers: Annotated[int | None, WorkersOption] = None,
 ) -> None:
-    """Lire des scans sans rien enregistrer et afficher ce qui a été lu."""
+    """Lire des scans sans rien enregistrer et afficher ce qui a été lu.
+
+    Les fichiers sont nommés par rapport au dossier donné ; avec --debug, les images
+    annotées reprennent l’arborescence des dossiers lus."""
     est = Establishment(home)
     options = ReadOptions(workers=workers, debug_dir=debug)
     bar = progress_bar(not as_json)
@@ -86,26 +94,20 @@ def read(
         typer.echo(summary(result))
 
 
-def _short(path: str) -> str:
-    """A scan's name with its folder, enough to find it in a batch."""
-    parts = Path(path).parts
-    return "/".join(parts[-2:])
-
-
 def ingest_summary(report: IngestReport) -> str:
     """The French summary of an ingestion."""
     lines = []
     for file in report.files:
         if file.reason:
-            lines.append(file.reason[0].upper() + file.reason[1:])
+            lines.append(_sentence(file.reason))
         elif file.already:
-            lines.append(f"Déjà intégré, rien de nouveau : {Path(file.path).name}")
+            lines.append(f"Déjà intégré, rien de nouveau : {file.path}")
     pages = report.pages
     if pages:
         parts = [f"{pages[s]} {label}" for s, label in STATES.items() if pages.get(s)]
         lines.append(f"{sum(pages.values())} page(s) nouvelle(s) : {', '.join(parts)}.")
     for refused in report.refused:
-        lines.append(f"Refusée : {_short(str(refused['file']))}, page {refused['page']} — "
+        lines.append(f"Refusée : {refused['file']}, page {refused['page']} — "
                      f"{refused['reason']}")
     names = {"committed": "enregistré(s)", "waiting_review": "à vérifier",
              "waiting_pages": "en attente de pages"}
@@ -163,6 +165,6 @@ def status(
         missing = ", ".join(map(str, waiting["missing"]))
         lines.append(f"  {waiting['serial']} : page(s) manquante(s) {missing}")
     for refused in report["refused"]:
-        lines.append(f"  Refusée : {_short(refused['file'])}, page {refused['page']} — "
+        lines.append(f"  Refusée : {refused['file']}, page {refused['page']} — "
                      f"{refused['reason']}")
     typer.echo("\n".join(lines))

@@ -35,6 +35,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
+from bordereau.ocr.inputs import InputNames
 from bordereau.ocr.types import PageImage, PageLoadError
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,11 @@ def collect_inputs(
     Folders are walked recursively in natural order (``page-2`` before ``page-10``),
     keeping files with a supported extension and skipping hidden files and folders. Every
     file left out (unsupported format, missing path) is reported to ``on_skip`` as a
-    :class:`PageLoadError` whose French reason names the file (logged as a warning when
-    ``on_skip`` is None). A file named explicitly is kept when its content is a supported
-    format whatever its extension. Each file appears once.
+    :class:`PageLoadError` whose French reason names the file as reports do (``InputNames``;
+    logged as a warning when ``on_skip`` is None). A file named explicitly is kept when its
+    content is a supported format whatever its extension. Each file appears once.
     """
+    names = InputNames(paths)
 
     def skip(path: Path, reason: str) -> None:
         if on_skip is None:
@@ -84,7 +86,7 @@ def collect_inputs(
             if file.suffix.lower() in SUFFIXES or (file is path and _sniff(file) is not None):
                 found.append(file)
             elif file.name.lower() not in _JUNK:
-                skip(file, f"« {file.name} » ignoré : format non pris en charge ({ACCEPTED})")
+                skip(file, f"« {names(file)} » ignoré : format non pris en charge ({ACCEPTED})")
     unique: dict[Path, Path] = {}
     for path in found:
         unique.setdefault(path.resolve(), path)
