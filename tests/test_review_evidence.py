@@ -199,3 +199,18 @@ def test_the_report_says_how_many_comments_are_kept_as_images(factory: Factory,
     page = tmp_path / "rapport.html"
     assert run_cli(["report", *home, "--output", str(page)]).exit_code == 0
     assert "1 commentaire(s) manuscrit(s) gardé(s) en\n   image" in page.read_text()
+
+
+def test_a_suivi_of_a_known_patient_suggests_the_identity_in_the_base(
+        factory: Factory) -> None:
+    from tests.factories import SUIVI
+
+    factory.sheet("initiale", INITIALE)  # MARTIN LEA, IPP 4100200300
+    factory.sheet("suivi", SUIVI | {"patient.nom_naissance": "MARTIM"},
+                  doubtful={"patient.nom_naissance": "lecture incertaine"})
+    queue = Queue(factory.db, "alice")
+    item = _items(queue, "pending")["patient.nom_naissance"]
+    assert [(s.key, s.value, s.source) for s in item.suggestions] == [
+        ("f5", "MARTIN", "patient de la base (IPP 4100200300)")]
+    decision = queue.set(item.id, item.suggestions[0].shown)
+    assert decision.item.final == "MARTIN" and decision.sheet_status == "committed"

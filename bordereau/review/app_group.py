@@ -115,7 +115,7 @@ class GroupRow(ListItem):
 
 class GroupList(ListView):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Accepter les marquées", key_display="Entrée"),
+        Binding("enter", "select_cursor", "Accepter", key_display="Entrée"),
     ]
 
 
@@ -124,7 +124,7 @@ class GroupScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "mark", "Marquer", key_display="Espace"),
-        Binding("t", "mark_all", "Tout marquer", key_display="t"),
+        Binding("t", "mark_all", "Tout", key_display="t"),
         Binding("a", "accept_all", "Tout accepter", key_display="a"),
         Binding("c,f2", "correct", "Corriger", key_display="c"),
         Binding("f", "pick", "Champ", key_display="f"),

@@ -84,3 +84,20 @@ def add_patient(session: Session, values: dict[str, Any]) -> Patient:
     session.add(patient)
     session.flush()
     return patient
+
+
+IDENTITY_FIELDS = {"patient.nom_naissance": "nom_naissance",
+                   "patient.premier_prenom": "premier_prenom",
+                   "patient.date_naissance": "date_naissance"}
+
+
+def known_identity(session: Session, values: dict[str, Any], field_id: str) -> str | None:
+    """On a fiche de suivi whose IPP is in the base: that patient's name, first name or date
+    of birth, to take with one key (the suivi repeats the identity of the fiche initiale)."""
+    trait = IDENTITY_FIELDS.get(field_id)
+    ipp = values.get("patient.ipp")
+    if trait is None or not ipp:
+        return None
+    patient = session.scalars(select(Patient).where(Patient.ipp == str(ipp))).first()
+    value = getattr(patient, trait) if patient is not None else None
+    return str(value) if value else None
