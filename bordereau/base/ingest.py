@@ -24,6 +24,7 @@ from bordereau.base.engine import Database
 from bordereau.base.schema import Page, Reading, ScanFile, Sheet
 from bordereau.base.sheets import refresh_sheet
 from bordereau.home import DIR_MODE, FILE_MODE
+from bordereau.ocr.entries import open_regular, os_reason, shown
 from bordereau.ocr.identify import LayoutCache
 from bordereau.ocr.page_reader import PageResult, crop_png
 from bordereau.ocr.pages import collect_inputs
@@ -54,10 +55,20 @@ class IngestReport(BaseModel):
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _hash_or_refuse(path: Path, report: IngestReport) -> str | None:
+    """The file's SHA-256, or None with the French reason in ``report`` (gone, unreadable)."""
+    try:
+        return sha256_of(path)
+    except OSError as error:
+        reason = f"« {shown(path.name)} » refusé : fichier illisible ({os_reason(error)})"
+        report.files.append(IngestedFile(path=shown(path), sha256=None, reason=reason))
+        return None
 
 
 def _store(db: Database, path: Path, sha: str) -> str:
@@ -95,16 +106,18 @@ class Ingestor:
         files = collect_inputs(paths, on_skip=skipped.append)
         report = IngestReport(files=[], pages={}, refused=[], sheets={})
         for error in skipped:
-            report.files.append(IngestedFile(path=str(error.source), sha256=None,
+            report.files.append(IngestedFile(path=shown(error.source), sha256=None,
                                              reason=error.reason))
         with self.db.writing():
             fresh: dict[Path, str] = {}
             with self.db.session() as session:
                 for path in files:
-                    sha = sha256_of(path)
+                    sha = _hash_or_refuse(path, report)
+                    if sha is None:
+                        continue
                     known = session.scalars(select(ScanFile).where(ScanFile.sha256 == sha)).first()
                     if known is not None or sha in fresh.values():
-                        report.files.append(IngestedFile(path=str(path), sha256=sha, already=True,
+                        report.files.append(IngestedFile(path=shown(path), sha256=sha, already=True,
                                                          pages=len(known.pages) if known else 0))
                     else:
                         fresh[path] = sha
@@ -121,7 +134,7 @@ class Ingestor:
                      results: list[PageResult], report: IngestReport) -> None:
         rows: dict[Path, ScanFile] = {}
         for path, sha in fresh.items():
-            row = ScanFile(sha256=sha, name=str(path)[-255:], size=path.stat().st_size,
+            row = ScanFile(sha256=sha, name=shown(path)[-255:], size=path.stat().st_size,
                            stored_as=_store(self.db, path, sha), ingested_by=self.user)
             session.add(row)
             rows[path] = row
@@ -147,12 +160,12 @@ class Ingestor:
             report.sheets.setdefault(sheet.status, []).append(sheet.serial)
         for path in fresh:
             pages = [r.outcome for r in results if r.outcome.source == path]
-            report.files.append(IngestedFile(path=str(path), sha256=fresh[path],
+            report.files.append(IngestedFile(path=shown(path), sha256=fresh[path],
                                              pages=len(pages)))
             for outcome in pages:
                 report.pages[outcome.state] = report.pages.get(outcome.state, 0) + 1
                 if outcome.state == "refused":
-                    report.refused.append({"file": str(path), "page": outcome.index + 1,
+                    report.refused.append({"file": shown(path), "page": outcome.index + 1,
                                            "reason": outcome.reason})
 
     def _attach(self, session: Session, page: Page, result: PageResult) -> Sheet | None:

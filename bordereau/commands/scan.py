@@ -22,12 +22,15 @@ from bordereau.cli_support import (
     print_json,
     stderr,
 )
+from bordereau.errors import ExitCode
 from bordereau.ocr.api import Reader
+from bordereau.ocr.entries import shown
 from bordereau.ocr.pipeline import ReadOptions, ReadResult
 
 app = new_app("Lire les bordereaux scannés et les intégrer à la base.")
 
-PathsArgument = typer.Argument(help="Fichiers (PDF, TIFF, PNG, JPEG) ou dossiers de scans.")
+PathsArgument = typer.Argument(help="Fichiers (PDF, TIFF, PNG, JPEG) ou dossiers de scans.",
+                               readable=False)  # an unreadable file is refused, not a usage error
 DebugOption = typer.Option("--debug", help="Écrire dans ce dossier une image annotée par page.",
                            file_okay=False)
 WorkersOption = typer.Option("--workers", help="Nombre de processus (défaut : un par cœur).")
@@ -86,11 +89,13 @@ def read(
         print_json(result.to_public())
     else:
         typer.echo(summary(result))
+    if any(page.state == "refused" for page in result.pages):
+        raise typer.Exit(ExitCode.PARTIAL)  # lot partiel: some page was refused
 
 
 def _short(path: str) -> str:
     """A scan's name with its folder, enough to find it in a batch."""
-    parts = Path(path).parts
+    parts = Path(shown(path)).parts
     return "/".join(parts[-2:])
 
 
@@ -101,7 +106,7 @@ def ingest_summary(report: IngestReport) -> str:
         if file.reason:
             lines.append(file.reason[0].upper() + file.reason[1:])
         elif file.already:
-            lines.append(f"Déjà intégré, rien de nouveau : {Path(file.path).name}")
+            lines.append(f"Déjà intégré, rien de nouveau : {shown(Path(file.path).name)}")
     pages = report.pages
     if pages:
         parts = [f"{pages[s]} {label}" for s, label in STATES.items() if pages.get(s)]
@@ -140,6 +145,8 @@ def ingest(
         print_json(report.model_dump(mode="json"))
     else:
         typer.echo(ingest_summary(report))
+    if report.refused or any(file.reason for file in report.files):
+        raise typer.Exit(ExitCode.PARTIAL)  # lot partiel: a page or a file was refused
 
 
 @app.command("status", cls=FrenchCommand)

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import warnings
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -35,60 +34,29 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
+from bordereau.ocr.entries import (
+    ACCEPTED,
+    SUFFIXES,
+    Kind,
+    entry_problem,
+    open_regular,
+    os_reason,
+    sniff_path,
+)
+from bordereau.ocr.entries import collect_inputs as collect_inputs
 from bordereau.ocr.types import PageImage, PageLoadError
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["pdf", "tiff", "png", "jpeg"]
-SUFFIXES: dict[str, Kind] = {
-    ".pdf": "pdf", ".tif": "tiff", ".tiff": "tiff", ".png": "png",
-    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg",
-}
-ACCEPTED = "formats acceptés : PDF, TIFF, PNG, JPEG"
 MIN_DPI, MAX_DPI, RENDER_DPI = 150.0, 600.0, 300.0
 _A4_INCHES = (297 / 25.4, 210 / 25.4)
 _COMMON_DPI = (150, 200, 240, 300, 400, 600)
-_JUNK = {"thumbs.db", "desktop.ini"}
 _Matrix = tuple[float, float, float, float, float, float]
 _T = TypeVar("_T")
 
 
 class _PageError(Exception):
     """A page that cannot be turned into pixels; the message is the French reason."""
-
-
-def collect_inputs(
-    paths: Sequence[Path], *, on_skip: Callable[[PageLoadError], None] | None = None
-) -> list[Path]:
-    """The input files named by ``paths``, folders expanded.
-
-    Folders are walked recursively in natural order (``page-2`` before ``page-10``),
-    keeping files with a supported extension and skipping hidden files and folders. Every
-    file left out (unsupported format, missing path) is reported to ``on_skip`` as a
-    :class:`PageLoadError` whose French reason names the file (logged as a warning when
-    ``on_skip`` is None). A file named explicitly is kept when its content is a supported
-    format whatever its extension. Each file appears once.
-    """
-
-    def skip(path: Path, reason: str) -> None:
-        if on_skip is None:
-            log.warning("%s", reason)
-        else:
-            on_skip(PageLoadError(source=path, index=None, reason=reason))
-
-    found: list[Path] = []
-    for path in paths:
-        if not path.exists():
-            skip(path, f"« {path.name} » introuvable ({path})")
-        for file in _walk(path) if path.is_dir() else [path] if path.exists() else []:
-            if file.suffix.lower() in SUFFIXES or (file is path and _sniff(file) is not None):
-                found.append(file)
-            elif file.name.lower() not in _JUNK:
-                skip(file, f"« {file.name} » ignoré : format non pris en charge ({ACCEPTED})")
-    unique: dict[Path, Path] = {}
-    for path in found:
-        unique.setdefault(path.resolve(), path)
-    return list(unique.values())
 
 
 def iter_pages(path: Path) -> Iterator[PageImage | PageLoadError]:
@@ -104,22 +72,21 @@ def iter_pages(path: Path) -> Iterator[PageImage | PageLoadError]:
 
 def _kind(path: Path) -> Kind:
     """The file's format from its first bytes; the extension only words the error."""
+    problem = entry_problem(path)
+    if problem is not None:
+        raise _PageError(problem)
     try:
-        if path.is_dir():
-            raise _PageError("c'est un dossier, pas un fichier")
         if path.stat().st_size == 0:
             raise _PageError("fichier vide")
-        kind = _sniff(path)
-    except FileNotFoundError as error:
-        raise _PageError("fichier introuvable") from error
-    except PermissionError as error:
-        raise _PageError("fichier illisible (accès refusé)") from error
+        kind = sniff_path(path)
+    except OSError as error:
+        raise _PageError(f"fichier illisible ({os_reason(error)})") from error
     expected = SUFFIXES.get(path.suffix.lower())
     if kind is None and expected is None:
         raise _PageError(f"format non pris en charge ({ACCEPTED})")
     if kind is None:
         name = str(expected).upper()
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             control = re.search(rb"[\x00-\x08\x0e-\x1f]", handle.read(512))
         content = "non reconnu" if control else "du texte"
         raise _PageError(f"fichier {name} illisible : ce n'est pas un {name} (contenu : {content})")
@@ -433,29 +400,3 @@ def _plausible(height: int, width: int, dpi: float) -> bool:
     long_mm = max(height, width) / dpi * 25.4
     short_mm = min(height, width) / dpi * 25.4
     return 100 <= long_mm <= 450 and short_mm >= 50
-
-
-def _sniff(path: Path) -> Kind | None:
-    with path.open("rb") as handle:
-        head = handle.read(1024)
-    if head.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
-        return "tiff"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if b"%PDF-" in head:
-        return "pdf"
-    return None
-
-
-def _walk(folder: Path) -> list[Path]:
-    files: list[Path] = []
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        files.extend(Path(root) / name for name in names if not name.startswith("."))
-    def natural(path: Path) -> list[str]:  # "page-2" before "page-10"
-        parts = re.split(r"(\d+)", path.relative_to(folder).as_posix().casefold())
-        return [part.zfill(20) if number % 2 else part for number, part in enumerate(parts)]
-
-    return sorted(files, key=natural)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from bordereau.errors import MissingToolError
 from bordereau.forms.manifest import Layout
 from bordereau.home import Home
+from bordereau.ocr.entries import shown
 from bordereau.ocr.identify import LayoutCache
 from bordereau.ocr.page_reader import Context, PageResult, read_page
 from bordereau.ocr.pages import collect_inputs, iter_pages
@@ -62,7 +63,7 @@ class ReadResult(BaseModel):
             ],
             "pages": [
                 {
-                    "source": str(p.source), "index": p.index, "state": p.state,
+                    "source": shown(p.source), "index": p.index, "state": p.state,
                     "serial": p.serial, "page": p.page, "reason": p.reason,
                     "residual_mm": p.residual_mm,
                 }
