@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,19 +48,30 @@ def resolve_home(path: Path | None) -> Path:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write a file readable by its owner only, atomically (temp file + rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    """Write a file readable by its owner only, atomically (temp file + rename).
+
+    The temporary file gets a fresh unpredictable name, created exclusively (``mkstemp``:
+    O_EXCL, mode 0600), so a link planted in the folder is never followed; the rename
+    replaces a link at ``path`` itself, never its target.
+    """
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        tmp.chmod(FILE_MODE)
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) owner-only, or make it owner-only again."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(DIR_MODE)
 
 
 class Home:
@@ -101,6 +113,9 @@ class Home:
     def _tighten(self) -> None:
         """Make the secret and snapshots owner-only again (a copied or cloned home may
         have lost its modes; git, for one, keeps only the executable bit)."""
+        for sub in ("centres", "layouts", "scans"):
+            if (self.root / sub).is_dir() and (self.root / sub).stat().st_mode & 0o077:
+                (self.root / sub).chmod(DIR_MODE)
         for path in [self.root / "secret.key", self.root / "serial.json",
                      *(self.root / "layouts").iterdir(), *(self.root / "centres").iterdir()]:
             if path.is_file() and path.stat().st_mode & 0o077:
