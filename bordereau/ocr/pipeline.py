@@ -18,6 +18,7 @@ from bordereau.errors import MissingToolError
 from bordereau.forms.manifest import Layout
 from bordereau.home import Home
 from bordereau.ocr.entries import shown
+from bordereau.ocr.guards import guard_worker
 from bordereau.ocr.identify import LayoutCache
 from bordereau.ocr.page_reader import Context, PageResult, read_page
 from bordereau.ocr.pages import collect_inputs, iter_pages
@@ -77,6 +78,7 @@ _CONTEXT: Context | None = None
 
 def _init_worker(home: Path, keep_images: bool) -> None:
     global _CONTEXT
+    guard_worker()  # dies with its parent, memory capped
     _CONTEXT = Context(home, keep_images)
 
 
