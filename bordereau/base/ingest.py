@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session
 from bordereau.base.engine import Database
 from bordereau.base.schema import Page, Reading, ScanFile, Sheet
 from bordereau.base.sheets import refresh_sheet
-from bordereau.home import DIR_MODE, FILE_MODE
+from bordereau.base.store import Damage, ScanStore, check_store
 from bordereau.ocr.entries import open_regular, os_reason, shown
 from bordereau.ocr.identify import LayoutCache
 from bordereau.ocr.page_reader import PageResult, crop_png
@@ -51,6 +50,7 @@ class IngestReport(BaseModel):
     pages: dict[str, int]  # state -> count (this run)
     refused: list[dict[str, object]]  # {"file", "page", "reason"}
     sheets: dict[str, list[str]]  # status -> serials touched by this run
+    store: list[Damage] = []  # damaged copies in the scan store (repaired or not)
 
 
 def sha256_of(path: Path) -> str:
@@ -72,13 +72,23 @@ def _hash_or_refuse(path: Path, report: IngestReport) -> str | None:
 
 
 def _store(db: Database, path: Path, sha: str) -> str:
-    store = db.home.root / "scans"
-    store.mkdir(mode=DIR_MODE, exist_ok=True)
-    target = store / f"{sha}{path.suffix.lower()}"
-    if not target.exists():
-        shutil.copyfile(path, target)
-        target.chmod(FILE_MODE)
-    return target.name
+    return ScanStore(db.home.root).put(path, sha)
+
+
+def _check_store(session: Session, db: Database, report: IngestReport) -> dict[str, Damage]:
+    """Clean after killed copies and find damaged copies, by the stored name."""
+    ScanStore(db.home.root).clean_temporaries()
+    damaged = {d.stored_as: d for d in check_store(session, db.home.root)}
+    report.store = list(damaged.values())
+    return damaged
+
+
+def _repair(db: Database, path: Path, known: ScanFile, damaged: dict[str, Damage]) -> None:
+    """Re-copy a damaged stored copy from the same original, given again."""
+    damage = damaged.get(known.stored_as)
+    if damage is not None:
+        known.stored_as = _store(db, path, known.sha256)
+        damage.repaired = True
 
 
 def _page_png(result: PageResult) -> bytes | None:
@@ -111,16 +121,20 @@ class Ingestor:
         with self.db.writing():
             fresh: dict[Path, str] = {}
             with self.db.session() as session:
+                damaged = _check_store(session, self.db, report)
                 for path in files:
                     sha = _hash_or_refuse(path, report)
                     if sha is None:
                         continue
                     known = session.scalars(select(ScanFile).where(ScanFile.sha256 == sha)).first()
+                    if known is not None:
+                        _repair(self.db, path, known, damaged)
                     if known is not None or sha in fresh.values():
                         report.files.append(IngestedFile(path=shown(path), sha256=sha, already=True,
                                                          pages=len(known.pages) if known else 0))
                     else:
                         fresh[path] = sha
+                session.commit()  # the repaired copies' names
             if not fresh:
                 return report
             options = ReadOptions(workers=workers, keep_images=True, today=self.today)

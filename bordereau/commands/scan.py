@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bordereau.base.api import open_base, user_name
 from bordereau.base.ingest import Ingestor, IngestReport
 from bordereau.base.queries import status as base_status
+from bordereau.base.store import check_store
 from bordereau.cli_support import (
     BaseOption,
     FrenchCommand,
@@ -33,6 +34,9 @@ PathsArgument = typer.Argument(help="Fichiers (PDF, TIFF, PNG, JPEG) ou dossiers
                                readable=False)  # an unreadable file is refused, not a usage error
 DebugOption = typer.Option("--debug", help="Écrire dans ce dossier une image annotée par page.",
                            file_okay=False)
+VerifyOption = typer.Option(
+    "--verify", help="Vérifier aussi l’empreinte (SHA-256) de chaque copie du dossier des scans, "
+    "pas seulement sa taille.")
 WorkersOption = typer.Option("--workers", help="Nombre de processus (défaut : un par cœur).")
 
 STATES = {"read": "lue(s)", "blank": "blanche(s)", "refused": "refusée(s)"}
@@ -107,6 +111,7 @@ def ingest_summary(report: IngestReport) -> str:
             lines.append(file.reason[0].upper() + file.reason[1:])
         elif file.already:
             lines.append(f"Déjà intégré, rien de nouveau : {shown(Path(file.path).name)}")
+    lines.extend(damage.message() for damage in report.store)
     pages = report.pages
     if pages:
         parts = [f"{pages[s]} {label}" for s, label in STATES.items() if pages.get(s)]
@@ -154,9 +159,14 @@ def status(
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
+    verify: Annotated[bool, VerifyOption] = False,
 ) -> None:
     """Compter les pages et bordereaux par état (tout ce qui a été intégré)."""
-    report = base_status(open_base(home, base))
+    db = open_base(home, base)
+    report = base_status(db)
+    with db.session() as session:
+        damaged = check_store(session, db.home.root, deep=verify)
+    report["store"] = [damage.model_dump() for damage in damaged]
     if as_json:
         print_json(report)
         return
@@ -174,4 +184,5 @@ def status(
     for refused in report["refused"]:
         lines.append(f"  Refusée : {_short(refused['file'])}, page {refused['page']} — "
                      f"{refused['reason']}")
+    lines.extend(damage.message() for damage in damaged)
     typer.echo("\n".join(lines))

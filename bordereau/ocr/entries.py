@@ -56,7 +56,8 @@ def os_reason(error: OSError) -> str:
         errno.EIO: "erreur de lecture du support", errno.ENOTDIR: "chemin invalide",
         errno.ENAMETOOLONG: "nom trop long", errno.EISDIR: "c'est un dossier",
         errno.ENXIO: "périphérique absent", errno.ENOSPC: "disque plein",
-        errno.EROFS: "support en lecture seule",
+        errno.EROFS: "support en lecture seule", errno.EFBIG: "fichier trop grand pour le support",
+        errno.EDQUOT: "quota disque dépassé",
     }.get(error.errno or 0, f"erreur système n° {error.errno}")
 
 
