@@ -44,9 +44,11 @@ from bordereau.ocr.entries import (
     sniff_path,
 )
 from bordereau.ocr.entries import collect_inputs as collect_inputs
+from bordereau.ocr.guards import MAX_PIXELS, page_too_large, too_many_pixels
 from bordereau.ocr.types import PageImage, PageLoadError
 
 log = logging.getLogger(__name__)
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb check, past our header check
 
 MIN_DPI, MAX_DPI, RENDER_DPI = 150.0, 600.0, 300.0
 _A4_INCHES = (297 / 25.4, 210 / 25.4)
@@ -143,6 +145,8 @@ def _pdf_page(
 ) -> PageImage | PageLoadError:
     page = document[index]
     try:
+        width_pt, height_pt = page.get_size()
+        _refuse(page_too_large(width_pt * 25.4 / 72, height_pt * 25.4 / 72))
         pixels, dpi, bilevel = _pdf_pixels(page, complete)
     finally:
         page.close()
@@ -161,6 +165,8 @@ def _pdf_pixels(page: pdfium.PdfPage, complete: bool) -> tuple[np.ndarray, float
             return direct[0], direct[1], bilevel
     dpi = max((_image_dpi(image) for image in images), default=RENDER_DPI)
     dpi = min(max(dpi, MIN_DPI), MAX_DPI)
+    width, height = page.get_size()
+    _refuse(too_many_pixels(math.ceil(width * dpi / 72), math.ceil(height * dpi / 72)))
     bitmap = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False, no_smoothimage=True)
     width, height = page.get_size()  # as displayed; PDFium rounds the bitmap size up
     pixels = _bitmap_grey(bitmap)[: round(height * dpi / 72), : round(width * dpi / 72)]
@@ -176,6 +182,7 @@ def _embedded(page: pdfium.PdfPage, image: pdfium.PdfImage) -> tuple[np.ndarray,
         return None
     m = image.get_matrix()
     matrix: _Matrix = (m.a, m.b, m.c, m.d, m.e, m.f)
+    _refuse(too_many_pixels(*image.get_px_size()))
     try:
         if image.get_metadata().colorspace == pdfium_c.FPDF_COLORSPACE_UNKNOWN:
             # an image mask: PDFium paints it in the fill colour, its matrix applied
@@ -269,7 +276,7 @@ def _mask_grey(bitmap: pdfium.PdfBitmap) -> np.ndarray:
 
 def _iter_raster(path: Path, kind: Kind) -> Iterator[PageImage | PageLoadError]:
     label = {"tiff": "TIFF", "png": "PNG", "jpeg": "JPEG"}[kind]
-    image = _guarded(path, None, f"fichier {label} illisible", Image.open, path)
+    image = _guarded(path, None, f"fichier {label} illisible", _open_image, path)
     if isinstance(image, PageLoadError):
         yield image
         return
@@ -286,6 +293,18 @@ def _iter_raster(path: Path, kind: Kind) -> Iterator[PageImage | PageLoadError]:
             index += 1
 
 
+def _open_image(path: Path) -> Image.Image:
+    """Pillow's lazy open (headers only); its bomb check worded like ours."""
+    try:
+        return Image.open(path)
+    except Image.DecompressionBombError as error:
+        found = re.search(r"\((\d+) pixels\)", str(error))
+        count = f"{int(found.group(1)) // 1_000_000} millions de" if found else "trop de"
+        raise _PageError(f"image trop grande ({count} pixels, au plus "
+                         f"{MAX_PIXELS // 1_000_000} millions) : refusée sans être "
+                         "décodée") from error
+
+
 def _seek(image: Image.Image, index: int) -> bool:
     try:
         image.seek(index)
@@ -297,6 +316,7 @@ def _seek(image: Image.Image, index: int) -> bool:
 def _raster_page(
     path: Path, index: int, image: Image.Image, kind: Kind
 ) -> PageImage | PageLoadError:
+    _refuse(too_many_pixels(*image.size))  # before anything is decoded
     if kind == "jpeg" and image.mode in ("RGB", "YCbCr"):
         image.draft("L", image.size)  # libjpeg decodes the luminance only
     bilevel = image.mode == "1"
@@ -362,11 +382,16 @@ def _guarded(
     except _PageError as error:
         reason = str(error)
     except Image.DecompressionBombError:
-        reason = "image trop grande (ou fichier endommagé)"
+        reason = "image trop grande (ou fichier endommagé) : refusée sans être décodée"
     except Exception as error:
         where = source.name if index is None else f"{source.name}, page {index + 1}"
         log.debug("%s: %s", where, reason, exc_info=error)
     return PageLoadError(source=source, index=index, reason=reason)
+
+
+def _refuse(reason: str | None) -> None:
+    if reason is not None:
+        raise _PageError(reason)
 
 
 def _finish(
