@@ -34,6 +34,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
+from bordereau.ocr.decoder_messages import damage, tiff_messages
 from bordereau.ocr.entries import (
     ACCEPTED,
     SUFFIXES,
@@ -320,7 +321,11 @@ def _raster_page(
     if kind == "jpeg" and image.mode in ("RGB", "YCbCr"):
         image.draft("L", image.size)  # libjpeg decodes the luminance only
     bilevel = image.mode == "1"
-    image.load()
+    with tiff_messages() as messages:
+        image.load()
+    if kind == "tiff" and damage(messages):
+        raise _PageError("page TIFF endommagée (données d'image incorrectes) : la numériser "
+                         "de nouveau")
     pixels = _pil_grey(image)
     tags = getattr(image, "tag_v2", None) if kind == "tiff" else None
     orientation = tags.get(274, 1) if tags is not None else image.getexif().get(0x0112, 1)
