@@ -7,7 +7,8 @@ import shutil
 import stat
 from pathlib import Path
 
-from bordereau.home import Home, write_private
+from bordereau.files import write_private
+from bordereau.home import Home
 from tests.conftest import LYON, SAMPLES, run_cli
 from tests.factories import INITIALE, Factory
 

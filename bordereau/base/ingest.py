@@ -24,10 +24,9 @@ from bordereau.base.schema import Page, Reading, ScanFile, Sheet
 from bordereau.base.sheets import refresh_sheet
 from bordereau.base.store import Damage, ScanStore, check_store
 from bordereau.ocr.entries import open_regular, os_reason, shown
-from bordereau.ocr.identify import LayoutCache
 from bordereau.ocr.page_reader import PageResult, crop_png
 from bordereau.ocr.pages import collect_inputs
-from bordereau.ocr.pipeline import Progress, ReadOptions, duplicate_reason, read_pages
+from bordereau.ocr.pipeline import Progress, ReadOptions, read_pages, refuse_duplicate
 from bordereau.ocr.types import PageLoadError
 
 PAGE_IMAGE_PX_PER_MM = 4.0  # the whole page kept for reviewers, about 100 dpi
@@ -107,7 +106,6 @@ class Ingestor:
         self.db = db
         self.user = user
         self.today = today
-        self.layouts = LayoutCache(db.home)
 
     def ingest(self, paths: Sequence[Path], workers: int | None = None,
                progress: Progress | None = None) -> IngestReport:
@@ -159,18 +157,19 @@ class Ingestor:
             file_row = rows.get(outcome.source)
             if file_row is None:  # a file that failed as a whole, before any page
                 continue
+            sheet = self._sheet_for(session, result)  # may refuse the page: decided first
             page = Page(file_id=file_row.id, index=outcome.index, state=outcome.state,
                         reason=outcome.reason, serial=outcome.serial,
                         page_number=outcome.page, residual_mm=outcome.residual_mm,
                         rotation=outcome.rotation, image=_page_png(result))
             session.add(page)
-            if outcome.state == "read" and result.code is not None:
-                sheet = self._attach(session, page, result)
-                if sheet is not None:
-                    touched[sheet.serial] = sheet
+            if sheet is not None:
+                self._attach(session, sheet, page, result)
+                touched[sheet.serial] = sheet
             session.flush()
         for sheet in touched.values():
-            refresh_sheet(session, sheet, self.layouts, self.user, self.today)
+            refresh_sheet(session, sheet, self.db.home.layout(sheet.layout_id), self.user,
+                          self.today)
             report.sheets.setdefault(sheet.status, []).append(sheet.serial)
         for path in fresh:
             pages = [r.outcome for r in results if r.outcome.source == path]
@@ -182,10 +181,12 @@ class Ingestor:
                     report.refused.append({"file": shown(path), "page": outcome.index + 1,
                                            "reason": outcome.reason})
 
-    def _attach(self, session: Session, page: Page, result: PageResult) -> Sheet | None:
-        """Attach a read page to its sheet (created on first sight); refuse a duplicate."""
+    def _sheet_for(self, session: Session, result: PageResult) -> Sheet | None:
+        """The sheet a read page belongs to (created on first sight); None, with the page
+        refused, for a second copy of a page or a page of a sheet already committed."""
         code = result.code
-        assert code is not None
+        if result.outcome.state != "read" or code is None:
+            return None
         sheet = session.scalars(select(Sheet).where(Sheet.serial == code.sheet)).first()
         if sheet is None:
             sheet = Sheet(serial=code.sheet, kind=code.kind, version=code.version,
@@ -195,15 +196,21 @@ class Ingestor:
             session.flush()
         earlier = next((p for p in sheet.pages if p.page_number == code.page
                         and p.state == "read"), None)
-        if earlier is not None or sheet.status == "committed":
-            page.state = "refused"
-            page.reason = (duplicate_reason(code.page, code.sheet, earlier.file.name,
-                                            earlier.index) if earlier is not None else
-                           f"bordereau {code.sheet} déjà enregistré : page ignorée")
-            result.outcome.state, result.outcome.reason = "refused", page.reason
+        if earlier is not None:
+            refuse_duplicate(result.outcome, code, earlier.file.name, earlier.index)
             return None
+        if sheet.status == "committed":
+            result.outcome.state = "refused"
+            result.outcome.reason = f"bordereau {code.sheet} déjà enregistré : page ignorée"
+            return None
+        return sheet
+
+    def _attach(self, session: Session, sheet: Sheet, page: Page, result: PageResult) -> None:
+        """Attach a read page and its readings to its sheet."""
+        code = result.code
+        assert code is not None
         page.sheet = sheet
-        layout = self.layouts.get(code.layout_id)
+        layout = self.db.home.layout(code.layout_id)
         order = {f.id: n for n, f in enumerate(layout.fields)}
         for reading in result.readings:
             field = layout.field(reading.id)
@@ -218,4 +225,3 @@ class Ingestor:
                 status="pending" if reading.review else "trusted", crop=crop))
         session.flush()
         session.refresh(sheet)
-        return sheet

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from bordereau.base.schema import ScanFile
 from bordereau.errors import BordereauError, ExitCode
-from bordereau.home import private_dir
+from bordereau.files import private_dir
 from bordereau.ocr.entries import open_regular, os_reason, shown
 
 BLOCK = 1 << 20

@@ -10,10 +10,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bordereau.base.api import open_base, user_name
-from bordereau.base.ingest import Ingestor, IngestReport
-from bordereau.base.queries import status as base_status
-from bordereau.base.store import check_store
+from bordereau.base.ingest import IngestReport
+from bordereau.base.store import Damage
 from bordereau.cli_support import (
     BaseOption,
     FrenchCommand,
@@ -24,7 +22,7 @@ from bordereau.cli_support import (
     stderr,
 )
 from bordereau.errors import ExitCode
-from bordereau.ocr.api import Reader
+from bordereau.establishment import Establishment
 from bordereau.ocr.entries import shown
 from bordereau.ocr.pipeline import ReadOptions, ReadResult
 
@@ -79,15 +77,15 @@ def read(
     workers: Annotated[int | None, WorkersOption] = None,
 ) -> None:
     """Lire des scans sans rien enregistrer et afficher ce qui a été lu."""
-    reader = Reader.open(home)
+    est = Establishment(home)
     options = ReadOptions(workers=workers, debug_dir=debug)
     bar = progress_bar(not as_json)
     if bar is None:
-        result = reader.read(paths, options)
+        result = est.read(paths, options)
     else:
         with bar:
             task = bar.add_task("pages", total=None)
-            result = reader.read(paths, options,
+            result = est.read(paths, options,
                                  lambda done, seen: bar.update(task, completed=done, total=seen))
     if as_json:
         print_json(result.to_public())
@@ -137,14 +135,14 @@ def ingest(
     workers: Annotated[int | None, WorkersOption] = None,
 ) -> None:
     """Lire des scans et les enregistrer : fichiers, pages, bordereaux, champs à vérifier."""
-    ingestor = Ingestor(open_base(home, base), user_name())
+    est = Establishment(home, base)
     bar = progress_bar(not as_json)
     if bar is None:
-        report = ingestor.ingest(paths, workers)
+        report = est.ingest(paths, workers)
     else:
         with bar:
             task = bar.add_task("pages", total=None)
-            report = ingestor.ingest(
+            report = est.ingest(
                 paths, workers, lambda done, seen: bar.update(task, completed=done, total=seen))
     if as_json:
         print_json(report.model_dump(mode="json"))
@@ -162,11 +160,8 @@ def status(
     verify: Annotated[bool, VerifyOption] = False,
 ) -> None:
     """Compter les pages et bordereaux par état (tout ce qui a été intégré)."""
-    db = open_base(home, base)
-    report = base_status(db)
-    with db.session() as session:
-        damaged = check_store(session, db.home.root, deep=verify)
-    report["store"] = [damage.model_dump() for damage in damaged]
+    report = Establishment(home, base).status(deep=verify)
+    damaged = [Damage.model_validate(d) for d in report["store"]]
     if as_json:
         print_json(report)
         return

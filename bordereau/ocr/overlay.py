@@ -18,8 +18,8 @@ import numpy as np
 import reportlab
 from PIL import Image, ImageDraw, ImageFont
 
+from bordereau.files import private_dir, write_private
 from bordereau.forms.manifest import Box, Layout
-from bordereau.home import private_dir, write_private
 from bordereau.ocr.page_reader import PageResult, crop_png
 from bordereau.ocr.types import FieldReading
 
