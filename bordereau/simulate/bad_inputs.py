@@ -93,11 +93,12 @@ def _qr_page(payload: str) -> bytes:
     return _png(page, dpi=(200, 200))
 
 
-def _files(items: dict[str, bytes]) -> Maker:
+def _file(name: str, data: Callable[[], bytes]) -> Maker:
+    """A maker writing one file, its bytes made only when the kind is asked for."""
+
     def make(folder: Path) -> list[str]:
-        for name, data in items.items():
-            (folder / name).write_bytes(data)
-        return list(items)
+        (folder / name).write_bytes(data())
+        return [name]
 
     return make
 
@@ -146,47 +147,48 @@ def corpus_makers() -> dict[str, Maker]:
     photo = PHOTO.read_bytes()
     white = Image.new("L", (1654, 2339), 255)
     return {
-        "zero-byte": _files({"vide.pdf": b""}),
-        "truncated-pdf": _files({"coupe.pdf": one_page[: len(one_page) // 2]}),
-        "truncated-pdf-tail": _files({"coupe-fin.pdf": one_page[:-2000]}),
-        "encrypted-pdf": _files({"chiffre.pdf": _pdf_pages(JPEG_PDF, [0], "secret")}),
-        "html-named-pdf": _files({"page.pdf": b"<!doctype html><html><body>Erreur 404"
-                                              b"</body></html>"}),
-        "pdf-header-garbage": _files({"entete.pdf": b"%PDF-1.7\n" + noise.randbytes(4000)}),
-        "pdf-no-page": _files({"sans-page.pdf": b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R"
-                                                b">>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0"
-                                                b">>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"}),
-        "huge-vector-page": _files({"affiche.pdf": _vector_pdf((14400, 14400))}),
-        "tiny-pdf-page": _files({"timbre.pdf": _vector_pdf((3, 3))}),
-        "text-pdf-not-a-form": _files({"courrier.pdf": _vector_pdf(
-            (595, 842), "Madame, Monsieur,\nveuillez trouver ci-joint le compte rendu.")}),
-        "bomb-png": _files({"bombe.png": _png(Image.new("1", (40000, 40000), 1),
-                                              optimize=True)}),
-        "bomb-png-under-pillow-limit": _files({"bombe2.png": _png(
-            Image.new("1", (12000, 12000), 1), optimize=True)}),
-        "huge-tiff-page": _files({"geant.tif": _tiff_bytes(Image.new("1", (12000, 12000), 1))}),
-        "one-pixel-png": _files({"pixel.png": _png(Image.new("L", (1, 1), 0))}),
-        "low-resolution": _files({"basse.png": _png(white.resize((580, 820)), dpi=(70, 70))}),
-        "damaged-tiff-page": _files({"abime.tif": _damaged_tiff()}),
-        "truncated-tiff": _files({"coupe.tif": tiff[: len(tiff) // 3]}),
-        "tiff-header-only": _files({"entete.tif": b"II*\x00\x08\x00\x00\x00"}),
-        "truncated-jpeg": _files({"coupe.jpg": _jpeg(photo)[:30000]}),
-        "truncated-png": _files({"coupe.png": photo[: len(photo) // 2]}),
-        "random-bytes-png": _files({"bruit.png": noise.randbytes(20000)}),
-        "text-named-tiff": _files({"notes.tif": "Liste des patients à appeler\n".encode()}),
-        "gif-named-png": _files({"anim.png": _gif()}),
-        "bmp-named-jpeg": _files({"photo.jpg": _bmp()}),
-        "gzip-named-tiff": _files({"archive.tiff": gzip.compress(tiff)}),
-        "zip-named-pdf": _files({"dossier.pdf": _zip()}),
-        "unsupported-docx": _files({"compte-rendu.docx": _zip()}),
-        "foreign-establishment": _files({"etranger.pdf": _pdf_pages(JPEG_PDF, [1])}),
-        "forged-tag": _files({"falsifie.tif": _tiff_page(3)}),
-        "wrong-qr": _files({"qr-etranger.png": _qr_page("https://exemple.org/inscription")}),
-        "wrong-qr-bdx-prefix": _files({"qr-bdx.png": _qr_page(
-            "BDX1:I:1:S901:8EFE4D85:AAAA:000999:1:5:AAAAAAAAAAAAAAAA")}),
-        "not-a-form-image": _files({"lettre.png": _png(_letter_image(), dpi=(200, 200))}),
-        "duplicate-rescan": _files({"controle-bis.png": _png(
-            Image.open(io.BytesIO(photo)).convert("L"), dpi=(200, 200))}),
+        "zero-byte": _file("vide.pdf", lambda: b""),
+        "truncated-pdf": _file("coupe.pdf", lambda: one_page[: len(one_page) // 2]),
+        "truncated-pdf-tail": _file("coupe-fin.pdf", lambda: one_page[:-2000]),
+        "encrypted-pdf": _file("chiffre.pdf", lambda: _pdf_pages(JPEG_PDF, [0], "secret")),
+        "html-named-pdf": _file("page.pdf", lambda: b"<!doctype html><html><body>Erreur 404"
+                                              b"</body></html>"),
+        "pdf-header-garbage": _file("entete.pdf", lambda: b"%PDF-1.7\n" + noise.randbytes(4000)),
+        "pdf-no-page": _file("sans-page.pdf", lambda: (
+            b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]"
+            b"/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")),
+        "huge-vector-page": _file("affiche.pdf", lambda: _vector_pdf((14400, 14400))),
+        "tiny-pdf-page": _file("timbre.pdf", lambda: _vector_pdf((3, 3))),
+        "text-pdf-not-a-form": _file("courrier.pdf", lambda: _vector_pdf(
+            (595, 842), "Madame, Monsieur,\nveuillez trouver ci-joint le compte rendu.")),
+        "bomb-png": _file("bombe.png", lambda: _png(Image.new("1", (40000, 40000), 1),
+                                              optimize=True)),
+        "bomb-png-under-pillow-limit": _file("bombe2.png", lambda: _png(
+            Image.new("1", (12000, 12000), 1), optimize=True)),
+        "huge-tiff-page": _file("geant.tif", lambda: _tiff_bytes(
+            Image.new("1", (12000, 12000), 1))),
+        "one-pixel-png": _file("pixel.png", lambda: _png(Image.new("L", (1, 1), 0))),
+        "low-resolution": _file("basse.png", lambda: _png(white.resize((580, 820)), dpi=(70, 70))),
+        "damaged-tiff-page": _file("abime.tif", lambda: _damaged_tiff()),
+        "truncated-tiff": _file("coupe.tif", lambda: tiff[: len(tiff) // 3]),
+        "tiff-header-only": _file("entete.tif", lambda: b"II*\x00\x08\x00\x00\x00"),
+        "truncated-jpeg": _file("coupe.jpg", lambda: _jpeg(photo)[:30000]),
+        "truncated-png": _file("coupe.png", lambda: photo[: len(photo) // 2]),
+        "random-bytes-png": _file("bruit.png", lambda: noise.randbytes(20000)),
+        "text-named-tiff": _file("notes.tif", lambda: "Liste des patients à appeler\n".encode()),
+        "gif-named-png": _file("anim.png", lambda: _gif()),
+        "bmp-named-jpeg": _file("photo.jpg", lambda: _bmp()),
+        "gzip-named-tiff": _file("archive.tiff", lambda: gzip.compress(tiff)),
+        "zip-named-pdf": _file("dossier.pdf", lambda: _zip()),
+        "unsupported-docx": _file("compte-rendu.docx", lambda: _zip()),
+        "foreign-establishment": _file("etranger.pdf", lambda: _pdf_pages(JPEG_PDF, [1])),
+        "forged-tag": _file("falsifie.tif", lambda: _tiff_page(3)),
+        "wrong-qr": _file("qr-etranger.png", lambda: _qr_page("https://exemple.org/inscription")),
+        "wrong-qr-bdx-prefix": _file("qr-bdx.png", lambda: _qr_page(
+            "BDX1:I:1:S901:8EFE4D85:AAAA:000999:1:5:AAAAAAAAAAAAAAAA")),
+        "not-a-form-image": _file("lettre.png", lambda: _png(_letter_image(), dpi=(200, 200))),
+        "duplicate-rescan": _file("controle-bis.png", lambda: _png(
+            Image.open(io.BytesIO(photo)).convert("L"), dpi=(200, 200))),
         "fifo": _special(os.mkfifo, "tube.pdf"),
         "socket": _special(_socket, "prise.pdf"),
         "device-link": _special(lambda p: p.symlink_to("/dev/zero"), "zero.pdf"),
