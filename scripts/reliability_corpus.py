@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bordereau.simulate.bad_inputs import PHOTO, corpus_makers, make_corpus  # noqa: E402
+from tests.bad_inputs import PHOTO, corpus_makers, make_corpus  # noqa: E402
 from tests.test_bad_input_corpus import FOREIGN, NO_DAC, patient_values  # noqa: E402
 
 BORDEREAU = Path(sys.executable).parent / "bordereau"

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bordereau.simulate.bad_inputs import PHOTO, make_corpus
+from tests.bad_inputs import PHOTO, make_corpus
 from tests.conftest import SAMPLES, run_cli
 
 BORDEREAU = Path(sys.executable).parent / "bordereau"

@@ -3,9 +3,10 @@ clumsy user, a broken scanner or an attacker can put in a scan folder.
 
 :func:`make_corpus` writes one entry (or a small group) per kind into a folder and returns
 ``{kind: [names]}``; each must end refused with a French reason while the batch goes on
-(``tests/test_bad_input_corpus.py``, ``scripts/reliability_corpus.py``). Real material
-comes from the bundled sample scans (``samples/``): a page printed by another
-establishment, a page whose code was altered, real CCITT, JPEG and PNG scans.
+(``tests/test_bad_input_corpus.py``, ``scripts/reliability_corpus.py``). A test helper, not
+package code: it needs pypdf, a development dependency. Real material comes from the
+bundled sample scans (``samples/``): a page printed by another establishment, a page whose
+code was altered, real CCITT, JPEG and PNG scans.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import segno
 from PIL import Image
 from reportlab.pdfgen import canvas
 
-SAMPLE_SCANS = Path(__file__).resolve().parents[2] / "samples" / "scans"
+SAMPLE_SCANS = Path(__file__).resolve().parents[1] / "samples" / "scans"
 JPEG_PDF = SAMPLE_SCANS / "lyon-os" / "bureau-jpeg" / "bureau-jpeg-01.pdf"  # p2: foreign
 G4_TIFF = SAMPLE_SCANS / "lyon-os" / "tiff-incomplet" / "tiff-incomplet-01.tif"  # p4: altered
 PHOTO = SAMPLE_SCANS / "lyon-os" / "photo" / "photo-01-001.png"
