@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bordereau.base.engine import Database
-from bordereau.base.schema import Page, Reading, ScanFile, Sheet
+from bordereau.base.mixing import copy_reason, flag_identity_page, late_reason, other_patient
+from bordereau.base.schema import Page, Reading, ScanFile, Sheet, utcnow
 from bordereau.base.sheets import refresh_sheet
 from bordereau.base.store import Damage, ScanStore, check_store
 from bordereau.ocr.entries import open_regular, os_reason, shown
@@ -106,6 +107,7 @@ class Ingestor:
         self.db = db
         self.user = user
         self.today = today
+        self._reopened: dict[str, Sheet] = {}  # sheets a photocopy sends back to review
 
     def ingest(self, paths: Sequence[Path], workers: int | None = None,
                progress: Progress | None = None) -> IngestReport:
@@ -167,6 +169,8 @@ class Ingestor:
                 self._attach(session, sheet, page, result)
                 touched[sheet.serial] = sheet
             session.flush()
+        touched.update(self._reopened)
+        self._reopened.clear()
         for sheet in touched.values():
             refresh_sheet(session, sheet, self.db.home.layout(sheet.layout_id), self.user,
                           self.today)
@@ -198,6 +202,12 @@ class Ingestor:
                         and p.state == "read"), None)
         if earlier is not None:
             refuse_duplicate(result.outcome, code, earlier.file.name, earlier.index)
+            if other_patient(result.readings, earlier, list(sheet.readings)):
+                result.outcome.reason = copy_reason(code.page, code.sheet)
+                if sheet.status != "committed":
+                    flag_identity_page(earlier, shown(result.outcome.source.name),
+                                       result.outcome.index)
+                    self._reopened[sheet.serial] = sheet
             return None
         if sheet.status == "committed":
             result.outcome.state = "refused"
@@ -210,6 +220,9 @@ class Ingestor:
         code = result.code
         assert code is not None
         page.sheet = sheet
+        late = late_reason(sheet, page, utcnow())
+        if late is not None:  # far from the sheet's first pages: a reviewer confirms
+            page.reason = result.outcome.reason = page.reason or late
         layout = self.db.home.layout(code.layout_id)
         order = {f.id: n for n, f in enumerate(layout.fields)}
         for reading in result.readings:
