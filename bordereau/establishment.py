@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bordereau.base import queries
 from bordereau.base.engine import Database
+from bordereau.base.incomplete import IncompleteSheet, incomplete
 from bordereau.base.ingest import Ingestor, IngestReport
 from bordereau.errors import InputError, UsageError
 from bordereau.export.batch import CdaExporter, CdaExportReport
@@ -149,10 +150,17 @@ class Establishment:
         """The review queue, seen by this establishment's user."""
         return Queue(self.base, self.user, today=self.today)
 
+    @cached_property
+    def transcription_queue(self) -> Queue:
+        """The opt-in queue of handwritten comments kept as images, to transcribe."""
+        return Queue(self.base, self.user, today=self.today, transcribe=True)
+
     def review_items(self, status: str | None = "pending", field_id: str | None = None,
-                     serial: str | None = None) -> list[Item]:
-        """Items to review (``status`` None: all), by sheet then confidence."""
-        return self.queue.items(status, field_id, serial)
+                     serial: str | None = None, transcribe: bool = False) -> list[Item]:
+        """Items to review (``status`` None: all), by sheet then confidence; ``transcribe``:
+        the comments kept as images instead."""
+        queue = self.transcription_queue if transcribe else self.queue
+        return queue.items(status, field_id, serial)
 
     def review_item(self, item_id: int) -> tuple[Item, bytes | None]:
         """One item and the PNG crop of the scan it was read from."""
@@ -168,11 +176,20 @@ class Establishment:
         """Set the right value of an item, validated first (audited)."""
         return self.queue.set(item_id, value)
 
-    def review_app(self) -> ReviewApp:
-        """The keyboard review application on this establishment's queue."""
+    def review_app(self, transcribe: bool = False) -> ReviewApp:
+        """The keyboard review application on this establishment's queue (or on the
+        comments to transcribe)."""
         from bordereau.review.app import ReviewApp
 
-        return ReviewApp(self.queue)
+        return ReviewApp(self.transcription_queue if transcribe else self.queue)
+
+    def incomplete(self, referent: str | None = None) -> list[IncompleteSheet]:
+        """The sheets waiting for a clinician's answer (« à compléter »), per referent."""
+        return incomplete(self.base, referent)
+
+    def comment_images(self, record: dict[str, Any], folder: Path) -> dict[int, str]:
+        """Write a record's handwritten comments (PNG, owner-only) into ``folder``."""
+        return queries.write_comment_images(self.base, record["images"], folder)
 
     # -- records and exports -------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
