@@ -33,7 +33,7 @@ from bordereau.base import queries
 from bordereau.base.engine import Database
 from bordereau.base.incomplete import IncompleteSheet, incomplete
 from bordereau.base.ingest import Ingestor, IngestReport
-from bordereau.errors import InputError, UsageError
+from bordereau.errors import UsageError
 from bordereau.export.batch import CdaExporter, CdaExportReport
 from bordereau.export.report import compute_report
 from bordereau.export.report_data import make_period
@@ -46,6 +46,7 @@ from bordereau.forms.layout import build_layout
 from bordereau.forms.manifest import Layout
 from bordereau.forms.model import load_form
 from bordereau.home import Home
+from bordereau.ocr.inputs import require_inputs
 from bordereau.ocr.pipeline import Progress, ReadOptions, ReadResult, read_batch
 from bordereau.review.queue import Decision, Item, Queue
 
@@ -127,12 +128,8 @@ class Establishment:
     def read(self, paths: Sequence[Path], options: ReadOptions | None = None,
              progress: Progress | None = None) -> ReadResult:
         """Read every page of the given files and folders; nothing is stored."""
-        home = self.home
-        missing = [p for p in paths if not p.exists()]
-        if missing:
-            names = ", ".join(str(p) for p in missing)
-            raise InputError(f"Fichier ou dossier introuvable : {names}.")
-        return read_batch(paths, home, options, progress)
+        require_inputs(paths)
+        return read_batch(paths, self.home, options, progress)
 
     def ingest(self, paths: Sequence[Path], workers: int | None = None,
                progress: Progress | None = None) -> IngestReport:
@@ -210,9 +207,10 @@ class Establishment:
         return to_csv(table) if fmt == "csv" else to_json(table)
 
     def export_cda(self, output: Path, since: dt.date | None = None,
-                   everything: bool = False) -> CdaExportReport:
-        """Write the CDA documents due into ``output`` and log them."""
-        return CdaExporter(self.base, self.user).export(output, since, everything)
+                   everything: bool = False, validate: bool = True) -> CdaExportReport:
+        """Write the CDA documents due into ``output`` and log them, each checked with the
+        ANS conformance kit first unless ``validate`` is false."""
+        return CdaExporter(self.base, self.user, validate).export(output, since, everything)
 
     def report(self, start: str | None = None, end: str | None = None,
                centre: str | None = None, output: Path | None = None) -> dict[str, Any]:

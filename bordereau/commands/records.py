@@ -98,6 +98,10 @@ def export(
         "(AAAA-MM-JJ).")] = None,
     everything: Annotated[bool, typer.Option(
         "--all", help="Avec --format cda : tous les dossiers, même déjà envoyés.")] = False,
+    no_validate: Annotated[bool, typer.Option(
+        "--no-validate", help="Avec --format cda : ne pas vérifier chaque document avec le kit "
+        "de conformité de l’ANS (schéma XML et schématron) avant de l’écrire ; plus rapide.",
+    )] = False,
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
@@ -111,10 +115,10 @@ def export(
         raise UsageError("--deidentified ne s’applique qu’à l’export tabulaire : "
                          "--format csv, ou --format json --tabular.")
     if fmt == "cda":
-        export_cda(output, since, everything, home, base, as_json)
+        export_cda(output, since, everything, home, base, as_json, validate=not no_validate)
         return
-    if since or everything:
-        raise UsageError("--since et --all ne s’appliquent qu’à --format cda.")
+    if since or everything or no_validate:
+        raise UsageError("--since, --all et --no-validate ne s’appliquent qu’à --format cda.")
     if output is not None:
         check_output(output)
     if raw:
