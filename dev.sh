@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Set-up and entry points for a fresh Debian machine (run as root, or with sudo available).
+# Set-up and entry points for a fresh Debian machine (bookworm or trixie; run as root, or
+# with sudo available). Nothing outside this folder is needed.
 #
 #   ./dev.sh demo    install what is missing, then run the main job on the bundled samples
-#   ./dev.sh test    install what is missing, then run the whole test suite
+#   ./dev.sh test    install what is missing, then lint (ruff), type-check (mypy --strict)
+#                    and run the whole test suite; fails on the first that fails
 #   ./dev.sh setup   only install (Debian packages, PostgreSQL, the virtual environment)
 #
 # Everything is idempotent: a second run installs nothing and starts at once.
@@ -11,11 +13,15 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
-PYTHON=${PYTHON:-python3.11}
+# The project supports these Python versions (pyproject.toml: requires-python).
+PY_MIN=11
+PY_MAX=13
+export DEBIAN_FRONTEND=noninteractive
 
 APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng   # OCR engine and its French/English models
   poppler-utils                                       # pdftoppm: look at generated pages as PNG
+  jbig2dec                                            # independent JBIG2 decoder (a test cross-checks ours)
   fonts-dkg-handwriting fonts-tomsontalks             # held-out handwriting fonts (evaluation only)
   fonts-humor-sans fonts-breip fonts-sjfonts fonts-rufscript fonts-kristi fonts-bwht fonts-comic-neue
   postgresql                                          # the multi-workstation base (tests use a real server)
@@ -23,61 +29,130 @@ APT_PACKAGES=(
 )
 
 log() { printf '\033[1m[dev.sh]\033[0m %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# Run a noisy installer quietly: its output is shown only when it fails.
+quietly() {
+  local output status=0
+  output=$(mktemp)
+  "$@" >"$output" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then tail -n 40 "$output" >&2; rm -f "$output"; die "failed ($status): $*"; fi
+  rm -f "$output"
+}
+
+# PostgreSQL's tools as root, from a folder the postgres user can read (no "could not
+# change directory" warnings when they switch to it), in a locale every Debian has.
+pg_tool() {
+  (cd / && as_root env LC_ALL=C.UTF-8 "$@")
+}
+
+# The interpreter: $PYTHON if given, else the system's python3 when the project supports
+# it (3.11 on bookworm, 3.13 on trixie), else the newest supported python3.X installed.
+pick_python() {
+  if [ -n "${PYTHON:-}" ]; then command -v "$PYTHON" >/dev/null || die "PYTHON=$PYTHON not found"; return; fi
+  local candidate minor
+  for candidate in python3 $(seq -f 'python3.%g' "$PY_MAX" -1 "$PY_MIN"); do
+    command -v "$candidate" >/dev/null || continue
+    minor=$("$candidate" -c 'import sys; print(sys.version_info[1])' 2>/dev/null) || continue
+    if [ "$minor" -ge "$PY_MIN" ] && [ "$minor" -le "$PY_MAX" ]; then PYTHON=$candidate; return; fi
+  done
+  die "no Python 3.$PY_MIN to 3.$PY_MAX found: install one (apt-get install python3) and rerun"
+}
+
 install_debian_packages() {
-  local missing=()
-  for pkg in "${APT_PACKAGES[@]}"; do
-    case "$pkg" in \#*) continue ;; esac
+  local version missing=()
+  version=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  # venv + ensurepip for that interpreter; C.UTF-8 needs no locales package (glibc has it)
+  for pkg in "python$version-venv" "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
-    log "apt-get install ${missing[*]}"
-    as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    log "installing Debian packages: ${missing[*]}"
+    quietly as_root apt-get update
+    # LC_ALL=C.UTF-8: the cluster the postgresql package creates is then UTF-8, not SQL_ASCII
+    quietly as_root env LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y --no-install-recommends "${missing[@]}"
   fi
 }
 
+# Sets PG_PORT to the port of a running PostgreSQL cluster that trusts local connections.
 start_postgresql() {
-  # The test suite needs a PostgreSQL server on 127.0.0.1:5432 that trusts local users.
-  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return; fi
-  local version
-  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
-  if [ -z "$version" ]; then log "PostgreSQL is not installed"; return 1; fi
-  local conf="/etc/postgresql/$version/main/pg_hba.conf"
-  if ! grep -q "bordereau-test" "$conf" 2>/dev/null; then
-    log "configuring PostgreSQL $version for local trust authentication (tests only)"
+  local version cluster port status
+  command -v pg_lsclusters >/dev/null || die "PostgreSQL is not installed (apt-get install postgresql)"
+  read -r version cluster port status _ < <(pick_cluster) || true
+  if [ -z "${version:-}" ]; then
+    version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+    log "creating PostgreSQL $version cluster 'main' on port 5432, UTF-8 (locale C.UTF-8)"
+    pg_tool pg_createcluster --locale C.UTF-8 --encoding UTF8 --port 5432 "$version" main >/dev/null
+    read -r version cluster port status _ < <(pick_cluster)
+  fi
+  PG_PORT=$port
+  if [ "$status" != online ]; then
+    log "starting PostgreSQL $version/$cluster on port $port"
+    pg_tool pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" start \
+      2>/dev/null || pg_tool pg_ctlcluster "$version" "$cluster" start
+  fi
+  local waited=0
+  until pg_isready -q -h 127.0.0.1 -p "$port"; do
+    if [ "$waited" -eq 0 ]; then log "waiting for PostgreSQL on 127.0.0.1:$port"; fi
+    waited=$((waited + 1))
+    if [ "$waited" -gt 30 ]; then
+      as_root tail -n 20 "/var/log/postgresql/postgresql-$version-$cluster.log" >&2 || true
+      die "PostgreSQL $version/$cluster did not answer on 127.0.0.1:$port within 30 s"
+    fi
+    sleep 1
+  done
+  # The tests connect as postgres over TCP without a password.
+  if ! psql -h 127.0.0.1 -p "$port" -U postgres -w -XtAc 'SELECT 1' >/dev/null 2>&1; then
+    local conf="/etc/postgresql/$version/$cluster/pg_hba.conf"
+    log "letting local connections into PostgreSQL $version/$cluster without password (tests only: $conf)"
     as_root sh -c "printf '%s\n' '# bordereau-test: trust local connections' \
       'host all all 127.0.0.1/32 trust' 'host all all ::1/128 trust' 'local all all trust' \
-      | cat - '$conf' > '$conf.new' && mv '$conf.new' '$conf'"
+      | cat - '$conf' > '$conf.new' && chown --reference='$conf' '$conf.new' \
+      && chmod --reference='$conf' '$conf.new' && mv '$conf.new' '$conf'"
+    pg_tool pg_ctlcluster "$version" "$cluster" reload
+    psql -h 127.0.0.1 -p "$port" -U postgres -w -XtAc 'SELECT 1' >/dev/null \
+      || die "PostgreSQL $version/$cluster still refuses local connections (see $conf)"
   fi
-  log "starting PostgreSQL $version"
-  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || as_root pg_ctlcluster "$version" main start
-  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
-  as_root su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='test'\" | grep -q 1 || createdb test"
-  as_root su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='$(id -un)'\" | grep -q 1 || createuser --superuser $(id -un)"
+  local encoding
+  encoding=$(psql -h 127.0.0.1 -p "$port" -U postgres -w -XtAc \
+    "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'template1'")
+  if [ "$encoding" != UTF8 ]; then
+    log "note: PostgreSQL $version/$cluster defaults to $encoding; tests create their databases in UTF-8"
+  fi
+}
+
+# "version cluster port status" of the cluster to use: an online one first, else the newest.
+pick_cluster() {
+  LC_ALL=C.UTF-8 pg_lsclusters --no-header 2>/dev/null \
+    | awk '{print ($4 == "online" ? 0 : 1), $1, $2, $3, $4}' | sort -k1,1n -k2,2Vr \
+    | head -n 1 | cut -d' ' -f2-
 }
 
 install_venv() {
-  local stamp="$VENV/.installed"
-  local wanted
-  wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then return; fi
-  if [ ! -x "$VENV/bin/python" ]; then
-    command -v "$PYTHON" >/dev/null || PYTHON=python3
-    log "creating the virtual environment in $VENV"
+  local stamp="$VENV/.installed" wanted
+  if [ -e "$VENV" ] && ! { [ -x "$VENV/bin/pip" ] && "$VENV/bin/python" -c 'import pip' >/dev/null 2>&1; }; then
+    log "the virtual environment $VENV is incomplete (no working python or pip, e.g. an interrupted first run): recreating it"
+    rm -rf "$VENV"
+  fi
+  if [ ! -e "$VENV" ]; then
+    log "creating the virtual environment $VENV with $("$PYTHON" --version)"
     "$PYTHON" -m venv "$VENV"
   fi
-  log "installing bordereau and its dependencies into $VENV"
-  "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-  "$VENV/bin/python" -m pip install -q -e ".[dev]"
+  wanted="$(sha256sum pyproject.toml | cut -d' ' -f1) $("$VENV/bin/python" --version)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then return; fi
+  log "installing bordereau and its dependencies into $VENV (a few minutes the first time)"
+  quietly "$VENV/bin/python" -m pip install --upgrade pip
+  quietly "$VENV/bin/python" -m pip install -e ".[dev]"
   echo "$wanted" > "$stamp"
 }
 
 setup() {
+  pick_python
   install_debian_packages
   start_postgresql
   install_venv
@@ -86,6 +161,17 @@ setup() {
 case "${1:-}" in
   setup) setup ;;
   demo) setup; exec "$VENV/bin/python" -m bordereau.demo --samples "$ROOT/samples" --out "$ROOT/out" "${@:2}" ;;
-  test) setup; exec "$VENV/bin/python" -m pytest "${@:2}" ;;
+  test)
+    setup
+    if [ "$PG_PORT" != 5432 ] && [ -z "${BORDEREAU_TEST_PG:-}" ]; then
+      export BORDEREAU_TEST_PG="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/postgres"
+      log "tests use PostgreSQL on port $PG_PORT (BORDEREAU_TEST_PG)"
+    fi
+    log "ruff check"
+    "$VENV/bin/python" -m ruff check bordereau tests scripts benchmarks
+    log "mypy (strict)"
+    "$VENV/bin/python" -m mypy
+    log "pytest"
+    exec "$VENV/bin/python" -m pytest "${@:2}" ;;
   *) echo "usage: ./dev.sh demo|test|setup" >&2; exit 2 ;;
 esac

@@ -8,7 +8,9 @@ The table of exit codes is a contract documented in the README.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
+from pathlib import Path
 
 
 class ExitCode(IntEnum):
@@ -55,6 +57,11 @@ class InputError(BordereauError):
     """An input file (centre file, scan, form definition) is unreadable or invalid."""
 
     exit_code = ExitCode.INPUT
+
+
+def missing_input(paths: Sequence[Path], kind: type[InputError] = InputError) -> InputError:
+    """The one error, in every command, for input paths that do not exist (exit code 3)."""
+    return kind(f"Fichier ou dossier introuvable : {', '.join(map(str, paths))}.")
 
 
 class CentreFileError(InputError):

@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bordereau.base import queries
 from bordereau.base.engine import Database
+from bordereau.base.incomplete import IncompleteSheet, incomplete
 from bordereau.base.ingest import Ingestor, IngestReport
-from bordereau.errors import InputError, UsageError
+from bordereau.errors import UsageError
 from bordereau.export.batch import CdaExporter, CdaExportReport
 from bordereau.export.report import compute_report
 from bordereau.export.report_data import make_period
@@ -45,6 +46,7 @@ from bordereau.forms.layout import build_layout
 from bordereau.forms.manifest import Layout
 from bordereau.forms.model import load_form
 from bordereau.home import Home
+from bordereau.ocr.inputs import require_inputs
 from bordereau.ocr.pipeline import Progress, ReadOptions, ReadResult, read_batch
 from bordereau.review.queue import Decision, Item, Queue
 
@@ -126,12 +128,8 @@ class Establishment:
     def read(self, paths: Sequence[Path], options: ReadOptions | None = None,
              progress: Progress | None = None) -> ReadResult:
         """Read every page of the given files and folders; nothing is stored."""
-        home = self.home
-        missing = [p for p in paths if not p.exists()]
-        if missing:
-            names = ", ".join(str(p) for p in missing)
-            raise InputError(f"Fichier ou dossier introuvable : {names}.")
-        return read_batch(paths, home, options, progress)
+        require_inputs(paths)
+        return read_batch(paths, self.home, options, progress)
 
     def ingest(self, paths: Sequence[Path], workers: int | None = None,
                progress: Progress | None = None) -> IngestReport:
@@ -149,10 +147,17 @@ class Establishment:
         """The review queue, seen by this establishment's user."""
         return Queue(self.base, self.user, today=self.today)
 
+    @cached_property
+    def transcription_queue(self) -> Queue:
+        """The opt-in queue of handwritten comments kept as images, to transcribe."""
+        return Queue(self.base, self.user, today=self.today, transcribe=True)
+
     def review_items(self, status: str | None = "pending", field_id: str | None = None,
-                     serial: str | None = None) -> list[Item]:
-        """Items to review (``status`` None: all), by sheet then confidence."""
-        return self.queue.items(status, field_id, serial)
+                     serial: str | None = None, transcribe: bool = False) -> list[Item]:
+        """Items to review (``status`` None: all), by sheet then confidence; ``transcribe``:
+        the comments kept as images instead."""
+        queue = self.transcription_queue if transcribe else self.queue
+        return queue.items(status, field_id, serial)
 
     def review_item(self, item_id: int) -> tuple[Item, bytes | None]:
         """One item and the PNG crop of the scan it was read from."""
@@ -168,11 +173,20 @@ class Establishment:
         """Set the right value of an item, validated first (audited)."""
         return self.queue.set(item_id, value)
 
-    def review_app(self) -> ReviewApp:
-        """The keyboard review application on this establishment's queue."""
+    def review_app(self, transcribe: bool = False) -> ReviewApp:
+        """The keyboard review application on this establishment's queue (or on the
+        comments to transcribe)."""
         from bordereau.review.app import ReviewApp
 
-        return ReviewApp(self.queue)
+        return ReviewApp(self.transcription_queue if transcribe else self.queue)
+
+    def incomplete(self, referent: str | None = None) -> list[IncompleteSheet]:
+        """The sheets waiting for a clinician's answer (« à compléter »), per referent."""
+        return incomplete(self.base, referent)
+
+    def comment_images(self, record: dict[str, Any], folder: Path) -> dict[int, str]:
+        """Write a record's handwritten comments (PNG, owner-only) into ``folder``."""
+        return queries.write_comment_images(self.base, record["images"], folder)
 
     # -- records and exports -------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
@@ -193,9 +207,10 @@ class Establishment:
         return to_csv(table) if fmt == "csv" else to_json(table)
 
     def export_cda(self, output: Path, since: dt.date | None = None,
-                   everything: bool = False) -> CdaExportReport:
-        """Write the CDA documents due into ``output`` and log them."""
-        return CdaExporter(self.base, self.user).export(output, since, everything)
+                   everything: bool = False, validate: bool = True) -> CdaExportReport:
+        """Write the CDA documents due into ``output`` and log them, each checked with the
+        ANS conformance kit first unless ``validate`` is false."""
+        return CdaExporter(self.base, self.user, validate).export(output, since, everything)
 
     def report(self, start: str | None = None, end: str | None = None,
                centre: str | None = None, output: Path | None = None) -> dict[str, Any]:

@@ -53,9 +53,13 @@ def ingest_args(pile: Path, home: Path) -> list[str]:
 
 
 def end_state(home: Path) -> dict[str, object]:
-    status = json.loads(subprocess.run(
+    done = subprocess.run(
         [str(BORDEREAU), "scan", "status", "--home", str(home), "--verify", "--json"],
-        capture_output=True, text=True, check=True).stdout)
+        capture_output=True, text=True, check=False)
+    if done.returncode:
+        return {"status_exit": done.returncode, "status_error": done.stderr.strip()[-300:],
+                "pages_total": 0, "store": []}
+    status = json.loads(done.stdout)
     return {key: status[key] for key in ("files", "pages", "pages_total", "sheets", "store",
                                           "waiting_pages")}
 
@@ -106,6 +110,7 @@ def trial(work: Path, delay: float | None, reference: dict[str, object]) -> dict
         "survivors": len(survivors), "hang": hang, "rerun_exit": code,
         "lost": max(0, expected - pages), "duplicated": max(0, pages - expected),
         "same_end_state": state == reference, "store_damage": len(state["store"]),  # type: ignore[arg-type]
+        "status_error": state.get("status_error"),
     }
 
 
@@ -132,7 +137,7 @@ def main() -> None:
             result = trial(Path(work), delay, reference)
         result["mode"] = "random" if delay is not None else "copy"
         results.append(result)
-        print(number, json.dumps(result), flush=True)
+        print(number, json.dumps(result, ensure_ascii=False), flush=True)
     args.out.write_text(json.dumps({"reference_s": round(duration, 1), "reference": reference,
                                     "trials": results}, indent=1) + "\n")
     for mode in ("random", "copy"):

@@ -165,9 +165,9 @@ def corpus_makers() -> dict[str, Maker]:
         "bomb-png": _file("bombe.png", lambda: _png(Image.new("1", (40000, 40000), 1),
                                               optimize=True)),
         "bomb-png-under-pillow-limit": _file("bombe2.png", lambda: _png(
-            Image.new("1", (12000, 12000), 1), optimize=True)),
+            Image.new("1", (13000, 13000), 1), optimize=True)),
         "huge-tiff-page": _file("geant.tif", lambda: _tiff_bytes(
-            Image.new("1", (12000, 12000), 1))),
+            Image.new("1", (13000, 13000), 1))),
         "one-pixel-png": _file("pixel.png", lambda: _png(Image.new("L", (1, 1), 0))),
         "low-resolution": _file("basse.png", lambda: _png(white.resize((580, 820)), dpi=(70, 70))),
         "damaged-tiff-page": _file("abime.tif", lambda: _damaged_tiff()),

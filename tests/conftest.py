@@ -13,7 +13,6 @@ from bordereau.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
-SHARED = ROOT.parent / "shared"
 LYON = SAMPLES / "centres" / "lyon-os.yaml"
 MARSEILLE = SAMPLES / "centres" / "marseille-neuromusculaire.yaml"
 
@@ -55,9 +54,12 @@ def pg_url() -> object:
 
     admin_url = os.environ.get("BORDEREAU_TEST_PG", PG_ADMIN_URL)
     name = f"bordereau_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    # client_encoding: on a SQL_ASCII cluster the server would send bytes, not text
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT",
+                          connect_args={"client_encoding": "utf8"})
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # UTF-8 whatever the cluster's default (a cluster made without a locale is SQL_ASCII)
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\''))
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     yield url
     from bordereau.base.engine import Database

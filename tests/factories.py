@@ -96,9 +96,13 @@ class Factory:
         return self._pages[kind]
 
     def sheet(self, kind: str, values: dict[str, Any], doubtful: dict[str, str] | None = None,
-              pages: list[int] | None = None, confidence: float = 0.99) -> Sheet:
-        """Store a sheet (with only ``pages`` scanned, default all) and compute its state."""
+              pages: list[int] | None = None, confidence: float = 0.99,
+              details: dict[str, dict[str, Any]] | None = None) -> Sheet:
+        """Store a sheet (with only ``pages`` scanned, default all) and compute its state.
+
+        ``details`` gives some readings the details a reader keeps (ink, boxes, label)."""
         doubtful = doubtful or {}
+        details = details or {}
         layout = self.layout(kind)
         images = self._rendered(kind)
         serial = f"{900000 + self._serial:06d}"
@@ -129,7 +133,7 @@ class Factory:
                     reading = FieldReading(id=field.id, kind=field.kind, value=value,
                                            confidence=0.4 if reason else confidence,
                                            review=reason is not None, reason=reason,
-                                           page=number)
+                                           page=number, details=details.get(field.id, {}))
                     session.add(Reading(
                         sheet_id=sheet.id, page_id=page.id, field_id=field.id, kind=field.kind,
                         page_number=number, position=position,

@@ -5,27 +5,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bordereau.base.schema import ExportLog
+from bordereau.export import ExportPatient, batch
+from bordereau.export.ans import validator
 from bordereau.export.batch import CdaExporter
 from bordereau.review.queue import Queue
-from tests.conftest import LYON, SHARED
+from tests.conftest import LYON
 from tests.factories import INITIALE, SUIVI, Factory
-
-VALIDATE = SHARED / "ans-sdm-mr" / "validate.py"
 
 
 def validate(paths: list[Path]) -> list[dict[str, object]]:
-    done = subprocess.run([sys.executable, str(VALIDATE), "--json", *map(str, paths)],
-                          capture_output=True, text=True, timeout=600, check=False)
-    assert done.returncode in (0, 1), done.stderr
-    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    """The ANS kit's verdict on each file, checked again independently of the export."""
+    results = [validator().check_file(path) for path in paths]
+    return [{"document": str(path), "valid": r.valid, "errors": r.xsd_errors
+             + r.schematron_errors} for path, r in zip(paths, results, strict=True)]
 
 
 @pytest.fixture
@@ -133,3 +131,63 @@ def test_the_cda_export_command_exits_10_when_a_patient_cannot_go(tmp_path: Path
                       "--home", str(factory.home.root)])
     assert result.exit_code == 10
     assert "Non exporté(s) :" in result.stdout and "Patient IPP 4100200300" in result.stdout
+
+
+def _break_one_patient(monkeypatch: pytest.MonkeyPatch, ipp: str) -> None:
+    """The builder's output for one patient loses its LOINC document code: a defect the
+    ANS schematron catches (rule Entete_SDMMR) while the XML Schema still accepts it."""
+    real = batch.render_cda
+
+    def render(patient: ExportPatient) -> str:
+        xml = real(patient)
+        return xml.replace('code="34133-9"', 'code="00000-0"') if ipp in xml else xml
+
+    monkeypatch.setattr(batch, "render_cda", render)
+
+
+def test_a_document_the_ans_kit_refuses_is_never_written_nor_logged(
+    factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _break_one_patient(monkeypatch, "4100200555")
+    out = tmp_path / "cda"
+    report = CdaExporter(factory.db, "alice").export(out)
+    assert [w["patient_ipp"] for w in report.written] == ["4100200300"]
+    (problem,) = report.skipped
+    assert (problem.patient, problem.item, problem.reason) == (
+        "Patient IPP 4100200555", "document CDA",
+        "refusé par le kit de conformité ANS SDM-MR (schématron Entete_SDMMR) ; "
+        "document non écrit")
+    (written,) = out.glob("*.xml")
+    assert "4100200300" in written.read_text(encoding="utf-8")
+    with factory.db.session() as session:
+        logged = session.scalars(select(ExportLog)).all()
+        assert [log.file for log in logged] == [str(written)]
+    again = CdaExporter(factory.db, "alice").export(tmp_path / "again")  # still due
+    assert again.unchanged == 1 and [p.patient for p in again.skipped] == [
+        "Patient IPP 4100200555"]
+
+
+def test_the_cda_export_command_refuses_an_invalid_document_unless_no_validate(
+    factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.conftest import run_cli
+
+    _break_one_patient(monkeypatch, "4100200555")
+    home = ["--home", str(factory.home.root)]
+    checked = run_cli(["records", "export", "--format", "cda", "-o", str(tmp_path / "a"),
+                       *home, "--json"])
+    assert checked.exit_code == 10
+    assert json.loads(checked.stdout)["skipped"] == [{
+        "patient": "Patient IPP 4100200555", "item": "document CDA",
+        "reason": "refusé par le kit de conformité ANS SDM-MR (schématron Entete_SDMMR) ; "
+                  "document non écrit"}]
+    assert len(list((tmp_path / "a").glob("*.xml"))) == 1
+    unchecked = run_cli(["records", "export", "--format", "cda", "-o", str(tmp_path / "b"),
+                         *home, "--no-validate", "--json"])
+    assert unchecked.exit_code == 0, unchecked.stderr
+    assert [w["patient_ipp"] for w in json.loads(unchecked.stdout)["written"]] == [
+        "4100200555"]
+    wrong = run_cli(["records", "export", "--format", "json", "--no-validate", *home])
+    assert wrong.exit_code == 2
+    assert wrong.stderr == ("Erreur : --since, --all et --no-validate ne s’appliquent qu’à "
+                            "--format cda.\n")

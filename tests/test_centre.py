@@ -103,7 +103,7 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
     assert error_of(tmp_path / "absent.yaml") == (
-        f"{tmp_path / 'absent.yaml'} : fichier de centre introuvable."
+        f"Fichier ou dossier introuvable : {tmp_path / 'absent.yaml'}."
     )
     assert error_of(tmp_path) == f"{tmp_path} : c’est un dossier, pas un fichier de centre."
 

@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 
 from bordereau.errors import UsageError
+from bordereau.export.ans import VALUE_SETS as JDV_DIR
 from bordereau.forms.model import COMB_KINDS, load_form, value_sets
-from tests.conftest import SHARED
-
-JDV_DIR = SHARED / "ans-sdm-mr" / "jeuxDeValeurs"
 
 # Items the CDA volet SDM-MR 2024.01 requires (cardinality 1..1, see domain/sdm-mr.md §1.2).
 BAMARA_REQUIRED = [

@@ -47,23 +47,23 @@ def test_a_decompression_bomb_is_refused_without_being_decoded(tmp_path: Path) -
     path.write_bytes(bomb_png(40000, 40000))
     assert path.stat().st_size < 1_000_000
     (reason,) = outcomes(path)
-    assert reason == ("image trop grande (1600 millions de pixels, au plus 100 millions) : "
+    assert reason == ("image trop grande (1600 millions de pixels, au plus 150 millions) : "
                       "refusée sans être décodée")
-    path.write_bytes(bomb_png(12000, 12000))  # past our limit, under Pillow's own
+    path.write_bytes(bomb_png(13000, 13000))  # past our limit, under Pillow's own
     (reason,) = outcomes(path)
-    assert reason == ("image trop grande (12000 × 12000 pixels, au plus 100 millions) : "
+    assert reason == ("image trop grande (13000 × 13000 pixels, au plus 150 millions) : "
                       "refusée sans être décodée")
 
 
 def test_an_oversized_tiff_page_is_refused_and_the_other_pages_read(tmp_path: Path) -> None:
     path = tmp_path / "lot.tif"
     page = Image.new("L", (1654, 2339), 255)
-    huge = Image.new("1", (12000, 12000), 1)
+    huge = Image.new("1", (13000, 13000), 1)
     page.save(path, save_all=True, append_images=[huge, page], compression="tiff_lzw",
               dpi=(200, 200))
     result = outcomes(path)
     assert result[0] == "ok" and result[2] == "ok"
-    assert result[1].startswith("image trop grande (12000 × 12000 pixels")
+    assert result[1].startswith("image trop grande (13000 × 13000 pixels")
 
 
 def _allocate(size: int) -> str:

@@ -40,8 +40,7 @@ def test_every_sample_page_ends_in_the_state_its_truth_says(samples_read: ReadRe
     truths = TruthSet.model_validate_json((SCANS / "truth.json").read_text())
     expected = {(str((SCANS / p.file).resolve()), p.index or 0): p for b in truths.batches
                 for p in b.pages}
-    got = {(str(p.source.resolve()), p.index): p for p in samples_read.pages
-           if p.source.suffix not in {".json", ".md"}}
+    got = {(str(p.source.resolve()), p.index): p for p in samples_read.pages}
     assert set(got) == set(expected)
     for key, page in got.items():
         assert page.state == expected[key].state, (key, page.reason)
@@ -55,7 +54,9 @@ def test_refused_pages_say_why_in_french(samples_read: ReadResult) -> None:
     assert any(r.startswith("page refusée : bordereau émis par un autre établissement")
                for r in reasons)
     assert "page refusée : code du bordereau altéré (signature invalide)" in reasons
-    assert any("« truth.json » ignoré : format non pris en charge" in r for r in reasons)
+    assert [(s.source.name, s.reason) for s in samples_read.skipped] == [
+        (name, f"« {name} » ignoré : format non pris en charge (formats acceptés : PDF, TIFF, "
+               "PNG, JPEG)") for name in ("README.md", "truth.json")]
 
 
 def test_sheets_are_grouped_and_missing_pages_reported(samples_read: ReadResult) -> None:
@@ -84,7 +85,8 @@ def test_scan_read_json_contract(sample_home: Path) -> None:
                       str(sample_home), "--json", "--workers", "1"])
     assert result.exit_code == 6, result.stderr  # lot partiel: the foreign page is refused
     data = json.loads(result.stdout)
-    assert set(data) == {"sheets", "pages"}
+    assert set(data) == {"sheets", "pages", "skipped"}
+    assert data["skipped"] == []
     (sheet,) = data["sheets"]
     assert set(sheet) == {"serial", "kind", "version", "centre", "layout_id", "pages_found",
                           "pages_missing", "fields"}
@@ -117,7 +119,7 @@ def test_human_summary_is_french(sample_home: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "2 page(s) : 1 lue(s), 1 refusée(s)."
     assert lines[1].startswith("Bordereau 000005 (suivi, complet) : 16 champs, ")
-    assert lines[2].startswith("Refusée : bureau-jpeg/bureau-jpeg-01.pdf, page 2 — page "
+    assert lines[2].startswith("Refusée : bureau-jpeg-01.pdf, page 2 — page "
                                "refusée : bordereau émis par un autre établissement")
 
 
@@ -179,9 +181,9 @@ def test_a_page_that_is_not_a_form_is_refused_and_others_still_read(
     parallel = read_batch([tmp_path], Home.open(home, create=False), ReadOptions(workers=2))
     assert [(p.source, p.index, p.state, p.reason) for p in parallel.pages] == [
         (p.source, p.index, p.state, p.reason) for p in result.pages]
-    assert result.pages[-1].source.name == "a-notes.txt"
-    assert result.pages[-1].state == "refused"
-    result.pages.pop()
+    assert [(s.source.name, s.reason) for s in result.skipped] == [
+        ("a-notes.txt", "« a-notes.txt » ignoré : format non pris en charge (formats acceptés : "
+                        "PDF, TIFF, PNG, JPEG)")]  # not a scan: no page
     states = [(p.source.name, p.state) for p in result.pages]
     assert states == [("a-form.png", "read"), ("b-letter.png", "refused"),
                       ("c-broken.pdf", "refused")]

@@ -25,6 +25,7 @@ from bordereau.base.schema import Page, Reading, ScanFile, Sheet, utcnow
 from bordereau.base.sheets import refresh_sheet
 from bordereau.base.store import Damage, ScanStore, check_store
 from bordereau.ocr.entries import open_regular, os_reason, shown
+from bordereau.ocr.inputs import InputNames, require_inputs
 from bordereau.ocr.page_reader import PageResult, crop_png
 from bordereau.ocr.pages import collect_inputs
 from bordereau.ocr.pipeline import Progress, ReadOptions, read_pages, refuse_duplicate
@@ -111,12 +112,17 @@ class Ingestor:
 
     def ingest(self, paths: Sequence[Path], workers: int | None = None,
                progress: Progress | None = None) -> IngestReport:
-        """Ingest files and folders; returns what happened to every file and page."""
+        """Ingest files and folders; returns what happened to every file and page.
+
+        A path that does not exist stops everything before anything is read (the same
+        error as ``scan read``); files are named relative to the folder given."""
+        require_inputs(paths)
+        names = InputNames(paths)
         skipped: list[PageLoadError] = []
         files = collect_inputs(paths, on_skip=skipped.append)
         report = IngestReport(files=[], pages={}, refused=[], sheets={})
         for error in skipped:
-            report.files.append(IngestedFile(path=shown(error.source), sha256=None,
+            report.files.append(IngestedFile(path=shown(names(error.source)), sha256=None,
                                              reason=error.reason))
         with self.db.writing():
             fresh: dict[Path, str] = {}
@@ -130,7 +136,8 @@ class Ingestor:
                     if known is not None:
                         _repair(self.db, path, known, damaged)
                     if known is not None or sha in fresh.values():
-                        report.files.append(IngestedFile(path=shown(path), sha256=sha, already=True,
+                        report.files.append(IngestedFile(path=shown(names(path)), sha256=sha,
+                                                         already=True,
                                                          pages=len(known.pages) if known else 0))
                     else:
                         fresh[path] = sha
@@ -138,14 +145,15 @@ class Ingestor:
             if not fresh:
                 return report
             options = ReadOptions(workers=workers, keep_images=True, today=self.today)
-            results = read_pages(list(fresh), self.db.home, options, progress)
+            results = read_pages(list(fresh), self.db.home, options, progress, names=names)
             with self.db.session() as session:
-                self._store_batch(session, fresh, results, report)
+                self._store_batch(session, fresh, results, report, names)
                 session.commit()
         return report
 
     def _store_batch(self, session: Session, fresh: dict[Path, str],
-                     results: list[PageResult], report: IngestReport) -> None:
+                     results: list[PageResult], report: IngestReport,
+                     names: InputNames) -> None:
         rows: dict[Path, ScanFile] = {}
         for path, sha in fresh.items():
             row = ScanFile(sha256=sha, name=shown(path)[-255:], size=path.stat().st_size,
@@ -177,12 +185,12 @@ class Ingestor:
             report.sheets.setdefault(sheet.status, []).append(sheet.serial)
         for path in fresh:
             pages = [r.outcome for r in results if r.outcome.source == path]
-            report.files.append(IngestedFile(path=shown(path), sha256=fresh[path],
+            report.files.append(IngestedFile(path=shown(names(path)), sha256=fresh[path],
                                              pages=len(pages)))
             for outcome in pages:
                 report.pages[outcome.state] = report.pages.get(outcome.state, 0) + 1
                 if outcome.state == "refused":
-                    report.refused.append({"file": shown(path), "page": outcome.index + 1,
+                    report.refused.append({"file": outcome.name, "page": outcome.index + 1,
                                            "reason": outcome.reason})
 
     def _sheet_for(self, session: Session, result: PageResult) -> Sheet | None:

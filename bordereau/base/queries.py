@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from bordereau.base.engine import Database
+from bordereau.base.ink import comment_kept_as_image
 from bordereau.base.schema import Page, Patient, Reading, Record, ScanFile, Sheet
+from bordereau.base.sheets import CLINICIAN, DECIDED
 from bordereau.base.store import check_store
-from bordereau.errors import NotFoundError
+from bordereau.errors import NotFoundError, OutputError
+from bordereau.files import DIR_MODE, FILE_MODE
 
 
 def status(db: Database, deep: bool = False) -> dict[str, Any]:
@@ -84,7 +88,57 @@ def show_record(db: Database, record_id: int) -> dict[str, Any]:
             for i in record.items
         ]
         summary["pages"] = record.pages
+        summary["images"] = comment_images(db, sheet)
         return summary
+
+
+def comment_images(db: Database, sheet: Sheet) -> list[dict[str, Any]]:
+    """The handwritten comments of a sheet, kept as images (transcribed or not)."""
+    layout = db.home.layout(sheet.layout_id)
+    return [
+        {"field_id": row.field_id, "item": row.id, "label": layout.field(row.field_id).label,
+         "transcribed": row.status in DECIDED and bool(row.final)}
+        for row in sorted(sheet.readings, key=lambda r: r.position)
+        if comment_kept_as_image(row.kind, row.raw)
+    ]
+
+
+def followup(db: Database) -> dict[str, int]:
+    """What the report says of the work left to people: comments kept as images (and how
+    many were transcribed), sheets waiting for a clinician's answer."""
+    with db.session() as session:
+        rows = session.execute(select(Reading.kind, Reading.status, Reading.raw, Reading.final,
+                                      Reading.sheet_id)
+                               .where(or_(Reading.kind == "free_text",
+                                          Reading.status == CLINICIAN))).all()
+    comments = [r for r in rows if comment_kept_as_image(r.kind, r.raw)]
+    return {
+        "comments_as_images": len(comments),
+        "comments_transcribed": sum(r.status in DECIDED and bool(r.final) for r in comments),
+        "sheets_awaiting_clinician": len({r.sheet_id for r in rows if r.status == CLINICIAN}),
+    }
+
+
+def write_comment_images(db: Database, images: list[dict[str, Any]],
+                         folder: Path) -> dict[int, str]:
+    """Write the comment images listed (``show_record``'s ``images``) into ``folder``,
+    owner-only; returns the file written for each item."""
+    written: dict[int, str] = {}
+    try:
+        folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        with db.session() as session:
+            for image in images:
+                crop = session.scalar(select(Reading.crop).where(Reading.id == image["item"]))
+                if not crop:
+                    continue
+                target = folder / f"commentaire-{image['item']}.png"
+                target.touch(mode=FILE_MODE, exist_ok=True)
+                target.chmod(FILE_MODE)
+                target.write_bytes(crop)
+                written[image["item"]] = str(target)
+    except OSError as exc:
+        raise OutputError(f"{folder} : écriture impossible ({exc.strerror}).") from exc
+    return written
 
 
 def export_json(db: Database) -> list[dict[str, Any]]:

@@ -102,10 +102,11 @@ def commit_sheet(session: Session, sheet: Sheet, layout: Layout, values: dict[st
     """Store (a new version of) the record of a fully decided sheet."""
     ipp = values["patient.ipp"]
     patient = session.scalars(select(Patient).where(Patient.ipp == ipp)).first()
+    created = patient is None
     if patient is None:
         patient = Patient(ipp=ipp)
         session.add(patient)
-    if sheet.kind == "initiale":
+    if sheet.kind == "initiale" or created:  # a suivi for a patient new to the base
         _update_identity(patient, values)
     session.flush()
     previous = session.scalars(select(Record).where(Record.sheet_id == sheet.id,

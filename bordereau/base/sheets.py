@@ -1,8 +1,11 @@
 """The state of a stored sheet, recomputed whenever a page arrives or a reviewer decides.
 
 waiting_pages (a page is missing) -> waiting_review (some field pending) -> committed.
-Machine readings are re-checked on the whole sheet each time; human decisions are kept as
-they are (a rule failing on a value a reviewer chose is taken as acknowledged).
+Machine readings are re-checked on the whole sheet each time, with the values reviewers
+decided pinned: a correction clears the items flagged only because of the corrected value
+and rewrites the others' reasons. Human decisions are kept as they are (a rule failing on a
+value a reviewer chose is taken as acknowledged, but still flags the machine's values it
+involves).
 """
 
 from __future__ import annotations
@@ -12,14 +15,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bordereau.base.ink import IMAGE_REASON, comment_kept_as_image
 from bordereau.base.records import commit_sheet, identity_problems
 from bordereau.base.schema import Reading, Sheet
 from bordereau.forms.manifest import Layout
 from bordereau.ocr.pipeline import finish_sheet
-from bordereau.ocr.rules import check_sheet
 from bordereau.ocr.types import FieldReading
 
 DECIDED = ("accepted", "corrected")
+IMAGE = "image"  # a handwritten comment kept as an image (transcription optional)
+CLINICIAN = "clinician"  # « à compléter » : blank on paper or two marks, asked of the clinician
+WAITING = ("pending", CLINICIAN)  # a sheet with any of these is not committed
+KEPT = (*DECIDED, CLINICIAN)  # statuses a re-check of the sheet never changes
 
 
 def current_value(row: Reading) -> Any:
@@ -35,52 +42,50 @@ def _flag(row: Reading, reason: str) -> None:
         row.reason = f"{row.reason} ; {reason}"
 
 
-def _recheck_final(rows: dict[str, Reading], layout: Layout, today: dt.date | None) -> None:
-    """Run the sheet rules on the values as they stand (some decided by people)."""
-    readings = {
-        field_id: FieldReading(id=field_id, kind=row.kind,
-                               value=current_value(row), confidence=1.0, review=False,
-                               page=row.page_number)
-        for field_id, row in rows.items()
-    }
-    check_sheet(readings, layout, today)
-    for field_id, reading in readings.items():
-        row = rows[field_id]
-        if reading.review and row.status == "trusted" and reading.reason:
-            _flag(row, reading.reason)
+def _pinned(row: Reading) -> FieldReading:
+    """The reading as the rules should see it: a reviewer's decision is final and sure."""
+    raw = FieldReading.model_validate(row.raw)
+    if row.status in DECIDED:
+        return raw.model_copy(update={"value": row.final, "confidence": 1.0, "review": False,
+                                      "reason": None})
+    return raw
+
+
+def _settle(row: Reading, reading: FieldReading) -> None:
+    """Apply a machine reading (after the sheet rules) to a row no reviewer decided."""
+    row.value, row.confidence = reading.value, reading.confidence
+    if comment_kept_as_image(row.kind, row.raw):
+        row.status, row.reason = IMAGE, IMAGE_REASON
+        return
+    row.reason = reading.reason
+    row.status = "pending" if reading.review else "trusted"
 
 
 def refresh_sheet(session: Session, sheet: Sheet, layout: Layout, by: str,
-                  today: dt.date | None = None, recheck: bool = False) -> None:
+                  today: dt.date | None = None) -> None:
     """Recompute a sheet's readings and status; commit it when nothing is left to decide."""
     rows = {row.field_id: row for row in sheet.readings}
     found = {p.page_number for p in sheet.pages if p.state == "read" and p.page_number}
-    if not recheck:
-        raws = [FieldReading.model_validate(row.raw) for row in rows.values()]
-        reasons = {p.page_number: p.reason for p in sheet.pages
-                   if p.state == "read" and p.page_number and p.reason}
-        fields, missing = finish_sheet(layout, raws, found, reasons, today)
-        for field_id, reading in fields.items():
-            row = rows.get(field_id)
-            if row is None or row.status in DECIDED:
-                continue
-            row.value, row.confidence = reading.value, reading.confidence
-            row.reason = reading.reason
-            row.status = "pending" if reading.review else "trusted"
-    else:
-        missing = [n for n in range(1, layout.form.pages + 1) if n not in found]
+    # The rules run again on the whole sheet, decided values pinned: a correction clears
+    # the items flagged only because of it and rewrites the others' reasons.
+    raws = [_pinned(row) for row in rows.values()]
+    reasons = {p.page_number: p.reason for p in sheet.pages
+               if p.state == "read" and p.page_number and p.reason}
+    fields, missing = finish_sheet(layout, raws, found, reasons, today)
+    for field_id, reading in fields.items():
+        row = rows.get(field_id)
+        if row is not None and row.status not in KEPT:
+            _settle(row, reading)
     if missing:
         sheet.status = "waiting_pages"
         return
-    if recheck and not any(row.status == "pending" for row in rows.values()):
-        _recheck_final(rows, layout, today)
     values = {fid: current_value(row) for fid, row in rows.items()}
     for field_id, problem in identity_problems(session, sheet.kind, values,
                                                sheet.id).items():
         row = rows.get(field_id)
-        if row is not None and row.status not in DECIDED:
+        if row is not None and row.status not in KEPT:
             _flag(row, problem)
-    if any(row.status == "pending" for row in rows.values()):
+    if any(row.status in WAITING for row in rows.values()):
         sheet.status = "waiting_review"
         return
     pages = [{"file": p.file.sha256, "index": p.index, "page": p.page_number}

@@ -49,10 +49,15 @@ def show(
     record_id: Annotated[int, typer.Argument(help="Numéro de l’enregistrement.")],
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
+    images: Annotated[Path | None, typer.Option(
+        "--images", help="Dossier où écrire les commentaires manuscrits gardés en image "
+        "(PNG, lisibles par vous seul).")] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Afficher un enregistrement : ses valeurs et les pages dont il vient."""
-    record = Establishment(home, base).record(record_id)
+    """Afficher un enregistrement : ses valeurs, ses commentaires manuscrits et ses pages."""
+    est = Establishment(home, base)
+    record = est.record(record_id)
+    written = est.comment_images(record, images) if images else {}
     if as_json:
         print_json(record)
         return
@@ -62,6 +67,12 @@ def show(
     for field_id, value in record["fields"].items():
         if value not in (None, [], False):
             typer.echo(f"  {field_id:<40} {value}")
+    for image in record["images"]:
+        state = "recopié ci-dessus" if image["transcribed"] else "non recopié"
+        where = (f" : {written[image['item']]}" if image["item"] in written
+                 else " (--images DOSSIER pour l’écrire)")
+        typer.echo(f"  {image['field_id']:<40} commentaire manuscrit gardé en image, "
+                   f"{state}{where}")
 
 
 FORMATS = ("cda", "csv", "json")
@@ -87,6 +98,10 @@ def export(
         "(AAAA-MM-JJ).")] = None,
     everything: Annotated[bool, typer.Option(
         "--all", help="Avec --format cda : tous les dossiers, même déjà envoyés.")] = False,
+    no_validate: Annotated[bool, typer.Option(
+        "--no-validate", help="Avec --format cda : ne pas vérifier chaque document avec le kit "
+        "de conformité de l’ANS (schéma XML et schématron) avant de l’écrire ; plus rapide.",
+    )] = False,
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
@@ -100,10 +115,10 @@ def export(
         raise UsageError("--deidentified ne s’applique qu’à l’export tabulaire : "
                          "--format csv, ou --format json --tabular.")
     if fmt == "cda":
-        export_cda(output, since, everything, home, base, as_json)
+        export_cda(output, since, everything, home, base, as_json, validate=not no_validate)
         return
-    if since or everything:
-        raise UsageError("--since et --all ne s’appliquent qu’à --format cda.")
+    if since or everything or no_validate:
+        raise UsageError("--since, --all et --no-validate ne s’appliquent qu’à --format cda.")
     if output is not None:
         check_output(output)
     if raw:
@@ -117,3 +132,50 @@ def export(
         return
     write_file(output, data)
     typer.echo(f"Export écrit dans {output}.")
+
+
+@app.command("incomplete", cls=FrenchCommand)
+def incomplete_(
+    home: Annotated[Path | None, HomeOption] = None,
+    base: Annotated[str | None, BaseOption] = None,
+    referent: Annotated[str | None, typer.Option(
+        "--referent", help="Seulement les patients de ce médecin (numéro RPPS).")] = None,
+    fmt: Annotated[str | None, typer.Option(
+        "--format", "-f", help="pdf (une page imprimable par patient, avec --output) ou csv ; "
+        "sans : une liste à l’écran.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Fichier à écrire (lisible par vous seul).")] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Les éléments « à compléter » par le médecin (vides sur le papier, ou deux cases
+    cochées), par médecin référent et par patient. La réponse se saisit avec
+    « bordereau review set ÉLÉMENT VALEUR »."""
+    from bordereau.export.incomplete import to_csv, to_pdf
+
+    if fmt not in (None, "pdf", "csv"):
+        raise UsageError(f"Format inconnu : « {fmt} ». Formats possibles : pdf, csv.")
+    if fmt == "pdf" and output is None:
+        raise UsageError("--format pdf demande --output FICHIER.pdf.")
+    if output is not None:
+        check_output(output)
+    sheets = Establishment(home, base).incomplete(referent)
+    if as_json:
+        print_json([s.model_dump(mode="json") for s in sheets])
+        return
+    if fmt is not None:
+        data = to_pdf(sheets) if fmt == "pdf" else to_csv(sheets)
+        if output is None:
+            typer.echo(data.decode("utf-8-sig"), nl=False)
+            return
+        write_file(output, data)
+        typer.echo(f"{len(sheets)} bordereau(x) à compléter écrit(s) dans {output}.")
+        return
+    if not sheets:
+        typer.echo("Aucun bordereau à compléter.")
+        return
+    for sheet in sheets:
+        typer.echo(f"Bordereau {sheet.serial} ({sheet.kind}) — {sheet.nom or '?'} "
+                   f"{sheet.prenom or ''}, IPP {sheet.patient_ipp or '?'} — médecin : "
+                   f"{sheet.referent or '?'}")
+        for item in sheet.missing:
+            typer.echo(f"  élément {item.item:>6}  {item.label} : {item.reason}")

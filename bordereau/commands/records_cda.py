@@ -20,15 +20,16 @@ def _date(text: str) -> dt.date:
 
 
 def export_cda(output: Path | None, since: str | None, everything: bool, home: Path | None,
-               base: str | None, as_json: bool) -> None:
-    """Write the documents due into ``output``; exit 10 when a patient could not go."""
+               base: str | None, as_json: bool, validate: bool = True) -> None:
+    """Write the documents due into ``output``, each checked with the ANS kit unless
+    ``validate`` is false; exit 10 when a patient could not go."""
     if output is None:
         raise UsageError("--format cda écrit un document par patient : donner le dossier "
                          "avec --output DOSSIER.")
     if since and everything:
         raise UsageError("--since et --all ne vont pas ensemble.")
     report = Establishment(home, base).export_cda(output, _date(since) if since else None,
-                                                  everything)
+                                                  everything, validate)
     if as_json:
         print_json(report.model_dump(mode="json"))
     else:

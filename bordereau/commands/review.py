@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +17,9 @@ from bordereau.cli_support import (
     JsonOption,
     print_json,
 )
+from bordereau.errors import UsageError
 from bordereau.establishment import Establishment
+from bordereau.files import write_file
 from bordereau.review.queue import Decision, Item
 
 app = typer.Typer(
@@ -32,9 +36,23 @@ def _open(home: Path | None, base: str | None, reviewer: str | None) -> Establis
     return Establishment(home, base, user=reviewer)
 
 
+TranscribeOption = typer.Option(
+    "--transcrire", help="Les commentaires manuscrits gardés en image, à recopier (facultatif).")
+STATES = {"pending": "à vérifier", "accepted": "accepté", "corrected": "corrigé",
+          "trusted": "lu avec assurance", "image": "gardé en image (à recopier si besoin)",
+          "clinician": "à compléter par le médecin"}
+SAID = re.compile(r"confiance (\d,\d+)")
+
+
+def _confidence(item: Item) -> str:
+    """The confidence in French, as the reason says it when it does (one figure shown)."""
+    said = SAID.search(item.reason or "")
+    return said.group(1) if said else f"{item.confidence:.2f}".replace(".", ",")
+
+
 def _line(item: Item) -> str:
     return (f"{item.id:>6}  {item.serial}  {item.field_id:<36} {item.shown or '∅':<22} "
-            f"{item.confidence:4.2f}  {item.reason or ''}")
+            f"{_confidence(item):>4}  {item.reason or ''}")
 
 
 def _decided(decision: Decision) -> str:
@@ -53,11 +71,16 @@ def review(
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
     reviewer: Annotated[str | None, ReviewerOption] = None,
+    transcribe: Annotated[bool, TranscribeOption] = False,
 ) -> None:
     """Vérifier les champs douteux. Sans commande : ouvre l’application de vérification."""
     if ctx.invoked_subcommand is not None:
         return
-    _open(home, base, reviewer).review_app().run()
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("L’application de vérification a besoin d’un terminal (la sortie ou "
+                         "l’entrée n’en est pas un) ; pour un script : « bordereau review list "
+                         "--json », « review set », « review accept ».")
+    _open(home, base, reviewer).review_app(transcribe).run()
 
 
 @app.command("list", cls=FrenchCommand)
@@ -67,18 +90,20 @@ def list_items(
     field: Annotated[str | None, typer.Option("--field", help="Seulement ce champ.")] = None,
     serial: Annotated[str | None, typer.Option("--serial", help="Seulement ce bordereau.")] = None,
     all_items: Annotated[bool, typer.Option("--all", help="Aussi les éléments traités.")] = False,
+    transcribe: Annotated[bool, TranscribeOption] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Lister les champs à vérifier, par bordereau puis par confiance."""
     items = _open(home, base, None).review_items(None if all_items else "pending", field,
-                                                 serial)
+                                                 serial, transcribe)
     if as_json:
         print_json([item.model_dump(mode="json") for item in items])
         return
     if not items:
         typer.echo("Rien à vérifier.")
         return
-    typer.echo(f"{len(items)} champ(s) à vérifier :" if not all_items else
+    what = "commentaire(s) gardé(s) en image" if transcribe else "champ(s) à vérifier"
+    typer.echo(f"{len(items)} {what} :" if not all_items else
                f"{len(items)} élément(s) :")
     for item in items:
         typer.echo(_line(item))
@@ -90,25 +115,29 @@ def show(
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Fichier PNG où écrire l’extrait du scan.")] = None,
+        "--output", "-o", help="Fichier PNG où écrire l’extrait du scan (il contient des "
+        "données du patient : rien n’est écrit sans cette option).")] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Montrer un élément et écrire l’extrait du scan dans un fichier PNG."""
+    """Montrer un élément (et écrire l’extrait du scan dans un fichier PNG avec --output)."""
     item, crop = _open(home, base, None).review_item(item_id)
-    target = output or Path(f"element-{item_id}.png")
-    if crop:
-        target.write_bytes(crop)
-        target.chmod(0o600)
-    data = item.model_dump(mode="json") | {"crop": str(target) if crop else None}
+    written = bool(output and crop)
+    if output and crop:
+        write_file(output, crop)
+    data = item.model_dump(mode="json") | {"crop": str(output) if written else None}
     if as_json:
         print_json(data)
         return
     typer.echo(f"Élément {item.id} — bordereau {item.serial}, page {item.page}\n"
                f"Champ : {item.label} ({item.field_id})\n"
-               f"Lecture : {item.shown or '∅'} (confiance {item.confidence:.2f})\n"
-               f"Motif : {item.reason or '—'}\nÉtat : {item.status}")
-    if crop:
-        typer.echo(f"Extrait du scan : {target}")
+               f"Lecture : {item.shown or '∅'} (confiance {_confidence(item)})\n"
+               f"Motif : {item.reason or '—'}\nÉtat : {STATES.get(item.status, item.status)}")
+    for suggestion in item.suggestions:
+        typer.echo(f"Suggestion ({suggestion.source}) : {suggestion.shown}")
+    for note in item.notes:
+        typer.echo(note)
+    if written:
+        typer.echo(f"Extrait du scan : {output}")
 
 
 @app.command("set", cls=FrenchCommand)

@@ -23,7 +23,6 @@ from bordereau.cli_support import (
 )
 from bordereau.errors import ExitCode
 from bordereau.establishment import Establishment
-from bordereau.ocr.entries import shown
 from bordereau.ocr.pipeline import ReadOptions, ReadResult
 
 app = new_app("Lire les bordereaux scannés et les intégrer à la base.")
@@ -63,9 +62,14 @@ def summary(result: ReadResult) -> str:
                      f"{len(sheet.fields)} champs, {review} à vérifier.")
     for page in result.pages:
         if page.state == "refused":
-            lines.append(f"Refusée : {_short(str(page.source))}, page {page.index + 1} — "
+            lines.append(f"Refusée : {page.name or page.source}, page {page.index + 1} — "
                          f"{page.reason}")
+    lines += [_sentence(skipped.reason) for skipped in result.skipped]
     return "\n".join(lines)
+
+
+def _sentence(reason: str) -> str:
+    return reason[0].upper() + reason[1:]
 
 
 @app.command("read", cls=FrenchCommand)
@@ -76,7 +80,10 @@ def read(
     debug: Annotated[Path | None, DebugOption] = None,
     workers: Annotated[int | None, WorkersOption] = None,
 ) -> None:
-    """Lire des scans sans rien enregistrer et afficher ce qui a été lu."""
+    """Lire des scans sans rien enregistrer et afficher ce qui a été lu.
+
+    Les fichiers sont nommés par rapport au dossier donné ; avec --debug, les images
+    annotées reprennent l’arborescence des dossiers lus."""
     est = Establishment(home)
     options = ReadOptions(workers=workers, debug_dir=debug)
     bar = progress_bar(not as_json)
@@ -95,27 +102,21 @@ def read(
         raise typer.Exit(ExitCode.PARTIAL)  # lot partiel: some page was refused
 
 
-def _short(path: str) -> str:
-    """A scan's name with its folder, enough to find it in a batch."""
-    parts = Path(shown(path)).parts
-    return "/".join(parts[-2:])
-
-
 def ingest_summary(report: IngestReport) -> str:
     """The French summary of an ingestion."""
     lines = []
     for file in report.files:
         if file.reason:
-            lines.append(file.reason[0].upper() + file.reason[1:])
+            lines.append(_sentence(file.reason))
         elif file.already:
-            lines.append(f"Déjà intégré, rien de nouveau : {shown(Path(file.path).name)}")
+            lines.append(f"Déjà intégré, rien de nouveau : {file.path}")
     lines.extend(damage.message() for damage in report.store)
     pages = report.pages
     if pages:
         parts = [f"{pages[s]} {label}" for s, label in STATES.items() if pages.get(s)]
         lines.append(f"{sum(pages.values())} page(s) nouvelle(s) : {', '.join(parts)}.")
     for refused in report.refused:
-        lines.append(f"Refusée : {_short(str(refused['file']))}, page {refused['page']} — "
+        lines.append(f"Refusée : {refused['file']}, page {refused['page']} — "
                      f"{refused['reason']}")
     names = {"committed": "enregistré(s)", "waiting_review": "à vérifier",
              "waiting_pages": "en attente de pages"}
@@ -177,7 +178,7 @@ def status(
         missing = ", ".join(map(str, waiting["missing"]))
         lines.append(f"  {waiting['serial']} : page(s) manquante(s) {missing}")
     for refused in report["refused"]:
-        lines.append(f"  Refusée : {_short(refused['file'])}, page {refused['page']} — "
+        lines.append(f"  Refusée : {refused['file']}, page {refused['page']} — "
                      f"{refused['reason']}")
     lines.extend(damage.message() for damage in damaged)
     typer.echo("\n".join(lines))

@@ -5,6 +5,10 @@ By default only patients whose records changed since their last export are writt
 document written is logged (record versions, time, file), so nothing is sent twice by
 accident. A patient whose records cannot make a valid document is not exported; the
 problems name the patient, the item and the reason.
+
+Every document is checked with the ANS conformance kit (XML Schema and schematron,
+``export/ans.py``) before it is written: a document the kit refuses is neither written nor
+logged, and its patient is reported as not exported (``validate=False`` skips the check).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sqlalchemy import select
 from bordereau.base.engine import Database
 from bordereau.base.schema import ExportLog, Patient, Record, Sheet
 from bordereau.errors import OutputError
+from bordereau.export.ans import validator
 from bordereau.export.cda import ExportIncompleteError, render_cda
 from bordereau.export.checks import check_exportable
 from bordereau.export.model import Problem
@@ -43,9 +48,10 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 class CdaExporter:
     """Write the CDA documents of one base into a folder."""
 
-    def __init__(self, db: Database, user: str) -> None:
+    def __init__(self, db: Database, user: str, validate: bool = True) -> None:
         self.db = db
         self.user = user
+        self.validate = validate
 
     def centre_of(self, layout_id: str) -> Centre:
         """The centre file the sheet was printed with, completed with the establishment's
@@ -130,6 +136,14 @@ class CdaExporter:
         except ExportIncompleteError as exc:
             report.skipped.extend(exc.problems)
             return
+        if self.validate:
+            conformity = validator().check(xml)
+            if not conformity.valid:  # only rule names: the full messages quote values
+                report.skipped.append(Problem(
+                    patient=who, item="document CDA",
+                    reason="refusé par le kit de conformité ANS SDM-MR ("
+                           + ", ".join(conformity.rules) + ") ; document non écrit"))
+                return
         target = output / f"SDM-MR_{sheet.serial}_v{version}.xml"
         try:
             write_private(target, xml.encode("utf-8"))

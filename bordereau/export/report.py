@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bordereau.base.engine import Database
+from bordereau.base.queries import followup
 from bordereau.export.model import Activite, Age, Diagnostic, ExportPatient, PartialDate
 from bordereau.export.report_data import BaseContent, PatientFile, Period, load_base
 from bordereau.forms.model import FORM_KINDS, load_form, value_sets
@@ -262,4 +263,5 @@ def compute_report(db: Database, period: Period | None = None, centre: str | Non
         "opposition": _opposition(active),
         "completeness": _completeness(content, period),
         "unreadable_records": content.unreadable,
+        "followup": followup(db),
     }

@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from bordereau.errors import CentreFileError
+from bordereau.errors import CentreFileError, missing_input
 from bordereau.forms.model import ORPHA_SYSTEM, RPPS_SYSTEM, Concept, ValueSet
 
 MAX_THESAURUS = 12
@@ -246,7 +246,7 @@ def load_centre(path: Path) -> LoadedCentre:
     try:
         content = path.read_bytes()
     except FileNotFoundError as exc:
-        raise CentreFileError(f"{path} : fichier de centre introuvable.") from exc
+        raise missing_input([path], CentreFileError) from exc
     except IsADirectoryError as exc:
         raise CentreFileError(f"{path} : c’est un dossier, pas un fichier de centre.") from exc
     except OSError as exc:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from bordereau.ocr.inputs import InputNames
 from bordereau.ocr.types import PageLoadError
 
 log = logging.getLogger(__name__)
@@ -139,17 +140,18 @@ def collect_inputs(
         else:
             on_skip(PageLoadError(source=path, index=None, reason=reason))
 
+    names = InputNames(paths)
     found: list[Path] = []
     for path in paths:
         named = path.is_dir() and _decodable(path)
         for file in _walk(path, skip) if named else [path]:
             problem = entry_problem(file)
             if problem is not None:
-                skip(file, f"« {shown(file.name)} » refusé : {problem} ({shown(file)})")
+                skip(file, f"« {shown(names(file))} » refusé : {problem} ({shown(file)})")
             elif file.suffix.lower() in SUFFIXES or (file is path and sniff_path(file)):
                 found.append(file)
             elif file.name.lower() not in _JUNK:
-                skip(file, f"« {shown(file.name)} » ignoré : format non pris en charge "
+                skip(file, f"« {shown(names(file))} » ignoré : format non pris en charge "
                            f"({ACCEPTED})")
     unique: dict[Path, Path] = {}
     for path in found:

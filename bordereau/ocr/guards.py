@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 MAX_PAGE_MM = 500.0  # longest side of a page: A3 is 420 mm; forms are A4
-MAX_PIXELS = 100_000_000  # an A3 page at 600 dpi is 70 Mpx; A4 at 600 dpi, 35 Mpx
+MAX_PIXELS = 150_000_000  # an A4 page at 1200 dpi is 139 Mpx (reduced to 600 dpi once read)
 WORKER_MEMORY = 3 << 30  # bytes of address space a worker may add to what it inherited
 _PR_SET_PDEATHSIG = 1
 

@@ -7,7 +7,7 @@ blackened on purpose does not. A box is ``empty``, ``marked`` or ``filled`` (ful
 blackened: "cancelled", as the form's instructions say), with uncertain bands between the
 states that go to review — a half-filled box, a speck that might be a faint mark.
 There is no page-wide threshold: a page full of cancelled boxes does not move the decision
-for its neighbours (the failure measured on OMRChecker, see ../shared/peers.md §5).
+for its neighbours (the failure measured on OMRChecker, a peer project).
 The bands were set on simulated scans of the training split (see docs/reading.md).
 """
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import cv2
 import numpy as np
@@ -116,10 +116,18 @@ def _png(image: Image.Image) -> bytes:
 
 def write_debug(result: PageResult, layout: Layout | None, folder: Path,
                 pixels: np.ndarray | None = None) -> list[Path]:
-    """Write the overlay (and review crops) of one page; returns the files written."""
-    private_dir(folder)  # crops show names and IPPs: owner-only, like the home
+    """Write the overlay (and review crops) of one page; returns the files written.
+
+    The images keep the input's folder structure (``outcome.name``, relative to the folder
+    read): ``lyon/lot-1/scan-01.pdf`` page 1 → ``folder/lyon/lot-1/scan-01-p001.png``."""
     outcome = result.outcome
-    stem = f"{_slug(outcome.source.stem)}-p{outcome.index + 1:03d}"
+    name = PurePosixPath(outcome.name or outcome.source.name)
+    private_dir(folder)  # crops show names and IPPs: owner-only, like the home
+    for part in name.parent.parts:
+        if part != "..":
+            folder = folder / _slug(part)
+            private_dir(folder)
+    stem = f"{_slug(name.stem)}-p{outcome.index + 1:03d}"
     written = []
     if outcome.state == "read" and layout is not None and result.aligned is not None:
         path = folder / f"{stem}.png"

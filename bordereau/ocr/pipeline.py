@@ -20,6 +20,7 @@ from bordereau.forms.manifest import Layout
 from bordereau.home import Home
 from bordereau.ocr.entries import shown
 from bordereau.ocr.guards import guard_worker
+from bordereau.ocr.inputs import InputNames
 from bordereau.ocr.page_reader import Context, PageResult, read_page
 from bordereau.ocr.pages import collect_inputs, iter_pages
 from bordereau.ocr.rules import check_sheet
@@ -49,6 +50,8 @@ class ReadResult(BaseModel):
     sheets: list[SheetReading]
     pages: list[PageOutcome]
     results: list[PageResult] = []
+    skipped: list[PageLoadError] = []  # files that are not scans (README, JSON...): no page
+    names: dict[Path, str] = {}  # how reports name each file and skipped file
 
     def to_public(self) -> dict[str, object]:
         """The documented ``scan read --json`` object."""
@@ -64,11 +67,15 @@ class ReadResult(BaseModel):
             ],
             "pages": [
                 {
-                    "source": shown(p.source), "index": p.index, "state": p.state,
+                    "source": p.name or shown(p.source), "index": p.index, "state": p.state,
                     "serial": p.serial, "page": p.page, "reason": p.reason,
                     "residual_mm": p.residual_mm,
                 }
                 for p in self.pages
+            ],
+            "skipped": [
+                {"source": self.names.get(s.source, str(s.source)), "reason": s.reason}
+                for s in self.skipped
             ],
         }
 
@@ -103,21 +110,24 @@ def _load_errors(error: PageLoadError) -> PageResult:
                                   reason=error.reason))
 
 
-def _inputs(files: list[Path], skipped: list[PageLoadError]
-            ) -> Iterator[PageImage | PageLoadError]:
-    yield from skipped
+def _inputs(files: list[Path]) -> Iterator[PageImage | PageLoadError]:
     for path in files:
         yield from iter_pages(path)
 
 
 def read_pages(paths: Sequence[Path], home: Home, options: ReadOptions,
-               progress: Progress | None = None) -> list[PageResult]:
-    """Read every page of every input, in parallel; results in input order."""
+               progress: Progress | None = None, *,
+               on_skip: Callable[[PageLoadError], None] | None = None,
+               names: InputNames | None = None) -> list[PageResult]:
+    """Read every page of every input, in parallel; results in input order.
+
+    Files that are not scans (text, JSON...) have no page: they go to ``on_skip`` (see
+    :func:`collect_inputs`). Each outcome is named by ``names`` (default: relative to the
+    deepest folder holding ``paths``)."""
     workers = options.workers or os.cpu_count() or 1
     results: list[PageResult] = []
     seen = 0
-    skipped: list[PageLoadError] = []
-    files = collect_inputs(paths, on_skip=skipped.append)
+    files = collect_inputs(paths, on_skip=on_skip)
 
     def tick() -> None:
         if progress:
@@ -125,7 +135,7 @@ def read_pages(paths: Sequence[Path], home: Home, options: ReadOptions,
 
     if workers == 1:
         ctx = Context(home.root, options.keep_images)
-        for item in _inputs(files, skipped):
+        for item in _inputs(files):
             seen += 1
             results.append(_load_errors(item) if isinstance(item, PageLoadError)
                            else _safe_read(item, ctx))
@@ -134,7 +144,7 @@ def read_pages(paths: Sequence[Path], home: Home, options: ReadOptions,
         with ProcessPoolExecutor(workers, initializer=_init_worker,
                                  initargs=(home.root, options.keep_images)) as pool:
             pending: set[Future[PageResult]] = set()
-            for item in _inputs(files, skipped):
+            for item in _inputs(files):
                 seen += 1
                 if isinstance(item, PageLoadError):
                     results.append(_load_errors(item))
@@ -150,6 +160,9 @@ def read_pages(paths: Sequence[Path], home: Home, options: ReadOptions,
                 tick()
     order = {p: n for n, p in enumerate(files)}
     results.sort(key=lambda r: (order.get(r.outcome.source, len(order)), r.outcome.index))
+    name = names or InputNames(paths)
+    for result in results:
+        result.outcome.name = name(result.outcome.source)
     return results
 
 
@@ -191,7 +204,7 @@ def assemble(results: list[PageResult], home: Home,
         pages = by_serial.setdefault(code.sheet, {})
         if code.page in pages:
             first = pages[code.page].outcome
-            refuse_duplicate(outcome, code, first.source.name, first.index)
+            refuse_duplicate(outcome, code, first.name or first.source.name, first.index)
             continue
         pages[code.page] = result
     sheets = []
@@ -224,7 +237,9 @@ def read_batch(paths: Sequence[Path], home: Home, options: ReadOptions | None = 
     options = options or ReadOptions()
     if options.debug_dir is not None and not options.keep_images:
         options = options.model_copy(update={"keep_images": True})
-    results = read_pages(paths, home, options, progress)
+    skipped: list[PageLoadError] = []
+    names = InputNames(paths)
+    results = read_pages(paths, home, options, progress, on_skip=skipped.append, names=names)
     sheets = assemble(results, home, options.today, options.thresholds)
     if options.debug_dir is not None:
         from bordereau.ocr.overlay import write_debug
@@ -233,4 +248,5 @@ def read_batch(paths: Sequence[Path], home: Home, options: ReadOptions | None = 
             layout = home.layout(result.code.layout_id) if result.code else None
             write_debug(result, layout if result.outcome.state == "read" else None,
                         options.debug_dir, result.thumbnail)
-    return ReadResult(sheets=sheets, pages=[r.outcome for r in results], results=results)
+    return ReadResult(sheets=sheets, pages=[r.outcome for r in results], results=results,
+                      skipped=skipped, names={s.source: names(s.source) for s in skipped})

@@ -81,8 +81,11 @@ def check_dates(fields: Fields, today: dt.date) -> None:
         for fid in later:
             key = _date_key(_value(fields, fid))
             if key is not None and _before(birth, key):
-                _flag(fields, [fid, "patient.date_naissance"],
-                      "date antérieure à la date de naissance")
+                when = _french_date(_value(fields, "patient.date_naissance"))
+                _flag(fields, [fid], f"date antérieure à la date de naissance ({when})")
+                what = "la date de décès" if fid == "vital.date_deces" else "une date du diagnostic"
+                _flag(fields, ["patient.date_naissance"], f"date de naissance postérieure à "
+                      f"{what} ({_french_date(_value(fields, fid))})")
 
 
 def nir_key_ok(nir: str) -> bool:

@@ -1,6 +1,6 @@
 """Tesseract behind one small interface, run in process through tesserocr.
 
-A new process per call would cost about 6 s a page (../shared/measurements.md); one
+A new process per call would cost about 6 s a page (measured on the prototype); one
 ``PyTessBaseAPI`` per worker process costs 40–80 ms a page. The engine is probed once for
 its models and version; ``NullEngine`` stands in where no text must be read.
 """

@@ -95,3 +95,4 @@ class PageOutcome(BaseModel):
     reason: str | None = None  # French; set when state is not "read" or review is needed
     residual_mm: float | None = None
     rotation: int | None = None
+    name: str = ""  # the file as reports name it (relative to the folder given), "" unset

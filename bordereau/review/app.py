@@ -10,6 +10,7 @@ Every claim this application takes is released when it quits.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
@@ -22,7 +23,7 @@ from bordereau.review import images
 from bordereau.review.app_single import ReviewScreen
 from bordereau.review.host import ReviewHost
 from bordereau.review.queue import Decision, Item, Queue
-from bordereau.review.values import InvalidValueError, parse_value
+from bordereau.review.values import EXPLICIT_EMPTY, InvalidValueError, parse_value
 
 COUNTS_SECONDS = 30.0
 
@@ -56,6 +57,7 @@ class ReviewApp(App[None]):
         self.claimed: set[int] = set()
         self.messages: list[str] = []  # everything said to the reviewer (tests read it)
         self._fields: dict[int, FieldLayout] = {}
+        self.marks: dict[str, set[int]] = {}  # grouped mode: marked items, kept per field
 
     def on_mount(self) -> None:
         self.refresh_counts()
@@ -137,13 +139,32 @@ class ReviewApp(App[None]):
 
     def decide(self, item: Item, text: str) -> Decision | None:
         """Keep (``text`` unchanged) or correct an item; None when refused or not needed."""
+        explicit = item.ink and text.strip().lower() in EXPLICIT_EMPTY
         try:
-            if self.unchanged(item, text):
-                if item.status != "pending":
+            if self.unchanged(item, text) and not explicit:
+                if not item.open:
                     return None  # already decided with this value: nothing to record
                 decision = self.queue.accept(item.id)
             else:
                 decision = self.queue.set(item.id, text)
+        except BordereauError as exc:
+            self.say(exc.message, error=True)
+            return None
+        self.claimed.discard(item.id)
+        if decision.record_id is not None:
+            self.say(f"Bordereau {decision.item.serial} enregistré "
+                     f"(version {decision.record_version}).")
+        return decision
+
+    def ask_clinician(self, item: Item) -> Decision | None:
+        return self._act(item, self.queue.ask_clinician)
+
+    def create_patient(self, item: Item) -> Decision | None:
+        return self._act(item, self.queue.create_patient)
+
+    def _act(self, item: Item, act: Callable[[int], Decision]) -> Decision | None:
+        try:
+            decision = act(item.id)
         except BordereauError as exc:
             self.say(exc.message, error=True)
             return None

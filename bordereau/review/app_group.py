@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 
 GROUP_SIZE = 40  # rows claimed at once
 RENEW_SECONDS = 240.0
-THUMB_COLS, THUMB_ROWS = 60, 5
+THUMB_COLS, THUMB_ROWS = 60, 5  # a row's crop on a small terminal (100×30)
+BIG_THUMB_COLS, BIG_THUMB_ROWS = 76, 8  # from 140×44 up: handwriting legible in the rows
+NO_BULK_KINDS = frozenset({"free_text"})  # each one read and decided on its own
 
 
 class GroupRow(ListItem):
@@ -47,34 +49,51 @@ class GroupRow(ListItem):
     GroupRow { height: auto; padding: 0 0 1 0; }
     GroupRow > Horizontal { height: auto; }
     GroupRow .mark { width: 4; }
-    GroupRow .thumb { width: auto; max-width: 62; margin-right: 2; }
+    GroupRow .thumb { width: auto; max-width: 78; margin-right: 2; }
     GroupRow .side { height: auto; width: 1fr; }
     """
 
-    def __init__(self, item: Item, field: FieldLayout, scan: np.ndarray | None) -> None:
+    def __init__(self, item: Item, field: FieldLayout, scan: np.ndarray | None,
+                 marked: bool = False, big: bool = False) -> None:
         super().__init__()
         self.item = item
         self.field = field
         self.scan = scan
-        self.marked = False
+        self.marked = marked and item.open
+        self.big = big
         self.editor: Input | None = None
 
     @property
     def pending(self) -> bool:
-        return self.item.status == "pending"
+        return self.item.open
 
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Static(classes="mark")
             if self.scan is not None:
                 ppm = images.px_per_mm(self.scan, self.field.bounds())
-                yield Static(images.blocks(self.scan, THUMB_COLS, THUMB_ROWS, max_scale=2.0 / ppm,
+                scan = self._written_part()
+                cols, rows = ((BIG_THUMB_COLS, BIG_THUMB_ROWS) if self.big
+                              else (THUMB_COLS, THUMB_ROWS))
+                yield Static(images.blocks(scan, cols, rows, max_scale=2.4 / ppm,
                                            max_strips=2), classes="thumb")
             else:
                 yield Static("(pas d’image)", classes="thumb")
             with Vertical(classes="side"):
                 yield Static(classes="what")
                 yield Static(classes="problem")
+
+    def _written_part(self) -> np.ndarray:
+        """A comb field's crop cut after the last cells written (plus one): the row's
+        thumbnail then shows the handwriting large enough to read."""
+        assert self.scan is not None
+        cells = list(self.field.cells_mm or ())
+        if len(cells) < 6:
+            return self.scan
+        keep = cells[:min(len(cells), max(4, len(self.item.shown.replace(" ", "")) + 2))]
+        x0, y0 = min(c[0] for c in keep), min(c[1] for c in keep)
+        x1, y1 = max(c[0] + c[2] for c in keep), max(c[1] + c[3] for c in keep)
+        return images.region(self.scan, self.field.bounds(), (x0, y0, x1 - x0, y1 - y0), 1.5)
 
     def on_mount(self) -> None:
         self.query_one(".problem").display = False
@@ -153,13 +172,27 @@ class GroupScreen(Screen[None]):
                 self.review.claim(row.item)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """While a row is being corrected, only Enter and Échap mean something."""
-        return self.editing is None or action in {"leave", "submit"}
+        """While a row is being corrected, only Enter and Échap mean something; free text
+        is never accepted in bulk."""
+        if self.editing is not None:
+            return action in {"leave", "submit"}
+        if action in {"accept_all", "mark_all"}:
+            return self.field is None or self.field.kind not in NO_BULK_KINDS
+        return True
+
+    def keep_marks(self) -> None:
+        """Remember the marks (per field) for when the reviewer comes back."""
+        if self.field_id:
+            self.review.marks[self.field_id] = {row.item.id for row in self.rows
+                                                if row.marked and row.pending}
 
     # -- rows ---------------------------------------------------------------------------
     def load(self) -> None:
-        """Claim up to GROUP_SIZE pending items of the field and list them."""
+        """Claim up to GROUP_SIZE pending items of the field and list them (with the marks
+        left on them earlier)."""
         self.release_rows()
+        marks = self.review.marks.get(self.field_id or "", set())
+        big = self.app.size.width >= 140 and self.app.size.height >= 44
         rows: list[GroupRow] = []
         seen: set[int] = set()
         while self.field_id and len(rows) < GROUP_SIZE:
@@ -174,8 +207,9 @@ class GroupScreen(Screen[None]):
                 self.review.say(exc.message, error=True)
                 continue
             self.field = field
-            rows.append(GroupRow(item, field, images.decode(crop)))
+            rows.append(GroupRow(item, field, images.decode(crop), item.id in marks, big))
         self.rows = rows
+        self.refresh_bindings()
         listing = self.query_one("#rows", GroupList)
         listing.clear()
         listing.extend(rows)
@@ -257,6 +291,7 @@ class GroupScreen(Screen[None]):
             row.redraw()
         if done:
             self.review.say(f"{plural(done, 'élément')} accepté{'s' if done > 1 else ''}.")
+        self.keep_marks()
         self.after_decisions()
 
     def after_decisions(self) -> None:
@@ -288,6 +323,7 @@ class GroupScreen(Screen[None]):
         row.marked = not row.marked
         row.redraw()
         self.retitle()
+        self.keep_marks()
         listing = self.query_one("#rows", GroupList)
         if listing.index is not None and listing.index + 1 < len(self.rows):
             listing.index += 1  # mark and move on, like a checklist
@@ -299,6 +335,7 @@ class GroupScreen(Screen[None]):
             row.marked = state
             row.redraw()
         self.retitle()
+        self.keep_marks()
 
     def action_accept_all(self) -> None:
         self.accept([row for row in self.rows if row.pending])
@@ -354,14 +391,19 @@ class GroupScreen(Screen[None]):
         row.marked = False
         self.stop_editing()
         row.redraw()
+        self.keep_marks()
         self.after_decisions()
         self.next_pending()
+        self.show_detail()  # the large crop follows the highlight, never the corrected row
+        self.review.say(f"Corrigé : {row.item.label} ({row.item.serial}) = "
+                        f"{row.item.shown or 'vide'}.")
 
     # -- elsewhere ----------------------------------------------------------------------
     def action_leave(self) -> None:
         if self.editing is not None:
             self.stop_editing()
             return
+        self.keep_marks()
         self.release_rows()
         self.dismiss(None)
 
@@ -374,6 +416,7 @@ class GroupScreen(Screen[None]):
 
     def _picked(self, field_id: str | None) -> None:
         if field_id:
+            self.keep_marks()
             self.release_rows()
             self.rows = []
             self.field_id = field_id

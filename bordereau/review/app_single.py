@@ -15,6 +15,7 @@ from bordereau.errors import BordereauError
 from bordereau.forms.manifest import FieldLayout
 from bordereau.review import images
 from bordereau.review.app_widgets import (
+    TEXT_LINES,
     CountsBar,
     CropBase,
     ValueInput,
@@ -24,7 +25,7 @@ from bordereau.review.app_widgets import (
     plural,
 )
 from bordereau.review.queue import Item
-from bordereau.review.values import format_value
+from bordereau.review.values import EXPLICIT_EMPTY, format_value
 
 if TYPE_CHECKING:
     from bordereau.review.host import ReviewHost
@@ -57,6 +58,14 @@ class ReviewScreen(Screen[None]):
         Binding("ctrl+r,f2", "back", "Précédent", key_display="^r"),
         Binding("ctrl+o,f3", "page", "Page", key_display="^o"),
         Binding("ctrl+g,f4", "group", "Groupe", key_display="^g"),
+        Binding("pagedown", "scroll_text(1)", "Défiler", key_display="PgSuiv"),
+        Binding("pageup", "scroll_text(-1)", "Remonter", key_display="PgPréc", show=False),
+        Binding("f5", "suggest(0)", "Suggestion", key_display="F5…F8"),
+        Binding("f9,ctrl+t", "ask", "À compléter (médecin)", key_display="F9"),
+        Binding("ctrl+n", "new_patient", "Nouveau patient", key_display="^n"),
+        Binding("f6", "suggest(1)", "Suggestion 2", show=False),
+        Binding("f7", "suggest(2)", "Suggestion 3", show=False),
+        Binding("f8", "suggest(3)", "Suggestion 4", show=False),
         # Typing corrects here, so q cannot quit: ^q (the application's key) is shown.
         Binding("ctrl+q", "app.quit", "Quitter", key_display="^q"),
     ]
@@ -99,6 +108,18 @@ class ReviewScreen(Screen[None]):
         """Keys that mean nothing now are neither active nor shown."""
         if action in {"skip", "page"}:
             return self.item is not None
+        if action == "ask":
+            return self.item is not None and self.item.open \
+                and self.item.kind != "free_text"
+        if action == "new_patient":
+            return self.item is not None and self.item.open \
+                and self.item.field_id == "patient.ipp" and self.item.sheet_kind == "suivi" \
+                and "patient inconnu" in (self.item.reason or "")
+        if action == "scroll_text":
+            return self.field is not None and self.field.kind == "free_text"
+        if action == "suggest":
+            return self.item is not None and len(self.item.suggestions) > int(
+                str(parameters[0]) if parameters else 0)
         if action == "again":
             return bool(self.skipped)
         return True
@@ -128,7 +149,7 @@ class ReviewScreen(Screen[None]):
         except BordereauError as exc:
             self.review.say(exc.message, error=True)
             return
-        if item.status == "pending" and item.id not in self.review.claimed:
+        if item.open and item.id not in self.review.claimed:
             claimed = self.review.claim(item)
             if claimed is None:
                 self.review.say(f"Élément {item.id} réservé par un autre vérificateur : "
@@ -150,7 +171,9 @@ class ReviewScreen(Screen[None]):
         self.query_one("#empty").display = False
         self.query_one("#card", Static).update(item_card(item, self.field))
         # A grid of checkboxes must not be cut in strips: its choices are listed below it.
-        strips = 1 if self.field.choices or self.field.kind == "boolean" else 3
+        # A comment is drawn full width, line by line; PgSuiv/PgPréc scroll it.
+        strips = (1 if self.field.choices or self.field.kind == "boolean"
+                  else TEXT_LINES if self.field.kind == "free_text" else 3)
         self.query_one("#crop", CropBase).show(crop, self.field.bounds(), strips)
         self.query_one("#choices").display = bool(self.field.choices)
         value = self.query_one("#value", ValueInput)
@@ -203,7 +226,10 @@ class ReviewScreen(Screen[None]):
             self._grid = self._grid_for(thumbs)
             self.query_one("#choices", Static).update(self._grid)
             room -= 1 + self._lines(self._grid, width)
-        self.query_one("#crop", CropBase).set_max_rows(max(3, min(30, room)))
+        if self.field.kind == "free_text":  # legible first: the body scrolls (PgSuiv)
+            self.query_one("#crop", CropBase).set_max_rows(max(room, 72))
+        else:
+            self.query_one("#crop", CropBase).set_max_rows(max(3, min(30, room)))
 
     def _grid_for(self, thumbs: bool) -> Any:
         assert self.field is not None
@@ -218,7 +244,7 @@ class ReviewScreen(Screen[None]):
         self.fit_crop()
 
     def _renew(self) -> None:
-        if self.item is not None and self.item.status == "pending":
+        if self.item is not None and self.item.open:
             self.review.claim(self.item)
 
     # -- typing -------------------------------------------------------------------------
@@ -227,13 +253,21 @@ class ReviewScreen(Screen[None]):
         if self.item is None or self.field is None:
             return
         value, self.error = self.review.check(self.field, text)
+        if not self.error and self.item.ink and value in (None, [], "", False) \
+                and text.strip().lower() not in EXPLICIT_EMPTY and not self._for_clinician(text):
+            self.error = ("de l’écriture a été trouvée ici : taper la valeur lue, ou « vide » "
+                          "pour confirmer qu’il n’y a rien à garder")
         message = self.query_one("#message", Static)
         if self.error:
             message.update(Text(f"✗ {self.error}", style="bold red"))
+        elif self._for_clinician(text):
+            message.update(Text.assemble("Entrée : ", ("à compléter par le médecin", "bold"),
+                                         " (rien n’est lisible sur le papier ; taper la "
+                                         "valeur si elle l’est)"))
         else:
             shown = format_value(self.field, value) or "vide"
             if self.review.unchanged(self.item, text):
-                verb = "accepter la lecture" if self.item.status == "pending" else "garder"
+                verb = "accepter la lecture" if self.item.open else "garder"
             else:
                 verb = "corriger en"
             message.update(Text.assemble("Entrée : ", (f"{verb} « {shown} »", "bold")))
@@ -241,6 +275,18 @@ class ReviewScreen(Screen[None]):
             self._chosen = selected_codes(value) if not self.error else set()
             self._grid = self._grid_for(self.thumbs)
             self.query_one("#choices", Static).update(self._grid)
+
+    def _for_clinician(self, text: str) -> bool:
+        """Blank on paper where an answer is required, or two marks: unless the reviewer
+        types a value, Enter asks the clinician (never « vide » by default)."""
+        item, field = self.item, self.field
+        if item is None or field is None or not item.open:
+            return False
+        if not self.review.unchanged(item, text) or item.value not in (None, []):
+            return False
+        if "plusieurs cases cochées" in (item.reason or ""):
+            return True
+        return item.required and not item.ink
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.validate(event.value)
@@ -255,7 +301,10 @@ class ReviewScreen(Screen[None]):
             self.app.bell()
             return
         last = self.query_one("#last", Static)
-        if item.status != "pending" and self.review.unchanged(item, event.value):
+        if self._for_clinician(event.value):
+            self.action_ask()
+            return
+        if not item.open and self.review.unchanged(item, event.value):
             last.update(f"Élément {item.id} ({item.label}) inchangé.")
             self.advance()
             return
@@ -263,17 +312,57 @@ class ReviewScreen(Screen[None]):
         if decision is None:
             return
         verb = "accepté" if decision.action == "accept" else "corrigé"
-        last.update(Text.assemble("✓ ", (item.label, "bold"), f" ({item.serial}) {verb} : ",
-                                  (decision.item.shown or "vide", "bold")))
+        said = Text.assemble("✓ ", (item.label, "bold"), f" ({item.serial}) {verb} : ",
+                             (decision.item.shown or "vide", "bold"))
+        if decision.cleared:
+            n = len(decision.cleared)
+            settled = (f" ; {n} autre{'s' if n > 1 else ''} champ{'s' if n > 1 else ''} "
+                       f"réglé{'s' if n > 1 else ''} par la nouvelle vérification du bordereau")
+            said.append(settled, style="green")
+            self.review.messages.append(settled.strip(" ;"))
+        last.update(said)
         self.review.refresh_counts()
         self.advance()
 
     # -- keys ---------------------------------------------------------------------------
+    def action_scroll_text(self, direction: int) -> None:
+        """Scroll a tall crop (a comment) by most of a screen."""
+        body = self.query_one("#body", VerticalScroll)
+        body.scroll_relative(y=direction * max(3, body.size.height - 2), animate=False)
+
+    def action_ask(self) -> None:
+        """Blank on paper, or two marks: the clinician will say (``records incomplete``)."""
+        self._special(self.review.ask_clinician, "à compléter par le médecin")
+
+    def action_new_patient(self) -> None:
+        """The patient's fiche initiale predates the tool: create them from this sheet."""
+        self._special(self.review.create_patient, "nouveau patient créé")
+
+    def _special(self, act: Any, said: str) -> None:
+        item = self.item
+        if item is None:
+            return
+        decision = act(item)
+        if decision is None:
+            return
+        self.query_one("#last", Static).update(Text.assemble(
+            "✓ ", (item.label, "bold"), f" ({item.serial}) : {said}"))
+        self.review.refresh_counts()
+        self.advance()
+
+    def action_suggest(self, index: int) -> None:
+        """Take a suggestion (the label's value, the NIR's…) with one key."""
+        if self.item is None or index >= len(self.item.suggestions):
+            return
+        value = self.query_one("#value", ValueInput)
+        value.value = self.item.suggestions[index].shown
+        self.on_input_submitted(Input.Submitted(value, value.value))
+
     def action_skip(self) -> None:
         item = self.item
         if item is None:
             return
-        if item.status == "pending":
+        if item.open:
             self.review.release(item.id)
             self.skipped.add(item.id)
         self.query_one("#last", Static).update(f"Passé : {item.label} ({item.serial}).")
@@ -283,7 +372,7 @@ class ReviewScreen(Screen[None]):
         if self.pos == 0 or not self.trail:
             self.review.say("Pas d’élément précédent.")
             return
-        if self.item is not None and self.item.status == "pending":
+        if self.item is not None and self.item.open:
             self.review.release(self.item.id)
         self.pos -= 1
         self.open(self.trail[self.pos])
@@ -309,7 +398,7 @@ class ReviewScreen(Screen[None]):
         from bordereau.review.app_group import GroupScreen
 
         item = self.item
-        if item is not None and item.status == "pending":
+        if item is not None and item.open:
             self.review.release(item.id)
         self.app.push_screen(GroupScreen(item.field_id if item else None), self._back_from_group)
 
@@ -318,8 +407,8 @@ class ReviewScreen(Screen[None]):
         if self.pos < len(self.trail):
             before = self.item
             self.open(self.trail[self.pos])
-            if before and before.status == "pending" and self.item and \
-                    self.item.status != "pending":
+            if before and before.open and self.item and \
+                    not self.item.open:
                 self.advance()  # decided in the grouped mode: on to the next one
         else:
             self.advance()

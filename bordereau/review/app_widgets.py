@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from bordereau.review.host import ReviewHost
 
 TARGET_PX_PER_MM = 2.4  # half-block pixels per millimetre at which handwriting reads well
-STATUS = {"pending": "à vérifier", "accepted": "accepté", "corrected": "corrigé"}
+TEXT_LINES = 0  # ``CropBase.show(strips=TEXT_LINES)``: handwritten text, line by line
+TEXT_PX_PER_MM = 1.6  # handwritten comments: written larger than letters in cells
+STATUS = {"pending": "à vérifier", "accepted": "accepté", "corrected": "corrigé",
+          "trusted": "lu avec assurance", "image": "gardé en image"}
 
 
 def french_number(value: float, digits: int = 2) -> str:
@@ -63,9 +66,12 @@ class CountsBar(Static):
     def _show(self, counts: tuple[int, int]) -> None:
         app: ReviewHost = self.app  # type: ignore[assignment]
         items, sheets = counts
-        left = Text.assemble(("bordereau", "bold"), " · vérification · ", app.queue.reviewer)
+        task = " · transcription des commentaires · " if app.queue.transcribe else \
+            " · vérification · "
+        left = Text.assemble(("bordereau", "bold"), task, app.queue.reviewer)
         if items:
-            right = Text(f"Restent {plural(items, 'champ')} sur {plural(sheets, 'bordereau')}")
+            what = "commentaire" if app.queue.transcribe else "champ"
+            right = Text(f"Restent {plural(items, what)} sur {plural(sheets, 'bordereau')}")
             right.stylize("bold")
         else:
             right = Text("Rien à vérifier", style="bold green")
@@ -119,8 +125,11 @@ class CropView(CropBase):
         if self._drawn and self._drawn[:2] == (width, self.max_rows):
             return self._drawn[2]
         ppm = images.px_per_mm(self.image, self.bounds) if self.bounds else 8.0
-        drawn = images.blocks(self.image, width, self.max_rows, max_scale=self.target / ppm,
-                              max_strips=self.strips)
+        if self.strips == TEXT_LINES:
+            drawn = images.text_blocks(self.image, width, TEXT_PX_PER_MM / ppm)
+        else:
+            drawn = images.blocks(self.image, width, self.max_rows,
+                                  max_scale=self.target / ppm, max_strips=self.strips)
         self._drawn = (width, self.max_rows, drawn)
         return drawn
 
@@ -242,13 +251,24 @@ def item_card(item: Item, field: FieldLayout) -> Group:
     if field.kind == "multi_choice":
         facts.append(" · plusieurs réponses possibles (séparées par des virgules)", style="dim")
     lines: list[RenderableType] = [title, facts]
-    if item.status != "pending":
+    if not item.open:
         done = Text(f"Déjà traité ({STATUS.get(item.status, item.status)}) : "
                     f"valeur retenue « {item.shown or '∅'} ». Entrée garde cette valeur ; "
                     "une autre valeur la corrige.", style="bold cyan")
         lines.append(done)
     if item.reason:
         lines.append(Text(f"Motif : {item.reason}", style="yellow"))
+    for note in item.notes:
+        lines.append(Text(note, style="cyan"))
+    if item.suggestions:
+        offer = Text("Suggestions : ", style="bold")
+        for n, suggestion in enumerate(item.suggestions):
+            if n:
+                offer.append("   ")
+            offer.append(f" {suggestion.key.upper()} ", style="bold reverse")
+            offer.append(f" {suggestion.source} : ")
+            offer.append(suggestion.shown or "vide", style="bold")
+        lines.append(offer)
     return Group(*lines)
 
 

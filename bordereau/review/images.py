@@ -179,6 +179,72 @@ def blocks(image: np.ndarray, cols: int, rows: int, max_scale: float = 1.0,
     return HalfBlocks(np.concatenate(stacked), gaps)
 
 
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _bands(image: np.ndarray) -> list[tuple[int, int]]:
+    """Rows of handwriting in a text box: (top, bottom) of each band of ink, printed
+    border lines ignored."""
+    grey = image.mean(axis=2) if image.ndim == 3 else image.astype(float)
+    mask = grey < 150
+    share = mask.mean(axis=1)
+    across = share > 0.5
+    thin = max(3, image.shape[0] // 100)
+    for start, stop in _runs(across):
+        if stop - start <= thin:
+            share[start:stop] = 0.0  # a printed line across the box, not writing
+    inked = share > max(0.01, 0.12 * float(share.max(initial=0.0)))  # the body of a line
+    bands: list[tuple[int, int]] = []
+    gap = max(2, image.shape[0] // 60)
+    for y in np.flatnonzero(inked):
+        if bands and y - bands[-1][1] <= gap:
+            bands[-1] = (bands[-1][0], int(y))
+        else:
+            bands.append((int(y), int(y)))
+    return [(max(0, a - max(3, (b - a) // 3)), min(image.shape[0], b + max(3, (b - a) // 3) + 1))
+            for a, b in bands if b - a >= max(3, image.shape[0] // 40)]  # room for ascenders
+
+
+def text_blocks(image: np.ndarray, cols: int, scale: float) -> HalfBlocks:
+    """Handwritten text drawn line by line at ``scale``: each written line cut, where it is
+    too wide, into strips read in order (line 1 part 1, line 1 part 2, line 2…), so a
+    comment is legible at any terminal width; the whole is as tall as it needs (scroll)."""
+    bands = _bands(image) or [(0, image.shape[0])]
+    parts: list[np.ndarray] = []
+    for top, bottom in bands:
+        line = image[top:bottom]
+        ink = (line.mean(axis=2) if line.ndim == 3 else line) < 150
+        columns = np.flatnonzero(ink.any(axis=0))
+        if columns.size:
+            line = line[:, max(0, columns[0] - 4):columns[-1] + 5]
+        pieces = max(1, math.ceil(line.shape[1] * scale / max(cols - 1, 4)))
+        cuts = _cuts(line, pieces)
+        for a, b in itertools.pairwise(cuts):
+            part = _resize(line[:, a:b], min(scale, (cols - 0.5) / max(1, b - a)))
+            if part.ndim == 2:
+                part = np.stack([part] * 3, axis=2)
+            if part.shape[0] % 2:
+                part = np.concatenate([part, np.full((1, *part.shape[1:]), 255, np.uint8)])
+            parts.append(part)
+    width = max(p.shape[1] for p in parts)
+    blank = np.full((2, width, 3), 255, np.uint8)
+    stacked: list[np.ndarray] = []
+    gaps: list[int] = []
+    rows = 0
+    for n, part in enumerate(parts):
+        pad = np.full((part.shape[0], width - part.shape[1], 3), 255, np.uint8)
+        if n:
+            stacked.append(blank)
+            gaps.append(rows)
+            rows += 1
+        stacked.append(np.concatenate([part, pad], axis=1))
+        rows += part.shape[0] // 2
+    return HalfBlocks(np.concatenate(stacked), gaps)
+
+
 def thumbnail(image: np.ndarray, cols: int, rows: int) -> HalfBlocks:
     """An image shrunk (or enlarged) to exactly ``cols`` x ``rows`` cells, centred."""
     height, width = image.shape[:2]

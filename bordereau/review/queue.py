@@ -12,85 +12,80 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, object_session, undefer
 
 from bordereau.base.engine import Database
+from bordereau.base.ink import ink_found
 from bordereau.base.records import commit_sheet
 from bordereau.base.schema import Audit, Page, Reading, Record, Sheet, utcnow
-from bordereau.base.sheets import DECIDED, current_value, refresh_sheet
-from bordereau.errors import BordereauError, ExitCode, InputError, NotFoundError
+from bordereau.base.sheets import CLINICIAN, DECIDED, IMAGE, current_value, refresh_sheet
+from bordereau.errors import BordereauError, InputError, NotFoundError
+from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout
+from bordereau.review.evidence import KEYS, Suggestion, evidence_for
+from bordereau.review.items import ConflictError, Decision, Item, aware, current_empty
+from bordereau.review.patients import add_patient, candidates
 from bordereau.review.values import InvalidValueError, format_value, parse_value
 
+__all__ = ["LEASE", "ConflictError", "Decision", "Item", "Queue"]
+
 LEASE = dt.timedelta(minutes=10)
-
-
-class ConflictError(BordereauError):
-    """Another reviewer holds or already decided the item."""
-
-    exit_code = ExitCode.CONFLICT
-
-
-class Item(BaseModel):
-    """One queued (or decided) field, as lists and the application show it."""
-
-    id: int
-    serial: str
-    sheet_kind: str
-    sheet_status: str
-    field_id: str
-    label: str
-    kind: str
-    page: int
-    value: Any
-    shown: str  # the value as a reviewer would type it
-    confidence: float
-    reason: str | None
-    status: str
-    final: Any = None
-    claimed_by: str | None = None
-
-
-class Decision(BaseModel):
-    """What a decision did."""
-
-    item: Item
-    action: str
-    sheet_status: str
-    record_id: int | None = None
-    record_version: int | None = None
-
-
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment
+OPEN = ("pending", IMAGE, CLINICIAN)  # items that can still be decided
 
 
 class Queue:
     """The review queue of one base, seen by one reviewer."""
 
     def __init__(self, db: Database, reviewer: str, lease: dt.timedelta = LEASE,
-                 today: dt.date | None = None) -> None:
+                 today: dt.date | None = None, transcribe: bool = False) -> None:
         self.db = db
         self.reviewer = reviewer
         self.lease = lease
         self.today = today
+        # The queue served: doubtful fields, or (opt-in) the handwritten comments kept as
+        # images, to transcribe — on sheets still in review or already committed.
+        self.transcribe = transcribe
+        self.waiting = IMAGE if transcribe else "pending"
+
+    def _waiting(self) -> Any:
+        """The condition on (Reading, Sheet) of the items this queue serves."""
+        sheets = ("waiting_review", "committed") if self.transcribe else ("waiting_review",)
+        return and_(Reading.status == self.waiting, Sheet.status.in_(sheets))
 
     # -- reading -----------------------------------------------------------------------
     def field(self, row: Reading) -> FieldLayout:
         return self.db.home.layout(row.sheet.layout_id).field(row.field_id)
 
+    def centre(self, layout_id: str) -> Centre | None:
+        """The centre file a sheet was printed with (None if its copy is missing)."""
+        try:
+            return self.db.home.load_centre(self.db.home.layout(layout_id).form.centre.snapshot)
+        except BordereauError:
+            return None
+
     def _item(self, row: Reading) -> Item:
         field = self.field(row)
-        return Item(id=row.id, serial=row.sheet.serial, sheet_kind=row.sheet.kind,
-                    sheet_status=row.sheet.status, field_id=row.field_id, label=field.label,
+        sheet = row.sheet
+        values = {r.field_id: current_value(r) for r in sheet.readings}
+        raws = {r.field_id: r.raw or {} for r in sheet.readings}
+        found = evidence_for(field, values, raws, self.centre(sheet.layout_id), self.today)
+        session = object_session(row)
+        if (row.field_id == "patient.ipp" and sheet.kind == "suivi" and session is not None
+                and row.status in OPEN and "patient inconnu" in (row.reason or "")):
+            for candidate in candidates(session, values)[:len(KEYS) - len(found.suggestions)]:
+                found.suggestions.append(Suggestion(
+                    key=KEYS[len(found.suggestions)], value=candidate.ipp, shown=candidate.ipp,
+                    source=f"patient de la base ({', '.join(candidate.why)}) : "
+                           f"{candidate.describe()}"))
+        return Item(id=row.id, serial=sheet.serial, sheet_kind=sheet.kind,
+                    sheet_status=sheet.status, field_id=row.field_id, label=field.label,
                     kind=row.kind, page=row.page_number, value=row.value,
                     shown=format_value(field, current_value(row)), confidence=row.confidence,
                     reason=row.reason, status=row.status, final=row.final,
-                    claimed_by=row.claimed_by)
+                    claimed_by=row.claimed_by, ink=ink_found(row.kind, row.raw),
+                    required=self._required_row(row, field),
+                    suggestions=found.suggestions, notes=found.notes)
 
     def items(self, status: str | None = "pending", field_id: str | None = None,
               serial: str | None = None, limit: int | None = None) -> list[Item]:
@@ -98,8 +93,7 @@ class Queue:
         with self.db.session() as session:
             query = select(Reading).join(Sheet)
             if status == "pending":
-                query = query.where(Reading.status == "pending",
-                                    Sheet.status == "waiting_review")
+                query = query.where(self._waiting())
             elif status is not None:
                 query = query.where(Reading.status == status)
             if field_id:
@@ -116,8 +110,7 @@ class Queue:
         with self.db.session() as session:
             row = session.execute(
                 select(func.count(Reading.id), func.count(func.distinct(Reading.sheet_id)))
-                .join(Sheet).where(Reading.status == "pending",
-                                   Sheet.status == "waiting_review")).one()
+                .join(Sheet).where(self._waiting())).one()
             return int(row[0]), int(row[1])
 
     def get(self, item_id: int) -> Item:
@@ -155,7 +148,7 @@ class Queue:
         now = utcnow()
         with self.db.writing(), self.db.session() as session:
             query = (select(Reading).join(Sheet)
-                     .where(Reading.status == "pending", Sheet.status == "waiting_review",
+                     .where(self._waiting(),
                             or_(Reading.claimed_by.is_(None), Reading.claim_expires < now,
                                 Reading.claimed_by == self.reviewer))
                      .order_by(Sheet.serial, Reading.confidence, Reading.position))
@@ -177,12 +170,12 @@ class Queue:
         now = utcnow()
         with self.db.writing(), self.db.session() as session:
             row = self._row(session, item_id, lock=True)
-            expires = _aware(row.claim_expires)
+            expires = aware(row.claim_expires)
             if (row.claimed_by and row.claimed_by != self.reviewer and expires
                     and expires > now):
                 raise ConflictError(f"Élément {item_id} réservé par {row.claimed_by} jusqu’à "
                                     f"{expires.astimezone():%H:%M}.")
-            if row.status == "pending":
+            if row.status in OPEN:
                 row.claimed_by, row.claim_expires = self.reviewer, now + self.lease
             session.commit()
             return self._item(row)
@@ -197,7 +190,16 @@ class Queue:
 
     # -- decisions ---------------------------------------------------------------------
     def accept(self, item_id: int) -> Decision:
-        """Keep the machine's value (or the current one)."""
+        """Keep the machine's value (or the current one).
+
+        Never empties a field where the reader saw ink: the reviewer says so on purpose
+        (``set`` with « vide »), or transcribes it."""
+        item = self.get(item_id)
+        if item.ink and item.status in ("pending", IMAGE) and current_empty(item):
+            raise InputError(
+                f"Élément {item_id} : de l’écriture a été trouvée dans « {item.label} » mais "
+                "la lecture est vide ; taper la valeur, ou « vide » pour confirmer qu’il n’y "
+                "a rien à garder.")
         return self._decide(item_id, None, accept=True)
 
     def set(self, item_id: int, text: str) -> Decision:
@@ -215,27 +217,43 @@ class Queue:
 
     def _required(self, item_id: int, field: FieldLayout) -> bool:
         """Required now: always, or because its optional section is used on this sheet."""
-        if field.required:
-            return True
-        if not field.required_if_used:
-            return False
         with self.db.session() as session:
-            row = self._row(session, item_id)
-            layout = self.db.home.layout(row.sheet.layout_id)
-            section = {f.id for f in layout.fields if f.section == field.section}
-            return any(current_value(r) not in (None, False, [])
-                       for r in row.sheet.readings if r.field_id in section and r.id != row.id)
+            return self._required_row(self._row(session, item_id), field)
 
-    def _decide(self, item_id: int, value: Any, accept: bool) -> Decision:
+    def _required_row(self, row: Reading, field: FieldLayout) -> bool:
+        if field.required or not field.required_if_used:
+            return field.required
+        layout = self.db.home.layout(row.sheet.layout_id)
+        section = {f.id for f in layout.fields if f.section == field.section}
+        return any(current_value(r) not in (None, False, [])
+                   for r in row.sheet.readings if r.field_id in section and r.id != row.id)
+
+    def ask_clinician(self, item_id: int) -> Decision:
+        """« À compléter » : a required item blank on paper, or a choice with two live marks,
+        is a question for the clinician (``records incomplete``), not for the reviewer. The
+        sheet waits for the answer, entered later with ``set`` (audited)."""
+        return self._decide(item_id, None, accept=False, action="ask")
+
+    def create_patient(self, item_id: int) -> Decision:
+        """A fiche de suivi for a patient whose fiche initiale predates ``bordereau``: create
+        the patient from the suivi's identity (IPP, names, date of birth), audited."""
+        item = self.get(item_id)
+        if item.field_id != "patient.ipp" or item.sheet_kind != "suivi" or not item.shown:
+            raise InputError(f"Élément {item_id} : seul l’IPP d’une fiche de suivi permet de "
+                             "créer un patient.")
+        return self._decide(item_id, None, accept=True, action="new_patient")
+
+    def _decide(self, item_id: int, value: Any, accept: bool,
+                action: str | None = None) -> Decision:
         with self.db.writing(), self.db.session() as session:
             probe = self._row(session, item_id)
             sheet = session.scalars(select(Sheet).where(Sheet.id == probe.sheet_id)
                                     .with_for_update()).one()
             row = self._row(session, item_id, lock=True)
             session.refresh(sheet)
-            expires = _aware(row.claim_expires)
+            expires = aware(row.claim_expires)
             if (row.claimed_by and row.claimed_by != self.reviewer and expires
-                    and expires > utcnow() and row.status == "pending"):
+                    and expires > utcnow() and row.status in OPEN):
                 raise ConflictError(f"Élément {item_id} réservé par {row.claimed_by} jusqu’à "
                                     f"{expires.astimezone():%H:%M}.")
             if sheet.status == "waiting_pages":
@@ -243,22 +261,32 @@ class Queue:
                                     "manquantes avant de vérifier ses champs.")
             before = current_value(row)
             final = before if accept else value
-            if accept and row.status in DECIDED:
+            if (accept or action) and row.status in DECIDED:
                 raise ConflictError(f"Élément {item_id} déjà traité par {row.decided_by}.")
-            action = "accept" if accept or final == row.value else "correct"
-            row.final, row.status = final, "accepted" if action == "accept" else "corrected"
-            row.decided_by, row.decided_at = self.reviewer, utcnow()
+            if action == "ask":
+                row.status = CLINICIAN
+            else:
+                if action == "new_patient":
+                    add_patient(session, {r.field_id: current_value(r) for r in sheet.readings})
+                action = action or ("accept" if accept or final == row.value else "correct")
+                row.final = final
+                row.status = "corrected" if action == "correct" else "accepted"
+                row.decided_by, row.decided_at = self.reviewer, utcnow()
             row.claimed_by, row.claim_expires = None, None
             session.add(Audit(reviewer=self.reviewer, action=action, reading_id=row.id,
                               serial=sheet.serial, field_id=row.field_id,
                               machine_value=row.value, previous_value=before,
                               final_value=final, reason=row.reason))
             session.flush()
+            waiting = {r.id for r in sheet.readings if r.status == "pending" and r.id != row.id}
             record = self._after_decision(session, sheet)
+            cleared = sorted(r.id for r in sheet.readings
+                             if r.id in waiting and r.status != "pending")
             session.commit()
             return Decision(item=self._item(row), action=action, sheet_status=sheet.status,
                             record_id=record.id if record else None,
-                            record_version=record.version if record else None)
+                            record_version=record.version if record else None,
+                            cleared=cleared)
 
     def _after_decision(self, session: Session, sheet: Sheet) -> Record | None:
         layout = self.db.home.layout(sheet.layout_id)
@@ -270,7 +298,7 @@ class Queue:
             return commit_sheet(session, sheet, layout,
                                 {f.id: values.get(f.id) for f in layout.fields}, pages,
                                 self.reviewer)
-        refresh_sheet(session, sheet, layout, self.reviewer, self.today, recheck=True)
+        refresh_sheet(session, sheet, layout, self.reviewer, self.today)
         if sheet.status == "committed":
             return session.scalars(select(Record).where(Record.sheet_id == sheet.id,
                                                         Record.current.is_(True))).first()

@@ -15,6 +15,7 @@ from bordereau.ocr.label import plain
 from bordereau.ocr.rules import nir_key_ok
 
 EMPTY = {"", "-", "vide", "aucun", "aucune"}
+EXPLICIT_EMPTY = {"vide", "-"}  # typed on purpose where ink was found (never prefilled)
 TRUE = {"oui", "o", "1", "vrai", "true", "x"}
 FALSE = {"non", "n", "0", "faux", "false"}
 

@@ -1,0 +1,140 @@
+"""What else on the sheet says what a field should hold: suggestions a reviewer takes with one key.
+
+Sources: the patient label (its barcode and printed text: « étiquette : GUILLOT »), the INS
+matricule (the NIR gives the sex and the month and year of birth), the centre's gene list
+for gene symbols, and the centre's thesaurus for ORPHA codes (the disease name shown as
+evidence, the nearest codes as suggestions). No CIM-10 table mapped from Orphanet is
+shipped with ``bordereau``, so no CIM-10 code is suggested.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from typing import Any
+
+from pydantic import BaseModel
+
+from bordereau.forms.centre import Centre
+from bordereau.forms.manifest import FieldLayout
+from bordereau.ocr.label import plain
+from bordereau.ocr.rules import nir_key_ok
+from bordereau.review.values import format_value
+
+KEYS = ("f5", "f6", "f7", "f8")
+LABEL_KEYS = {"patient.nom_naissance": "nom", "patient.premier_prenom": "prenom",
+              "patient.date_naissance": "date_naissance", "patient.sexe": "sexe",
+              "patient.ipp": "ipp"}
+NIR_SEX = {"1": "M", "2": "F"}
+
+
+class Suggestion(BaseModel):
+    """One value another part of the sheet (or the centre) suggests for a field."""
+
+    key: str  # the key that takes it in the application: "f5"…
+    source: str  # « étiquette », « NIR », « gènes du centre », « thésaurus du centre »
+    value: Any
+    shown: str  # the value as a reviewer would type it
+
+
+class Evidence(BaseModel):
+    """Suggestions and plain facts shown on an item."""
+
+    suggestions: list[Suggestion] = []
+    notes: list[str] = []
+
+
+def _label_identity(raws: dict[str, dict[str, Any]]) -> dict[str, str]:
+    details = (raws.get("patient.etiquette") or {}).get("details") or {}
+    identity = details.get("identity")
+    return {str(k): str(v) for k, v in identity.items() if v} if isinstance(identity,
+                                                                            dict) else {}
+
+
+def _from_label(field: FieldLayout, raws: dict[str, dict[str, Any]]) -> list[tuple[str, Any]]:
+    key = LABEL_KEYS.get(field.id)
+    value = _label_identity(raws).get(key or "")
+    if not value:
+        return []
+    if field.kind == "letters":
+        value = plain(value).upper()
+    return [("étiquette", value)]
+
+
+def _from_nir(field: FieldLayout, values: dict[str, Any],
+              today: dt.date) -> list[tuple[str, Any]]:
+    nir = values.get("patient.ins")
+    if not isinstance(nir, str) or not nir_key_ok(nir):
+        return []
+    if field.id == "patient.sexe" and nir[0] in NIR_SEX:
+        return [("NIR", NIR_SEX[nir[0]])]
+    if field.id != "patient.date_naissance" or not nir[3:5].isdigit():
+        return []
+    year, month = int(nir[1:3]), int(nir[3:5])
+    if not 1 <= month <= 12:
+        return []
+    year += 2000 if 2000 + year <= today.year else 1900
+    read = values.get(field.id)
+    day = read.split("-")[2] if isinstance(read, str) and read.count("-") == 2 else None
+    if day:
+        try:
+            return [("NIR", dt.date(year, month, int(day)).isoformat())]
+        except ValueError:
+            pass
+    return [("NIR", f"{year:04d}-{month:02d}")]
+
+
+def _nearest(read: str, candidates: list[str], most: int = 3) -> list[str]:
+    if not read:
+        return candidates[:most]
+    scored = sorted(candidates, key=lambda c: -difflib.SequenceMatcher(None, read, c).ratio())
+    return scored[:most]
+
+
+def _from_centre(field: FieldLayout, values: dict[str, Any], centre: Centre | None,
+                 notes: list[str]) -> list[tuple[str, Any]]:
+    if centre is None:
+        return []
+    read = values.get(field.id)
+    if field.id.split(".")[-1].startswith("gene") and centre.genes:
+        symbols = [g.symbole for g in centre.genes]
+        return [("gènes du centre", s) for s in _nearest(str(read or ""), symbols)]
+    if field.kind != "orpha_code":
+        if field.id.endswith(".cim10"):
+            notes.append("CIM-10 : aucune table de correspondance Orphanet → CIM-10 n’est "
+                         "livrée ; le code se lit sur la fiche.")
+        return []
+    names = {str(m.orpha): m.libelle for m in centre.thesaurus}
+    code = str(read).lstrip("0") if read else ""
+    if code:
+        notes.append(f"ORPHA {code} : {names[code]} (thésaurus du centre)" if code in names
+                     else f"ORPHA {code} : absent du thésaurus du centre")
+    ticked = values.get(f"{field.id.rsplit('.', 1)[0]}.maladie")
+    found: list[tuple[str, Any]] = []
+    if isinstance(ticked, str) and ticked in names:
+        found.append(("case cochée", ticked))
+    found += [("thésaurus du centre", c) for c in _nearest(code, list(names))]
+    return found
+
+
+def evidence_for(field: FieldLayout, values: dict[str, Any], raws: dict[str, dict[str, Any]],
+                 centre: Centre | None, today: dt.date | None = None) -> Evidence:
+    """Suggestions for ``field`` from the rest of its sheet (``values`` as they stand now,
+    ``raws`` the machine readings with their details) and from the centre."""
+    notes: list[str] = []
+    found = (_from_label(field, raws) + _from_nir(field, values, today or dt.date.today())
+             + _from_centre(field, values, centre, notes))
+    names = ({str(m.orpha): m.libelle for m in centre.thesaurus} if centre else {})
+    suggestions: list[Suggestion] = []
+    seen: list[Any] = []
+    for source, value in found:
+        if value in seen or len(suggestions) == len(KEYS):
+            continue
+        seen.append(value)
+        shown = format_value(field, value)
+        if field.kind == "orpha_code" and str(value) in names:
+            shown = f"{value}"
+            source = f"{source} : {names[str(value)]}"
+        suggestions.append(Suggestion(key=KEYS[len(suggestions)], source=source, value=value,
+                                      shown=shown))
+    return Evidence(suggestions=suggestions, notes=notes)
