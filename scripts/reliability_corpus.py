@@ -54,7 +54,7 @@ def run_kind(kind: str, work: Path, secrets: set[str]) -> dict[str, object]:
     reasons = [line for line in lines if any(name in line for name in shown)]
     refused = all(any(name in line for line in lines) for name in shown)
     control = status["sheets"]["waiting_review"] + status["sheets"]["committed"] >= 1 and \
-        not any(line.startswith("Refusée : scans/00-controle") for line in lines)
+        not any(line.startswith("Refusée : 00-controle") for line in lines)
     foreign = [line for line in screen.splitlines() if FOREIGN.search(line.split("(/")[0])]
     leaked = [value for value in secrets if value in screen]
     return {

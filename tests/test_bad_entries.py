@@ -65,15 +65,17 @@ def test_broken_link_latin1_name_and_link_loop_are_refused_and_the_batch_goes_on
     assert "« lien-casse.pdf » refusé : lien symbolique cassé" in out
     assert "« fiche-s�curit�.png » refusé : nom de fichier illisible" in out
     assert "boucle de liens symboliques" in out
-    assert "Refusée : scans/vide.pdf, page 1 — fichier vide" in out
+    assert "Refusée : vide.pdf, page 1 — fichier vide" in out
     assert "Bordereaux à vérifier : 000008" in out or "Bordereaux enregistré(s) : 000008" in out
     assert_control_read(home)
     read = run_cli(["scan", "read", str(folder), "--home", str(home), "--workers", "1",
                     "--json"])
     assert read.exit_code == 6
-    pages = json.loads(read.stdout)["pages"]
+    data = json.loads(read.stdout)
+    pages = data["pages"]
     assert [p["serial"] for p in pages if p["state"] == "read"] == ["000008"]
     refused = {Path(p["source"]).name: p["reason"] for p in pages if p["state"] == "refused"}
+    refused.update({Path(s["source"]).name: s["reason"] for s in data["skipped"]})
     assert set(refused) >= {"lien-casse.pdf", "fiche-s�curit�.png", "vide.pdf"}
 
 

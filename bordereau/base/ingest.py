@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,6 +52,7 @@ class IngestReport(BaseModel):
     refused: list[dict[str, object]]  # {"file", "page", "reason"}
     sheets: dict[str, list[str]]  # status -> serials touched by this run
     store: list[Damage] = []  # damaged copies in the scan store (repaired or not)
+    partial: bool = Field(False, exclude=True)  # a file was refused (not merely ignored)
 
 
 def sha256_of(path: Path) -> str:
@@ -69,6 +70,7 @@ def _hash_or_refuse(path: Path, report: IngestReport) -> str | None:
     except OSError as error:
         reason = f"« {shown(path.name)} » refusé : fichier illisible ({os_reason(error)})"
         report.files.append(IngestedFile(path=shown(path), sha256=None, reason=reason))
+        report.partial = True
         return None
 
 
@@ -124,6 +126,7 @@ class Ingestor:
         for error in skipped:
             report.files.append(IngestedFile(path=shown(names(error.source)), sha256=None,
                                              reason=error.reason))
+            report.partial = report.partial or not error.ignored
         with self.db.writing():
             fresh: dict[Path, str] = {}
             with self.db.session() as session:

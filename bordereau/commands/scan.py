@@ -98,8 +98,9 @@ def read(
         print_json(result.to_public())
     else:
         typer.echo(summary(result))
-    if any(page.state == "refused" for page in result.pages):
-        raise typer.Exit(ExitCode.PARTIAL)  # lot partiel: some page was refused
+    if any(not s.ignored for s in result.skipped) or any(
+            page.state == "refused" for page in result.pages):
+        raise typer.Exit(ExitCode.PARTIAL)  # lot partiel: a page or a file was refused
 
 
 def ingest_summary(report: IngestReport) -> str:
@@ -149,7 +150,7 @@ def ingest(
         print_json(report.model_dump(mode="json"))
     else:
         typer.echo(ingest_summary(report))
-    if report.refused or any(file.reason for file in report.files):
+    if report.refused or report.partial:
         raise typer.Exit(ExitCode.PARTIAL)  # lot partiel: a page or a file was refused
 
 

@@ -134,11 +134,11 @@ def collect_inputs(
     its content is a supported format whatever its extension. Each file appears once.
     """
 
-    def skip(path: Path, reason: str) -> None:
+    def skip(path: Path, reason: str, ignored: bool = False) -> None:
         if on_skip is None:
             log.warning("%s", reason)
         else:
-            on_skip(PageLoadError(source=path, index=None, reason=reason))
+            on_skip(PageLoadError(source=path, index=None, reason=reason, ignored=ignored))
 
     names = InputNames(paths)
     found: list[Path] = []
@@ -152,7 +152,7 @@ def collect_inputs(
                 found.append(file)
             elif file.name.lower() not in _JUNK:
                 skip(file, f"« {shown(names(file))} » ignoré : format non pris en charge "
-                           f"({ACCEPTED})")
+                           f"({ACCEPTED})", ignored=True)
     unique: dict[Path, Path] = {}
     for path in found:
         unique.setdefault(path.resolve(), path)

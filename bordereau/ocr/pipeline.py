@@ -67,14 +67,14 @@ class ReadResult(BaseModel):
             ],
             "pages": [
                 {
-                    "source": p.name or shown(p.source), "index": p.index, "state": p.state,
+                    "source": shown(p.name or p.source), "index": p.index, "state": p.state,
                     "serial": p.serial, "page": p.page, "reason": p.reason,
                     "residual_mm": p.residual_mm,
                 }
                 for p in self.pages
             ],
             "skipped": [
-                {"source": self.names.get(s.source, str(s.source)), "reason": s.reason}
+                {"source": shown(self.names.get(s.source, str(s.source))), "reason": s.reason}
                 for s in self.skipped
             ],
         }
