@@ -68,6 +68,7 @@ def test_a_second_process_writing_a_sqlite_base_is_told_so(tmp_path: Path) -> No
     script = (
         "import sys; from pathlib import Path; from bordereau.home import Home; "
         "from bordereau.base.engine import Database, BaseError\n"
+        "Database.lock_wait = 0.5\n"
         "try:\n"
         f"    db = Database.open(Home.open(Path({str(home.root)!r}), create=False))\n"
         "    with db.writing(): pass\n"

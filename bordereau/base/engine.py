@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import hmac
 import os
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -32,6 +33,7 @@ from bordereau.home import FILE_MODE, Home
 
 ENV_VAR = "BORDEREAU_BASE"
 PROOF_LABEL = b"bordereau-base-binding"
+LOCK_WAIT = 20.0  # seconds a SQLite writer waits for another one's write to end
 
 
 class BaseError(BordereauError):
@@ -65,6 +67,7 @@ class Database:
     """An opened, migrated base bound to one establishment."""
 
     _opened: ClassVar[set[Database]] = set()  # until closed, so none is left to the GC
+    lock_wait: float = LOCK_WAIT
 
     def __init__(self, engine: Engine, home: Home, url: str) -> None:
         Database._opened.add(self)
@@ -140,7 +143,10 @@ class Database:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the single-writer lock of a SQLite base for the duration of a write."""
+        """Hold the single-writer lock of a SQLite base for the duration of a write.
+
+        Writes are short (one scan file, one decision), so a writer waits up to
+        ``lock_wait`` seconds for another one to finish before saying the base is busy."""
         if not self.is_sqlite or self._lock_fd is not None:
             yield
             return
@@ -151,7 +157,7 @@ class Database:
         lock = Path(database).with_suffix(".lock")
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock_within(fd, self.lock_wait)
         except BlockingIOError as exc:
             other = os.read(fd, 32).decode(errors="replace").strip() or "?"
             os.close(fd)
@@ -181,6 +187,19 @@ class Database:
         """Close every base opened by this process (tests, long-running callers)."""
         for database in list(cls._opened):
             database.close()
+
+
+def _flock_within(fd: int, seconds: float) -> None:
+    """Take an exclusive lock, retrying for ``seconds``; BlockingIOError if still held."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _create_private(path: Path) -> None:

@@ -1,8 +1,10 @@
 """Ingest scans into the base: store files, pages, sheets and readings, commit what is sure.
 
 Files are content-addressed (SHA-256): the same bytes ingested twice change nothing. Each
-new file is copied into the scan store (``scans/`` in the home, owner-only), read with the
-reading pipeline, and stored in one transaction per batch. Sheets whose fields are all
+new file is read by the reading processes (which send back the crops of its fields and a
+reduced page image, never the whole page), copied into the scan store (``scans/`` in the
+home, owner-only) and stored in its own transaction as soon as its last page is read; the
+write lock is held only for that write, never while reading. Sheets whose fields are all
 trusted are committed at once; the others wait for review; sheets with a page missing wait
 for it (a later scan of that page completes the sheet).
 """
@@ -15,9 +17,9 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bordereau.base.engine import Database
@@ -25,12 +27,11 @@ from bordereau.base.schema import Page, Reading, ScanFile, Sheet
 from bordereau.base.sheets import refresh_sheet
 from bordereau.home import DIR_MODE, FILE_MODE
 from bordereau.ocr.identify import LayoutCache
-from bordereau.ocr.page_reader import PageResult, crop_png
+from bordereau.ocr.page_reader import PageResult
 from bordereau.ocr.pages import collect_inputs
-from bordereau.ocr.pipeline import Progress, ReadOptions, duplicate_reason, read_pages
+from bordereau.ocr.pipeline import duplicate_reason
+from bordereau.ocr.stream import PageReaders, Progress
 from bordereau.ocr.types import PageLoadError
-
-PAGE_IMAGE_PX_PER_MM = 4.0  # the whole page kept for reviewers, about 100 dpi
 
 
 class IngestedFile(BaseModel):
@@ -70,15 +71,6 @@ def _store(db: Database, path: Path, sha: str) -> str:
     return target.name
 
 
-def _page_png(result: PageResult) -> bytes | None:
-    if result.aligned is None:
-        return None
-    scale = PAGE_IMAGE_PX_PER_MM / result.px_per_mm
-    small = cv2.resize(result.aligned, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    ok, data = cv2.imencode(".png", small)
-    return data.tobytes() if ok else None
-
-
 class Ingestor:
     """Put scans into the base of one establishment."""
 
@@ -90,52 +82,85 @@ class Ingestor:
 
     def ingest(self, paths: Sequence[Path], workers: int | None = None,
                progress: Progress | None = None) -> IngestReport:
-        """Ingest files and folders; returns what happened to every file and page."""
+        """Ingest files and folders; returns what happened to every file and page.
+
+        Files stream through reading: each one is stored and committed in its own short
+        write as soon as its last page is read, while the next ones are being read.
+        """
         skipped: list[PageLoadError] = []
         files = collect_inputs(paths, on_skip=skipped.append)
         report = IngestReport(files=[], pages={}, refused=[], sheets={})
         for error in skipped:
             report.files.append(IngestedFile(path=str(error.source), sha256=None,
                                              reason=error.reason))
-        with self.db.writing():
-            fresh: dict[Path, str] = {}
-            with self.db.session() as session:
-                for path in files:
-                    sha = sha256_of(path)
-                    known = session.scalars(select(ScanFile).where(ScanFile.sha256 == sha)).first()
-                    if known is not None or sha in fresh.values():
-                        report.files.append(IngestedFile(path=str(path), sha256=sha, already=True,
-                                                         pages=len(known.pages) if known else 0))
-                    else:
-                        fresh[path] = sha
-            if not fresh:
-                return report
-            options = ReadOptions(workers=workers, keep_images=True, today=self.today)
-            results = read_pages(list(fresh), self.db.home, options, progress)
-            with self.db.session() as session:
-                self._store_batch(session, fresh, results, report)
-                session.commit()
+        fresh = self.new_files(files, report)
+        statuses: dict[str, str] = {}
+        with PageReaders(self.db.home, workers, keep_crops=True) as readers:
+            for path, results in readers.stream(fresh, progress):
+                self.store_file(path, fresh[path], results, report, statuses)
+        report.sheets = sheets_by_status(statuses)
         return report
 
-    def _store_batch(self, session: Session, fresh: dict[Path, str],
-                     results: list[PageResult], report: IngestReport) -> None:
-        rows: dict[Path, ScanFile] = {}
-        for path, sha in fresh.items():
-            row = ScanFile(sha256=sha, name=str(path)[-255:], size=path.stat().st_size,
-                           stored_as=_store(self.db, path, sha), ingested_by=self.user)
-            session.add(row)
-            rows[path] = row
+    def new_files(self, files: Sequence[Path], report: IngestReport) -> dict[Path, str]:
+        """The files whose bytes the base does not hold yet (with their SHA-256); the
+        others are reported as already ingested."""
+        fresh: dict[Path, str] = {}
+        with self.db.session() as session:
+            for path in files:
+                sha = sha256_of(path)
+                known = session.scalars(select(ScanFile).where(ScanFile.sha256 == sha)).first()
+                if known is not None or sha in fresh.values():
+                    report.files.append(IngestedFile(path=str(path), sha256=sha, already=True,
+                                                     pages=len(known.pages) if known else 0))
+                else:
+                    fresh[path] = sha
+        return fresh
+
+    def store_file(self, path: Path, sha: str, results: list[PageResult],
+                   report: IngestReport, statuses: dict[str, str]) -> bool:
+        """Store one read file, its pages and what they change, in one transaction (under
+        the write lock only for that time). False when the base already had it (another
+        process stored the same bytes meanwhile)."""
+        for attempt in range(3):
+            try:
+                with self.db.writing(), self.db.session() as session:
+                    known = session.scalars(select(ScanFile.id)
+                                            .where(ScanFile.sha256 == sha)).first()
+                    if known is not None:
+                        report.files.append(IngestedFile(path=str(path), sha256=sha,
+                                                         already=True, pages=len(results)))
+                        return False
+                    touched = self._store_pages(session, path, sha, results)
+                    session.commit()
+                break
+            except IntegrityError:  # a concurrent writer created the same file or sheet
+                if attempt == 2:
+                    raise
+        statuses.update(touched)
+        report.files.append(IngestedFile(path=str(path), sha256=sha, pages=len(results)))
+        for result in results:
+            outcome = result.outcome
+            report.pages[outcome.state] = report.pages.get(outcome.state, 0) + 1
+            if outcome.state == "refused":
+                report.refused.append({"file": str(path), "page": outcome.index + 1,
+                                       "reason": outcome.reason})
+        return True
+
+    def _store_pages(self, session: Session, path: Path, sha: str,
+                     results: list[PageResult]) -> dict[str, str]:
+        """Add the file, its pages and readings; refresh the sheets they belong to.
+        Returns the status of every sheet touched."""
+        file_row = ScanFile(sha256=sha, name=str(path)[-255:], size=path.stat().st_size,
+                            stored_as=_store(self.db, path, sha), ingested_by=self.user)
+        session.add(file_row)
         session.flush()
         touched: dict[str, Sheet] = {}
         for result in results:
             outcome = result.outcome
-            file_row = rows.get(outcome.source)
-            if file_row is None:  # a file that failed as a whole, before any page
-                continue
             page = Page(file_id=file_row.id, index=outcome.index, state=outcome.state,
                         reason=outcome.reason, serial=outcome.serial,
                         page_number=outcome.page, residual_mm=outcome.residual_mm,
-                        rotation=outcome.rotation, image=_page_png(result))
+                        rotation=outcome.rotation, image=result.page_png)
             session.add(page)
             if outcome.state == "read" and result.code is not None:
                 sheet = self._attach(session, page, result)
@@ -144,22 +169,14 @@ class Ingestor:
             session.flush()
         for sheet in touched.values():
             refresh_sheet(session, sheet, self.layouts, self.user, self.today)
-            report.sheets.setdefault(sheet.status, []).append(sheet.serial)
-        for path in fresh:
-            pages = [r.outcome for r in results if r.outcome.source == path]
-            report.files.append(IngestedFile(path=str(path), sha256=fresh[path],
-                                             pages=len(pages)))
-            for outcome in pages:
-                report.pages[outcome.state] = report.pages.get(outcome.state, 0) + 1
-                if outcome.state == "refused":
-                    report.refused.append({"file": str(path), "page": outcome.index + 1,
-                                           "reason": outcome.reason})
+        return {serial: sheet.status for serial, sheet in touched.items()}
 
     def _attach(self, session: Session, page: Page, result: PageResult) -> Sheet | None:
         """Attach a read page to its sheet (created on first sight); refuse a duplicate."""
         code = result.code
         assert code is not None
-        sheet = session.scalars(select(Sheet).where(Sheet.serial == code.sheet)).first()
+        sheet = session.scalars(select(Sheet).where(Sheet.serial == code.sheet)
+                                .with_for_update()).first()
         if sheet is None:
             sheet = Sheet(serial=code.sheet, kind=code.kind, version=code.version,
                           layout_id=code.layout_id, centre=code.site,
@@ -179,16 +196,21 @@ class Ingestor:
         layout = self.layouts.get(code.layout_id)
         order = {f.id: n for n, f in enumerate(layout.fields)}
         for reading in result.readings:
-            field = layout.field(reading.id)
-            box = field.bounds()
-            crop = (crop_png(result.aligned, result.px_per_mm, box)
-                    if result.aligned is not None else None)
             session.add(Reading(
                 sheet_id=sheet.id, page=page, field_id=reading.id, kind=reading.kind,
                 page_number=code.page, position=order[reading.id],
                 raw=reading.model_dump(mode="json"), value=reading.value,
                 confidence=reading.confidence, reason=reading.reason,
-                status="pending" if reading.review else "trusted", crop=crop))
+                status="pending" if reading.review else "trusted",
+                crop=result.crops.get(reading.id)))
         session.flush()
         session.refresh(sheet)
         return sheet
+
+
+def sheets_by_status(statuses: dict[str, str]) -> dict[str, list[str]]:
+    """The report's ``sheets``: status -> serials (each sheet under its latest status)."""
+    grouped: dict[str, list[str]] = {}
+    for serial, status in statuses.items():
+        grouped.setdefault(status, []).append(serial)
+    return grouped

@@ -7,24 +7,21 @@ result lists them all; one bad page, file or image never aborts the batch.
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from bordereau.errors import MissingToolError
 from bordereau.forms.manifest import Layout
 from bordereau.home import Home
 from bordereau.ocr.identify import LayoutCache
-from bordereau.ocr.page_reader import Context, PageResult, read_page
-from bordereau.ocr.pages import collect_inputs, iter_pages
+from bordereau.ocr.page_reader import PageResult
+from bordereau.ocr.pages import collect_inputs
 from bordereau.ocr.rules import check_sheet
+from bordereau.ocr.stream import PageReaders, load_error
+from bordereau.ocr.stream import Progress as Progress
 from bordereau.ocr.trust import apply_thresholds
-from bordereau.ocr.types import FieldReading, PageImage, PageLoadError, PageOutcome, SheetReading
-
-Progress = Callable[[int, int], None]  # (pages done, pages seen so far)
+from bordereau.ocr.types import FieldReading, PageLoadError, PageOutcome, SheetReading
 
 
 class ReadOptions(BaseModel):
@@ -71,82 +68,17 @@ class ReadResult(BaseModel):
         }
 
 
-_CONTEXT: Context | None = None
-
-
-def _init_worker(home: Path, keep_images: bool) -> None:
-    global _CONTEXT
-    _CONTEXT = Context(home, keep_images)
-
-
-def _work(page: PageImage) -> PageResult:
-    assert _CONTEXT is not None
-    return _safe_read(page, _CONTEXT)
-
-
-def _safe_read(page: PageImage, ctx: Context) -> PageResult:
-    try:
-        return read_page(page, ctx)
-    except MissingToolError:
-        raise  # an installation problem, not a page problem: stop and say what is missing
-    except Exception as exc:  # one bad page never aborts the batch
-        return PageResult(PageOutcome(source=page.source, index=page.index, state="refused",
-                                      reason=f"page illisible (erreur interne : "
-                                             f"{type(exc).__name__})"))
-
-
-def _load_errors(error: PageLoadError) -> PageResult:
-    return PageResult(PageOutcome(source=error.source, index=error.index or 0, state="refused",
-                                  reason=error.reason))
-
-
-def _inputs(files: list[Path], skipped: list[PageLoadError]
-            ) -> Iterator[PageImage | PageLoadError]:
-    yield from skipped
-    for path in files:
-        yield from iter_pages(path)
-
-
 def read_pages(paths: Sequence[Path], home: Home, options: ReadOptions,
                progress: Progress | None = None) -> list[PageResult]:
-    """Read every page of every input, in parallel; results in input order."""
-    workers = options.workers or os.cpu_count() or 1
-    results: list[PageResult] = []
-    seen = 0
+    """Read every page of every input, in parallel; results in input order (files left
+    out, such as unsupported formats, last)."""
     skipped: list[PageLoadError] = []
     files = collect_inputs(paths, on_skip=skipped.append)
-
-    def tick() -> None:
-        if progress:
-            progress(len(results), seen)
-
-    if workers == 1:
-        ctx = Context(home.root, options.keep_images)
-        for item in _inputs(files, skipped):
-            seen += 1
-            results.append(_load_errors(item) if isinstance(item, PageLoadError)
-                           else _safe_read(item, ctx))
-            tick()
-    else:
-        with ProcessPoolExecutor(workers, initializer=_init_worker,
-                                 initargs=(home.root, options.keep_images)) as pool:
-            pending: set[Future[PageResult]] = set()
-            for item in _inputs(files, skipped):
-                seen += 1
-                if isinstance(item, PageLoadError):
-                    results.append(_load_errors(item))
-                    tick()
-                    continue
-                pending.add(pool.submit(_work, item))
-                if len(pending) >= 2 * workers:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    results.extend(f.result() for f in done)
-                    tick()
-            for future in pending:
-                results.append(future.result())
-                tick()
-    order = {p: n for n, p in enumerate(files)}
-    results.sort(key=lambda r: (order.get(r.outcome.source, len(order)), r.outcome.index))
+    results: list[PageResult] = []
+    with PageReaders(home, options.workers, options.keep_images) as readers:
+        for _, file_results in readers.stream(files, progress):
+            results.extend(file_results)
+    results.extend(load_error(error) for error in skipped)
     return results
 
 

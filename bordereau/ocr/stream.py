@@ -1,0 +1,177 @@
+"""Read scan files as a stream: pages in parallel, results handed back file by file.
+
+A :class:`PageReaders` keeps a pool of reading processes (or reads in this process with
+one worker) for as long as it is open, so a long-running caller (a batch, the hot folder,
+a queue worker) loads the models once. :meth:`PageReaders.stream` decodes pages lazily,
+keeps at most a few pages in flight whatever the size of the batch, and yields each file's
+page results, in input order, as soon as its last page is read: the caller stores one file
+while the next ones are being read, and memory does not grow with the batch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from types import TracebackType
+
+import cv2
+from threadpoolctl import threadpool_limits
+
+from bordereau.errors import MissingToolError
+from bordereau.home import Home
+from bordereau.ocr.page_reader import Context, PageResult, read_page
+from bordereau.ocr.pages import iter_pages
+from bordereau.ocr.types import PageImage, PageLoadError, PageOutcome
+
+Progress = Callable[[int, int], None]  # (pages done, pages seen so far)
+IN_FLIGHT_PER_WORKER = 2  # pages decoded ahead per process: enough to keep every core busy
+
+_CONTEXT: Context | None = None
+
+
+def _init_worker(home: Path, keep_images: bool, keep_crops: bool) -> None:
+    global _CONTEXT
+    single_threaded()
+    _CONTEXT = Context(home, keep_images, keep_crops)
+
+
+def single_threaded() -> None:
+    """One thread for OpenCV, BLAS and OpenMP in this process: the pool already runs one
+    process per core, and extra threads only spin against each other (on this 2-core
+    machine they cost 40 % of the CPU time of a page)."""
+    cv2.setNumThreads(1)
+    threadpool_limits(1)
+
+
+def _work(page: PageImage) -> PageResult:
+    assert _CONTEXT is not None
+    return safe_read(page, _CONTEXT)
+
+
+def safe_read(page: PageImage, ctx: Context) -> PageResult:
+    """Read one page; any failure becomes a refused page with its reason (French)."""
+    try:
+        return read_page(page, ctx)
+    except MissingToolError:
+        raise  # an installation problem, not a page problem: stop and say what is missing
+    except Exception as exc:  # one bad page never aborts the batch
+        return PageResult(PageOutcome(source=page.source, index=page.index, state="refused",
+                                      reason=f"page illisible (erreur interne : "
+                                             f"{type(exc).__name__})"))
+
+
+def load_error(error: PageLoadError) -> PageResult:
+    """A page (or a whole file) that could not be decoded, as a refused page."""
+    return PageResult(PageOutcome(source=error.source, index=error.index or 0, state="refused",
+                                  reason=error.reason))
+
+
+class PageReaders:
+    """Reading processes for one establishment, open for as long as the caller needs."""
+
+    def __init__(self, home: Home, workers: int | None = None, keep_images: bool = False,
+                 keep_crops: bool = False) -> None:
+        self.home = home
+        self.workers = workers or os.cpu_count() or 1
+        self.keep_images = keep_images
+        self.keep_crops = keep_crops
+        self._pool: ProcessPoolExecutor | None = None
+        self._ctx: Context | None = None
+
+    def __enter__(self) -> PageReaders:
+        if self.workers == 1:
+            self._ctx = Context(self.home.root, self.keep_images, self.keep_crops)
+        else:
+            self._pool = ProcessPoolExecutor(
+                self.workers, initializer=_init_worker,
+                initargs=(self.home.root, self.keep_images, self.keep_crops))
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close(cancel=error is not None)
+
+    def close(self, cancel: bool = False) -> None:
+        """Stop the reading processes (dropping queued pages when ``cancel``)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool = None
+        self._ctx = None
+
+    def stream(self, files: Iterable[Path], progress: Progress | None = None
+               ) -> Iterator[tuple[Path, list[PageResult]]]:
+        """Each file with its page results (in page order), files in the given order."""
+        state = _Stream(progress)
+        window = IN_FLIGHT_PER_WORKER * self.workers
+        pending: dict[Future[PageResult], int] = {}
+        for number, path in enumerate(files):
+            state.start(number, path)
+            for item in iter_pages(path):
+                state.item(number)
+                if isinstance(item, PageLoadError):
+                    state.done(number, load_error(item))
+                elif self._pool is None:
+                    assert self._ctx is not None, "PageReaders used outside its with block"
+                    state.done(number, safe_read(item, self._ctx))
+                else:
+                    pending[self._pool.submit(_work, item)] = number
+                    del item  # the worker has its copy: keep no page here
+                    while len(pending) >= window:
+                        self._collect(pending, state)
+                yield from state.ready()
+            state.finish(number)
+            yield from state.ready()
+        while pending:
+            self._collect(pending, state)
+            yield from state.ready()
+
+    @staticmethod
+    def _collect(pending: dict[Future[PageResult], int], state: _Stream) -> None:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            state.done(pending.pop(future), future.result())
+
+
+class _Stream:
+    """Bookkeeping of one stream: which files are complete, what to hand back next."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.seen = 0
+        self.read = 0
+        self.paths: dict[int, Path] = {}
+        self.results: dict[int, list[PageResult]] = {}
+        self.items: dict[int, int] = {}  # pages decoded (or failed) so far, per file
+        self.finished: set[int] = set()
+        self.next = 0
+
+    def start(self, number: int, path: Path) -> None:
+        self.paths[number] = path
+        self.results[number] = []
+        self.items[number] = 0
+
+    def item(self, number: int) -> None:
+        self.seen += 1
+        self.items[number] += 1
+
+    def done(self, number: int, result: PageResult) -> None:
+        self.results[number].append(result)
+        self.read += 1
+        if self.progress:
+            self.progress(self.read, self.seen)
+
+    def finish(self, number: int) -> None:
+        self.finished.add(number)
+
+    def ready(self) -> Iterator[tuple[Path, list[PageResult]]]:
+        """The files, in order, whose every page is read (each handed back once)."""
+        while (self.next in self.finished
+               and len(self.results[self.next]) == self.items[self.next]):
+            number = self.next
+            self.next += 1
+            results = sorted(self.results.pop(number), key=lambda r: r.outcome.index)
+            del self.items[number]
+            self.finished.discard(number)
+            yield self.paths.pop(number), results
