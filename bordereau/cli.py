@@ -8,13 +8,14 @@ exit codes in ``cli_support.FrenchGroup.main``.
 from __future__ import annotations
 
 from bordereau.cli_support import FrenchCommand, new_app
-from bordereau.commands import forms, records, report, review, scan
+from bordereau.commands import forms, records, report, review, scan, scan_watch
 
 app = new_app(
     "bordereau : bordereaux papier du set de données minimal maladies rares (SDM-MR) — "
     "création, lecture des scans, vérification et export vers BaMaRa."
 )
 app.add_typer(forms.app, name="forms")
+scan.app.command("watch", cls=FrenchCommand)(scan_watch.watch)
 app.add_typer(scan.app, name="scan")
 app.add_typer(review.app, name="review")
 app.add_typer(records.app, name="records")

@@ -116,6 +116,14 @@ class Ingestor:
                     fresh[path] = sha
         return fresh
 
+    def stored_pages(self, sha: str) -> list[tuple[int, str, str | None]] | None:
+        """(index, state, reason) of every page of a stored file; None if not stored."""
+        with self.db.session() as session:
+            known = session.scalars(select(ScanFile).where(ScanFile.sha256 == sha)).first()
+            if known is None:
+                return None
+            return [(p.index, p.state, p.reason) for p in known.pages]
+
     def store_file(self, path: Path, sha: str, results: list[PageResult],
                    report: IngestReport, statuses: dict[str, str]) -> bool:
         """Store one read file, its pages and what they change, in one transaction (under

@@ -11,6 +11,7 @@ while the next ones are being read, and memory does not grow with the batch.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -33,6 +34,7 @@ _CONTEXT: Context | None = None
 
 def _init_worker(home: Path, keep_images: bool, keep_crops: bool) -> None:
     global _CONTEXT
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     single_threaded()
     _CONTEXT = Context(home, keep_images, keep_crops)
 
