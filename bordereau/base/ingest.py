@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -125,20 +125,27 @@ class Ingestor:
             return [(p.index, p.state, p.reason) for p in known.pages]
 
     def store_file(self, path: Path, sha: str, results: list[PageResult],
-                   report: IngestReport, statuses: dict[str, str]) -> bool:
+                   report: IngestReport, statuses: dict[str, str],
+                   also: Callable[[Session], bool] | None = None,
+                   name: str | None = None) -> bool:
         """Store one read file, its pages and what they change, in one transaction (under
         the write lock only for that time). False when the base already had it (another
-        process stored the same bytes meanwhile)."""
+        process stored the same bytes meanwhile), or when ``also`` — run in the same
+        transaction before the file is stored — says not to store it."""
         for attempt in range(3):
             try:
                 with self.db.writing(), self.db.session() as session:
                     known = session.scalars(select(ScanFile.id)
                                             .where(ScanFile.sha256 == sha)).first()
+                    if also is not None and not also(session):
+                        session.commit()
+                        return False
                     if known is not None:
+                        session.commit()
                         report.files.append(IngestedFile(path=str(path), sha256=sha,
                                                          already=True, pages=len(results)))
                         return False
-                    touched = self._store_pages(session, path, sha, results)
+                    touched = self._store_pages(session, path, sha, results, name)
                     session.commit()
                 break
             except IntegrityError:  # a concurrent writer created the same file or sheet
@@ -155,10 +162,11 @@ class Ingestor:
         return True
 
     def _store_pages(self, session: Session, path: Path, sha: str,
-                     results: list[PageResult]) -> dict[str, str]:
+                     results: list[PageResult], name: str | None = None) -> dict[str, str]:
         """Add the file, its pages and readings; refresh the sheets they belong to.
         Returns the status of every sheet touched."""
-        file_row = ScanFile(sha256=sha, name=str(path)[-255:], size=path.stat().st_size,
+        file_row = ScanFile(sha256=sha, name=(name or str(path))[-255:],
+                            size=path.stat().st_size,
                             stored_as=_store(self.db, path, sha), ingested_by=self.user)
         session.add(file_row)
         session.flush()
