@@ -85,7 +85,7 @@ setup() {
 
 case "${1:-}" in
   setup) setup ;;
-  demo) setup; exec "$VENV/bin/python" -m bordereau.demo "${@:2}" ;;
+  demo) setup; exec "$VENV/bin/python" -m bordereau.demo --samples "$ROOT/samples" --out "$ROOT/out" "${@:2}" ;;
   test) setup; exec "$VENV/bin/python" -m pytest "${@:2}" ;;
   *) echo "usage: ./dev.sh demo|test|setup" >&2; exit 2 ;;
 esac

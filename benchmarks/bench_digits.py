@@ -23,8 +23,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bordereau import heldout
-from bordereau.ocr import digits_synth as synth
 from bordereau.ocr.digits import CLASSES, REJECT, DigitRecognizer, normalise_cell
+from bordereau.training import digits_synth as synth
 
 FONT_COPIES = 20  # renderings per held-out font glyph and dpi (5 fonts x 10 digits)
 REJECT_CELLS = 300  # not_a_digit cells per dpi

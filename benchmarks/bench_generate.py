@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bordereau.forms.api import Forms
+from bordereau.establishment import Establishment
 
 ROOT = Path(__file__).resolve().parent.parent
 CENTRE = ROOT / "samples" / "centres" / "lyon-os.yaml"
@@ -34,8 +34,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             output = Path(tmp) / "forms.pdf"
             start = time.perf_counter()
-            result = Forms.open(CENTRE, Path(tmp) / "home").generate(args.kind, args.copies,
-                                                                      output)
+            result = Establishment(Path(tmp) / "home").print_forms(CENTRE, args.kind,
+                                                                    args.copies, output)
             timings.append(time.perf_counter() - start)
             size, pages = output.stat().st_size, result.pages
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "

@@ -18,9 +18,11 @@ import os
 import platform
 import resource
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +31,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scan_cache import PeakSampler, count_pages, ensure_pages
 
 BORDEREAU = Path(sys.executable).with_name("bordereau")
+
+
+def _progress(process: subprocess.Popen[str], sampler: PeakSampler, home: Path,
+              start: float) -> None:
+    """Every 30 s on stderr: pages stored so far and the peak PSS so far (flat or not)."""
+    while process.poll() is None:
+        time.sleep(30)
+        try:
+            with sqlite3.connect(f"file:{home / 'base.sqlite'}?mode=ro", uri=True) as base:
+                stored = base.execute("SELECT count(*) FROM page").fetchone()[0]
+        except sqlite3.Error:
+            stored = "?"
+        print(f"  {time.perf_counter() - start:7.0f} s: {stored} pages stored, peak PSS so "
+              f"far {sampler.peak_kb / 1024:.0f} MB", file=sys.stderr, flush=True)
 
 
 def ingest_once(pages: int, workers: int | None, base: str | None = None
@@ -49,6 +65,9 @@ def ingest_once(pages: int, workers: int | None, base: str | None = None
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
         sampler = PeakSampler(process.pid)
+        watcher = threading.Thread(target=_progress, args=(process, sampler, work_home, start),
+                                   daemon=True)
+        watcher.start()
         out, err = process.communicate()
         elapsed = time.perf_counter() - start
         peak = sampler.stop()

@@ -24,8 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bordereau import heldout
-from bordereau.ocr import digits_synth, letters_synth
 from bordereau.ocr.letters import CLASSES, DIGIT, REJECT, LetterRecognizer, normalise_letter
+from bordereau.training import digits_synth, letters_synth
 
 COPIES = 12  # renderings per held-out font glyph and dpi (5 fonts x 28 characters)
 REJECT_CELLS = 300  # not_a_letter cells per dpi

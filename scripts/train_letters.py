@@ -7,7 +7,7 @@ Run by a developer, not by the tests (a few minutes on 2 CPU cores)::
 
 Needs the training extras: torch (CPU) and mlxtend. No package ships handwritten capitals:
 the letters are the handwriting fonts of ``bordereau.heldout.TRAINING_FONTS`` made to look
-written by strong augmentation (``bordereau.ocr.letters_synth``), scanned as comb cells and
+written by strong augmentation (``bordereau.training.letters_synth``), scanned as comb cells and
 passed through the run-time normaliser. ``digit`` cells: digits 2-9 (training fonts and
 MNIST ``mnist_data()`` index % 500 < 370); ``not_a_letter`` cells: overwritten letters,
 symbols, specks, hatching, filled cells. Validation (epoch choice, softmax temperature):
@@ -30,9 +30,9 @@ import numpy as np
 import numpy.typing as npt
 
 from bordereau import heldout
-from bordereau.ocr import digits_synth, letters_synth
 from bordereau.ocr.cnn import GEOMETRY_SIZE, INPUT_SIZE, fit_temperature, normalise_with_geometry
 from bordereau.ocr.letters import CLASSES, DIGIT, MODEL_FILE, REJECT
+from bordereau.training import digits_synth, letters_synth
 
 Split = Literal["train", "val"]
 Data = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int64]]

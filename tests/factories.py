@@ -19,10 +19,9 @@ import pypdfium2 as pdfium
 from bordereau.base.engine import Database
 from bordereau.base.schema import Page, Reading, ScanFile, Sheet
 from bordereau.base.sheets import refresh_sheet
-from bordereau.forms.api import Forms
+from bordereau.establishment import Establishment
 from bordereau.forms.manifest import Layout
 from bordereau.home import Home
-from bordereau.ocr.identify import LayoutCache
 from bordereau.ocr.page_reader import crop_png
 from bordereau.ocr.types import FieldReading
 
@@ -73,19 +72,19 @@ class Factory:
     def __init__(self, root: Path, centre: Path, url: str | None = None) -> None:
         self.root = root
         self.home = Home.open(root / "home")
-        self.forms = Forms.open(centre, root / "home")
+        self.centre = centre
         self.db = Database.open(self.home, url)
-        self.layouts = LayoutCache(self.home)
+        self.establishment = Establishment(self.home, self.db)
         self._pages: dict[str, list[np.ndarray]] = {}
         self._serial = 0
 
     def layout(self, kind: str) -> Layout:
-        return self.forms.layout(kind)
+        return self.establishment.layout(self.centre, kind)
 
     def _rendered(self, kind: str) -> list[np.ndarray]:
         if kind not in self._pages:
             pdf = self.root / f"blank-{kind}.pdf"
-            result = self.forms.generate(kind, 1, pdf)
+            result = self.establishment.print_forms(self.centre, kind, 1, pdf)
             self._serial = max(self._serial, result.serials.stop)
             document = pdfium.PdfDocument(pdf)
             self._pages[kind] = [
@@ -140,6 +139,6 @@ class Factory:
                         crop=crop_png(image, PX_PER_MM, field.bounds())))
             session.flush()
             session.refresh(sheet)
-            refresh_sheet(session, sheet, self.layouts, "factory")
+            refresh_sheet(session, sheet, self.home.layout(sheet.layout_id), "factory")
             session.commit()
             return sheet

@@ -11,7 +11,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 
-from bordereau.forms.api import Forms
+from bordereau.establishment import Establishment
 from bordereau.ocr.blank import MAX_BLANK_INK_MM2, is_blank
 from bordereau.ocr.pages import iter_pages
 from bordereau.ocr.types import PageImage
@@ -26,7 +26,7 @@ Paper = np.ndarray  # float32 grey page being built, 255 = white
 def fronts(tmp_path_factory: pytest.TempPathFactory) -> dict[int, np.ndarray]:
     """The printed side: a real generated form page, grey, at 150, 300 and 600 dpi."""
     folder = tmp_path_factory.mktemp("form")
-    Forms.open(LYON, folder / "home").generate("suivi", 1, folder / "suivi.pdf")
+    Establishment(folder / "home").print_forms(LYON, "suivi", 1, folder / "suivi.pdf")
     document = pdfium.PdfDocument(folder / "suivi.pdf")
     pages = {dpi: np.array(document[0].render(scale=dpi / 72, grayscale=True).to_pil()
                            .convert("L")) for dpi in (150, 300, 600)}

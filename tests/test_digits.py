@@ -19,7 +19,6 @@ import pytest
 
 from bordereau import heldout
 from bordereau.errors import MissingToolError
-from bordereau.ocr import digits_synth as synth
 from bordereau.ocr.digits import (
     CLASSES,
     INPUT_SIZE,
@@ -28,6 +27,7 @@ from bordereau.ocr.digits import (
     default_recognizer,
     normalise_cell,
 )
+from bordereau.training import digits_synth as synth
 
 ROOT = Path(__file__).resolve().parents[1]
 FONT_FLOOR = 0.85  # held-out fonts, 300 cells at 200 dpi: measured 90.0-94.0 % (seeds 11-14)

@@ -14,7 +14,7 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
-from bordereau.forms.api import Forms
+from bordereau.establishment import Establishment
 from bordereau.forms.codes import parse_payload
 from bordereau.forms.generate import ARUCO_DICT
 from bordereau.forms.manifest import Layout
@@ -51,19 +51,19 @@ def decode_qr(image: np.ndarray, box_mm: tuple[float, float, float, float], dpi:
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Forms, Layout, Path]:
+def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Establishment, Layout, Path]:
     folder = tmp_path_factory.mktemp("printed")
-    forms = Forms.open(LYON, folder / "home")
+    est = Establishment(folder / "home")
     output = folder / "initiale.pdf"
-    forms.generate("initiale", 2, output)
-    return forms, forms.layout("initiale"), output
+    est.print_forms(LYON, "initiale", 2, output)
+    return est, est.layout(LYON, "initiale"), output
 
 
 @pytest.mark.parametrize("dpi", [150, 200, 300])
 def test_markers_and_both_qr_codes_are_found_and_verify(
-    printed: tuple[Forms, Layout, Path], dpi: int
+    printed: tuple[Establishment, Layout, Path], dpi: int
 ) -> None:
-    forms, layout, pdf = printed
+    est, layout, pdf = printed
     detector = cv2.aruco.ArucoDetector(cv2.aruco.getPredefinedDictionary(ARUCO_DICT))
     pages = render(pdf, dpi)
     assert len(pages) == 2 * layout.form.pages
@@ -77,7 +77,7 @@ def test_markers_and_both_qr_codes_are_found_and_verify(
             assert np.allclose(centre, expected, atol=0.5)
         for zone in page_layout.codes:
             code = parse_payload(decode_qr(image, zone.box_mm, dpi))
-            assert code.verify(forms.home.secret)
+            assert code.verify(est.home.secret)
             assert code.layout_id == layout.form.layout_id
             assert code.page == n % layout.form.pages + 1
             assert code.pages == layout.form.pages
@@ -86,7 +86,7 @@ def test_markers_and_both_qr_codes_are_found_and_verify(
 
 
 def test_every_manifest_box_is_drawn_where_the_manifest_says(
-    printed: tuple[Forms, Layout, Path],
+    printed: tuple[Establishment, Layout, Path],
 ) -> None:
     _, layout, pdf = printed
     with pdfplumber.open(pdf) as document:
@@ -113,42 +113,44 @@ def test_serials_never_repeat_across_runs_and_centres(tmp_path: Path) -> None:
     home = tmp_path / "home"
     serials: list[int] = []
     for centre, kind in [(LYON, "initiale"), (LYON, "suivi"), (MARSEILLE, "initiale")]:
-        result = Forms.open(centre, home).generate(kind, 3, tmp_path / f"{kind}.pdf")
+        result = Establishment(home).print_forms(centre, kind, 3, tmp_path / f"{kind}.pdf")
         serials += list(result.serials)
     assert serials == list(range(1, 10))
     log = [json.loads(line) for line in (home / "issued.jsonl").read_text().splitlines()]
     assert [(e["first_serial"], e["last_serial"]) for e in log] == [(1, 3), (4, 6), (7, 9)]
 
 
-def test_home_files_are_readable_by_their_owner_only(printed: tuple[Forms, Layout, Path]) -> None:
-    forms, layout, _ = printed
-    root = forms.home.root
+def test_home_files_are_readable_by_their_owner_only(
+    printed: tuple[Establishment, Layout, Path],
+) -> None:
+    est, layout, _ = printed
+    root = est.home.root
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
     for path in root.rglob("*"):
         expected = 0o700 if path.is_dir() else 0o600
         assert stat.S_IMODE(path.stat().st_mode) == expected, path
     snapshot = root / "layouts" / f"{layout.form.layout_id}.json"
     assert Layout.model_validate_json(snapshot.read_text()) == layout
-    assert (root / "centres" / f"{forms.centre.digest}.yaml").read_bytes() == LYON.read_bytes()
+    assert (root / "centres" / f"{est.centre(LYON).digest}.yaml").read_bytes() == LYON.read_bytes()
 
 
 def test_a_form_printed_long_ago_is_read_with_its_own_layout(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    old = Forms.open(LYON, home)
-    old.generate("suivi", 1, tmp_path / "old.pdf")
+    est = Establishment(home)
+    est.print_forms(LYON, "suivi", 1, tmp_path / "old.pdf")
     changed = tmp_path / "lyon-changed.yaml"
     changed.write_text(LYON.read_text(encoding="utf-8").replace("Dr Amina Benali",
                                                                 "Dr Amina Benali-Roux"))
-    new = Forms.open(changed, home)
-    new.generate("suivi", 1, tmp_path / "new.pdf")
-    old_id, new_id = old.layout("suivi").form.layout_id, new.layout("suivi").form.layout_id
-    assert old_id != new_id
+    est.print_forms(changed, "suivi", 1, tmp_path / "new.pdf")
+    old, new = est.layout(LYON, "suivi"), est.layout(changed, "suivi")
+    assert old.form.layout_id != new.form.layout_id
     reopened = Home.open(home)
-    assert reopened.load_layout(old_id) == old.layout("suivi")
-    assert reopened.load_layout(new_id) == new.layout("suivi")
+    assert reopened.layout(old.form.layout_id) == old
+    assert reopened.layout(new.form.layout_id) == new
 
 
 def test_a_hundred_copies_make_a_small_file(tmp_path: Path) -> None:
-    result = Forms.open(LYON, tmp_path / "home").generate("initiale", 100, tmp_path / "x.pdf")
+    result = Establishment(tmp_path / "home").print_forms(LYON, "initiale", 100,
+                                                          tmp_path / "x.pdf")
     assert result.pages == 100 * 5
     assert (tmp_path / "x.pdf").stat().st_size < 3_000_000

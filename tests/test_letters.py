@@ -19,7 +19,6 @@ import pytest
 from bordereau import heldout
 from bordereau.errors import MissingToolError
 from bordereau.forms.manifest import FieldLayout
-from bordereau.ocr import digits_synth, letters_synth
 from bordereau.ocr.aligned import AlignedPage
 from bordereau.ocr.cnn import GEOMETRY_SIZE, INPUT_SIZE
 from bordereau.ocr.combs import read_cells, read_comb
@@ -34,6 +33,7 @@ from bordereau.ocr.letters import (
 )
 from bordereau.ocr.letters_combine import combine
 from bordereau.ocr.tesseract import Symbol
+from bordereau.training import digits_synth, letters_synth
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT_FLOOR = 0.58  # held-out fonts, 280 cells at 200 dpi: measured 65.7-67.5 % (seeds 11-14)

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
-from bordereau.forms.api import Forms
+from bordereau.establishment import Establishment
 from bordereau.ocr.pages import collect_inputs, estimate_dpi, iter_pages
 from bordereau.ocr.types import PageImage, PageLoadError
 from bordereau.simulate.scanfile import (
@@ -67,7 +67,7 @@ def images(items: list[PageImage | PageLoadError]) -> list[PageImage]:
 def form_rgb(tmp_path_factory: pytest.TempPathFactory) -> dict[int, np.ndarray]:
     """A real generated form page rendered in colour at 150, 300 and 600 dpi."""
     folder = tmp_path_factory.mktemp("form")
-    Forms.open(LYON, folder / "home").generate("suivi", 1, folder / "suivi.pdf")
+    Establishment(folder / "home").print_forms(LYON, "suivi", 1, folder / "suivi.pdf")
     document = pdfium.PdfDocument(folder / "suivi.pdf")
     pages = {dpi: document[0].render(scale=dpi / 72).to_numpy()[:, :, 2::-1].copy()
              for dpi in (150, 300, 600)}

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bordereau.forms.api import Forms
+from bordereau.establishment import Establishment
 from bordereau.home import Home
 from bordereau.ocr.page_reader import Context, read_page
 from bordereau.ocr.pipeline import ReadOptions, ReadResult, read_batch
@@ -196,7 +196,7 @@ def test_forms_printed_by_another_home_are_refused(
 ) -> None:
     _, pixels, dpi = clean_page
     stranger = Home.open(tmp_path / "other")
-    Forms.open(LYON, stranger.root).generate("suivi", 1, tmp_path / "x.pdf")
+    Establishment(stranger).print_forms(LYON, "suivi", 1, tmp_path / "x.pdf")
     result = read_page(PageImage(source=Path("x.png"), index=0, pixels=pixels, dpi=dpi),
                        Context(stranger.root))
     assert result.outcome.state == "refused"

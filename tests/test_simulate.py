@@ -13,13 +13,13 @@ import numpy.typing as npt
 import pytest
 
 from bordereau import heldout
-from bordereau.forms.api import Forms
 from bordereau.forms.codes import parse_payload
 from bordereau.forms.manifest import Layout
 from bordereau.simulate import handwriting as hw
 from bordereau.simulate.batch import Extras, make_batch
 from bordereau.simulate.degrade import scan
 from bordereau.simulate.fill import fill_page, render_pages, to_px
+from bordereau.simulate.printer import Printer
 from bordereau.simulate.profiles import PRESETS, random_profile
 from bordereau.simulate.truth import Answer, BatchTruth
 from bordereau.simulate.values import FillOptions, nir_key, plan_sheet
@@ -39,12 +39,12 @@ def _home(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def forms(tmp_path_factory: pytest.TempPathFactory) -> Forms:
-    return Forms.open(CENTRES[0], _home(tmp_path_factory.mktemp("home")))
+def forms(tmp_path_factory: pytest.TempPathFactory) -> Printer:
+    return Printer.open(CENTRES[0], _home(tmp_path_factory.mktemp("home")))
 
 
 @pytest.fixture(scope="module")
-def blank_pdf(forms: Forms, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def blank_pdf(forms: Printer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     pdf = tmp_path_factory.mktemp("forms") / "initiale.pdf"
     forms.generate("initiale", 1, pdf)
     return pdf
@@ -80,7 +80,7 @@ def _check_forms(layout: Layout, answers: dict[str, Answer]) -> None:
 
 @pytest.mark.parametrize("centre", CENTRES, ids=lambda p: p.stem)
 def test_values_are_consistent_and_in_output_form(centre: Path, tmp_path: Path) -> None:
-    forms = Forms.open(centre, tmp_path)
+    forms = Printer.open(centre, tmp_path)
     ipp_len = forms.centre.centre.options.longueur_ipp
     seen_anomaly = seen_review = seen_partial = False
     for kind in ("initiale", "suivi"):
@@ -178,7 +178,7 @@ def _ink(before: npt.NDArray[np.uint8], after: npt.NDArray[np.uint8]) -> npt.NDA
     return (before.astype(np.int16) - after.astype(np.int16)) > 40
 
 
-def test_fill_draws_inside_the_right_boxes(forms: Forms, blank_pdf: Path) -> None:
+def test_fill_draws_inside_the_right_boxes(forms: Printer, blank_pdf: Path) -> None:
     layout = forms.layout("initiale")
     blank = list(render_pages(blank_pdf, DPI))
     options = FillOptions(optional_sections=1.0, ambiguity_rate=0.0, cancel_rate=0.0)
@@ -221,7 +221,7 @@ def test_fill_draws_inside_the_right_boxes(forms: Forms, blank_pdf: Path) -> Non
 
 
 @pytest.fixture(scope="module")
-def filled_page(forms: Forms, blank_pdf: Path) -> npt.NDArray[np.uint8]:
+def filled_page(forms: Printer, blank_pdf: Path) -> npt.NDArray[np.uint8]:
     layout = forms.layout("initiale")
     page = next(iter(render_pages(blank_pdf, DPI)))
     rng = random.Random(11)
@@ -260,7 +260,7 @@ def _markers_and_qr(
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_presets_keep_the_page_readable(
-    name: str, forms: Forms, filled_page: npt.NDArray[np.uint8]
+    name: str, forms: Printer, filled_page: npt.NDArray[np.uint8]
 ) -> None:
     layout = forms.layout("initiale")
     for seed in range(2):
@@ -276,7 +276,7 @@ def test_presets_keep_the_page_readable(
 
 
 def test_random_profiles_keep_the_page_readable(
-    forms: Forms, filled_page: npt.NDArray[np.uint8]
+    forms: Printer, filled_page: npt.NDArray[np.uint8]
 ) -> None:
     layout = forms.layout("initiale")
     rng = random.Random(5)
@@ -332,7 +332,7 @@ def test_make_batch_writes_what_truth_says(fmt: str, tmp_path: Path) -> None:
     )
     out = tmp_path / "out"
     layouts = {
-        k: Forms.open(CENTRES[0], tmp_path / "home").layout(k) for k in ("initiale", "suivi")
+        k: Printer.open(CENTRES[0], tmp_path / "home").layout(k) for k in ("initiale", "suivi")
     }
     assert BatchTruth.model_validate_json((out / "truth.json").read_text()) == truth
     states = {p.state for p in truth.pages}

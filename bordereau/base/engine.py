@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bordereau.base.schema import Establishment
 from bordereau.errors import BordereauError, ExitCode
-from bordereau.home import FILE_MODE, Home
+from bordereau.files import FILE_MODE
+from bordereau.home import Home
 
 ENV_VAR = "BORDEREAU_BASE"
 PROOF_LABEL = b"bordereau-base-binding"

@@ -25,11 +25,10 @@ from sqlalchemy.orm import Session
 from bordereau.base.engine import Database
 from bordereau.base.schema import Page, Reading, ScanFile, Sheet
 from bordereau.base.sheets import refresh_sheet
-from bordereau.home import DIR_MODE, FILE_MODE
-from bordereau.ocr.identify import LayoutCache
+from bordereau.files import DIR_MODE, FILE_MODE
 from bordereau.ocr.page_reader import PageResult
 from bordereau.ocr.pages import collect_inputs
-from bordereau.ocr.pipeline import duplicate_reason
+from bordereau.ocr.pipeline import refuse_duplicate
 from bordereau.ocr.stream import PageReaders, Progress
 from bordereau.ocr.types import PageLoadError
 
@@ -78,7 +77,6 @@ class Ingestor:
         self.db = db
         self.user = user
         self.today = today
-        self.layouts = LayoutCache(db.home)
 
     def ingest(self, paths: Sequence[Path], workers: int | None = None,
                progress: Progress | None = None) -> IngestReport:
@@ -173,24 +171,28 @@ class Ingestor:
         touched: dict[str, Sheet] = {}
         for result in results:
             outcome = result.outcome
+            sheet = self._sheet_for(session, result)  # may refuse the page: decided first
             page = Page(file_id=file_row.id, index=outcome.index, state=outcome.state,
                         reason=outcome.reason, serial=outcome.serial,
                         page_number=outcome.page, residual_mm=outcome.residual_mm,
                         rotation=outcome.rotation, image=result.page_png)
             session.add(page)
-            if outcome.state == "read" and result.code is not None:
-                sheet = self._attach(session, page, result)
-                if sheet is not None:
-                    touched[sheet.serial] = sheet
+            if sheet is not None:
+                self._attach(session, sheet, page, result)
+                touched[sheet.serial] = sheet
             session.flush()
         for sheet in touched.values():
-            refresh_sheet(session, sheet, self.layouts, self.user, self.today)
+            refresh_sheet(session, sheet, self.db.home.layout(sheet.layout_id), self.user,
+                          self.today)
         return {serial: sheet.status for serial, sheet in touched.items()}
 
-    def _attach(self, session: Session, page: Page, result: PageResult) -> Sheet | None:
-        """Attach a read page to its sheet (created on first sight); refuse a duplicate."""
+    def _sheet_for(self, session: Session, result: PageResult) -> Sheet | None:
+        """The sheet a read page belongs to (created on first sight, locked against a
+        reviewer's concurrent decision); None, with the page refused, for a second copy of
+        a page or a page of a sheet already committed."""
         code = result.code
-        assert code is not None
+        if result.outcome.state != "read" or code is None:
+            return None
         sheet = session.scalars(select(Sheet).where(Sheet.serial == code.sheet)
                                 .with_for_update()).first()
         if sheet is None:
@@ -201,15 +203,21 @@ class Ingestor:
             session.flush()
         earlier = next((p for p in sheet.pages if p.page_number == code.page
                         and p.state == "read"), None)
-        if earlier is not None or sheet.status == "committed":
-            page.state = "refused"
-            page.reason = (duplicate_reason(code.page, code.sheet, earlier.file.name,
-                                            earlier.index) if earlier is not None else
-                           f"bordereau {code.sheet} déjà enregistré : page ignorée")
-            result.outcome.state, result.outcome.reason = "refused", page.reason
+        if earlier is not None:
+            refuse_duplicate(result.outcome, code, earlier.file.name, earlier.index)
             return None
+        if sheet.status == "committed":
+            result.outcome.state = "refused"
+            result.outcome.reason = f"bordereau {code.sheet} déjà enregistré : page ignorée"
+            return None
+        return sheet
+
+    def _attach(self, session: Session, sheet: Sheet, page: Page, result: PageResult) -> None:
+        """Attach a read page and its readings to its sheet."""
+        code = result.code
+        assert code is not None
         page.sheet = sheet
-        layout = self.layouts.get(code.layout_id)
+        layout = self.db.home.layout(code.layout_id)
         order = {f.id: n for n, f in enumerate(layout.fields)}
         for reading in result.readings:
             session.add(Reading(
@@ -221,7 +229,6 @@ class Ingestor:
                 crop=result.crops.get(reading.id)))
         session.flush()
         session.refresh(sheet)
-        return sheet
 
 
 def sheets_by_status(statuses: dict[str, str]) -> dict[str, list[str]]:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from bordereau.base.records import commit_sheet, identity_problems
 from bordereau.base.schema import Reading, Sheet
 from bordereau.forms.manifest import Layout
-from bordereau.ocr.identify import LayoutCache
 from bordereau.ocr.pipeline import finish_sheet
 from bordereau.ocr.rules import check_sheet
 from bordereau.ocr.types import FieldReading
@@ -51,10 +50,9 @@ def _recheck_final(rows: dict[str, Reading], layout: Layout, today: dt.date | No
             _flag(row, reading.reason)
 
 
-def refresh_sheet(session: Session, sheet: Sheet, layouts: LayoutCache, by: str,
+def refresh_sheet(session: Session, sheet: Sheet, layout: Layout, by: str,
                   today: dt.date | None = None, recheck: bool = False) -> None:
     """Recompute a sheet's readings and status; commit it when nothing is left to decide."""
-    layout = layouts.get(sheet.layout_id)
     rows = {row.field_id: row for row in sheet.readings}
     found = {p.page_number for p in sheet.pages if p.state == "read" and p.page_number}
     if not recheck:

@@ -27,7 +27,7 @@ from types import FrameType
 from pydantic import BaseModel
 
 from bordereau.base.ingest import Ingestor, IngestReport, sha256_of
-from bordereau.home import DIR_MODE
+from bordereau.files import DIR_MODE
 from bordereau.ocr.pages import SUFFIXES
 from bordereau.ocr.stream import PageReaders
 

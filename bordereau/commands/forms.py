@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bordereau.cli_support import FrenchCommand, HomeOption, JsonOption, new_app, print_json
-from bordereau.forms.api import Forms
+from bordereau.establishment import Establishment
 from bordereau.forms.codes import format_serial
 
 app = new_app("Créer les bordereaux vierges à imprimer et leur description.")
@@ -29,7 +29,7 @@ def generate(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Écrire un PDF prêt à imprimer : N exemplaires numérotés et signés."""
-    result = Forms.open(centre, home).generate(kind, copies, output)
+    result = Establishment(home).print_forms(centre, kind, copies, output)
     first, last = format_serial(result.serials.start), format_serial(result.serials.stop - 1)
     if as_json:
         print_json(
@@ -60,7 +60,7 @@ def layout(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Afficher le manifeste de mise en page (géométrie de chaque case, en mm)."""
-    manifest = Forms(Forms.open(centre).centre).layout(kind)
+    manifest = Establishment().layout(centre, kind)
     if as_json:
         typer.echo(manifest.to_json())
         return

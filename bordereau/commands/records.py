@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from bordereau.base.api import open_base
-from bordereau.base.queries import export_json, list_records, show_record
 from bordereau.cli_support import (
     BaseOption,
     FrenchCommand,
@@ -20,13 +18,8 @@ from bordereau.cli_support import (
 )
 from bordereau.commands.records_cda import export_cda
 from bordereau.errors import UsageError
-from bordereau.export.tabular import (
-    build_table,
-    check_output,
-    to_csv,
-    to_json,
-    write_file,
-)
+from bordereau.establishment import Establishment
+from bordereau.files import check_output, write_file
 
 app = new_app("Consulter et exporter les enregistrements validés.")
 
@@ -38,7 +31,7 @@ def list_(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Lister les enregistrements (version en vigueur)."""
-    records = list_records(open_base(home, base))
+    records = Establishment(home, base).records()
     if as_json:
         print_json(records)
         return
@@ -59,7 +52,7 @@ def show(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Afficher un enregistrement : ses valeurs et les pages dont il vient."""
-    record = show_record(open_base(home, base), record_id)
+    record = Establishment(home, base).record(record_id)
     if as_json:
         print_json(record)
         return
@@ -114,11 +107,11 @@ def export(
     if output is not None:
         check_output(output)
     if raw:
-        rows = export_json(open_base(home, base))
+        rows = Establishment(home, base).export_json()
         data = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode()
     else:
-        table = build_table(open_base(home, base), deidentified=deidentified)
-        data = to_csv(table) if fmt == "csv" else to_json(table)
+        data = Establishment(home, base).export_table("csv" if fmt == "csv" else "json",
+                                                      deidentified)
     if output is None:
         typer.echo(data, nl=False)
         return

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import typer
 
-from bordereau.base.api import open_base, user_name
 from bordereau.cli_support import print_json
 from bordereau.errors import ExitCode, UsageError
-from bordereau.export.batch import CdaExporter
+from bordereau.establishment import Establishment
 
 
 def _date(text: str) -> dt.date:
@@ -28,8 +27,8 @@ def export_cda(output: Path | None, since: str | None, everything: bool, home: P
                          "avec --output DOSSIER.")
     if since and everything:
         raise UsageError("--since et --all ne vont pas ensemble.")
-    report = CdaExporter(open_base(home, base), user_name()).export(
-        output, _date(since) if since else None, everything)
+    report = Establishment(home, base).export_cda(output, _date(since) if since else None,
+                                                  everything)
     if as_json:
         print_json(report.model_dump(mode="json"))
     else:

@@ -7,13 +7,9 @@ from typing import Annotated
 
 import typer
 
-from bordereau.base.api import open_base
 from bordereau.cli_support import BaseOption, HomeOption, print_json
 from bordereau.errors import UsageError
-from bordereau.export.report import compute_report
-from bordereau.export.report_data import make_period
-from bordereau.export.report_html import render_html
-from bordereau.export.tabular import check_output, write_file
+from bordereau.establishment import Establishment
 
 
 def report(
@@ -34,12 +30,7 @@ def report(
     if output is None and not as_json:
         raise UsageError("Indiquer la page à écrire (--output rapport.html) ou demander "
                          "--json.")
-    period = make_period(start, end)
-    if output is not None:
-        check_output(output)
-    figures = compute_report(open_base(home, base), period, centre)
-    if output is not None:
-        write_file(output, render_html(figures).encode("utf-8"))
+    figures = Establishment(home, base).report(start, end, centre, output)
     if as_json:
         print_json(figures)
     else:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from bordereau.base.api import open_base, user_name
 from bordereau.cli_support import (
     BaseOption,
     FrenchCommand,
@@ -16,7 +15,8 @@ from bordereau.cli_support import (
     JsonOption,
     print_json,
 )
-from bordereau.review.queue import Decision, Item, Queue
+from bordereau.establishment import Establishment
+from bordereau.review.queue import Decision, Item
 
 app = typer.Typer(
     cls=FrenchGroup, add_completion=False, no_args_is_help=False, rich_markup_mode="rich",
@@ -28,8 +28,8 @@ ReviewerOption = typer.Option("--reviewer", help="Nom du vérificateur (sinon le
                               "connexion) : il est inscrit dans le journal des décisions.")
 
 
-def _queue(home: Path | None, base: str | None, reviewer: str | None) -> Queue:
-    return Queue(open_base(home, base), user_name(reviewer))
+def _open(home: Path | None, base: str | None, reviewer: str | None) -> Establishment:
+    return Establishment(home, base, user=reviewer)
 
 
 def _line(item: Item) -> str:
@@ -57,9 +57,7 @@ def review(
     """Vérifier les champs douteux. Sans commande : ouvre l’application de vérification."""
     if ctx.invoked_subcommand is not None:
         return
-    from bordereau.review.app import ReviewApp
-
-    ReviewApp(_queue(home, base, reviewer)).run()
+    _open(home, base, reviewer).review_app().run()
 
 
 @app.command("list", cls=FrenchCommand)
@@ -72,7 +70,8 @@ def list_items(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Lister les champs à vérifier, par bordereau puis par confiance."""
-    items = _queue(home, base, None).items(None if all_items else "pending", field, serial)
+    items = _open(home, base, None).review_items(None if all_items else "pending", field,
+                                                 serial)
     if as_json:
         print_json([item.model_dump(mode="json") for item in items])
         return
@@ -95,9 +94,7 @@ def show(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Montrer un élément et écrire l’extrait du scan dans un fichier PNG."""
-    queue = _queue(home, base, None)
-    item = queue.get(item_id)
-    crop, _ = queue.images(item_id)
+    item, crop = _open(home, base, None).review_item(item_id)
     target = output or Path(f"element-{item_id}.png")
     if crop:
         target.write_bytes(crop)
@@ -124,7 +121,7 @@ def set_value(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Corriger la valeur d’un élément (validée avant d’être enregistrée)."""
-    decision = _queue(home, base, reviewer).set(item_id, value)
+    decision = _open(home, base, reviewer).correct(item_id, value)
     if as_json:
         print_json(decision.model_dump(mode="json"))
     else:
@@ -140,8 +137,8 @@ def accept(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Accepter la lecture de la machine pour un ou plusieurs éléments."""
-    queue = _queue(home, base, reviewer)
-    decisions = [queue.accept(item_id) for item_id in item_ids]
+    est = _open(home, base, reviewer)
+    decisions = [est.accept(item_id) for item_id in item_ids]
     if as_json:
         print_json([d.model_dump(mode="json") for d in decisions])
     else:

@@ -10,9 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bordereau.base.api import open_base, user_name
-from bordereau.base.ingest import Ingestor, IngestReport
-from bordereau.base.queries import status as base_status
+from bordereau.base.ingest import IngestReport
 from bordereau.cli_support import (
     BaseOption,
     FrenchCommand,
@@ -22,7 +20,7 @@ from bordereau.cli_support import (
     print_json,
     stderr,
 )
-from bordereau.ocr.api import Reader
+from bordereau.establishment import Establishment
 from bordereau.ocr.pipeline import ReadOptions, ReadResult
 
 app = new_app("Lire les bordereaux scannés et les intégrer à la base.")
@@ -72,15 +70,15 @@ def read(
     workers: Annotated[int | None, WorkersOption] = None,
 ) -> None:
     """Lire des scans sans rien enregistrer et afficher ce qui a été lu."""
-    reader = Reader.open(home)
+    est = Establishment(home)
     options = ReadOptions(workers=workers, debug_dir=debug)
     bar = progress_bar(not as_json)
     if bar is None:
-        result = reader.read(paths, options)
+        result = est.read(paths, options)
     else:
         with bar:
             task = bar.add_task("pages", total=None)
-            result = reader.read(paths, options,
+            result = est.read(paths, options,
                                  lambda done, seen: bar.update(task, completed=done, total=seen))
     if as_json:
         print_json(result.to_public())
@@ -127,14 +125,14 @@ def ingest(
     workers: Annotated[int | None, WorkersOption] = None,
 ) -> None:
     """Lire des scans et les enregistrer : fichiers, pages, bordereaux, champs à vérifier."""
-    ingestor = Ingestor(open_base(home, base), user_name())
+    est = Establishment(home, base)
     bar = progress_bar(not as_json)
     if bar is None:
-        report = ingestor.ingest(paths, workers)
+        report = est.ingest(paths, workers)
     else:
         with bar:
             task = bar.add_task("pages", total=None)
-            report = ingestor.ingest(
+            report = est.ingest(
                 paths, workers, lambda done, seen: bar.update(task, completed=done, total=seen))
     if as_json:
         print_json(report.model_dump(mode="json"))
@@ -149,7 +147,7 @@ def status(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Compter les pages et bordereaux par état (tout ce qui a été intégré)."""
-    report = base_status(open_base(home, base))
+    report = Establishment(home, base).status()
     if as_json:
         print_json(report)
         return

@@ -11,10 +11,9 @@ from typing import Annotated
 
 import typer
 
-from bordereau.base.api import open_base, user_name
-from bordereau.base.ingest import Ingestor
-from bordereau.base.scan_queue import JobDone, ScanWorker, submit
+from bordereau.base.scan_queue import JobDone
 from bordereau.cli_support import BaseOption, HomeOption, JsonOption, print_json, stderr
+from bordereau.establishment import Establishment
 
 STATES = {"read": "lue(s)", "blank": "blanche(s)", "refused": "refusée(s)"}
 
@@ -28,7 +27,7 @@ def submit_command(
 ) -> None:
     """Mettre des scans en file d’attente dans la base PostgreSQL partagée : les lecteurs
     (« bordereau scan worker ») de n’importe quel poste les liront."""
-    done = submit(open_base(home, base), paths, user_name())
+    done = Establishment(home, base).submit(paths)
     if as_json:
         print_json({"files": [f.model_dump(mode="json") for f in done]})
         return
@@ -67,8 +66,7 @@ def worker_command(
     """Lire les scans mis en file (« bordereau scan submit ») ; autant de lecteurs que
     voulu, sur autant de postes que voulu, se partagent la file. SIGTERM ou Ctrl-C : le
     fichier en cours est terminé, puis arrêt."""
-    worker = ScanWorker(Ingestor(open_base(home, base), user_name()), workers,
-                        dt.timedelta(seconds=lease))
+    worker = Establishment(home, base).scan_worker(workers, dt.timedelta(seconds=lease))
 
     def report(done: JobDone) -> None:
         if as_json:

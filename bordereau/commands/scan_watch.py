@@ -9,11 +9,9 @@ from typing import Annotated
 
 import typer
 
-from bordereau.base.api import open_base, user_name
-from bordereau.base.ingest import Ingestor
-from bordereau.base.watch import DONE_DIR, REFUSED_DIR, HotFolder, WatchedFile
+from bordereau.base.watch import DONE_DIR, REFUSED_DIR, WatchedFile
 from bordereau.cli_support import BaseOption, HomeOption, JsonOption, stderr
-from bordereau.errors import InputError
+from bordereau.establishment import Establishment
 
 STATES = {"read": "lue(s)", "blank": "blanche(s)", "refused": "refusée(s)"}
 
@@ -47,10 +45,7 @@ def watch(
     """Surveiller un dossier de dépôt du scanner : chaque fichier qui apparaît est intégré,
     puis déplacé dans traités/ (ou refusés/, avec un .txt qui dit pourquoi). Ctrl-C ou
     SIGTERM : le fichier en cours est terminé, puis arrêt (un second Ctrl-C l’abandonne)."""
-    if not folder.is_dir():
-        raise InputError(f"Dossier surveillé introuvable : {folder}.")
-    hot = HotFolder(folder, Ingestor(open_base(home, base), user_name()), workers,
-                    interval, settle)
+    hot = Establishment(home, base).hot_folder(folder, workers, interval, settle)
 
     def report(done: WatchedFile) -> None:
         if as_json:

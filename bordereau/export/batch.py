@@ -24,9 +24,8 @@ from bordereau.export.cda import ExportIncompleteError, render_cda
 from bordereau.export.checks import check_exportable
 from bordereau.export.model import Problem
 from bordereau.export.sheets import patient_from_sheets
+from bordereau.files import write_private
 from bordereau.forms.centre import Centre
-from bordereau.home import write_private
-from bordereau.ocr.identify import LayoutCache
 
 
 class CdaExportReport(BaseModel):
@@ -47,13 +46,12 @@ class CdaExporter:
     def __init__(self, db: Database, user: str) -> None:
         self.db = db
         self.user = user
-        self.layouts = LayoutCache(db.home)
 
     def centre_of(self, layout_id: str) -> Centre:
         """The centre file the sheet was printed with, completed with the establishment's
         identifiers (IPP OID, type) from the newest snapshot of the same site."""
         home = self.db.home
-        centre = home.load_centre(self.layouts.get(layout_id).form.centre.snapshot)
+        centre = home.load_centre(home.layout(layout_id).form.centre.snapshot)
         if centre.etablissement.oid_ipp is not None:
             return centre
         for snapshot in home.centre_snapshots():

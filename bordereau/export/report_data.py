@@ -21,7 +21,6 @@ from bordereau.errors import BordereauError, HomeError, NotFoundError, UsageErro
 from bordereau.export.model import Activite, ExportPatient, PartialDate
 from bordereau.export.sheets import patient_from_sheets
 from bordereau.forms.centre import Centre
-from bordereau.ocr.identify import LayoutCache
 
 # patient_from_sheets wants the OID root of the IPPs; the report never shows identifiers.
 _ANY_OID = "2.25"
@@ -122,10 +121,9 @@ class _Centres:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.layouts = LayoutCache(db.home)
 
     def of(self, layout_id: str) -> Centre:
-        return self.db.home.load_centre(self.layouts.get(layout_id).form.centre.snapshot)
+        return self.db.home.load_centre(self.db.home.layout(layout_id).form.centre.snapshot)
 
 
 def _patient_file(rows: list[tuple[Record, Sheet]], centres: _Centres) -> PatientFile:
@@ -169,7 +167,7 @@ def load_base(db: Database, centre: str | None = None) -> BaseContent:
         if centre is None or sheet.centre == centre:
             by_patient[record.patient_id].append((record, sheet))
             if sheet.centre not in names:
-                names[sheet.centre] = centres.layouts.get(sheet.layout_id).form.centre.site_name
+                names[sheet.centre] = centres.db.home.layout(sheet.layout_id).form.centre.site_name
     patients: list[PatientFile] = []
     unreadable: list[int] = []
     for _, items in sorted(by_patient.items()):

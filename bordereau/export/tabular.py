@@ -15,27 +15,21 @@ stored, so it is stable within one file, not reversible, and not linkable across
 from __future__ import annotations
 
 import csv
-import errno
 import hashlib
 import hmac
 import io
 import json
-import os
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from bordereau.base.engine import Database
 from bordereau.base.schema import Patient, Record, Sheet
-from bordereau.errors import OutputError
 from bordereau.forms.manifest import Layout
 from bordereau.forms.model import CHOICE_KINDS, FORM_KINDS, Item, load_form
-from bordereau.home import write_private
-from bordereau.ocr.identify import LayoutCache
 
 TABULAR_VERSION = 1
 LABEL_SUFFIX = "__libelle"
@@ -197,7 +191,6 @@ def build_table(db: Database, *, deidentified: bool = False,
     kinds: dict[str, str] = {i.id: i.kind for i in items}
     titles: dict[str, str] = {kind: load_form(kind).title for kind in FORM_KINDS}
     pseudonym = _Pseudonyms(salt or secrets.token_bytes(32))
-    layouts = LayoutCache(db.home)
     labels_of: dict[str, _Labels] = {}
     rows: list[dict[str, Any]] = []
     extra: list[str] = []  # items of other form versions, appended in order of appearance
@@ -205,7 +198,7 @@ def build_table(db: Database, *, deidentified: bool = False,
         found = session.execute(select(Record, Sheet, Patient).join(Sheet).join(Patient)
                                 .where(Record.current.is_(True)).order_by(Sheet.serial)).all()
         for record, sheet, patient in found:
-            layout = layouts.get(sheet.layout_id)
+            layout = db.home.layout(sheet.layout_id)
             if sheet.layout_id not in labels_of:
                 labels_of[sheet.layout_id] = _Labels(layout)
             labels = labels_of[sheet.layout_id]
@@ -261,35 +254,3 @@ def to_json(table: Table) -> bytes:
                     for row in table.rows],
     }
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-_REASONS = {
-    errno.ENOENT: "dossier introuvable",
-    errno.ENOTDIR: "dossier introuvable",
-    errno.EACCES: "droits insuffisants",
-    errno.EPERM: "droits insuffisants",
-    errno.EISDIR: "c’est un dossier",
-    errno.ENOSPC: "disque plein",
-    errno.EROFS: "support en lecture seule",
-}
-
-
-def check_output(path: Path) -> None:
-    """Refuse, before any work, an output file that cannot be written (exit 4)."""
-    parent = path.parent if str(path.parent) else Path()
-    if path.is_dir():
-        raise OutputError(f"{path} : c’est un dossier ; donner un nom de fichier.")
-    if not parent.is_dir():
-        raise OutputError(f"{path} : le dossier {parent} n’existe pas.")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise OutputError(f"{path} : écriture impossible (droits insuffisants).")
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Write an export owner-only and atomically; OutputError (exit 4) in French."""
-    check_output(path)
-    try:
-        write_private(path, data)
-    except OSError as exc:
-        reason = _REASONS.get(exc.errno or 0, exc.strerror or "erreur du système")
-        raise OutputError(f"{path} : écriture impossible ({reason}).") from exc

@@ -19,10 +19,10 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from bordereau.errors import OutputError, UsageError
+from bordereau.files import check_output
 from bordereau.forms import fonts
-from bordereau.forms.codes import PageCode, format_serial, page_code
+from bordereau.forms.codes import PageCode, establishment_fingerprint, format_serial, page_code
 from bordereau.forms.manifest import Box, FieldLayout, Layout, LineOp, PageLayout, RectOp, TextOp
-from bordereau.home import Home
 
 ARUCO_DICT = cv2.aruco.DICT_4X4_50
 CELL_LINE = 0.2  # mm, comb cells and checkboxes
@@ -170,25 +170,15 @@ def _draw_stamps(canvas: Canvas, page: PageLayout, code: PageCode) -> None:
         _fill_grid(canvas, grid, x, y, w)
 
 
-def check_output(output: Path) -> None:
-    """Refuse, before anything is reserved or written, an output that cannot be written."""
-    parent = output.parent if str(output.parent) else Path()
-    if output.is_dir():
-        raise OutputError(f"{output} : c’est un dossier ; donner un nom de fichier .pdf.")
-    if not parent.is_dir():
-        raise OutputError(f"{output} : le dossier {parent} n’existe pas.")
-    if not os.access(parent, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
-        raise OutputError(f"{output} : écriture impossible (droits insuffisants).")
-
-
-def generate(layout: Layout, home: Home, copies: int, output: Path) -> GenerationResult:
-    """Write ``copies`` signed sheets of ``layout`` to ``output`` (atomically)."""
-    if copies < 1:
+def generate(layout: Layout, secret: bytes, serials: range, output: Path) -> GenerationResult:
+    """Write one sheet of ``layout`` per serial to ``output`` (atomically), its page codes
+    signed with the establishment's ``secret``. Reserving the serials and keeping the
+    snapshot are the caller's (``Establishment.print_forms``)."""
+    if not serials:
         raise UsageError("Le nombre d’exemplaires doit être au moins 1.")
-    check_output(output)
+    check_output(output, ".pdf")
     fonts.register_fonts()
-    secret, establishment = home.secret, home.establishment
-    serials = home.reserve_serials(copies)
+    establishment = establishment_fingerprint(secret)
     tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     canvas = Canvas(str(tmp), pagesize=(210 * mm, 297 * mm), pageCompression=1)
     canvas.setTitle(f"Bordereaux SDM-MR — {layout.form.title} — {layout.form.centre.site_name}")
@@ -217,10 +207,9 @@ def generate(layout: Layout, home: Home, copies: int, output: Path) -> Generatio
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise OutputError(f"{output} : écriture impossible ({exc.strerror}).") from exc
-    home.record_issue(layout, serials, output)
     return GenerationResult(
         output=output,
         layout_id=layout.form.layout_id,
         serials=serials,
-        pages=layout.form.pages * copies,
+        pages=layout.form.pages * len(serials),
     )

@@ -36,19 +36,7 @@ class Refused:
 
     reason: str
     code: PageCode | None = None
-
-
-class LayoutCache:
-    """Layouts loaded from the home once per process."""
-
-    def __init__(self, home: Home) -> None:
-        self.home = home
-        self._layouts: dict[str, Layout] = {}
-
-    def get(self, layout_id: str) -> Layout:
-        if layout_id not in self._layouts:
-            self._layouts[layout_id] = self.home.load_layout(layout_id)
-        return self._layouts[layout_id]
+    detection: Detection | None = None  # what was found on the page, for its overlay
 
 
 def _first_code(detection: Detection) -> tuple[PageCode | None, str | None, str | None]:
@@ -62,7 +50,7 @@ def _first_code(detection: Detection) -> tuple[PageCode | None, str | None, str 
     return None, None, reason
 
 
-def locate(detection: Detection, home: Home, layouts: LayoutCache) -> Located | Refused:
+def locate(detection: Detection, home: Home) -> Located | Refused:
     """Identify a page from what the detectors found on it."""
     code, text, reason = _first_code(detection)
     if code is None or text is None:
@@ -80,7 +68,7 @@ def locate(detection: Detection, home: Home, layouts: LayoutCache) -> Located | 
     if not code.verify(home.secret):
         return Refused("page refusée : code du bordereau altéré (signature invalide)", code)
     try:
-        layout = layouts.get(code.layout_id)
+        layout = home.layout(code.layout_id)
     except BordereauError as exc:
         return Refused(f"page refusée : {exc.message}", code)
     if code.page > layout.form.pages or code.kind != layout.form.kind:

@@ -59,7 +59,7 @@ class Params(NamedTuple):
     reject_weight: float
 
 
-# Fitted by ``python -m bordereau.ocr.letters_fit`` (see docs/letters.md).
+# Fitted by ``python -m bordereau.training.letters_fit`` (see docs/letters.md).
 PARAMS = Params(tess_bonus=6.0, digit_weight=1.5, digit_floor=0.1, reject_weight=0.03)
 # confidence = sigmoid(a * log-odds + b * tesseract agrees + c * network's own top + d)
 CALIBRATION: dict[str, tuple[float, float, float, float]] = {

@@ -1,12 +1,13 @@
 """Read one page: blank test, identification, alignment, every field of the page.
 
 This is what each worker process runs. It knows nothing of other pages: the pipeline
-groups pages into sheets and applies the sheet-wide rules afterwards.
+groups pages into sheets and applies the sheet-wide rules afterwards. ``align_page`` (find
+and verify the page code, warp the scan upright onto its layout) is shared with training.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from bordereau.ocr.align import Detection, detect, warp
 from bordereau.ocr.aligned import AlignedPage, flatten, paper_level
 from bordereau.ocr.blank import is_blank
 from bordereau.ocr.combs import DigitModel, read_comb
-from bordereau.ocr.identify import LayoutCache, Located, locate
+from bordereau.ocr.identify import Located, Refused, locate
 from bordereau.ocr.label import read_label
 from bordereau.ocr.marks import read_choice
 from bordereau.ocr.tesseract import OcrEngine
@@ -53,7 +54,6 @@ class Context:
     def __init__(self, home_path: Path, keep_images: bool = False,
                  keep_crops: bool = False) -> None:
         self.home = Home.open(home_path, create=False)
-        self.layouts = LayoutCache(self.home)
         self.keep_images = keep_images
         self.keep_crops = keep_crops  # PNGs of the page and of every field, for the base
 
@@ -68,6 +68,26 @@ class Context:
         from bordereau.ocr.tesseract import default_engine
 
         return default_engine()
+
+
+@dataclass(frozen=True)
+class LocatedPage(AlignedPage):
+    """An upright page that knows which page of which sheet it is, and how it was found."""
+
+    located: Located
+    detection: Detection
+
+
+def align_page(page: PageImage, ctx: Context) -> LocatedPage | Refused:
+    """Find and verify the page code, then warp the scan upright onto the page's layout;
+    or the French reason the page must not be read."""
+    detection = detect(page.pixels, page.dpi)
+    located = locate(detection, ctx.home)
+    if not isinstance(located, Located):
+        return replace(located, detection=detection)
+    px_per_mm = float(np.clip(page.dpi / 25.4, MIN_PX_PER_MM, MAX_PX_PER_MM))
+    upright = flatten(warp(page.pixels, located.transform, px_per_mm), px_per_mm)
+    return LocatedPage(upright, px_per_mm, paper_level(upright), located, detection)
 
 
 def read_fields(aligned: AlignedPage, located: Located, ctx: Context) -> list[FieldReading]:
@@ -100,17 +120,14 @@ def read_page(page: PageImage, ctx: Context) -> PageResult:
     if blank:
         return PageResult(PageOutcome(**base, state="blank", reason="page blanche"),
                           thumbnail=thumbnail)
-    detection = detect(page.pixels, page.dpi)
-    located = locate(detection, ctx.home, ctx.layouts)
-    if not isinstance(located, Located):
-        code = located.code
+    aligned = align_page(page, ctx)
+    if isinstance(aligned, Refused):
+        code = aligned.code
         return PageResult(
-            PageOutcome(**base, state="refused", reason=located.reason,
+            PageOutcome(**base, state="refused", reason=aligned.reason,
                         serial=code.sheet if code else None, page=code.page if code else None),
-            detection=detection, thumbnail=thumbnail)
-    px_per_mm = float(np.clip(page.dpi / 25.4, MIN_PX_PER_MM, MAX_PX_PER_MM))
-    upright = flatten(warp(page.pixels, located.transform, px_per_mm), px_per_mm)
-    aligned = AlignedPage(upright, px_per_mm, paper_level(upright))
+            detection=aligned.detection, thumbnail=thumbnail)
+    located = aligned.located
     readings = read_fields(aligned, located, ctx)
     transform = located.transform
     outcome = PageOutcome(**base, state="read", serial=located.code.sheet,
@@ -118,10 +135,12 @@ def read_page(page: PageImage, ctx: Context) -> PageResult:
                           residual_mm=round(transform.residual_mm, 3),
                           rotation=transform.rotation)
     result = PageResult(outcome, located.code, readings, located.review_reason,
-                        upright if ctx.keep_images else None, px_per_mm, detection)
+                        aligned.image if ctx.keep_images else None, aligned.px_per_mm,
+                        aligned.detection)
     if ctx.keep_crops:
-        result.page_png = page_png(upright, px_per_mm)
-        result.crops = {r.id: crop_png(upright, px_per_mm, located.layout.field(r.id).bounds())
+        result.page_png = page_png(aligned.image, aligned.px_per_mm)
+        result.crops = {r.id: crop_png(aligned.image, aligned.px_per_mm,
+                                       located.layout.field(r.id).bounds())
                         for r in readings}
     return result
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from bordereau.forms.codes import PageCode
 from bordereau.forms.manifest import Layout
 from bordereau.home import Home
-from bordereau.ocr.identify import LayoutCache
 from bordereau.ocr.page_reader import PageResult
 from bordereau.ocr.pages import collect_inputs
 from bordereau.ocr.rules import check_sheet
@@ -108,7 +108,7 @@ def finish_sheet(layout: Layout, readings: list[FieldReading], pages_found: set[
     return {f.id: fields[f.id] for f in layout.fields if f.id in fields}, missing
 
 
-def assemble(results: list[PageResult], layouts: LayoutCache,
+def assemble(results: list[PageResult], home: Home,
              today: dt.date | None = None,
              thresholds: dict[str, float] | None = None) -> list[SheetReading]:
     """Group read pages into sheets, refuse duplicates, apply rules and trust thresholds."""
@@ -120,9 +120,7 @@ def assemble(results: list[PageResult], layouts: LayoutCache,
         pages = by_serial.setdefault(code.sheet, {})
         if code.page in pages:
             first = pages[code.page].outcome
-            outcome.state = "refused"
-            outcome.reason = duplicate_reason(code.page, code.sheet, first.source.name,
-                                              first.index)
+            refuse_duplicate(outcome, code, first.source.name, first.index)
             continue
         pages[code.page] = result
     sheets = []
@@ -130,7 +128,7 @@ def assemble(results: list[PageResult], layouts: LayoutCache,
         pages = by_serial[serial]
         code = next(iter(pages.values())).code
         assert code is not None
-        layout: Layout = layouts.get(code.layout_id)
+        layout: Layout = home.layout(code.layout_id)
         readings = [r for result in pages.values() for r in result.readings]
         reasons = {n: r.review_reason for n, r in pages.items() if r.review_reason}
         fields, missing = finish_sheet(layout, readings, set(pages), reasons, today, thresholds)
@@ -141,10 +139,12 @@ def assemble(results: list[PageResult], layouts: LayoutCache,
     return sheets
 
 
-def duplicate_reason(page: int, serial: str, source: str, index: int) -> str:
-    """Why a second copy of a page is refused (French)."""
-    return (f"page en double : la page {page} du bordereau {serial} a déjà été lue "
-            f"({source}, page {index + 1})")
+def refuse_duplicate(outcome: PageOutcome, code: PageCode, source: str, index: int) -> None:
+    """Refuse a second copy of a page already read (``source``, page ``index``): the first
+    copy wins, in one batch (``assemble``) as against the base (``base.ingest``)."""
+    outcome.state = "refused"
+    outcome.reason = (f"page en double : la page {code.page} du bordereau {code.sheet} a "
+                      f"déjà été lue ({source}, page {index + 1})")
 
 
 def read_batch(paths: Sequence[Path], home: Home, options: ReadOptions | None = None,
@@ -154,13 +154,12 @@ def read_batch(paths: Sequence[Path], home: Home, options: ReadOptions | None = 
     if options.debug_dir is not None and not options.keep_images:
         options = options.model_copy(update={"keep_images": True})
     results = read_pages(paths, home, options, progress)
-    layouts = LayoutCache(home)
-    sheets = assemble(results, layouts, options.today, options.thresholds)
+    sheets = assemble(results, home, options.today, options.thresholds)
     if options.debug_dir is not None:
         from bordereau.ocr.overlay import write_debug
 
         for result in results:
-            layout = layouts.get(result.code.layout_id) if result.code else None
+            layout = home.layout(result.code.layout_id) if result.code else None
             write_debug(result, layout if result.outcome.state == "read" else None,
                         options.debug_dir, result.thumbnail)
     return ReadResult(sheets=sheets, pages=[r.outcome for r in results], results=results)

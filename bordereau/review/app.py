@@ -10,7 +10,7 @@ Every claim this application takes is released when it quits.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -20,6 +20,7 @@ from bordereau.errors import BordereauError
 from bordereau.forms.manifest import FieldLayout
 from bordereau.review import images
 from bordereau.review.app_single import ReviewScreen
+from bordereau.review.host import ReviewHost
 from bordereau.review.queue import Decision, Item, Queue
 from bordereau.review.values import InvalidValueError, parse_value
 
@@ -159,3 +160,8 @@ class ReviewApp(App[None]):
 
     def on_unmount(self) -> None:
         self.release_all()
+
+
+if TYPE_CHECKING:
+    def _gives_its_screens_what_they_use(app: ReviewApp) -> ReviewHost:
+        return app  # checked by mypy: ReviewApp implements ReviewHost

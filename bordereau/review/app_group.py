@@ -33,7 +33,7 @@ from bordereau.review.app_widgets import (
 from bordereau.review.queue import Item
 
 if TYPE_CHECKING:
-    from bordereau.review.app import ReviewApp
+    from bordereau.review.host import ReviewHost
 
 GROUP_SIZE = 40  # rows claimed at once
 RENEW_SECONDS = 240.0
@@ -127,7 +127,7 @@ class GroupScreen(Screen[None]):
         self.rows: list[GroupRow] = []
 
     @property
-    def review(self) -> ReviewApp:
+    def review(self) -> ReviewHost:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

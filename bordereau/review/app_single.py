@@ -27,7 +27,7 @@ from bordereau.review.queue import Item
 from bordereau.review.values import format_value
 
 if TYPE_CHECKING:
-    from bordereau.review.app import ReviewApp
+    from bordereau.review.host import ReviewHost
 
 RENEW_SECONDS = 240.0  # claims are leases: renew the current one while it is on screen
 
@@ -75,7 +75,7 @@ class ReviewScreen(Screen[None]):
         self.thumbs = True  # whether the choices show their scanned boxes
 
     @property
-    def review(self) -> ReviewApp:
+    def review(self) -> ReviewHost:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

@@ -25,7 +25,7 @@ from bordereau.review import images
 from bordereau.review.queue import Item
 
 if TYPE_CHECKING:
-    from bordereau.review.app import ReviewApp
+    from bordereau.review.host import ReviewHost
 
 TARGET_PX_PER_MM = 2.4  # half-block pixels per millimetre at which handwriting reads well
 STATUS = {"pending": "à vérifier", "accepted": "accepté", "corrected": "corrigé"}
@@ -61,7 +61,7 @@ class CountsBar(Static):
         self.watch(self.app, "counts", self._show)
 
     def _show(self, counts: tuple[int, int]) -> None:
-        app: ReviewApp = self.app  # type: ignore[assignment]
+        app: ReviewHost = self.app  # type: ignore[assignment]
         items, sheets = counts
         left = Text.assemble(("bordereau", "bold"), " · vérification · ", app.queue.reviewer)
         if items:

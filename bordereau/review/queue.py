@@ -22,7 +22,6 @@ from bordereau.base.schema import Audit, Page, Reading, Record, Sheet, utcnow
 from bordereau.base.sheets import DECIDED, current_value, refresh_sheet
 from bordereau.errors import BordereauError, ExitCode, InputError, NotFoundError
 from bordereau.forms.manifest import FieldLayout
-from bordereau.ocr.identify import LayoutCache
 from bordereau.review.values import InvalidValueError, format_value, parse_value
 
 LEASE = dt.timedelta(minutes=10)
@@ -79,11 +78,10 @@ class Queue:
         self.reviewer = reviewer
         self.lease = lease
         self.today = today
-        self.layouts = LayoutCache(db.home)
 
     # -- reading -----------------------------------------------------------------------
     def field(self, row: Reading) -> FieldLayout:
-        return self.layouts.get(row.sheet.layout_id).field(row.field_id)
+        return self.db.home.layout(row.sheet.layout_id).field(row.field_id)
 
     def _item(self, row: Reading) -> Item:
         field = self.field(row)
@@ -223,7 +221,7 @@ class Queue:
             return False
         with self.db.session() as session:
             row = self._row(session, item_id)
-            layout = self.layouts.get(row.sheet.layout_id)
+            layout = self.db.home.layout(row.sheet.layout_id)
             section = {f.id for f in layout.fields if f.section == field.section}
             return any(current_value(r) not in (None, False, [])
                        for r in row.sheet.readings if r.field_id in section and r.id != row.id)
@@ -263,8 +261,8 @@ class Queue:
                             record_version=record.version if record else None)
 
     def _after_decision(self, session: Session, sheet: Sheet) -> Record | None:
+        layout = self.db.home.layout(sheet.layout_id)
         if sheet.status == "committed":
-            layout = self.layouts.get(sheet.layout_id)
             values = {r.field_id: current_value(r) for r in sheet.readings}
             old = session.scalars(select(Record).where(Record.sheet_id == sheet.id,
                                                        Record.current.is_(True))).first()
@@ -272,7 +270,7 @@ class Queue:
             return commit_sheet(session, sheet, layout,
                                 {f.id: values.get(f.id) for f in layout.fields}, pages,
                                 self.reviewer)
-        refresh_sheet(session, sheet, self.layouts, self.reviewer, self.today, recheck=True)
+        refresh_sheet(session, sheet, layout, self.reviewer, self.today, recheck=True)
         if sheet.status == "committed":
             return session.scalars(select(Record).where(Record.sheet_id == sheet.id,
                                                         Record.current.is_(True))).first()

@@ -1,7 +1,7 @@
 """A whole simulated scan batch: blank forms printed, filled, scanned, written, with truth.
 
-:func:`make_batch` prints signed blank forms through ``Forms.generate`` (so the reader can
-verify them with the same home), plans and draws answers on each page, passes each page
+:func:`make_batch` prints signed blank forms through ``Establishment.print_forms`` (so the
+reader can verify them with the same home), plans and draws answers on each page, passes each page
 through a scanner profile, writes scan files with ``scanfile.write_scan`` and returns (and
 writes) the :class:`BatchTruth` as ``truth.json``.
 """
@@ -19,7 +19,6 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from bordereau.forms.api import Forms
 from bordereau.forms.codes import format_serial, page_code
 from bordereau.forms.manifest import Layout
 from bordereau.forms.model import FormKind
@@ -27,6 +26,7 @@ from bordereau.simulate import extras as ex
 from bordereau.simulate.degrade import blank_back, scan
 from bordereau.simulate.fill import fill_page, render_pages
 from bordereau.simulate.handwriting import random_writer
+from bordereau.simulate.printer import Printer
 from bordereau.simulate.profiles import ScanProfile, get_profile, random_profile
 from bordereau.simulate.scanfile import ScanFormat, write_scan
 from bordereau.simulate.truth import (
@@ -74,7 +74,7 @@ class _Physical:
 class _Batch:
     def __init__(
         self,
-        forms: Forms,
+        forms: Printer,
         out_dir: Path,
         work: Path,
         rng: random.Random,
@@ -93,7 +93,7 @@ class _Batch:
             render.close()
 
     def blank(
-        self, kind: str, copies: int, forms: Forms | None = None, name: str = ""
+        self, kind: str, copies: int, forms: Printer | None = None, name: str = ""
     ) -> tuple[Layout, range, Iterator[npt.NDArray[np.uint8]]]:
         """Print ``copies`` blank sheets and return their layout, serials and page images."""
         forms = forms or self.forms
@@ -207,7 +207,7 @@ def make_batch(
     extras = extras or Extras()
     rng = random.Random(seed)
     today = today or date.today()
-    forms = Forms.open(centre_yaml, home)
+    forms = Printer.open(centre_yaml, home)
     preset = get_profile(profile) if profile else None
     dpi = dpi or (preset.dpi if preset else rng.choice((150.0, 200.0, 300.0)))
     if preset is not None and preset.dpi != dpi:
@@ -314,7 +314,7 @@ def _missing_pages(
 
 def _special_pages(
     batch: _Batch,
-    forms: Forms,
+    forms: Printer,
     extras: Extras,
     profile: ScanProfile,
     establishment: str,
@@ -326,7 +326,7 @@ def _special_pages(
         other_home = batch.work / "other-home"
         other_home.mkdir()
         (other_home / "secret.key").write_text(f"{rng.getrandbits(256):064x}")  # reproducible
-        other = Forms.open(forms.centre.path, other_home)
+        other = Printer.open(forms.centre_file, other_home)
         layout, serials, images = batch.blank("suivi", 1, other, name="foreign")
         _, sides = batch.sheet(
             layout, serials.start, images, clean, other.home.establishment, False, False, 0.0

@@ -19,8 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bordereau.forms.widgets import CELL_H, CELL_W
-from bordereau.ocr import digits_synth as synth
 from bordereau.simulate.handwriting import Glyph, font_glyph
+from bordereau.training import digits_synth as synth
 
 FloatArray = npt.NDArray[np.float32]
 Rng = np.random.Generator

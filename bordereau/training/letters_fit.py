@@ -1,7 +1,7 @@
 """Tune the letter combination (``letters_combine``) on simulated scans of the TRAINING split.
 
     .venv/bin/python benchmarks/bench_read.py --split train --keep DIR      # make scans
-    .venv/bin/python -m bordereau.ocr.letters_fit DIR [DIR ...] \\
+    .venv/bin/python -m bordereau.training.letters_fit DIR [DIR ...] \\
         --even /tmp/letters-even.npz --odd /tmp/letters-odd.npz
 
 Every ``L`` and ``A`` cell of the kept batches is read as ``ocr.combs`` reads it (ink test,
@@ -62,45 +62,36 @@ def _font_half(font_name: str) -> str:
 def collect(folders: list[Path]) -> list[Sample]:
     """Cells of every letters/alphanumeric field written in the kept batches (the letter
     network's probabilities are filled in by :func:`attach`)."""
-    from bordereau.home import Home
-    from bordereau.ocr.align import detect, warp
-    from bordereau.ocr.aligned import AlignedPage, flatten, paper_level
-    from bordereau.ocr.digits import default_recognizer
-    from bordereau.ocr.identify import LayoutCache, Located, locate
-    from bordereau.ocr.page_reader import MAX_PX_PER_MM, MIN_PX_PER_MM
+    from bordereau.ocr.identify import Refused
+    from bordereau.ocr.page_reader import Context, align_page
     from bordereau.ocr.pages import iter_pages
-    from bordereau.ocr.tesseract import default_engine
     from bordereau.ocr.types import PageImage
     from bordereau.simulate.truth import BatchTruth
 
     samples: list[Sample] = []
-    digits, engine = default_recognizer(), default_engine()
     for folder in folders:
         truth = BatchTruth.model_validate_json((folder / "truth.json").read_text())
         if truth.split != "train":
             raise SystemExit(f"{folder}: not the training split, refusing to tune on it")
-        home = Home.open(folder.parent / "home", create=False)
-        layouts = LayoutCache(home)
+        ctx = Context(folder.parent / "home")
         sheets = {s.serial: s for s in truth.sheets}
         for file in sorted({f.file for f in truth.files if not f.corrupted}):
             for page in iter_pages(folder / file):
                 if not isinstance(page, PageImage):
                     continue
-                located = locate(detect(page.pixels, page.dpi), home, layouts)
-                if not isinstance(located, Located) or located.code.sheet not in sheets:
+                aligned = align_page(page, ctx)  # exactly as the reader aligns it
+                if isinstance(aligned, Refused) or aligned.located.code.sheet not in sheets:
                     continue
+                located = aligned.located
                 sheet = sheets[located.code.sheet]
                 reader = "odd" if _font_half(sheet.writer.font) == "even" else "even"
-                k = float(np.clip(page.dpi / 25.4, MIN_PX_PER_MM, MAX_PX_PER_MM))
-                upright = flatten(warp(page.pixels, located.transform, k), k)
-                aligned = AlignedPage(upright, k, paper_level(upright))
                 for field in located.layout.fields_on(located.page_number):
                     answer = sheet.fields.get(field.id)
                     if (field.kind not in ("letters", "alphanumeric") or answer is None
                             or answer.expect != "read" or not answer.cells):
                         continue
                     recorder = _Recorder()
-                    _, found = cell_evidence(aligned, field, digits, engine, recorder)
+                    _, found = cell_evidence(aligned, field, ctx.digits, ctx.engine, recorder)
                     crops = iter(recorder.crops)
                     for item in found:
                         crop = next(crops) if item.kind != "D" else None
