@@ -19,7 +19,6 @@ from rich.console import Console
 from typer import _click, rich_utils
 from typer._click import exceptions as click_errors
 from typer.core import TyperCommand, TyperGroup
-from typer.exceptions import Abort
 
 from bordereau.errors import BordereauError, ExitCode
 
@@ -118,7 +117,7 @@ class FrenchGroup(_FrenchHelp, TyperGroup):
             if ctx is not None:
                 stderr.print(f"Voir « {ctx.command_path} --help ».")
             code: int = ExitCode.USAGE
-        except Abort:
+        except typer.Abort:
             stderr.print("Interrompu.")
             code = 130
         except BordereauError as error:

@@ -26,9 +26,9 @@ import numpy as np
 import numpy.typing as npt
 
 from bordereau import heldout
-from bordereau.ocr.cnn import fit_temperature
 from bordereau.ocr.digits import CLASSES, INPUT_SIZE, MODEL_FILE, REJECT, normalise_cell
 from bordereau.training import digits_synth as synth
+from bordereau.training.temperature import fit_temperature
 
 Split = Literal["train", "val"]
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,9 +30,10 @@ import numpy as np
 import numpy.typing as npt
 
 from bordereau import heldout
-from bordereau.ocr.cnn import GEOMETRY_SIZE, INPUT_SIZE, fit_temperature, normalise_with_geometry
+from bordereau.ocr.cnn import GEOMETRY_SIZE, INPUT_SIZE, normalise_with_geometry
 from bordereau.ocr.letters import CLASSES, DIGIT, MODEL_FILE, REJECT
 from bordereau.training import digits_synth, letters_synth
+from bordereau.training.temperature import fit_temperature
 
 Split = Literal["train", "val"]
 Data = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int64]]

@@ -140,3 +140,32 @@ def test_no_import_goes_up_or_sideways(layer: int) -> None:
 def test_the_finder_finds_a_cycle() -> None:
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+# Third-party packages that are extras (pyproject.toml), and the units allowed to use them.
+EXTRAS = {
+    "psycopg": set(),  # [postgresql]: SQLAlchemy loads it from the URL, nothing imports it
+    "mlxtend": {"simulate", "training"},  # [simulate], [train]
+    "sklearn": {"simulate", "training"},
+    "torch": set(),  # [train]: only scripts/train_*.py
+    "pypdf": set(),  # [dev]: tests only
+    "pdfplumber": set(),
+}
+
+
+def test_run_time_code_imports_no_extra() -> None:
+    wrong = []
+    for path in PACKAGE.rglob("*.py"):
+        unit = unit_of(module_name(path))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top in EXTRAS and unit not in EXTRAS[top]:
+                    wrong.append(f"{module_name(path)} imports {name}")
+    assert not wrong, "\n".join(wrong)

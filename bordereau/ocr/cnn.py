@@ -222,14 +222,3 @@ class SmallCnn:
         logits -= logits.max(axis=1, keepdims=True)
         odds = np.exp(logits)
         return np.asarray(odds / odds.sum(axis=1, keepdims=True), dtype=np.float32)
-
-
-def fit_temperature(logits: npt.NDArray[np.float32], labels: npt.NDArray[np.int64]) -> float:
-    """The softmax temperature minimising validation log-loss (calibration)."""
-    best = (float("inf"), 1.0)
-    for t in np.arange(0.5, 3.001, 0.02):
-        z = logits / t
-        z = z - z.max(axis=1, keepdims=True)
-        nll = float(-(z[np.arange(len(z)), labels] - np.log(np.exp(z).sum(axis=1))).mean())
-        best = min(best, (nll, float(t)))
-    return round(best[1], 2)
