@@ -94,7 +94,11 @@ class HotFolder:
             while not self.stopping:
                 ready, waiting = self.poll()
                 for path in ready:
-                    on_file(self.take(path, readers))
+                    try:
+                        done = self.take(path, readers)
+                    except FileNotFoundError:  # taken away meanwhile: nothing was stored
+                        continue
+                    on_file(done)
                     if self.stopping:
                         return
                 if once and not ready and not waiting:
