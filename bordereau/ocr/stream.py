@@ -35,16 +35,26 @@ _CONTEXT: Context | None = None
 def _init_worker(home: Path, keep_images: bool, keep_crops: bool) -> None:
     global _CONTEXT
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    single_threaded()
     _CONTEXT = Context(home, keep_images, keep_crops)
 
 
-def single_threaded() -> None:
-    """One thread for OpenCV, BLAS and OpenMP in this process: the pool already runs one
-    process per core, and extra threads only spin against each other (on this 2-core
-    machine they cost 40 % of the CPU time of a page)."""
+def single_threaded() -> Callable[[], None]:
+    """One thread for OpenCV, BLAS and OpenMP in this process (and the processes it forks
+    from now on); returns what restores the previous settings.
+
+    The pool already runs one process per core, and extra threads only spin against each
+    other (on this 2-core machine they cost 40 % of the CPU time of a page). It is set in
+    the parent before the pool forks: changing OpenCV's thread pool in a forked child
+    whose parent had used it deadlocks."""
+    threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
-    threadpool_limits(1)
+    limits = threadpool_limits(1)
+
+    def restore() -> None:
+        limits.restore_original_limits()
+        cv2.setNumThreads(threads)
+
+    return restore
 
 
 def _work(page: PageImage) -> PageResult:
@@ -81,11 +91,13 @@ class PageReaders:
         self.keep_crops = keep_crops
         self._pool: ProcessPoolExecutor | None = None
         self._ctx: Context | None = None
+        self._restore: Callable[[], None] | None = None
 
     def __enter__(self) -> PageReaders:
         if self.workers == 1:
             self._ctx = Context(self.home.root, self.keep_images, self.keep_crops)
         else:
+            self._restore = single_threaded()
             self._pool = ProcessPoolExecutor(
                 self.workers, initializer=_init_worker,
                 initargs=(self.home.root, self.keep_images, self.keep_crops))
@@ -100,6 +112,9 @@ class PageReaders:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=cancel)
             self._pool = None
+        if self._restore is not None:
+            self._restore()
+            self._restore = None
         self._ctx = None
 
     def stream(self, files: Iterable[Path], progress: Progress | None = None
