@@ -140,9 +140,10 @@ class Establishment:
         """Read scans and store them: files, pages, sheets, readings; commit what is sure."""
         return Ingestor(self.base, self.user, self.today).ingest(paths, workers, progress)
 
-    def status(self) -> dict[str, Any]:
-        """Pages and sheets by state (the ``scan status --json`` object)."""
-        return queries.status(self.base)
+    def status(self, deep: bool = False) -> dict[str, Any]:
+        """Pages and sheets by state, and the damaged copies of the scan store (checked by
+        size, by hash with ``deep``): the ``scan status --json`` object."""
+        return queries.status(self.base, deep)
 
     # -- review ------------------------------------------------------------------------------
     @cached_property

@@ -92,7 +92,7 @@ def test_trusted_values_on_the_samples_are_right(samples_read: ReadResult) -> No
 def test_scan_read_json_contract(sample_home: Path) -> None:
     result = run_cli(["scan", "read", str(SCANS / "lyon-os" / "bureau-jpeg"), "--home",
                       str(sample_home), "--json", "--workers", "1"])
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 6, result.stderr  # lot partiel: the foreign page is refused
     data = json.loads(result.stdout)
     assert set(data) == {"sheets", "pages", "skipped"}
     assert data["skipped"] == []
@@ -135,7 +135,7 @@ def test_debug_writes_an_overlay_per_page_and_crops_of_doubtful_fields(
     folder = SCANS / "lyon-os" / "bureau-jpeg"
     result = run_cli(["scan", "read", str(folder), "--home", str(sample_home), "--debug",
                       str(tmp_path), "--workers", "1"])
-    assert result.exit_code == 0
+    assert result.exit_code == 6  # lot partiel: the foreign page is refused
     names = sorted(p.name for p in tmp_path.iterdir())
     assert "bureau-jpeg-01-p001.png" in names and "bureau-jpeg-01-p002.png" in names
     review_lines = [line for line in result.stdout.splitlines() if "à vérifier" in line]

@@ -210,10 +210,12 @@ class Database:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
+        _HELD_LOCKS.add(fd)
         try:
             yield
         finally:
             self._lock_fd = None
+            _HELD_LOCKS.discard(fd)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
@@ -251,6 +253,25 @@ class Database:
         """Close every base opened by this process (tests, long-running callers)."""
         for database in list(cls._opened):
             database.close()
+
+
+_HELD_LOCKS: set[int] = set()  # descriptors of the write locks this process holds
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child (reading workers), close the parent's lock descriptors.
+
+    An flock belongs to the open file, shared by every process that inherited it: a worker
+    that outlived a killed parent would keep the base locked. Closing (never unlocking,
+    which would release the parent's lock too) leaves the lock to the parent alone.
+    """
+    for fd in list(_HELD_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
 def _flock(fd: int, wait: float) -> None:

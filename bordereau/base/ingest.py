@@ -12,20 +12,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bordereau.base.engine import Database
-from bordereau.base.schema import Page, Reading, ScanFile, Sheet
+from bordereau.base.mixing import copy_reason, flag_identity_page, late_reason, other_patient
+from bordereau.base.schema import Page, Reading, ScanFile, Sheet, utcnow
 from bordereau.base.sheets import refresh_sheet
-from bordereau.files import DIR_MODE, FILE_MODE
+from bordereau.base.store import Damage, ScanStore, check_store
 from bordereau.ocr.engine import EngineSpec
+from bordereau.ocr.entries import open_regular, os_reason, shown
 from bordereau.ocr.inputs import InputNames, require_inputs
 from bordereau.ocr.page_reader import PageResult, crop_png
 from bordereau.ocr.pages import collect_inputs
@@ -53,24 +54,47 @@ class IngestReport(BaseModel):
     pages: dict[str, int]  # state -> count (this run)
     refused: list[dict[str, object]]  # {"file", "page", "reason"}
     sheets: dict[str, list[str]]  # status -> serials touched by this run
+    store: list[Damage] = []  # damaged copies in the scan store (repaired or not)
+    partial: bool = Field(False, exclude=True)  # a file was refused (not merely ignored)
 
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
+def _hash_or_refuse(path: Path, report: IngestReport) -> str | None:
+    """The file's SHA-256, or None with the French reason in ``report`` (gone, unreadable)."""
+    try:
+        return sha256_of(path)
+    except OSError as error:
+        reason = f"« {shown(path.name)} » refusé : fichier illisible ({os_reason(error)})"
+        report.files.append(IngestedFile(path=shown(path), sha256=None, reason=reason))
+        report.partial = True
+        return None
+
+
 def _store(db: Database, path: Path, sha: str) -> str:
-    store = db.home.root / "scans"
-    store.mkdir(mode=DIR_MODE, exist_ok=True)
-    target = store / f"{sha}{path.suffix.lower()}"
-    if not target.exists():
-        shutil.copyfile(path, target)
-        target.chmod(FILE_MODE)
-    return target.name
+    return ScanStore(db.home.root).put(path, sha)
+
+
+def _check_store(session: Session, db: Database, report: IngestReport) -> dict[str, Damage]:
+    """Clean after killed copies and find damaged copies, by the stored name."""
+    ScanStore(db.home.root).clean_temporaries()
+    damaged = {d.stored_as: d for d in check_store(session, db.home.root)}
+    report.store = list(damaged.values())
+    return damaged
+
+
+def _repair(db: Database, path: Path, known: ScanFile, damaged: dict[str, Damage]) -> None:
+    """Re-copy a damaged stored copy from the same original, given again."""
+    damage = damaged.get(known.stored_as)
+    if damage is not None:
+        known.stored_as = _store(db, path, known.sha256)
+        damage.repaired = True
 
 
 def _page_png(result: PageResult) -> bytes | None:
@@ -91,6 +115,7 @@ class Ingestor:
         self.user = user
         self.today = today
         self.engine = engine or EngineSpec.from_environment()
+        self._reopened: dict[str, Sheet] = {}  # sheets a photocopy sends back to review
 
     def ingest(self, paths: Sequence[Path], workers: int | None = None,
                progress: Progress | None = None) -> IngestReport:
@@ -104,20 +129,27 @@ class Ingestor:
         files = collect_inputs(paths, on_skip=skipped.append)
         report = IngestReport(files=[], pages={}, refused=[], sheets={})
         for error in skipped:
-            report.files.append(IngestedFile(path=names(error.source), sha256=None,
+            report.files.append(IngestedFile(path=shown(names(error.source)), sha256=None,
                                              reason=error.reason))
+            report.partial = report.partial or not error.ignored
         with self.db.batch():
             fresh: dict[Path, str] = {}
             with self.db.session() as session:
+                damaged = _check_store(session, self.db, report)
                 for path in files:
-                    sha = sha256_of(path)
+                    sha = _hash_or_refuse(path, report)
+                    if sha is None:
+                        continue
                     known = session.scalars(select(ScanFile).where(ScanFile.sha256 == sha)).first()
+                    if known is not None:
+                        _repair(self.db, path, known, damaged)
                     if known is not None or sha in fresh.values():
-                        report.files.append(IngestedFile(path=names(path), sha256=sha,
+                        report.files.append(IngestedFile(path=shown(names(path)), sha256=sha,
                                                          already=True,
                                                          pages=len(known.pages) if known else 0))
                     else:
                         fresh[path] = sha
+                session.commit()  # the repaired copies' names
             if not fresh:
                 return report
             options = ReadOptions(workers=workers, keep_images=True, today=self.today,
@@ -136,7 +168,7 @@ class Ingestor:
                      names: InputNames) -> None:
         rows: dict[Path, ScanFile] = {}
         for path, sha in fresh.items():
-            row = ScanFile(sha256=sha, name=str(path)[-255:], size=path.stat().st_size,
+            row = ScanFile(sha256=sha, name=shown(path)[-255:], size=path.stat().st_size,
                            stored_as=_store(self.db, path, sha), ingested_by=self.user)
             session.add(row)
             rows[path] = row
@@ -157,13 +189,15 @@ class Ingestor:
                 self._attach(session, sheet, page, result)
                 touched[sheet.serial] = sheet
             session.flush()
+        touched.update(self._reopened)
+        self._reopened.clear()
         for sheet in touched.values():
             refresh_sheet(session, sheet, self.db.home.layout(sheet.layout_id), self.user,
                           self.today)
             report.sheets.setdefault(sheet.status, []).append(sheet.serial)
         for path in fresh:
             pages = [r.outcome for r in results if r.outcome.source == path]
-            report.files.append(IngestedFile(path=names(path), sha256=fresh[path],
+            report.files.append(IngestedFile(path=shown(names(path)), sha256=fresh[path],
                                              pages=len(pages)))
             for outcome in pages:
                 report.pages[outcome.state] = report.pages.get(outcome.state, 0) + 1
@@ -188,6 +222,12 @@ class Ingestor:
                         and p.state == "read"), None)
         if earlier is not None:
             refuse_duplicate(result.outcome, code, earlier.file.name, earlier.index)
+            if other_patient(result.readings, earlier, list(sheet.readings)):
+                result.outcome.reason = copy_reason(code.page, code.sheet)
+                if sheet.status != "committed":
+                    flag_identity_page(earlier, shown(result.outcome.source.name),
+                                       result.outcome.index)
+                    self._reopened[sheet.serial] = sheet
             return None
         if sheet.status == "committed":
             result.outcome.state = "refused"
@@ -200,6 +240,9 @@ class Ingestor:
         code = result.code
         assert code is not None
         page.sheet = sheet
+        late = late_reason(sheet, page, utcnow())
+        if late is not None:  # far from the sheet's first pages: a reviewer confirms
+            page.reason = result.outcome.reason = page.reason or late
         layout = self.db.home.layout(code.layout_id)
         order = {f.id: n for n, f in enumerate(layout.fields)}
         for reading in result.readings:

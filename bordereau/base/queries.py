@@ -12,13 +12,16 @@ from bordereau.base.engine import Database
 from bordereau.base.ink import comment_kept_as_image
 from bordereau.base.schema import Page, Patient, Reading, Record, ScanFile, Sheet
 from bordereau.base.sheets import CLINICIAN, DECIDED
+from bordereau.base.store import check_store
 from bordereau.errors import NotFoundError, OutputError
 from bordereau.files import DIR_MODE, FILE_MODE
 
 
-def status(db: Database) -> dict[str, Any]:
-    """Counts by state of every page ever ingested, and of every sheet."""
+def status(db: Database, deep: bool = False) -> dict[str, Any]:
+    """Counts by state of every page ever ingested, and of every sheet; the damaged copies
+    of the scan store (by size, by hash with ``deep``)."""
     with db.session() as session:
+        damaged = check_store(session, db.home.root, deep)
         pages = Counter(dict(session.execute(
             select(Page.state, func.count()).group_by(Page.state)).all()))
         refused = [
@@ -47,6 +50,7 @@ def status(db: Database) -> dict[str, Any]:
                    for state in ("committed", "waiting_review", "waiting_pages")},
         "review_items": pending,
         "waiting_pages": waiting,
+        "store": [damage.model_dump() for damage in damaged],
     }
 
 

@@ -22,6 +22,8 @@ from bordereau.forms.codes import PageCode
 from bordereau.forms.manifest import Layout
 from bordereau.home import Home
 from bordereau.ocr.engine import EngineSpec
+from bordereau.ocr.entries import shown
+from bordereau.ocr.guards import guard_worker
 from bordereau.ocr.inputs import InputNames
 from bordereau.ocr.page_reader import Context, PageResult, read_page
 from bordereau.ocr.pages import collect_inputs, iter_pages
@@ -71,14 +73,14 @@ class ReadResult(BaseModel):
             ],
             "pages": [
                 {
-                    "source": p.name or str(p.source), "index": p.index, "state": p.state,
+                    "source": shown(p.name or p.source), "index": p.index, "state": p.state,
                     "serial": p.serial, "page": p.page, "reason": p.reason,
                     "residual_mm": p.residual_mm,
                 }
                 for p in self.pages
             ],
             "skipped": [
-                {"source": self.names.get(s.source, str(s.source)), "reason": s.reason}
+                {"source": shown(self.names.get(s.source, str(s.source))), "reason": s.reason}
                 for s in self.skipped
             ],
         }
@@ -89,6 +91,7 @@ _CONTEXT: Context | None = None
 
 def _init_worker(home: Path, keep_images: bool, engine: EngineSpec) -> None:
     global _CONTEXT
+    guard_worker()  # dies with its parent, memory capped
     _CONTEXT = Context(home, keep_images, engine)
 
 
