@@ -263,3 +263,14 @@ def test_a_required_field_cannot_be_set_empty(factory: Factory) -> None:
     # Diagnostic 2 is optional and unused on this sheet: its statut may stay empty.
     statut2 = queue.items(field_id="diagnostic2.statut")[0]
     assert queue.set(statut2.id, "").item.final is None
+
+
+def test_an_impossible_date_is_offered_as_read_not_as_empty(factory: Factory) -> None:
+    factory.sheet("initiale", {**INITIALE, "activite.date": None},
+                  {"activite.date": "date impossible (94/01/2021)"},
+                  details={"activite.date": {"read": "94/01/2021"}})
+    queue = Queue(factory.db, "alice")
+    item = queue.items(field_id="activite.date")[0]
+    assert (item.value, item.shown) == (None, "94/01/2021")
+    decided = queue.set(item.id, "04/01/2021")
+    assert decided.item.final == "2021-01-04" and decided.action == "correct"

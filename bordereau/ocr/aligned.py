@@ -9,6 +9,9 @@ import numpy as np
 
 from bordereau.forms.manifest import Box
 
+FAINT_LEVEL = 0.86  # a pixel under this share of the paper level is at least a faint mark
+SPECK_MM, SPECK_MM2 = 0.8, 0.4  # marks smaller across and in area than this are specks
+
 
 @dataclass(frozen=True)
 class AlignedPage:
@@ -40,6 +43,21 @@ class AlignedPage:
         """Boolean ink mask of a region."""
         mask: np.ndarray = region < self.ink_threshold()
         return mask
+
+    def faint(self, region: np.ndarray) -> np.ndarray:
+        """Boolean mask of every mark, faint ones included (pencil, a light scan)."""
+        mask: np.ndarray = region < self.paper * FAINT_LEVEL
+        return mask
+
+
+def mark_area_mm2(mask: np.ndarray, px_per_mm: float) -> float:
+    """Area in mm² of the marks of a boolean mask, specks of dust and noise left out."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return 0.0
+    w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
+    speck = (np.maximum(w, h) / px_per_mm < SPECK_MM) & (area / px_per_mm**2 < SPECK_MM2)
+    return float(area[~speck].sum() / px_per_mm**2)
 
 
 def paper_level(image: np.ndarray) -> float:

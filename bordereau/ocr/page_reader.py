@@ -24,13 +24,13 @@ from bordereau.ocr.blank import is_blank
 from bordereau.ocr.combs import DigitModel, read_comb
 from bordereau.ocr.engine import EngineSpec, OcrEngine
 from bordereau.ocr.engines import make_engine
+from bordereau.ocr.freetext import read_free_text
 from bordereau.ocr.identify import Located, Refused, locate
 from bordereau.ocr.label import read_label
 from bordereau.ocr.marks import read_choice
 from bordereau.ocr.types import FieldReading, PageImage, PageOutcome
 
 MIN_PX_PER_MM, MAX_PX_PER_MM = 150 / 25.4, 300 / 25.4
-FREE_TEXT_INK = 0.004
 
 
 @dataclass
@@ -107,13 +107,7 @@ def read_fields(aligned: AlignedPage, located: Located, ctx: Context) -> list[Fi
         elif field_layout.kind == "label_zone":
             reading = read_label(aligned, field_layout, ctx.engine)
         else:
-            assert field_layout.box_mm
-            ink = float(aligned.ink(aligned.crop(field_layout.box_mm, 1.0)).mean())
-            written = ink > FREE_TEXT_INK
-            reading = FieldReading(
-                id=field_layout.id, kind=field_layout.kind, value=None, confidence=1.0,
-                review=written, reason="texte libre à recopier" if written else None,
-                page=field_layout.page, details={"ink": round(ink, 4)})
+            reading = read_free_text(aligned, field_layout)
         readings.append(reading)
     return readings
 

@@ -12,6 +12,8 @@ import itertools
 from collections.abc import Callable, Iterable
 
 from bordereau.forms.manifest import Layout
+from bordereau.ocr.context import decide
+from bordereau.ocr.context import nir_key_ok as nir_key_ok
 from bordereau.ocr.label import plain
 from bordereau.ocr.types import FieldReading
 
@@ -88,18 +90,30 @@ def check_dates(fields: Fields, today: dt.date) -> None:
                       f"{what} ({_french_date(_value(fields, fid))})")
 
 
-def nir_key_ok(nir: str) -> bool:
-    """The NIR (INS matricule) key: 97 - (first 13 digits mod 97)."""
-    if len(nir) != 15 or not nir.isdigit():
-        return False
-    return 97 - int(nir[:13]) % 97 == int(nir[13:])
-
-
 def check_identifiers(fields: Fields) -> None:
     ins = _value(fields, "patient.ins")
     if isinstance(ins, str) and not nir_key_ok(ins.replace(" ", "")):
         _flag(fields, ["patient.ins"], "matricule INS invalide (clé de contrôle fausse ou "
                                        "longueur différente de 15)")
+    elif isinstance(ins, str):
+        check_nir_identity(fields, ins.replace(" ", ""))
+
+
+def check_nir_identity(fields: Fields, nir: str) -> None:
+    """The NIR's first digits give the sex (1 man, 2 woman), the year (2 digits) and the
+    month of birth (01-12; other values when unknown): they must agree with the sex and
+    date of birth written on the sheet, both ways."""
+    sex = _value(fields, "patient.sexe")
+    if nir[0] in "12" and sex in {"M", "F"} and {"1": "M", "2": "F"}[nir[0]] != sex:
+        _flag(fields, ["patient.ins", "patient.sexe"],
+              "le sexe coché ne correspond pas au matricule INS")
+    born = _value(fields, "patient.date_naissance")
+    if isinstance(born, str) and len(born) >= 4:
+        year_ok = born[2:4] == nir[1:3]
+        month_ok = len(born) < 7 or not 1 <= int(nir[3:5]) <= 12 or born[5:7] == nir[3:5]
+        if not (year_ok and month_ok):
+            _flag(fields, ["patient.ins", "patient.date_naissance"],
+                  "la date de naissance ne correspond pas au matricule INS")
 
 
 def _prefixes(fields: Fields, suffix: str) -> list[str]:
@@ -163,6 +177,8 @@ def apply_label_evidence(fields: Fields) -> None:
         ("patient.date_naissance", "date_naissance",
          "la date de naissance écrite diffère de celle de l’étiquette patient"),
         ("patient.nom_naissance", "nom", "le nom écrit diffère de celui de l’étiquette patient"),
+        ("patient.premier_prenom", "prenom",
+         "le prénom écrit diffère de celui de l’étiquette patient"),
     ]
     for field_id, key, message in pairs:
         reading, evidence = fields.get(field_id), identity.get(key)
@@ -170,11 +186,12 @@ def apply_label_evidence(fields: Fields) -> None:
             continue
         same = (reading.value is not None
                 and plain(str(reading.value)).replace(" ", "") == plain(evidence).replace(" ", ""))
-        if same:
+        if same:  # two independent sources agree: the earlier doubt is answered
             reading.confidence = max(reading.confidence, LABEL_CONFIDENCE)
+            reading.review, reading.reason = False, None
             reading.details["label"] = "confirmé par l’étiquette"
         elif reading.value is None or (reading.review and key == "ipp"):
-            reading.value = evidence
+            reading.value = plain(evidence) if key in {"nom", "prenom"} else evidence
             reading.confidence = LABEL_CONFIDENCE if key == "ipp" else 0.9
             reading.review, reading.reason = False, None
             reading.details["label"] = "repris de l’étiquette"
@@ -187,6 +204,7 @@ def check_sheet(fields: Fields, layout: Layout, today: dt.date | None = None) ->
     thesaurus = {c.code for f in layout.fields if f.value_set == "centre.thesaurus"
                  for c in f.choices or ()}
     apply_label_evidence(fields)
+    decide(fields, today or dt.date.today(), thesaurus)
     steps: list[Callable[[], None]] = [
         lambda: check_dates(fields, today or dt.date.today()),
         lambda: check_identifiers(fields),

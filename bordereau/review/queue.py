@@ -38,6 +38,18 @@ log = logging.getLogger(__name__)
 OPEN = ("pending", IMAGE, CLINICIAN)  # items that can still be decided
 
 
+def _shown(field: FieldLayout, row: Reading) -> str:
+    """The value as a reviewer would type it; for a value the reader could not make valid
+    (an impossible date), the characters it read, so they are offered instead of "vide"."""
+    shown = format_value(field, current_value(row))
+    if not shown and row.status == "pending" and isinstance(row.raw, dict):
+        details = row.raw.get("details")
+        read = details.get("read") if isinstance(details, dict) else None
+        if isinstance(read, str):
+            return read
+    return shown
+
+
 class Queue:
     """The review queue of one base, seen by one reviewer."""
 
@@ -93,7 +105,7 @@ class Queue:
         return Item(id=row.id, serial=sheet.serial, sheet_kind=sheet.kind,
                     sheet_status=sheet.status, field_id=row.field_id, label=field.label,
                     kind=row.kind, page=row.page_number, value=row.value,
-                    shown=format_value(field, current_value(row)), confidence=row.confidence,
+                    shown=_shown(field, row), confidence=row.confidence,
                     reason=row.reason, status=row.status, final=row.final,
                     claimed_by=row.claimed_by, ink=ink_found(row.kind, row.raw),
                     required=self._required_row(row, field),
