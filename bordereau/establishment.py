@@ -34,8 +34,10 @@ from bordereau.base.engine import Database
 from bordereau.base.incomplete import IncompleteSheet, incomplete
 from bordereau.base.ingest import Ingestor, IngestReport
 from bordereau.base.people import check_name
+from bordereau.base.scan_queue import LEASE, ScanWorker, SubmittedFile, submit
 from bordereau.base.verify import Verification, verify
-from bordereau.errors import UsageError
+from bordereau.base.watch import HotFolder
+from bordereau.errors import InputError, UsageError
 from bordereau.export.batch import CdaExporter, CdaExportReport
 from bordereau.export.report import compute_report
 from bordereau.export.report_data import make_period
@@ -139,6 +141,23 @@ class Establishment:
                progress: Progress | None = None) -> IngestReport:
         """Read scans and store them: files, pages, sheets, readings; commit what is sure."""
         return Ingestor(self.base, self.user, self.today).ingest(paths, workers, progress)
+
+    def hot_folder(self, folder: Path, workers: int | None = None, interval: float = 2.0,
+                   settle: float = 5.0) -> HotFolder:
+        """A scanner's hot folder feeding this establishment's base (``scan watch``)."""
+        if not folder.is_dir():
+            raise InputError(f"Dossier surveillé introuvable : {folder}.")
+        return HotFolder(folder, Ingestor(self.base, self.user, self.today), workers,
+                         interval, settle)
+
+    def submit(self, paths: Sequence[Path]) -> list[SubmittedFile]:
+        """Queue scans in the shared PostgreSQL base for the workers (``scan submit``)."""
+        return submit(self.base, paths, self.user)
+
+    def scan_worker(self, workers: int | None = None,
+                    lease: dt.timedelta = LEASE) -> ScanWorker:
+        """A worker reading queued scans on this workstation (``scan worker``)."""
+        return ScanWorker(Ingestor(self.base, self.user, self.today), workers, lease)
 
     def status(self, deep: bool = False) -> dict[str, Any]:
         """Pages and sheets by state, and the damaged copies of the scan store (checked by

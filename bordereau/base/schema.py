@@ -59,6 +59,30 @@ class ScanFile(Base):
     pages: Mapped[list[Page]] = relationship(back_populates="file", order_by="Page.index")
 
 
+class ScanJob(Base):
+    """A file submitted for reading by the workers (``scan submit``, ``scan worker``).
+
+    ``state``: queued, running (held by ``worker`` until ``lease_until``, renewed while it
+    reads), done (stored in the same transaction as its pages), failed (``error``). The
+    file's bytes live here, so a worker on any workstation that reaches the base can read
+    it."""
+
+    __tablename__ = "scan_job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    worker: Mapped[str | None] = mapped_column(String(128), default=None)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
 class Sheet(Base):
     """All pages sharing a serial. ``status``: waiting_pages, waiting_review, committed."""
 

@@ -80,7 +80,8 @@ def flatten(image: np.ndarray, px_per_mm: float) -> np.ndarray:
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))  # 4.5 mm: wider than strokes
     paper = cv2.GaussianBlur(cv2.dilate(small, kernel), (0, 0), 3)
-    paper = cv2.resize(paper, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
-    flat = image.astype(np.float32) * (255.0 / np.maximum(paper.astype(np.float32), 1.0))
-    result: np.ndarray = np.clip(flat, 0, 255).astype(np.uint8)
+    paper = cv2.resize(np.maximum(paper, 1), (image.shape[1], image.shape[0]),
+                       interpolation=cv2.INTER_LINEAR)
+    # image * 255 / paper in 8 bits (saturated, rounded): no float copy of the page
+    result: np.ndarray = cv2.divide(image, paper, scale=255.0)
     return result

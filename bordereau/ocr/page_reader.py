@@ -31,6 +31,7 @@ from bordereau.ocr.marks import read_choice
 from bordereau.ocr.types import FieldReading, PageImage, PageOutcome
 
 MIN_PX_PER_MM, MAX_PX_PER_MM = 150 / 25.4, 300 / 25.4
+PAGE_IMAGE_PX_PER_MM = 4.0  # the whole page kept for reviewers, about 100 dpi
 
 
 @dataclass
@@ -47,16 +48,19 @@ class PageResult:
     thumbnail: np.ndarray | None = None  # the scan, small, for overlays of unread pages
     seconds: dict[str, float] = field(default_factory=dict)  # time spent in each stage
     error: tuple[str, str] | None = None  # internal error: type name, safe traceback
+    page_png: bytes | None = None  # the upright page at about 100 dpi, for reviewers
+    crops: dict[str, bytes] = field(default_factory=dict)  # field id -> PNG of its box
 
 
 class Context:
     """What a worker process loads once: the home, its layouts, the readers."""
 
     def __init__(self, home_path: Path, keep_images: bool = False,
-                 engine: EngineSpec | None = None) -> None:
+                 engine: EngineSpec | None = None, keep_crops: bool = False) -> None:
         self.home = Home.open(home_path, create=False)
         self.keep_images = keep_images
         self.engine_spec = engine or EngineSpec()
+        self.keep_crops = keep_crops  # PNGs of the page and of every field, for the base
 
     @cached_property
     def digits(self) -> DigitModel:
@@ -138,9 +142,15 @@ def read_page(page: PageImage, ctx: Context) -> PageResult:
                           page=located.code.page, reason=located.review_reason,
                           residual_mm=round(transform.residual_mm, 3),
                           rotation=transform.rotation)
-    return PageResult(outcome, located.code, readings, located.review_reason,
-                      aligned.image if ctx.keep_images else None, aligned.px_per_mm,
-                      aligned.detection, seconds=seconds)
+    result = PageResult(outcome, located.code, readings, located.review_reason,
+                        aligned.image if ctx.keep_images else None, aligned.px_per_mm,
+                        aligned.detection, seconds=seconds)
+    if ctx.keep_crops:
+        result.page_png = page_png(aligned.image, aligned.px_per_mm)
+        result.crops = {r.id: crop_png(aligned.image, aligned.px_per_mm,
+                                       located.layout.field(r.id).bounds())
+                        for r in readings}
+    return result
 
 
 def _thumbnail(pixels: np.ndarray) -> np.ndarray:
@@ -148,6 +158,14 @@ def _thumbnail(pixels: np.ndarray) -> np.ndarray:
     small: np.ndarray = cv2.resize(pixels, None, fx=scale, fy=scale,
                                    interpolation=cv2.INTER_AREA)
     return small
+
+
+def page_png(upright: np.ndarray, px_per_mm: float) -> bytes | None:
+    """The whole upright page, reduced to about 100 dpi, as PNG (what reviewers see)."""
+    scale = PAGE_IMAGE_PX_PER_MM / px_per_mm
+    small = cv2.resize(upright, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".png", small)
+    return data.tobytes() if ok else None
 
 
 def crop_png(image: np.ndarray, px_per_mm: float, box: tuple[float, float, float, float],
