@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from bordereau.base.ingest import Ingestor, IngestReport, sha256_of
 from bordereau.files import DIR_MODE
-from bordereau.ocr.pages import SUFFIXES
+from bordereau.ocr.entries import SUFFIXES
 from bordereau.ocr.stream import PageReaders
 
 DONE_DIR, REFUSED_DIR = "traités", "refusés"
