@@ -408,7 +408,7 @@ def test_unusable_values_are_reported_not_guessed() -> None:
     # fmt: off
     patient = build(
         initiale(
-            diagnostic1__code_orpha="166", diagnostic1__gene1="BRCA1",
+            diagnostic1__code_orpha="166", diagnostic1__gene1="BRCAX9",
             diagnostic1__age_diagnostic_valeur="4", patient__ins="215037512345699",
             diagnostic1__date="2023-02-30", prise_en_charge__medecin_referent="10000999044",
         ),
@@ -419,14 +419,16 @@ def test_unusable_values_are_reported_not_guessed() -> None:
     found = reasons(patient)
     conflict = "la maladie cochée (ORPHA:15) et le code ORPHA écrit (ORPHA:166) diffèrent"
     assert conflict in found.values()
-    assert "gène « BRCA1 » absent des gènes du fichier de centre" in found.values()
     assert "unité de l’âge manquante (jours, semaines, mois ou ans)" in found.values()
     assert "la clé du matricule INS « 215037512345699 » est fausse" in found.values()
     assert "RPPS « 10000999044 » absent des référents du fichier de centre" in found.values()
     assert any(r.startswith("date impossible « 2023-02-30 »") for r in found.values())
     assert "« 0099999999 » ne correspond pas à la fiche initiale (« 0012345678 »)" in found.values()
-    item = next(i for i, r in found.items() if "BRCA1" in r)
-    assert item == "Gène (symbole HGNC) [diagnostic1.gene1, fiche initiale]"
+    # an unknown gene symbol is not a reason to refuse: left out and listed for review
+    assert not any("BRCAX9" in r for r in found.values())
+    (review,) = patient.to_review
+    assert review.item == "Gène (symbole HGNC) [diagnostic1.gene1, fiche initiale]"
+    assert review.reason.startswith("gène « BRCAX9 » absent des symboles HGNC approuvés")
 
 
 def test_ids_are_stable_across_exports_and_ins_needs_qualification() -> None:

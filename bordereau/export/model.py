@@ -249,6 +249,7 @@ class Activite(_Model):
     date: PartialDate | None = None
     site: Site | None = None
     responsable: Practitioner | None = None
+    profession: Coded | None = None  # as written, even when no responsable could be named
     contexte: Coded | None = None
     objectifs: tuple[Coded, ...] = ()
 
@@ -288,6 +289,10 @@ class Diagnostic(_Model):
     techniques: tuple[Coded, ...] = ()
     genes: tuple[Gene, ...] = ()
     cim10: Coded | None = None
+    # History (export/suivi.py): a diagnosis replaced by a fiche de suivi is closed on that
+    # date; the new one names the diagnosis it revises.
+    closed: PartialDate | None = None
+    revises: str | None = None
 
 
 class Neonatal(_Model):
@@ -360,8 +365,24 @@ class ExportPatient(_Model):
     neonatal: Neonatal = Neonatal()
     research: Research = Research()
     comment: str | None = None
-    # Values read on the sheets that could not be resolved (unknown gene, bad key, …).
+    # Values read on the sheets that could not be resolved (bad key, impossible date, …).
     anomalies: tuple[Problem, ...] = ()
+    # Values left out of the document for a person to check (not blocking: unknown gene).
+    to_review: tuple[Problem, ...] = ()
+    # Values a reviewer confirmed (field ids; ids of activities and diagnoses whose date
+    # was confirmed): an unusual date order among them is not refused.
+    reviewed: tuple[str, ...] = ()
+
+    @property
+    def current_diagnosis(self) -> Diagnostic | None:
+        """Diagnosis 1 as revised by the fiches de suivi (the last of its history)."""
+        current = self.diagnostics[0] if self.diagnostics else None
+        while current is not None:
+            later = next((d for d in self.diagnostics if d.revises == current.id), None)
+            if later is None:
+                break
+            current = later
+        return current
 
     @property
     def label(self) -> str:

@@ -12,9 +12,8 @@ update the same BaMaRa objects instead of creating new ones.
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from bordereau.errors import UsageError
@@ -45,10 +44,15 @@ from bordereau.export.model import (
     VitalStatus,
     stable_id,
 )
+from bordereau.export.suivi import same_patient, update_diagnoses, update_vital
 from bordereau.forms.centre import Centre, Referent
 from bordereau.forms.model import load_form
+from bordereau.templates.hgnc import SOURCE_DATE, hgnc_table
 
 _INSEE = r"[0-9][0-9AB][0-9]{3}"
+# A committed fiche de suivi: (values, committed_at) or (values, committed_at, reviewed fields).
+Suivi = tuple[Mapping[str, object], datetime] | tuple[
+    Mapping[str, object], datetime, Collection[str]]
 
 
 def practitioner(referent: Referent, profession_code: str | None = None) -> Practitioner:
@@ -83,16 +87,22 @@ def _age(reader: SheetReader, item: str) -> Age:
 
 
 def _genes(reader: SheetReader) -> tuple[Gene, ...]:
+    """Any approved HGNC symbol (the centre's list first, then the shipped HGNC list); an
+    unknown symbol is left out of the document and listed for review, never blocking."""
     genes: list[Gene] = []
     for item in ("gene1", "gene2"):
         symbol = reader.text(item)
         if symbol is None:
             continue
-        found = next((g for g in reader.centre.genes if g.symbole == symbol.upper()), None)
+        local = next((g for g in reader.centre.genes if g.symbole == symbol.upper()), None)
+        found = (local.symbole, local.hgnc) if local else hgnc_table().lookup(symbol)
         if found is None:
-            reader.note(item, f"gène « {symbol} » absent des gènes du fichier de centre")
-        elif all(g.hgnc != found.hgnc for g in genes):
-            genes.append(Gene(symbol=found.symbole, hgnc=found.hgnc))
+            newer = hgnc_table().replaced_by(symbol)
+            hint = f" (ancien symbole de {', '.join(newer)})" if newer else ""
+            reader.flag(item, f"gène « {symbol} » absent des symboles HGNC approuvés "
+                              f"({SOURCE_DATE}){hint} : gène non transmis, à vérifier")
+        elif all(g.hgnc != found[1] for g in genes):
+            genes.append(Gene(symbol=found[0], hgnc=found[1]))
     return tuple(genes)
 
 
@@ -121,8 +131,12 @@ def _activite(
     profession = reader.choice("activite.profession", "profession")
     chosen = reader.referent("activite.responsable")
     responsable = practitioner(chosen) if chosen is not None else None
-    if responsable is None and reader.raw("activite.responsable") is None:
-        responsable = referent  # "Laisser vide si c'est le médecin référent."
+    if responsable is None and reader.raw("activite.responsable") is None and referent:
+        # "Laisser vide si c'est le médecin référent": only when the profession written is
+        # the referent's (médecin); never the referent coded as another profession.
+        same = profession is None or referent.profession is None \
+            or profession.code == referent.profession.code
+        responsable = referent if same else None
     if responsable is not None:
         responsable = responsable.model_copy(update={"profession": profession})
     return Activite(
@@ -131,6 +145,7 @@ def _activite(
         date=reader.date("activite.date"),
         site=site,
         responsable=responsable,
+        profession=profession,
         contexte=reader.choice("activite.contexte", "contexte_activite"),
         objectifs=reader.choices("activite.objectifs", "objectif_activite"),
     )
@@ -156,52 +171,6 @@ def _identity(reader: SheetReader, ipp_oid: str, ins_qualified: bool) -> Identit
     )
 
 
-def _plain(text: str) -> str:
-    """Upper case without accents, hyphens, apostrophes or spaces, to compare names."""
-    letters = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in letters if c.isalnum()).upper()
-
-
-def _same_patient(reader: SheetReader, identity: Identity) -> None:
-    """A fiche de suivi must name the patient of the fiche initiale."""
-    checks = {
-        "patient.ipp": identity.ipp,
-        "patient.nom_naissance": identity.birth_name,
-        "patient.date_naissance": identity.birth_date.ts if identity.birth_date else None,
-    }
-    for item, expected in checks.items():
-        value = reader.text(item)
-        if item == "patient.date_naissance" and value is not None:
-            value = value.replace("-", "")
-        if value is not None and expected is not None and _plain(value) != _plain(expected):
-            reader.note(item, f"« {value} » ne correspond pas à la fiche initiale (« {expected} »)")
-
-
-def _apply_suivi(
-    reader: SheetReader, vital: VitalStatus, diagnostic: Diagnostic
-) -> tuple[VitalStatus, Diagnostic]:
-    """A fiche de suivi updates the vital status and may update diagnosis 1."""
-    deceased = reader.yes_no("vital.decede")
-    death_date = reader.date("vital.date_deces")
-    lost = reader.yes_no("vital.perdu_de_vue")
-    update: dict[str, object] = {}
-    if deceased or death_date is not None:  # a death is never undone by a later sheet
-        update["deceased"] = True
-    if death_date is not None:
-        update["death_date"] = death_date
-    if lost is not None:
-        update["lost_to_follow_up"] = lost
-    vital = vital.model_copy(update=update)
-    changes: dict[str, object] = {}
-    status = reader.choice("diagnostic.statut", "statut_diagnostic")
-    disease = reader.disease("diagnostic.maladie", "diagnostic.code_orpha")
-    if status is not None:
-        changes["status"] = status
-    if disease is not None:
-        changes["disease"] = disease
-    return vital, diagnostic.model_copy(update=changes)
-
-
 def _aware(moment: datetime) -> datetime:
     """A naive date and time is taken as local time."""
     return moment if moment.tzinfo else moment.astimezone()
@@ -209,7 +178,7 @@ def _aware(moment: datetime) -> datetime:
 
 def patient_from_sheets(
     initiale: Mapping[str, object],
-    suivis: Sequence[tuple[Mapping[str, object], datetime]],
+    suivis: Sequence[Suivi],
     centre: Centre,
     *,
     ipp_oid: str,
@@ -220,6 +189,7 @@ def patient_from_sheets(
     ins_qualified: bool = False,
     birth_forenames: str | None = None,
     facility_type: str | None = None,
+    reviewed: Collection[str] = (),
 ) -> ExportPatient:
     """Build the export patient of one fiche initiale and its fiches de suivi.
 
@@ -230,7 +200,10 @@ def patient_from_sheets(
     qualified through INSi) and every INS trait is known, including ``birth_forenames`` (all
     forenames of the birth certificate, not on the form). ``facility_type`` is the JDV_J02
     type of the establishment (``SA01`` public, ``SA03`` private PSPH, …), not in the centre
-    file either. Suivis are applied in date order.
+    file either. Suivis are applied in date order; each is ``(values, committed_at)`` or
+    ``(values, committed_at, reviewed)``. ``reviewed`` names the fields of a sheet whose value
+    a reviewer confirmed (accepted or corrected): an unusual date order between such dates,
+    or a first-case IPP next to « premier cas : Oui », is then exported, not refused.
     """
     if not re.fullmatch(OID_PATTERN, ipp_oid):
         raise UsageError(f"OID racine des IPP incorrect : « {ipp_oid} ».")
@@ -265,15 +238,27 @@ def patient_from_sheets(
         death_due_to_disease=reader.answer("vital.deces_lie_maladie"),
         lost_to_follow_up=bool(reader.yes_no("vital.perdu_de_vue")),
     )
-    anomalies = reader.anomalies
+    anomalies, to_review = reader.anomalies, reader.to_review
+    confirmed = set(reviewed)
+    if "activite.date" in confirmed:
+        confirmed.add(activites[0].id)
+    confirmed |= {d.id for d in diagnostics if f"diagnostic{d.number}.date" in confirmed}
     updated = [_aware(initiale_at)] if initiale_at else []
     suivi_form = load_form("suivi")
-    for data, at in sorted(suivis, key=lambda pair: _aware(pair[1])):
+    for data, at, *extra in sorted(suivis, key=lambda s: _aware(s[1])):
         sheet = SheetReader(data, suivi_form, centre, f"fiche de suivi du {at:%d/%m/%Y}")
-        _same_patient(sheet, identity)
-        activites.append(_activite(sheet, key, f"suivi {_aware(at).isoformat()}", referent, site))
-        vital, diagnostics[0] = _apply_suivi(sheet, vital, diagnostics[0])
+        same_patient(sheet, identity)
+        name = f"suivi {_aware(at).isoformat()}"
+        activite = _activite(sheet, key, name, referent, site)
+        activites.append(activite)
+        if extra and "activite.date" in extra[0]:
+            confirmed.add(activite.id)
+        vital = update_vital(sheet, vital)
+        when = activite.date or PartialDate.model_validate(_aware(at).date())
+        diagnostics = update_diagnoses(sheet, diagnostics, key=key, sheet=name, when=when,
+                                       birth=identity.birth_date)
         anomalies.extend(sheet.anomalies)
+        to_review.extend(sheet.to_review)
         updated.append(_aware(at))
 
     first_activity = activites[0].date
@@ -332,5 +317,9 @@ def patient_from_sheets(
         ),
         comment=reader.text("commentaire.texte"),
     )
-    problems = tuple(Problem(patient=patient.label, item=i, reason=r) for i, r in anomalies)
-    return patient.model_copy(update={"anomalies": problems})
+    def problems(pairs: list[tuple[str, str]]) -> tuple[Problem, ...]:
+        return tuple(Problem(patient=patient.label, item=i, reason=r) for i, r in pairs)
+
+    return patient.model_copy(update={"anomalies": problems(anomalies),
+                                      "to_review": problems(to_review),
+                                      "reviewed": tuple(sorted(confirmed))})
