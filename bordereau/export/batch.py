@@ -23,7 +23,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from bordereau.base.engine import Database
-from bordereau.base.schema import ExportLog, Patient, Record, Sheet
+from bordereau.base.schema import ExportLog, Patient, Reading, Record, Sheet
+from bordereau.base.sheets import DECIDED
 from bordereau.base.verify import verify
 from bordereau.errors import OutputError, os_reason
 from bordereau.export.ans import validator
@@ -43,6 +44,9 @@ class CdaExportReport(BaseModel):
     written: list[dict[str, Any]]  # {"patient_ipp", "file", "document_version", "records"}
     skipped: list[Problem]  # patients not exported, with the reasons
     unchanged: int  # patients already exported in their current state
+    # values left out of the documents for a person to check (unknown gene symbol): the
+    # document is written without them; not a reason to refuse the patient
+    to_review: list[Problem] = []
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -101,6 +105,16 @@ class CdaExporter:
                  "inchangé(s)", len(report.written), len(report.skipped), report.unchanged)
         return report
 
+    @staticmethod
+    def _reviewed(session: Any, sheet_ids: list[int]) -> dict[int, set[str]]:
+        """Per sheet, the fields whose value a reviewer accepted or corrected."""
+        found: dict[int, set[str]] = defaultdict(set)
+        for sheet_id, field_id in session.execute(
+                select(Reading.sheet_id, Reading.field_id).where(
+                    Reading.sheet_id.in_(sheet_ids), Reading.status.in_(DECIDED))):
+            found[sheet_id].add(field_id)
+        return found
+
     def _export_one(self, session: Any, patient: Patient, items: list[tuple[Record, Sheet]],
                     output: Path, since: dt.date | None, everything: bool,
                     report: CdaExportReport) -> None:
@@ -136,12 +150,15 @@ class CdaExporter:
                 patient=who, item="etablissement.oid_ipp",
                 reason="racine OID des IPP absente du fichier de centre"))
             return
-        suivis = [(r.values, _aware(r.committed_at)) for r, _ in items if r.kind == "suivi"]
+        reviewed = self._reviewed(session, [s.id for _, s in items])
+        suivis = [(r.values, _aware(r.committed_at), reviewed.get(s.id, set()))
+                  for r, s in items if r.kind == "suivi"]
         version = (last.document_version + 1) if last else 1
         exported = patient_from_sheets(
             record.values, suivis, centre, ipp_oid=centre.etablissement.oid_ipp,
             initiale_at=_aware(record.committed_at), version=version,
-            facility_type=centre.etablissement.type)
+            facility_type=centre.etablissement.type, reviewed=reviewed.get(sheet.id, set()))
+        report.to_review.extend(exported.to_review)
         problems = check_exportable(exported)
         if problems:
             report.skipped.extend(problems)
