@@ -214,3 +214,20 @@ def test_a_suivi_of_a_known_patient_suggests_the_identity_in_the_base(
         ("f5", "MARTIN", "patient de la base (IPP 4100200300)")]
     decision = queue.set(item.id, item.suggestions[0].shown)
     assert decision.item.final == "MARTIN" and decision.sheet_status == "committed"
+
+
+def test_a_gene_symbol_is_checked_against_hgnc_the_centre_list_only_suggests(
+    factory: Factory,
+) -> None:
+    values = INITIALE | {"diagnostic1.gene1": "CFTR", "diagnostic1.gene2": "ABCC7"}
+    factory.sheet("initiale", values, doubtful={"diagnostic1.gene1": "lettre douteuse",
+                                                "diagnostic1.gene2": "lettre douteuse"})
+    items = _items(Queue(factory.db, "alice"), "pending")
+    valid, old = items["diagnostic1.gene1"], items["diagnostic1.gene2"]
+    assert valid.notes == ["CFTR : symbole HGNC approuvé (HGNC:1884), accepté même hors des "
+                           "gènes du centre"]
+    assert old.notes == ["« ABCC7 » : absent des symboles HGNC approuvés (2024-07-23), ancien "
+                         "symbole de CFTR"]
+    first = old.suggestions[0]
+    assert (first.source, first.value) == ("HGNC, symbole actuel", "CFTR")
+    assert ("gènes du centre", "COL1A1") in [(s.source, s.value) for s in valid.suggestions]

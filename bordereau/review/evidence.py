@@ -20,6 +20,7 @@ from bordereau.forms.manifest import FieldLayout
 from bordereau.ocr.label import plain
 from bordereau.ocr.rules import nir_key_ok
 from bordereau.review.values import format_value
+from bordereau.templates.hgnc import SOURCE_DATE, hgnc_table
 
 KEYS = ("f5", "f6", "f7", "f8")
 LABEL_KEYS = {"patient.nom_naissance": "nom", "patient.premier_prenom": "prenom",
@@ -91,14 +92,28 @@ def _nearest(read: str, candidates: list[str], most: int = 3) -> list[str]:
     return scored[:most]
 
 
+def _genes(read: str, symbols: list[str], notes: list[str]) -> list[tuple[str, Any]]:
+    """Any approved HGNC symbol is accepted; the centre's genes are only suggestions."""
+    table = hgnc_table()
+    found = table.lookup(read) if read else None
+    newer = table.replaced_by(read) if read and found is None else ()
+    if found:
+        notes.append(f"{found[0]} : symbole HGNC approuvé (HGNC:{found[1]}), accepté même "
+                     "hors des gènes du centre")
+    elif read:
+        notes.append(f"« {read} » : absent des symboles HGNC approuvés ({SOURCE_DATE})"
+                     + (f", ancien symbole de {', '.join(newer)}" if newer else ""))
+    return [("HGNC, symbole actuel", s) for s in newer] + [
+        ("gènes du centre", s) for s in _nearest(read, symbols)]
+
+
 def _from_centre(field: FieldLayout, values: dict[str, Any], centre: Centre | None,
                  notes: list[str]) -> list[tuple[str, Any]]:
     if centre is None:
         return []
     read = values.get(field.id)
-    if field.id.split(".")[-1].startswith("gene") and centre.genes:
-        symbols = [g.symbole for g in centre.genes]
-        return [("gènes du centre", s) for s in _nearest(str(read or ""), symbols)]
+    if field.id.split(".")[-1].startswith("gene"):
+        return _genes(str(read or ""), [g.symbole for g in centre.genes], notes)
     if field.kind != "orpha_code":
         if field.id.endswith(".cim10"):
             notes.append("CIM-10 : aucune table de correspondance Orphanet → CIM-10 n’est "
