@@ -117,7 +117,7 @@ def _activities(files: list[PatientFile], period: Period) -> dict[str, Any]:
 
 
 def _diagnoses(patients: list[ExportPatient]) -> dict[str, Any]:
-    diagnoses = [d for p in patients for d in p.diagnostics]
+    diagnoses = [d for p in patients for d in p.diagnostics if d.closed is None]  # current
     orpha = Counter((d.disease.code, d.disease.label or None) if d.disease else (None, None)
                     for d in diagnoses)
     by_orpha = [{"code": code, "label": label, "count": n} for (code, label), n in sorted(
@@ -180,6 +180,8 @@ def _delays(patients: list[ExportPatient]) -> dict[str, Any]:
     considered = 0
     for patient in patients:
         for diag in patient.diagnostics:
+            if diag.closed is not None:  # replaced by a fiche de suivi: history only
+                continue
             considered += 1
             delay = diagnosis_delay(diag, patient.identity.birth_date)
             if isinstance(delay, str):
