@@ -13,6 +13,7 @@ from lxml import etree
 from bordereau.export import ExportIncompleteError, check_exportable, render_cda
 from bordereau.export.ans import validator
 from bordereau.export.checks import export_notes
+from bordereau.templates.hgnc import SOURCE_DATE, hgnc_table
 from tests.test_cda import NS, PARIS, build, initiale, reasons, suivi
 
 REFERENT_RPPS = "810000999010"  # IdNat_PS of the Lyon médecin référent (8 + RPPS)
@@ -68,6 +69,14 @@ def test_a_named_responsable_keeps_the_profession_written() -> None:
 def genes(doc: etree._Element) -> list[str]:
     path = "//h:observation[h:code/@code='MED-552']/h:value/@code"
     return [str(v) for v in doc.xpath(path, namespaces=NS)]
+
+
+def test_the_shipped_hgnc_list() -> None:
+    table = hgnc_table()
+    assert (len(table.approved), SOURCE_DATE) == (43837, "2024-07-23")
+    assert table.lookup(" cftr ") == ("CFTR", 1884) and table.lookup("c1orf21") == (
+        "C1orf21", 15494)
+    assert table.lookup("ABCC7") is None and table.replaced_by("abcc7") == ("CFTR",)
 
 
 def test_a_valid_hgnc_symbol_outside_the_centre_file_is_exported() -> None:

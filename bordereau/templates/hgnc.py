@@ -2,7 +2,7 @@
 
 Any approved symbol may be written in « Autre gène »; the centre's gene list only offers
 suggestions. Symbols are compared in upper case (HGNC symbols are upper case, except a few
-``orf`` names such as ``C1orf112``, which are matched case-insensitively too).
+``orf`` names such as ``C1orf21``, which are matched case-insensitively too).
 """
 
 from __future__ import annotations
