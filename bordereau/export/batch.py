@@ -158,7 +158,6 @@ class CdaExporter:
             record.values, suivis, centre, ipp_oid=centre.etablissement.oid_ipp,
             initiale_at=_aware(record.committed_at), version=version,
             facility_type=centre.etablissement.type, reviewed=reviewed.get(sheet.id, set()))
-        report.to_review.extend(exported.to_review)
         problems = check_exportable(exported)
         if problems:
             report.skipped.extend(problems)
@@ -186,6 +185,7 @@ class CdaExporter:
                               document_id=exported.meta.document_id,
                               document_version=version, file=str(target),
                               exported_by=self.user))
+        report.to_review.extend(exported.to_review)  # left out of the document written
         report.written.append({"patient_ipp": patient.ipp, "file": str(target),
                                "document_version": version,
                                "records": [{"id": i, "version": v} for i, v in versions]})
