@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from bordereau import clock
 from bordereau.base.engine import Database
 from bordereau.base.schema import Audit, Patient, Reading, Record, RecordItem, Sheet
 from bordereau.errors import InputError
@@ -174,12 +174,12 @@ def test_claims_and_leases(factory: Factory) -> None:
     with pytest.raises(ConflictError) as info:
         bob.accept(first.id)
     assert info.value.message.startswith(f"Élément {first.id} réservé par alice jusqu’à ")
-    time.sleep(1.2)  # alice's lease runs out: her item goes back to the queue
-    taken = bob.claim_next(skip={second.id})
-    assert taken is not None and taken.id == first.id
-    with pytest.raises(ConflictError):
-        alice.accept(first.id)
-    bob.accept(first.id)
+    with clock.shifted(dt.timedelta(seconds=2)):  # alice's lease runs out: back in the queue
+        taken = bob.claim_next(skip={second.id})
+        assert taken is not None and taken.id == first.id
+        with pytest.raises(ConflictError):
+            alice.accept(first.id)
+        bob.accept(first.id)
     with pytest.raises(ConflictError) as info:
         bob.accept(first.id)
     assert info.value.message == f"Élément {first.id} déjà traité par bob."

@@ -27,6 +27,7 @@ from bordereau.base.engine import Database
 from bordereau.base.mixing import copy_reason, flag_identity_page, late_reason, other_patient
 from bordereau.base.schema import Page, Reading, ScanFile, Sheet, utcnow
 from bordereau.base.sheets import refresh_sheet
+from bordereau.base.states import PageState, ReadingStatus, SheetStatus
 from bordereau.base.store import Damage, ScanStore, check_store
 from bordereau.ocr.engine import EngineSpec
 from bordereau.ocr.entries import open_regular, os_reason, shown
@@ -230,7 +231,7 @@ class Ingestor:
         for result in results:
             outcome = result.outcome
             sheet = self._sheet_for(session, result)  # may refuse the page: decided first
-            page = Page(file_id=file_row.id, index=outcome.index, state=outcome.state,
+            page = Page(file_id=file_row.id, index=outcome.index, state=PageState(outcome.state),
                         reason=outcome.reason, serial=outcome.serial,
                         page_number=outcome.page, residual_mm=outcome.residual_mm,
                         rotation=outcome.rotation, image=result.page_png)
@@ -258,7 +259,7 @@ class Ingestor:
         if sheet is None:
             sheet = Sheet(serial=code.sheet, kind=code.kind, version=code.version,
                           layout_id=code.layout_id, centre=code.site,
-                          pages_expected=code.pages, status="waiting_pages")
+                          pages_expected=code.pages, status=SheetStatus.WAITING_PAGES)
             session.add(sheet)
             session.flush()
         earlier = next((p for p in sheet.pages if p.page_number == code.page
@@ -272,7 +273,7 @@ class Ingestor:
                                        result.outcome.index)
                     self._reopened[sheet.serial] = sheet
             return None
-        if sheet.status == "committed":
+        if sheet.status == SheetStatus.COMMITTED:
             result.outcome.state = "refused"
             result.outcome.reason = f"bordereau {code.sheet} déjà enregistré : page ignorée"
             return None
@@ -294,7 +295,7 @@ class Ingestor:
                 page_number=code.page, position=order[reading.id],
                 raw=reading.model_dump(mode="json"), value=reading.value,
                 confidence=reading.confidence, reason=reading.reason,
-                status="pending" if reading.review else "trusted",
+                status=ReadingStatus.PENDING if reading.review else ReadingStatus.TRUSTED,
                 crop=result.crops.get(reading.id)))
         session.flush()
         session.refresh(sheet)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bordereau.base.schema import Page, Reading, Sheet
+from bordereau.base.states import PageState
 from bordereau.ocr.label import plain
 from bordereau.ocr.types import FieldReading
 
@@ -30,18 +31,14 @@ IDENTITY = ("patient.ipp", "patient.etiquette", "patient.nom_naissance",
             "patient.premier_prenom", "patient.date_naissance")
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def late_reason(sheet: Sheet, page: Page, now: dt.datetime) -> str | None:
     """Why ``page`` must be confirmed: it came long after the sheet's other pages."""
-    earlier = [_aware(p.file.ingested_at) for p in sheet.pages
-               if p is not page and p.state == "read" and p.file is not None
+    earlier = [p.file.ingested_at for p in sheet.pages
+               if p is not page and p.state == PageState.READ and p.file is not None
                and p.file_id != page.file_id]
     if not earlier:
         return None
-    days = (_aware(now) - min(earlier)).days
+    days = (now - min(earlier)).days
     if days <= LATE_DAYS:
         return None
     return (f"{MIXED} page reçue {days} jours après les premières pages du bordereau : "

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bordereau.base.schema import Patient, Record, RecordItem, Sheet, utcnow
+from bordereau.base.states import SheetStatus
 from bordereau.forms.manifest import FieldLayout, Layout
 from bordereau.ocr.label import plain
 
@@ -121,7 +122,7 @@ def commit_sheet(session: Session, sheet: Sheet, layout: Layout, values: dict[st
         item.patient_id = patient.id
         record.items.append(item)
     session.add(record)
-    sheet.status = "committed"
+    sheet.status = SheetStatus.COMMITTED
     sheet.committed_at = sheet.committed_at or utcnow()
     session.flush()
     return record

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from bordereau.base.engine import BaseError, Database
 from bordereau.base.ingest import Ingestor, IngestReport, sha256_of
 from bordereau.base.schema import ScanFile, ScanJob, utcnow
+from bordereau.base.states import JobState
 from bordereau.ocr.pages import collect_inputs
 from bordereau.ocr.stream import PageReaders
 from bordereau.ocr.types import PageLoadError
@@ -83,7 +84,7 @@ def submit(db: Database, paths: Sequence[Path], user: str) -> list[SubmittedFile
                                           already=True))
                 continue
             job = ScanJob(sha256=sha, name=str(path)[-255:], size=path.stat().st_size,
-                          data=path.read_bytes(), state="queued", attempts=0,
+                          data=path.read_bytes(), state=JobState.QUEUED, attempts=0,
                           submitted_by=user)
             session.add(job)
             session.commit()
@@ -135,12 +136,12 @@ class ScanWorker:
             job = session.scalars(
                 select(ScanJob)
                 .where(ScanJob.attempts < MAX_ATTEMPTS,
-                       or_(ScanJob.state == "queued",
-                           (ScanJob.state == "running") & (ScanJob.lease_until < now)))
+                       or_(ScanJob.state == JobState.QUEUED,
+                           (ScanJob.state == JobState.RUNNING) & (ScanJob.lease_until < now)))
                 .order_by(ScanJob.id).limit(1).with_for_update(skip_locked=True)).first()
             if job is None:
                 return None
-            job.state, job.worker = "running", self.name
+            job.state, job.worker = JobState.RUNNING, self.name
             job.lease_until, job.attempts = now + self.lease, job.attempts + 1
             session.commit()
             return job.id, job.name, job.sha256
@@ -149,23 +150,24 @@ class ScanWorker:
         """Jobs still held by other workers (one may die and leave its file to us)."""
         with self.db.session() as session:
             return session.scalars(select(ScanJob.id).where(
-                ScanJob.state == "running", ScanJob.attempts < MAX_ATTEMPTS)).first() is not None
+                ScanJob.state == JobState.RUNNING,
+                ScanJob.attempts < MAX_ATTEMPTS)).first() is not None
 
     def _renew(self, job_id: int, stop: threading.Event) -> None:
         while not stop.wait(self.lease.total_seconds() / 4):
             with self.db.session() as session:
                 session.execute(update(ScanJob)
                                 .where(ScanJob.id == job_id, ScanJob.worker == self.name,
-                                       ScanJob.state == "running")
+                                       ScanJob.state == JobState.RUNNING)
                                 .values(lease_until=utcnow() + self.lease))
                 session.commit()
 
     def _still_mine(self, job_id: int, session: Session) -> bool:
         job = session.scalars(select(ScanJob).where(ScanJob.id == job_id)
                               .with_for_update()).one()
-        if job.worker != self.name or job.state != "running":
+        if job.worker != self.name or job.state != JobState.RUNNING:
             return False
-        job.state, job.finished_at, job.lease_until = "done", utcnow(), None
+        job.state, job.finished_at, job.lease_until = JobState.DONE, utcnow(), None
         return True
 
     def process(self, claimed: tuple[int, str, str], readers: PageReaders) -> JobDone:
@@ -205,9 +207,9 @@ class ScanWorker:
     def _failed(self, job_id: int, error: str) -> None:
         with self.db.session() as session:
             job = session.get(ScanJob, job_id)
-            if job is not None and job.worker == self.name and job.state == "running":
+            if job is not None and job.worker == self.name and job.state == JobState.RUNNING:
                 job.error = error[:500]
-                job.state = "failed" if job.attempts >= MAX_ATTEMPTS else "queued"
+                job.state = JobState.FAILED if job.attempts >= MAX_ATTEMPTS else JobState.QUEUED
                 job.lease_until = None
                 session.commit()
 

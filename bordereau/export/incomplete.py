@@ -14,6 +14,7 @@ import io
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+from bordereau import clock
 from bordereau.base.incomplete import IncompleteSheet
 from bordereau.forms.fonts import PT_PER_MM, font_name, wrap
 
@@ -79,7 +80,7 @@ def to_pdf(sheets: list[IncompleteSheet], today: dt.date | None = None) -> bytes
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, invariant=True)
     canvas.setTitle("Bordereaux à compléter")
-    day = (today or dt.date.today()).strftime("%d/%m/%Y")
+    day = (today or clock.today()).strftime("%d/%m/%Y")
     for sheet in sheets:
         page = _Page(canvas)
         page.text("À compléter par le médecin", 16, "bold", gap=1)

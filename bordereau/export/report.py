@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from bordereau import clock
 from bordereau.base.engine import Database
 from bordereau.base.queries import followup
 from bordereau.export.model import Activite, Age, Diagnostic, ExportPatient, PartialDate
@@ -251,7 +252,7 @@ def compute_report(db: Database, period: Period | None = None, centre: str | Non
     content = load_base(db, centre)
     activity = _activities(content.patients, period)
     active = [content.patients[i].patient for i in activity.pop("active")]
-    moment = now or dt.datetime.now().astimezone()
+    moment = now or clock.now().astimezone()
     return {
         "report_version": REPORT_VERSION,
         "generated_at": moment.isoformat(timespec="seconds"),

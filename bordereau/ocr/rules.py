@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable
 
+from bordereau import clock
 from bordereau.forms.manifest import Layout
 from bordereau.ocr.context import decide
 from bordereau.ocr.context import nir_key_ok as nir_key_ok
@@ -204,9 +205,9 @@ def check_sheet(fields: Fields, layout: Layout, today: dt.date | None = None) ->
     thesaurus = {c.code for f in layout.fields if f.value_set == "centre.thesaurus"
                  for c in f.choices or ()}
     apply_label_evidence(fields)
-    decide(fields, today or dt.date.today(), thesaurus)
+    decide(fields, today or clock.today(), thesaurus)
     steps: list[Callable[[], None]] = [
-        lambda: check_dates(fields, today or dt.date.today()),
+        lambda: check_dates(fields, today or clock.today()),
         lambda: check_identifiers(fields),
         lambda: check_diagnoses(fields, thesaurus),
         lambda: check_vital(fields),

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bordereau import clock
 from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout
 from bordereau.ocr.label import plain
@@ -137,7 +138,7 @@ def evidence_for(field: FieldLayout, values: dict[str, Any], raws: dict[str, dic
     """Suggestions for ``field`` from the rest of its sheet (``values`` as they stand now,
     ``raws`` the machine readings with their details) and from the centre."""
     notes: list[str] = []
-    found = (_from_label(field, raws) + _from_nir(field, values, today or dt.date.today())
+    found = (_from_label(field, raws) + _from_nir(field, values, today or clock.today())
              + _from_centre(field, values, centre, notes))
     names = ({str(m.orpha): m.libelle for m in centre.thesaurus} if centre else {})
     suggestions: list[Suggestion] = []

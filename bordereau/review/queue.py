@@ -22,6 +22,7 @@ from bordereau.base.people import check_name
 from bordereau.base.records import commit_sheet
 from bordereau.base.schema import Audit, Page, Reading, Record, Sheet, utcnow
 from bordereau.base.sheets import CLINICIAN, DECIDED, IMAGE, current_value, refresh_sheet
+from bordereau.base.states import ReadingStatus
 from bordereau.errors import BordereauError, InputError, NotFoundError
 from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout
@@ -297,7 +298,8 @@ class Queue:
                     add_patient(session, {r.field_id: current_value(r) for r in sheet.readings})
                 action = action or ("accept" if accept or final == row.value else "correct")
                 row.final = final
-                row.status = "corrected" if action == "correct" else "accepted"
+                row.status = (ReadingStatus.CORRECTED if action == "correct"
+                              else ReadingStatus.ACCEPTED)
                 row.decided_by, row.decided_at = self.reviewer, utcnow()
             row.claimed_by, row.claim_expires = None, None
             session.add(Audit(reviewer=self.reviewer, action=action, reading_id=row.id,
