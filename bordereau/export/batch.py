@@ -49,10 +49,6 @@ class CdaExportReport(BaseModel):
     to_review: list[Problem] = []
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 class CdaExporter:
     """Write the CDA documents of one base into a folder."""
 
@@ -125,7 +121,7 @@ class CdaExporter:
         already = last is not None and sorted(
             (e["id"], e["version"]) for e in last.records) == versions
         if since is not None:
-            due = any(_aware(r.committed_at).date() >= since for r, _ in items)
+            due = any(r.committed_at.astimezone().date() >= since for r, _ in items)
         else:
             due = everything or not already
         if not due:
@@ -151,12 +147,12 @@ class CdaExporter:
                 reason="racine OID des IPP absente du fichier de centre"))
             return
         reviewed = self._reviewed(session, [s.id for _, s in items])
-        suivis = [(r.values, _aware(r.committed_at), reviewed.get(s.id, set()))
+        suivis = [(r.values, r.committed_at, reviewed.get(s.id, set()))
                   for r, s in items if r.kind == "suivi"]
         version = (last.document_version + 1) if last else 1
         exported = patient_from_sheets(
             record.values, suivis, centre, ipp_oid=centre.etablissement.oid_ipp,
-            initiale_at=_aware(record.committed_at), version=version,
+            initiale_at=record.committed_at, version=version,
             facility_type=centre.etablissement.type, reviewed=reviewed.get(sheet.id, set()))
         problems = check_exportable(exported)
         if problems:

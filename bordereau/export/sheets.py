@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
+from bordereau import clock
 from bordereau.errors import UsageError
 from bordereau.export._values import SheetReader, coded, nir_key_ok
 from bordereau.export.model import (
@@ -171,11 +172,6 @@ def _identity(reader: SheetReader, ipp_oid: str, ins_qualified: bool) -> Identit
     )
 
 
-def _aware(moment: datetime) -> datetime:
-    """A naive date and time is taken as local time."""
-    return moment if moment.tzinfo else moment.astimezone()
-
-
 def patient_from_sheets(
     initiale: Mapping[str, object],
     suivis: Sequence[Suivi],
@@ -210,7 +206,7 @@ def patient_from_sheets(
     if facility_type is not None and facility_type not in FACILITY_TYPES:
         known = ", ".join(FACILITY_TYPES)
         raise UsageError(f"Type d’établissement inconnu « {facility_type} » (attendu : {known}).")
-    now = _aware(created_at or datetime.now())
+    now = created_at or clock.now()
     reader = SheetReader(initiale, load_form("initiale"), centre, "fiche initiale")
     identity = _identity(reader, ipp_oid, ins_qualified).model_copy(
         update={"birth_forenames": birth_forenames}
@@ -243,23 +239,23 @@ def patient_from_sheets(
     if "activite.date" in confirmed:
         confirmed.add(activites[0].id)
     confirmed |= {d.id for d in diagnostics if f"diagnostic{d.number}.date" in confirmed}
-    updated = [_aware(initiale_at)] if initiale_at else []
+    updated = [initiale_at] if initiale_at else []
     suivi_form = load_form("suivi")
-    for data, at, *extra in sorted(suivis, key=lambda s: _aware(s[1])):
+    for data, at, *extra in sorted(suivis, key=lambda s: s[1]):
         sheet = SheetReader(data, suivi_form, centre, f"fiche de suivi du {at:%d/%m/%Y}")
         same_patient(sheet, identity)
-        name = f"suivi {_aware(at).isoformat()}"
+        name = f"suivi {at.isoformat()}"
         activite = _activite(sheet, key, name, referent, site)
         activites.append(activite)
         if extra and "activite.date" in extra[0]:
             confirmed.add(activite.id)
         vital = update_vital(sheet, vital)
-        when = activite.date or PartialDate.model_validate(_aware(at).date())
+        when = activite.date or PartialDate.model_validate(at.astimezone().date())
         diagnostics = update_diagnoses(sheet, diagnostics, key=key, sheet=name, when=when,
                                        birth=identity.birth_date)
         anomalies.extend(sheet.anomalies)
         to_review.extend(sheet.to_review)
-        updated.append(_aware(at))
+        updated.append(at)
 
     first_activity = activites[0].date
     opened = initiale_at.date() if initiale_at else None
