@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bordereau.export import ExportIncompleteError, check_exportable, render_cda
-from bordereau.forms.model import load_form
+from bordereau.forms.model import FORM_KINDS, load_form
 from bordereau.templates.plausibility import parse, plausibility
 from tests.test_cda import build, initiale, reasons
 from tests.test_cda_defects import valid
@@ -35,19 +35,19 @@ def test_every_bound_has_a_source_and_a_reason() -> None:
 
 def test_every_number_of_the_forms_is_a_measurement_an_age_or_an_identifier() -> None:
     table = plausibility()
-    numeric = {item.id for kind in ("initiale", "suivi") for item in load_form(kind).items
-               if item.kind == "digits"}
+    numeric = {item.id for kind in FORM_KINDS for item in load_form(kind).items
+               if item.kind == "digits"}  # every form, annexes included when they come
     measures = {f for f in numeric if table.measure(f)}
     ages = {f for f in numeric if table.age_item(f)}
     identifiers = numeric & set(table.identifiers)
     assert numeric == measures | ages | identifiers
-    assert len(measures) == 4 and len(ages) == 6  # three ages in each diagnosis block
+    assert len(measures) >= 4 and len(ages) >= 6  # three ages in each diagnosis block
     assert set(table.measures) <= numeric and set(table.identifiers) <= numeric
     assert {f.rsplit(".", 1)[1] for f in ages} == set(table.age_items)
     for field_id in ages:  # each age has its unit beside it on the form
         unit = field_id.removesuffix("_valeur") + "_unite"
         assert any(i.id == unit and i.value_set == "unite_age"
-                   for i in load_form("initiale").items), unit
+                   for kind in FORM_KINDS for i in load_form(kind).items), unit
     codes = {c for c in table.age_units}
     assert codes == {"a", "mo", "wk", "d"}
 
@@ -110,3 +110,12 @@ def test_plausible_values_and_the_bounds_themselves_export() -> None:
         diagnostic1__age_diagnostic_unite="mo"))
     assert check_exportable(patient) == []
     valid(render_cda(patient))
+
+
+@pytest.mark.parametrize("field_id", sorted(plausibility().measures))
+def test_every_measure_of_the_table_is_checked_at_export(field_id: str) -> None:
+    found = plausibility().measures[field_id]
+    below = found.low.value - 1
+    item = f"Informations anténatales et néonatales — {found.label}"
+    patient = build(initiale(**{field_id.replace(".", "__"): str(below)}))
+    assert reasons(patient) == {item: f"{found.outside(below)}{CONFIRM}"}
