@@ -71,7 +71,7 @@ MISMATCHES = {
               "mois de naissance contredit par le matricule INS (« 03 »)"),
     "year only": ({"patient__date_naissance": "2015", "prise_en_charge__date_inclusion": "2024",
                    "activite__date": "2024", "birth_forenames": "LEA"},
-                  "mois de naissance contredit par le matricule INS (« 03 »)"),
+                  "mois de naissance non renseigné (le matricule INS dit « 03 »)"),
     "birthplace": ({"patient__lieu_naissance": "69266", "birth_forenames": "LEA"},
                    "lieu de naissance 69266 contredit par le matricule INS (« 69123 »)"),
     "first forename": ({"birth_forenames": "MARIE LEA"},

@@ -57,6 +57,8 @@ def ins_problems(ident: Identity) -> list[str]:
     born = ident.birth_date
     if born is None or f"{born.year % 100:02d}" != ins[1:3]:
         found.append(f"année de naissance contredite par le matricule INS (« {ins[1:3]} »)")
+    elif 1 <= int(ins[3:5]) <= 12 and born.month is None:
+        found.append(f"mois de naissance non renseigné (le matricule INS dit « {ins[3:5]} »)")
     elif 1 <= int(ins[3:5]) <= 12 and born.month != int(ins[3:5]):
         found.append(f"mois de naissance contredit par le matricule INS (« {ins[3:5]} »)")
     place = ident.birthplace_insee
