@@ -15,10 +15,10 @@ from datetime import date
 
 from bordereau.export.consistency import CONFIRM, Add
 from bordereau.export.model import Age, ExportPatient
+from bordereau.templates.plausibility import DAYS_PER_UNIT as PER_DAY
 from bordereau.templates.plausibility import plausibility
 
 NEONATAL = "Informations anténatales et néonatales"
-PER_DAY = {"a": 365.25, "mo": 30.44, "wk": 7.0, "d": 1.0}
 
 
 def _older_than_patient(value: int, unit: str, born: date | None, today: date) -> int | None:

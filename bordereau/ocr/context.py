@@ -29,12 +29,12 @@ from collections.abc import Callable
 from typing import Any
 
 from bordereau.ocr.types import FieldReading
+from bordereau.templates.plausibility import DAYS_PER_UNIT as PER_DAY
 from bordereau.templates.plausibility import Range, plausibility
 
 BEAM = 64  # candidates kept while combining cells
 MIN_PROPOSAL = 0.05  # a valid candidate less probable than this is not offered
 FIRST_YEAR = 1900
-PER_DAY = {"a": 365.25, "mo": 30.44, "wk": 7.0, "d": 1.0}
 
 Fields = dict[str, FieldReading]
 

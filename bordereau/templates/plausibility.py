@@ -15,6 +15,9 @@ from typing import Any
 
 import yaml
 
+# Mean length in days of each UCUM unit of an age (to compare an age with the patient's).
+DAYS_PER_UNIT = {"a": 365.25, "mo": 30.44, "wk": 7.0, "d": 1.0}
+
 
 @dataclass(frozen=True)
 class Source:
