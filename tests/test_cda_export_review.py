@@ -1,7 +1,8 @@
 """``records export --format cda`` on committed records (issue 12): a gene symbol outside the
 centre file never skips the patient (valid HGNC symbol: exported; unknown: listed in
 ``to_review``), and a date order a reviewer confirmed in the queue is exported, while the
-same order never reviewed is refused with the patient, the item and a French reason."""
+same order never reviewed is refused with the patient, the item and a French reason; an
+implausible measurement is never trusted at reading and exported once a reviewer kept it."""
 
 from __future__ import annotations
 
@@ -75,3 +76,26 @@ def test_a_date_order_is_exported_once_a_reviewer_confirmed_it(tmp_path: Path) -
         "ou à confirmer en vérification (bordereau review)")
     (written,) = (tmp_path / "cda").glob("*.xml")
     assert validator().check_file(written).valid
+
+
+def test_an_implausible_measure_is_exported_only_once_a_reviewer_confirmed_it(
+        tmp_path: Path) -> None:
+    factory = Factory(tmp_path, LYON)
+    big = factory.sheet("initiale", {**INITIALE, "neonatal.perimetre_cranien": "98"})
+    # Another patient's 9 g birth weight, read with confidence: the sheet rules distrust it.
+    other = {"patient.ipp": "4100200555", "patient.nom_naissance": "BERNARD"}
+    light = factory.sheet("initiale", {**INITIALE, **other, "neonatal.poids": "9"})
+    assert (big.status, light.status) == ("waiting_review", "waiting_review")
+    queue = Queue(factory.db, "bob")
+    (item,) = queue.items(serial=light.serial)
+    assert (item.field_id, item.reason) == ("neonatal.poids", "lu « 9 » : 9 g hors de "
+                                            "l’intervalle plausible 300–6500 g (INTERGROWTH-21st "
+                                            "; ENP 2021 / OMS)")
+    for item in queue.items(serial=big.serial):  # the reviewer checked the paper: 98 it is
+        queue.accept(item.id)
+    report = CdaExporter(factory.db, "alice").export(tmp_path / "cda")
+    assert [w["patient_ipp"] for w in report.written] == ["4100200300"]
+    assert report.skipped == []  # the 9 g sheet waits in the queue, it is not a record yet
+    (written,) = (tmp_path / "cda").glob("*.xml")
+    assert validator().check_file(written).valid
+    assert 'value="98" unit="cm"' in written.read_text(encoding="utf-8")

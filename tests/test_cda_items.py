@@ -74,7 +74,7 @@ def full_document() -> Any:
     data = initiale(
         opposition__consentement_ern="Y", opposition__opposition_eds="Y",
         patient__nom_utilise="DUPONT", patient__lieu_naissance="69123",
-        patient__commune_residence="69266", patient__ins="215037512345626",
+        patient__commune_residence="69266", patient__ins="215036912345691",
         famille__consanguinite="Y", famille__premier_cas="N", famille__ipp_premier_cas="0077777777",
         vital__decede=True, vital__date_deces="2024-09-20", vital__deces_lie_maladie="Y",
         activite__responsable="10000999010", diagnostic1__date="2024-01-10",
@@ -98,7 +98,7 @@ def full_document() -> Any:
                   diagnostic__statut="255545003", vital__perdu_de_vue=True)
     # fmt: on
     patient = build(data, suivis=[(sheet, datetime(2024, 5, 2, 10, tzinfo=PARIS))],
-                    ins_qualified=True, birth_forenames="LEA MARIE", facility_type="SA01")
+                    birth_forenames="LEA MARIE", facility_type="SA01")
     assert check_exportable(patient) == []
     xml = render_cda(patient)
     result = validator().check(xml)

@@ -10,7 +10,7 @@ import pytest
 from bordereau.forms.centre import load_centre
 from bordereau.forms.layout import build_layout
 from bordereau.forms.manifest import Layout
-from bordereau.ocr.context import candidates, plausible, range_of
+from bordereau.ocr.context import candidates, range_of
 from bordereau.ocr.rules import check_sheet
 from bordereau.ocr.types import FieldReading
 from tests.conftest import LYON
@@ -44,10 +44,10 @@ def sure(digit: str) -> list[tuple[str, float]]:
     return [(digit, 0.99), ("7", 0.005)]
 
 
-def test_every_range_names_its_source() -> None:
-    for entry in plausible()["fields"].values():
-        assert entry["min"] < entry["max"] and len(entry["source"]) > 40
-    assert range_of("neonatal.perimetre_cranien") == (18, 45, "cm")
+def test_the_reader_uses_the_templates_table() -> None:
+    head = range_of("neonatal.perimetre_cranien")
+    assert head is not None and (head.low.value, head.high.value, head.unit) == (18, 45, "cm")
+    assert range_of("diagnostic2.age_diagnostic_valeur") is None  # the unit decides
 
 
 def test_candidates_are_ordered_by_joint_probability() -> None:
@@ -64,7 +64,35 @@ def test_85_cm_of_head_circumference_is_never_trusted(layout: Layout) -> None:
     check_sheet(fields, layout, TODAY)
     head = fields["neonatal.perimetre_cranien"]
     assert head.review and head.value == "35"
-    assert head.reason == "lu « 85 » : hors de 18–45 cm ; 35 proposé"
+    assert head.reason == ("lu « 85 » : 85 cm hors de l’intervalle plausible 18–45 cm "
+                           "(INTERGROWTH-21st ; macrocéphalie congénitale) ; 35 proposé")
+
+
+def test_98_cm_without_cell_details_is_never_trusted(layout: Layout) -> None:
+    fields = sheet(layout)  # a replayed or typed value: nothing to propose, still reviewed
+    fields["neonatal.perimetre_cranien"] = read("neonatal.perimetre_cranien", "digits", "98",
+                                                {})
+    fields["neonatal.poids"] = read("neonatal.poids", "digits", "9", {})
+    check_sheet(fields, layout, TODAY)
+    head, weight = fields["neonatal.perimetre_cranien"], fields["neonatal.poids"]
+    assert head.review and head.value == "98" and head.confidence == 0.0
+    assert head.reason == ("lu « 98 » : 98 cm hors de l’intervalle plausible 18–45 cm "
+                           "(INTERGROWTH-21st ; macrocéphalie congénitale)")
+    assert weight.review and weight.reason == (
+        "lu « 9 » : 9 g hors de l’intervalle plausible 300–6500 g (INTERGROWTH-21st ; "
+        "ENP 2021 / OMS)")
+
+
+def test_an_age_beyond_the_oldest_human_life_is_never_trusted(layout: Layout) -> None:
+    fields = sheet(layout, patient__date_naissance=None)  # no birth date: the table decides
+    fields["diagnostic1.age_diagnostic_unite"].value = "a"
+    fields["diagnostic1.age_diagnostic_valeur"] = read(
+        "diagnostic1.age_diagnostic_valeur", "digits", "130", {})
+    check_sheet(fields, layout, TODAY)
+    age = fields["diagnostic1.age_diagnostic_valeur"]
+    assert age.review and age.reason is not None and age.reason.startswith(
+        "lu « 130 » : 130 ans hors de l’intervalle plausible 0–122 ans (SDM-MR 2024.01 ; "
+        "Guinness World Records (122 ans))")
 
 
 def test_an_impossible_date_gets_the_most_probable_real_date(layout: Layout) -> None:

@@ -8,7 +8,9 @@ coded entry (not blocking).
 from __future__ import annotations
 
 from bordereau.export.consistency import check_date_orders, check_first_case
+from bordereau.export.ins import ins_note
 from bordereau.export.model import Activite, Age, Diagnostic, ExportPatient, Problem
+from bordereau.export.plausibility import check_plausibility
 
 # Statuses that may go without a disease code (SNOMED CT: en cours, équivoque).
 STATUSES_WITHOUT_CODE = frozenset({"385651009", "42425007"})
@@ -120,6 +122,7 @@ def check_exportable(patient: ExportPatient) -> list[Problem]:
         _diagnostic(diag, add)
     check_date_orders(patient, add)
     check_first_case(patient, add)
+    check_plausibility(patient, add)
     return add.problems
 
 
@@ -127,14 +130,9 @@ def export_notes(patient: ExportPatient) -> list[Problem]:
     """Answers that go into the narrative text only, with no coded entry (not blocking)."""
     add = _Adder(patient)
     ident, neo = patient.identity, patient.neonatal
-    if ident.ins is not None and not ident.ins_qualified:
-        add("Matricule INS", "non transmis : l’identité n’est pas qualifiée (téléservice INSi)")
-    elif ident.ins is not None and not ident.ins_sendable:
-        add(
-            "Matricule INS",
-            "non transmis : traits INS incomplets (prénoms de l’acte de naissance, "
-            "lieu de naissance)",
-        )
+    ins = ins_note(ident)
+    if ins is not None:
+        add("Matricule INS", ins)
     if patient.custodian.facility_type is None:
         add(
             "Type d’établissement (JDV_J02)",

@@ -193,7 +193,7 @@ class Identity(_Model):
     ipp_oid: str = Field(pattern=OID_PATTERN)
     ins: str | None = Field(default=None, pattern=r"^[0-9]{15}$")
     ins_oid: str = Field(default=INS_NIR_OID, pattern=OID_PATTERN)
-    # The INS may be sent only for an identity qualified through the INSi service.
+    # Qualified identity: the INS verified against the traits (export/ins.py::qualify).
     ins_qualified: bool = False
 
     @property

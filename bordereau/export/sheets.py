@@ -19,6 +19,7 @@ from datetime import datetime
 from bordereau import clock
 from bordereau.errors import UsageError
 from bordereau.export._values import SheetReader, coded, nir_key_ok
+from bordereau.export.ins import qualify
 from bordereau.export.model import (
     FACILITY_TYPE_SYSTEM,
     FACILITY_TYPES,
@@ -152,7 +153,7 @@ def _activite(
     )
 
 
-def _identity(reader: SheetReader, ipp_oid: str, ins_qualified: bool) -> Identity:
+def _identity(reader: SheetReader, ipp_oid: str) -> Identity:
     ins = reader.digits("patient.ins", r"[0-9]{15}", "matricule INS (15 chiffres)")
     if ins is not None and not nir_key_ok(ins):
         reader.note("patient.ins", f"la clé du matricule INS « {ins} » est fausse")
@@ -168,7 +169,6 @@ def _identity(reader: SheetReader, ipp_oid: str, ins_qualified: bool) -> Identit
         ipp=reader.digits("patient.ipp", r"[0-9A-Za-z]{1,20}", "IPP"),
         ipp_oid=ipp_oid,
         ins=ins,
-        ins_qualified=ins_qualified and ins is not None,
     )
 
 
@@ -182,7 +182,7 @@ def patient_from_sheets(
     created_at: datetime | None = None,
     document_id: str | None = None,
     version: int = 1,
-    ins_qualified: bool = False,
+    ins_qualified: bool | None = None,
     birth_forenames: str | None = None,
     facility_type: str | None = None,
     reviewed: Collection[str] = (),
@@ -192,9 +192,11 @@ def patient_from_sheets(
     ``ipp_oid`` is the OID root of the establishment's IPP (not in the centre file).
     ``initiale_at`` dates the fiche initiale (creation of the MR file, defaults to the
     activity date); ``created_at`` the document (defaults to now); ``version`` is the
-    document version number. The INS is sent only when ``ins_qualified`` is true (identity
-    qualified through INSi) and every INS trait is known, including ``birth_forenames`` (all
-    forenames of the birth certificate, not on the form). ``facility_type`` is the JDV_J02
+    document version number. The INS is sent as a qualified identity only when its traits
+    match (``export/ins.py``: sex, year and month, place of birth, first forename) and every
+    INS trait is known, including ``birth_forenames`` (all forenames of the birth
+    certificate, not on the form); ``ins_qualified=False`` (the establishment says the
+    identity is not qualified) never sends it. ``facility_type`` is the JDV_J02
     type of the establishment (``SA01`` public, ``SA03`` private PSPH, …), not in the centre
     file either. Suivis are applied in date order; each is ``(values, committed_at)`` or
     ``(values, committed_at, reviewed)``. ``reviewed`` names the fields of a sheet whose value
@@ -208,9 +210,8 @@ def patient_from_sheets(
         raise UsageError(f"Type d’établissement inconnu « {facility_type} » (attendu : {known}).")
     now = created_at or clock.now()
     reader = SheetReader(initiale, load_form("initiale"), centre, "fiche initiale")
-    identity = _identity(reader, ipp_oid, ins_qualified).model_copy(
-        update={"birth_forenames": birth_forenames}
-    )
+    identity = qualify(_identity(reader, ipp_oid).model_copy(
+        update={"birth_forenames": birth_forenames}), ins_qualified)
     key = "|".join((centre.etablissement.finess, ipp_oid, identity.ipp or "?"))
     site = Site(code=centre.site.code, name=centre.site.nom)
 

@@ -7,16 +7,17 @@ the sheet:
 
 - dates: a real calendar date (or ``MM AAAA`` / ``AAAA``), from 1900, not after the day
   of reading; a date of birth not after the other dates of the sheet;
-- measurements: inside the plausible range of ``templates/plausible.yaml`` (85 cm of head
-  circumference is not);
-- ages: not more than the oldest human life in their unit, nor than the patient's age at
-  the sheet's activity date;
+- measurements and ages: inside their plausible range of ``templates/plausibility.yaml``
+  (85 cm of head circumference is not; an age not more than the oldest human life in its
+  unit), and an age not more than the patient's age at the sheet's activity date;
 - written ORPHA codes: in the centre's thesaurus (lexicon-constrained reading); a code
   outside it stays possible but is reviewed (``ocr.rules``).
 
 When the value read first is valid, nothing changes here. When it is not, the most
 probable valid candidate becomes the value offered, the field goes to review (an invalid
-first reading is never trusted) and the reason says what was read and what is proposed.
+first reading is never trusted) and the reason says what was read and what is proposed. A
+measurement or age outside its range with no per-cell details (a replayed or typed value) is
+sent to review too, with the range and its source in the reason.
 """
 
 from __future__ import annotations
@@ -24,36 +25,31 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import math
-from functools import cache
-from importlib import resources
+from collections.abc import Callable
 from typing import Any
 
-import yaml
-
 from bordereau.ocr.types import FieldReading
+from bordereau.templates.plausibility import DAYS_PER_UNIT as PER_DAY
+from bordereau.templates.plausibility import Range, plausibility
 
 BEAM = 64  # candidates kept while combining cells
 MIN_PROPOSAL = 0.05  # a valid candidate less probable than this is not offered
 FIRST_YEAR = 1900
-UNIT_WORDS = {"a": "ans", "mo": "mois", "wk": "semaines", "d": "jours"}
 
 Fields = dict[str, FieldReading]
 
 
-@cache
-def plausible() -> dict[str, Any]:
-    """The plausible-range table shipped in ``templates/plausible.yaml``."""
-    source = resources.files("bordereau.templates").joinpath("plausible.yaml")
-    data: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
-    return data
-
-
-def range_of(field_id: str) -> tuple[int, int, str] | None:
-    """(min, max, unit) of a measured field, or None."""
-    entry = plausible()["fields"].get(field_id)
-    if entry is None:
-        return None
-    return int(entry["min"]), int(entry["max"]), str(entry["unit"])
+def range_of(field_id: str, fields: Fields | None = None) -> Range | None:
+    """The plausible range of a measured field, or of an age field given its unit on the
+    sheet (``fields``); None for other fields."""
+    table = plausibility()
+    found = table.measure(field_id)
+    item = table.age_item(field_id)
+    if found is None and item is not None and fields is not None:
+        unit = fields.get(field_id.removesuffix("_valeur") + "_unite")
+        if unit is not None and isinstance(unit.value, str):
+            found = table.age(unit.value, table.age_items[item])
+    return found
 
 
 def candidates(cells: list[dict[str, Any]]) -> list[tuple[list[str], float]]:
@@ -110,46 +106,58 @@ def _date_ok(value: str, field_id: str, fields: Fields, today: dt.date) -> bool:
     return True
 
 
-def _age_limit(field_id: str, fields: Fields, today: dt.date) -> int | None:
-    unit = fields.get(field_id.removesuffix("_valeur") + "_unite")
-    code = unit.value if unit is not None else None
-    if not isinstance(code, str):
-        return None
-    limit: int | None = plausible()["ages"].get(code)
+def _patient_age(code: str, fields: Fields, today: dt.date) -> int | None:
+    """The patient's age (rounded up) in unit ``code`` at the sheet's activity date (or
+    today), when the date of birth is read in full and trusted."""
     born = fields.get("patient.date_naissance")
     activity = fields.get("activite.date")
-    if (limit is not None and born is not None and isinstance(born.value, str)
-            and len(born.value) == 10 and not born.review):
-        ref = today
-        if activity is not None and isinstance(activity.value, str) and not activity.review:
-            ref = dt.date(*(int(p) for p in (activity.value + "-01-01")[:10].split("-")))
-        days = (ref - dt.date.fromisoformat(born.value)).days
-        per = {"a": 365.25, "mo": 30.44, "wk": 7.0, "d": 1.0}[code]
-        limit = min(limit, int(days / per) + 1)
-    return limit
+    if code not in PER_DAY or born is None or not isinstance(born.value, str) \
+            or len(born.value) != 10 or born.review:
+        return None
+    ref = today
+    if activity is not None and isinstance(activity.value, str) and not activity.review:
+        ref = dt.date(*(int(p) for p in (activity.value + "-01-01")[:10].split("-")))
+    days = (ref - dt.date.fromisoformat(born.value)).days
+    return int(days / PER_DAY[code]) + 1
+
+
+Rule = tuple[Callable[[str], bool], Callable[[str | None], str]]
 
 
 def _validity(reading: FieldReading, fields: Fields, today: dt.date,
-              thesaurus: set[str]) -> tuple[Any, str] | None:
-    """A test of a candidate's text for this field and the French name of the rule, or
-    None when the field has no such rule."""
+              thesaurus: set[str]) -> Rule | None:
+    """A test of a candidate's text for this field and the French reason for a first
+    reading that fails it (None when nothing was read), or None when the field has no rule."""
     fid = reading.id
     if reading.kind == "date":
         def date_ok(text: str) -> bool:
             return _date_ok(text, fid, fields, today)
-        return date_ok, "date impossible ou hors de la chronologie de la fiche"
-    if reading.kind == "digits" and range_of(fid) is not None:
-        low, high, unit = range_of(fid)  # type: ignore[misc]
-        return (lambda text: low <= int(text) <= high), f"hors de {low}–{high} {unit}"
-    if reading.kind == "digits" and fid.endswith("_valeur"):
-        limit = _age_limit(fid, fields, today)
-        if limit is None:
-            return None
-        unit = UNIT_WORDS.get(str(fields[fid.removesuffix("_valeur") + "_unite"].value), "")
-        return (lambda text: int(text) <= limit), f"âge de plus de {limit} {unit}".strip()
+        return date_ok, lambda _: "date impossible ou hors de la chronologie de la fiche"
+    found = range_of(fid, fields) if reading.kind == "digits" else None
+    if found is not None:
+        return _range_rule(found, fields, today)
     if reading.kind == "orpha_code" and thesaurus:
-        return (lambda text: text.lstrip("0") in thesaurus), "code absent du thésaurus"
+        return (lambda text: text.lstrip("0") in thesaurus), lambda _: "code absent du thésaurus"
     return None
+
+
+def _range_rule(found: Range, fields: Fields, today: dt.date) -> Rule:
+    """The test and the French reason of a measurement or an age: inside its range
+    (« 98 cm hors de l’intervalle plausible 18–45 cm (source) »), an age not more than the
+    patient's age."""
+    older = _patient_age(found.unit, fields, today)
+
+    def valid(text: str) -> bool:
+        return found.contains(int(text)) and (older is None or int(text) <= older)
+
+    def why(text: str | None) -> str:
+        if text is not None and text.isdigit() and not found.contains(int(text)):
+            return found.outside(int(text)) or ""
+        if older is not None:
+            return f"âge de plus de {older} {found.unit_word}"
+        return f"hors de l’intervalle plausible {found.interval}"
+
+    return valid, why
 
 
 def _text(chars: list[str], kind: str) -> str | None:
@@ -171,8 +179,10 @@ def decide(fields: Fields, today: dt.date, thesaurus: set[str]) -> None:
     for reading in fields.values():
         if reading.kind not in {"date", "digits", "orpha_code"}:
             continue
-        cells = reading.details.get("cells")
-        if not isinstance(cells, list) or not any(c.get("char") for c in cells):
+        found = reading.details.get("cells")
+        cells: list[dict[str, Any]] = found if isinstance(found, list) else []
+        combed = any(c.get("char") for c in cells)
+        if not combed and reading.kind != "digits":
             continue
         rule = _validity(reading, fields, today, thesaurus)
         if rule is None:
@@ -182,6 +192,10 @@ def decide(fields: Fields, today: dt.date, thesaurus: set[str]) -> None:
         if first is not None and reading.kind != "date" and not first.isdigit():
             continue
         if first is not None and valid(first):
+            continue
+        if not combed:  # a measurement or age with no per-cell details: nothing to propose
+            if first is not None:
+                _distrust(reading, f"lu « {first} » : {why(first)}", 0.0)
             continue
         read = reading.details.get("read") or (shown(first, reading.kind) if first else None)
         best: tuple[str, float] | None = None
@@ -196,13 +210,18 @@ def decide(fields: Fields, today: dt.date, thesaurus: set[str]) -> None:
                 break
         if best is None and reading.kind == "orpha_code":
             continue  # a code outside the thesaurus is possible: ocr.rules reviews it
-        what = f"lu « {read} » : {why}" if read else why
+        what = f"lu « {read} » : {why(first)}" if read else why(first)
         if best is not None and best[0] != first:
             reading.details["read"] = read
             reading.details["context"] = {"proposed": best[0],
                                           "probability": round(best[1], 4)}
             reading.value = best[0]
             what += f" ; {shown(best[0], reading.kind)} proposé"
-        reading.confidence = min(reading.confidence, best[1] if best else 0.0)
-        reading.review = True
-        reading.reason = what if not reading.reason else f"{reading.reason} ; {what}"
+        _distrust(reading, what, best[1] if best else 0.0)
+
+
+def _distrust(reading: FieldReading, what: str, confidence: float) -> None:
+    """Send a reading to review with ``what`` added to its reason."""
+    reading.confidence = min(reading.confidence, confidence)
+    reading.review = True
+    reading.reason = what if not reading.reason else f"{reading.reason} ; {what}"

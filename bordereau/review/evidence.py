@@ -4,7 +4,9 @@ Sources: the patient label (its barcode and printed text: « étiquette : GUILLO
 matricule (the NIR gives the sex and the month and year of birth), the centre's gene list
 for gene symbols, and the centre's thesaurus for ORPHA codes (the disease name shown as
 evidence, the nearest codes as suggestions). No CIM-10 table mapped from Orphanet is
-shipped with ``bordereau``, so no CIM-10 code is suggested.
+shipped with ``bordereau``, so no CIM-10 code is suggested. A measurement or an age shows its
+plausible range and sources (``templates/plausibility.yaml``): a value kept outside it is
+exported only because the reviewer decided that field.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bordereau.ocr.label import plain
 from bordereau.ocr.rules import nir_key_ok
 from bordereau.review.values import format_value
 from bordereau.templates.hgnc import SOURCE_DATE, hgnc_table
+from bordereau.templates.plausibility import plausibility
 
 KEYS = ("f5", "f6", "f7", "f8")
 LABEL_KEYS = {"patient.nom_naissance": "nom", "patient.premier_prenom": "prenom",
@@ -133,6 +136,17 @@ def _from_centre(field: FieldLayout, values: dict[str, Any], centre: Centre | No
     return found
 
 
+def _range_note(field: FieldLayout, values: dict[str, Any]) -> list[str]:
+    """« Intervalle plausible : 18–45 cm (INTERGROWTH-21st ; …) » for a measurement or age."""
+    table = plausibility()
+    found = table.measure(field.id)
+    item = table.age_item(field.id)
+    if found is None and item is not None:
+        unit = values.get(field.id.removesuffix("_valeur") + "_unite")
+        found = table.age(unit) if isinstance(unit, str) else None
+    return [f"intervalle plausible : {found.interval}"] if found is not None else []
+
+
 def evidence_for(field: FieldLayout, values: dict[str, Any], raws: dict[str, dict[str, Any]],
                  centre: Centre | None, today: dt.date | None = None) -> Evidence:
     """Suggestions for ``field`` from the rest of its sheet (``values`` as they stand now,
@@ -153,4 +167,4 @@ def evidence_for(field: FieldLayout, values: dict[str, Any], raws: dict[str, dic
             source = f"{source} : {names[str(value)]}"
         suggestions.append(Suggestion(key=KEYS[len(suggestions)], source=source, value=value,
                                       shown=shown))
-    return Evidence(suggestions=suggestions, notes=notes)
+    return Evidence(suggestions=suggestions, notes=notes + _range_note(field, values))
