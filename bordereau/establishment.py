@@ -196,12 +196,13 @@ class Establishment:
         """Set the right value of an item, validated first (audited)."""
         return self.queue.set(item_id, value)
 
-    def review_app(self, transcribe: bool = False) -> ReviewApp:
+    def review_app(self, transcribe: bool = False, answers: bool = False) -> ReviewApp:
         """The keyboard review application on this establishment's queue (or on the
-        comments to transcribe)."""
+        comments to transcribe, or on the clinician's answers to enter)."""
         from bordereau.review.app import ReviewApp
 
-        return ReviewApp(self.transcription_queue if transcribe else self.queue)
+        return ReviewApp(self.transcription_queue if transcribe else self.queue,
+                         answers=answers)
 
     def incomplete(self, referent: str | None = None) -> list[IncompleteSheet]:
         """The sheets waiting for a clinician's answer (« à compléter »), per referent."""

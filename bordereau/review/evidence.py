@@ -1,7 +1,8 @@
 """What else on the sheet says what a field should hold: suggestions a reviewer takes with one key.
 
 Sources: the patient label (its barcode and printed text: « étiquette : GUILLOT »), the INS
-matricule (the NIR gives the sex and the month and year of birth), the centre's gene list
+matricule (the NIR gives the sex, the month and year of birth, and the place of birth: the
+département and commune, or the country, as an INSEE code), the centre's gene list
 for gene symbols, and the centre's thesaurus for ORPHA codes (the disease name shown as
 evidence, the nearest codes as suggestions). No CIM-10 table mapped from Orphanet is
 shipped with ``bordereau``, so no CIM-10 code is suggested. A measurement or an age shows its
@@ -73,6 +74,8 @@ def _from_nir(field: FieldLayout, values: dict[str, Any],
         return []
     if field.id == "patient.sexe" and nir[0] in NIR_SEX:
         return [("NIR", NIR_SEX[nir[0]])]
+    if field.id == "patient.lieu_naissance":
+        return _birthplace(nir)
     if field.id != "patient.date_naissance" or not nir[3:5].isdigit():
         return []
     year, month = int(nir[1:3]), int(nir[3:5])
@@ -87,6 +90,17 @@ def _from_nir(field: FieldLayout, values: dict[str, Any],
         except ValueError:
             pass
     return [("NIR", f"{year:04d}-{month:02d}")]
+
+
+def _birthplace(nir: str) -> list[tuple[str, Any]]:
+    """The place of birth the NIR carries: digits 6–7 the département (99: abroad), 8–10
+    the commune (or the country): together the INSEE code written on the form."""
+    code = nir[5:10]
+    if len(code) != 5 or not code.isalnum():
+        return []
+    where = "né(e) à l’étranger" if code.startswith("99") else \
+        f"département {code[:3] if code.startswith('97') else code[:2]}"
+    return [(f"NIR ({where})", code)]
 
 
 def _nearest(read: str, candidates: list[str], most: int = 3) -> list[str]:
