@@ -48,6 +48,7 @@ class ReviewApp(App[None]):
         Binding("ctrl+q,f10", "quit", "Quitter", key_display="^q", show=False),
     ]
     counts: reactive[tuple[int, int]] = reactive((0, 0))
+    questions: reactive[int] = reactive(0)  # items waiting for the clinician's answer
 
     def __init__(self, queue: Queue, graphics: str | None = None,
                  answers: bool = False) -> None:
@@ -83,6 +84,7 @@ class ReviewApp(App[None]):
     def refresh_counts(self) -> None:
         try:
             self.counts = self.queue.counts()
+            self.questions = self.queue.questions()
         except BordereauError as exc:
             self.say(exc.message, error=True)
 

@@ -58,8 +58,12 @@ class AnswersScreen(GroupScreen):
             return action in {"leave", "submit"}
         return action in {"correct", "page", "leave", "quit"}
 
+    # Textual also runs the handlers of the base classes: prevent_default() keeps
+    # GroupScreen's (accept the row, record what was typed) from running after these.
     def on_list_view_selected(self, event: ListView.Selected) -> None:
+        """Entrée on a question opens its editor: it never accepts an empty answer."""
         event.stop()
+        event.prevent_default()
         self.action_correct()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -67,10 +71,9 @@ class AnswersScreen(GroupScreen):
         if row is not None and self.review.unchanged(row.item, event.value) \
                 and row.item.value in (None, []):
             event.stop()
+            event.prevent_default()
             self.review.say("Taper la réponse du médecin (ou Échap pour laisser la question "
                             "en attente).", error=True)
-            return
-        super().on_input_submitted(event)
 
     def all_decided(self) -> None:
         self.review.say("Toutes les réponses reçues sont saisies.")

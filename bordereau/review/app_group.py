@@ -51,7 +51,7 @@ class GroupScreen(Screen[Switch | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "mark", "Marquer", key_display="Espace"),
         Binding("t", "mark_all", "Tout", key_display="t"),
-        Binding("a", "accept_all", "Tout accepter", key_display="a"),
+        Binding("a", "accept_all", "Tout accepter", show=False),  # t then Entrée, shown
         Binding("c,f2", "correct", "Corriger", key_display="c"),
         Binding("f", "pick", "Champ", key_display="f"),
         Binding("b,ctrl+b", "by_sheet", "Fiche", key_display="b"),

@@ -25,17 +25,18 @@ class SheetScreen(GroupScreen):
     """The doubtful items of one sheet, one row each."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # The footer fits 100 columns: the suggestions' keys are shown in their rows.
         Binding("space", "mark", "Marquer", key_display="Espace"),
-        Binding("t", "mark_all", "Tout", key_display="t"),
+        Binding("t", "mark_all", "Tout", show=False),
         Binding("c,f2", "correct", "Corriger", key_display="c"),
-        Binding("f5", "suggest(0)", "Suggérée", key_display="F5…"),
+        Binding("f5", "suggest(0)", "Suggestion 1", show=False),
         Binding("f6", "suggest(1)", "Suggestion 2", show=False),
         Binding("f7", "suggest(2)", "Suggestion 3", show=False),
         Binding("f8", "suggest(3)", "Suggestion 4", show=False),
         Binding("f9,ctrl+t", "ask", "Médecin", key_display="F9"),
-        Binding("ctrl+n", "new_patient", "Créer patient", key_display="^n"),
+        Binding("ctrl+n", "new_patient", "Patient", key_display="^n"),
         Binding("f", "by_field", "Champ", key_display="f"),
-        Binding("n", "next_sheet", "Fiche suiv.", key_display="n"),
+        Binding("n", "next_sheet", "Suiv.", key_display="n"),
         Binding("o,ctrl+o", "page", "Page", key_display="o"),
         Binding("escape,ctrl+b,b", "leave", "Retour", key_display="Échap"),
         Binding("q", "app.quit", "Quitter", key_display="q"),
@@ -52,11 +53,6 @@ class SheetScreen(GroupScreen):
     def marks_key(self) -> str:
         return f"fiche:{self.serial}" if self.serial else ""
 
-    def on_mount(self) -> None:
-        if self.serial is None:
-            self.serial = self.next_serial()
-        super().on_mount()
-
     def next_serial(self) -> str | None:
         """The first sheet with items to review, other than this one and those passed."""
         skip = self.passed | {self.serial or ""}
@@ -66,6 +62,8 @@ class SheetScreen(GroupScreen):
         return None
 
     def collect(self) -> list[Item]:
+        if self.serial is None:  # opened with nothing on screen: the first sheet waiting
+            self.serial = self.next_serial()
         if not self.serial:
             return []
         items: list[Item] = []
@@ -92,10 +90,11 @@ class SheetScreen(GroupScreen):
             return False
         if action == "suggest":
             return len(row.item.suggestions) > int(str(parameters[0]) if parameters else 0)
-        if action == "ask":
-            return row.field.kind != "free_text"
-        return row.item.field_id == "patient.ipp" and row.item.sheet_kind == "suivi" \
+        unknown = row.item.field_id == "patient.ipp" and row.item.sheet_kind == "suivi" \
             and "patient inconnu" in (row.item.reason or "")
+        if action == "ask":  # on an unknown patient, ^n (or a candidate) takes its place
+            return row.field.kind != "free_text" and not unknown
+        return unknown
 
     # -- decisions on the highlighted row ------------------------------------------------
     def action_suggest(self, index: int) -> None:

@@ -17,21 +17,23 @@ __all__ = ["ReviewScreen", "selected_codes"]
 class ReviewScreen(EntryScreen):
     """One item at a time: Enter keeps or corrects, Échap skips, ^r goes back."""
 
+    # The footer fits 100 columns: keys that mean nothing now are hidden, and the
+    # suggestions' keys (F5…F8) are shown on the card, each beside its value.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "skip", "Passer", key_display="Échap"),
-        Binding("ctrl+r,f2", "back", "Précédent", key_display="^r"),
+        Binding("ctrl+r,f2", "back", "Préc.", key_display="^r"),
         Binding("ctrl+o,f3", "page", "Page", key_display="^o"),
-        Binding("ctrl+g,f4", "group", "Groupe", key_display="^g"),
+        Binding("ctrl+g,f4", "group", "Champ", key_display="^g"),
         Binding("ctrl+b", "sheet", "Fiche", key_display="^b"),
         Binding("ctrl+l,f12", "answers", "Réponses", key_display="^l"),
         Binding("pagedown", "scroll_text(1)", "Défiler", key_display="PgSuiv"),
         Binding("pageup", "scroll_text(-1)", "Remonter", key_display="PgPréc", show=False),
-        Binding("f5", "suggest(0)", "Suggérée", key_display="F5…F8"),
-        Binding("f9,ctrl+t", "ask", "Médecin", key_display="F9"),
-        Binding("ctrl+n", "new_patient", "Créer patient", key_display="^n"),
+        Binding("f5", "suggest(0)", "Suggestion 1", show=False),
         Binding("f6", "suggest(1)", "Suggestion 2", show=False),
         Binding("f7", "suggest(2)", "Suggestion 3", show=False),
         Binding("f8", "suggest(3)", "Suggestion 4", show=False),
+        Binding("f9,ctrl+t", "ask", "Médecin", key_display="F9"),
+        Binding("ctrl+n", "new_patient", "Patient", key_display="^n"),
         # Typing corrects here, so q cannot quit: ^q (the application's key) is shown.
         Binding("ctrl+q", "app.quit", "Quitter", key_display="^q"),
     ]
@@ -40,13 +42,15 @@ class ReviewScreen(EntryScreen):
         """Keys that mean nothing now are neither active nor shown."""
         if action in {"skip", "page"}:
             return self.item is not None
-        if action == "ask":
+        if action == "back":
+            return self.pos > 0 and bool(self.trail)
+        if action == "ask":  # on an unknown patient, ^n (or a candidate) takes its place
             return self.item is not None and self.item.open \
-                and self.item.kind != "free_text"
+                and self.item.kind != "free_text" and not self._unknown_patient()
         if action == "new_patient":
-            return self.item is not None and self.item.open \
-                and self.item.field_id == "patient.ipp" and self.item.sheet_kind == "suivi" \
-                and "patient inconnu" in (self.item.reason or "")
+            return self._unknown_patient()
+        if action == "answers":
+            return self.review.questions > 0 and not self._unknown_patient()
         if action == "scroll_text":
             return self.field is not None and self.field.kind == "free_text"
         if action == "suggest":
@@ -55,6 +59,11 @@ class ReviewScreen(EntryScreen):
         if action == "again":
             return bool(self.skipped)
         return True
+
+    def _unknown_patient(self) -> bool:
+        item = self.item
+        return item is not None and item.open and item.field_id == "patient.ipp" \
+            and item.sheet_kind == "suivi" and "patient inconnu" in (item.reason or "")
 
     # -- moving through the queue -----------------------------------------------------
     def advance(self) -> None:

@@ -138,6 +138,12 @@ class Queue:
                 .join(Sheet).where(self._waiting())).one()
             return int(row[0]), int(row[1])
 
+    def questions(self) -> int:
+        """How many items wait for the clinician's answer (« à compléter »)."""
+        with self.db.session() as session:
+            return int(session.scalar(select(func.count(Reading.id)).join(Sheet).where(
+                Reading.status == CLINICIAN, Sheet.status == "waiting_review")) or 0)
+
     def get(self, item_id: int) -> Item:
         with self.db.session() as session:
             return self._item(self._row(session, item_id))
