@@ -79,10 +79,11 @@ def _seed_patients(db: Database, truth: BatchTruth, known: float, seed: int) -> 
             ipp = answers["patient.ipp"].value or (label.ipp if label else None)
             if not ipp:
                 continue
-            nom = answers.get("patient.nom_naissance")
-            birth = answers.get("patient.date_naissance")
-            session.add(Patient(ipp=ipp, nom_naissance=nom.value if nom else None,
-                                date_naissance=birth.value if birth else None))
+            # what the fiche initiale, reviewed then, put in the base (its identity)
+            identity = {trait: answers[f"patient.{trait}"].value for trait in (
+                "nom_naissance", "premier_prenom", "date_naissance")
+                if f"patient.{trait}" in answers}
+            session.add(Patient(ipp=ipp, **identity))
             count += 1
         session.commit()
     return count

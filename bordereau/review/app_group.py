@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, ListView, Static
 
@@ -26,7 +25,6 @@ from bordereau.review.app_widgets import (
     CountsBar,
     CropBase,
     FieldPicker,
-    ValueInput,
     choices_extent,
     crop_widget,
     french_number,
@@ -228,7 +226,7 @@ class GroupScreen(Screen[Switch | None]):
     # -- decisions ----------------------------------------------------------------------
     def accept(self, rows: list[GroupRow]) -> bool:
         """Accept the machine's value of every pending row given (each one once)."""
-        done, committed = 0, []
+        done = 0
         for row in rows:
             if done:
                 self.refresh_rows()  # the last decision re-checked the sheet
@@ -240,8 +238,6 @@ class GroupScreen(Screen[Switch | None]):
             if decision is not None:
                 row.item = decision.item
                 done += 1
-                if decision.record_id is not None:
-                    committed.append(decision.item.serial)
             row.redraw()
         if done:
             self.review.say(f"{plural(done, 'élément')} accepté{'s' if done > 1 else ''}.")
@@ -318,19 +314,14 @@ class GroupScreen(Screen[Switch | None]):
         row = self.current
         if row is None or self.editing is not None:
             return
-        editor = ValueInput(row.item.shown, select_on_focus=True, classes="editor")
-        row.editor = editor
-        row.query_one(".side", Vertical).mount(editor, before=row.query_one(".problem"))
-        editor.focus()
+        row.open_editor()
         self.refresh_bindings()
 
     def stop_editing(self) -> None:
         row = self.editing
-        if row is None or row.editor is None:
+        if row is None:
             return
-        row.editor.remove()
-        row.editor = None
-        row.query_one(".problem").display = False
+        row.close_editor()
         self.query_one("#rows", GroupList).focus()
         self.refresh_bindings()
 
@@ -338,10 +329,7 @@ class GroupScreen(Screen[Switch | None]):
         row = self.editing
         if row is None:
             return
-        _, error = self.review.check(row.field, event.value)
-        problem = row.query_one(".problem", Static)
-        problem.update(Text(f" ✗ {error} ", style="bold white on red") if error else "")
-        problem.display = bool(error)
+        row.show_problem(self.review.check(row.field, event.value)[1])
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -401,14 +389,8 @@ class GroupScreen(Screen[Switch | None]):
             self.load()
 
     def action_page(self) -> None:
-        row = self.current
-        if row is None:
-            return
-        from bordereau.review.app_page import PageScreen
+        from bordereau.review.app_page import page_of
 
-        try:
-            _, page = self.review.queue.images(row.item.id)
-        except BordereauError as exc:
-            self.review.say(exc.message, error=True)
-            return
-        self.app.push_screen(PageScreen(row.item, row.field, page))
+        row = self.current
+        if row is not None and (screen := page_of(self.review, row.item, row.field)):
+            self.app.push_screen(screen)

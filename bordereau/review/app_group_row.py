@@ -14,7 +14,7 @@ from textual.widgets import Input, ListItem, ListView, Static
 
 from bordereau.forms.manifest import FieldLayout
 from bordereau.review import images
-from bordereau.review.app_widgets import STATUS, choices_extent, french_number
+from bordereau.review.app_widgets import STATUS, ValueInput, choices_extent, french_number
 from bordereau.review.queue import Item
 
 THUMB_COLS, THUMB_ROWS = 60, 5  # a row's crop on a small terminal (100×30)
@@ -82,6 +82,24 @@ class GroupRow(ListItem):
         x0, y0 = min(c[0] for c in keep), min(c[1] for c in keep)
         x1, y1 = max(c[0] + c[2] for c in keep), max(c[1] + c[3] for c in keep)
         return images.region(self.scan, self.field.bounds(), (x0, y0, x1 - x0, y1 - y0), 1.5)
+
+    def open_editor(self) -> None:
+        """Correct this row in place: an input under its value, checked as typed."""
+        self.editor = ValueInput(self.item.shown, select_on_focus=True, classes="editor")
+        self.query_one(".side", Vertical).mount(self.editor, before=self.query_one(".problem"))
+        self.editor.focus()
+
+    def close_editor(self) -> None:
+        if self.editor is not None:
+            self.editor.remove()
+            self.editor = None
+        self.query_one(".problem").display = False
+
+    def show_problem(self, error: str | None) -> None:
+        """Why the typed value is refused (nothing when it is valid)."""
+        problem = self.query_one(".problem", Static)
+        problem.update(Text(f" ✗ {error} ", style="bold white on red") if error else "")
+        problem.display = bool(error)
 
     def on_mount(self) -> None:
         self.query_one(".problem").display = False

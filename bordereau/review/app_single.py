@@ -124,16 +124,11 @@ class ReviewScreen(EntryScreen):
         self.advance()
 
     def action_page(self) -> None:
-        if self.item is None or self.field is None:
-            return
-        from bordereau.review.app_page import PageScreen
+        from bordereau.review.app_page import page_of
 
-        try:
-            _, page = self.review.queue.images(self.item.id)
-        except BordereauError as exc:
-            self.review.say(exc.message, error=True)
-            return
-        self.app.push_screen(PageScreen(self.item, self.field, page))
+        if self.item is not None and self.field is not None and \
+                (screen := page_of(self.review, self.item, self.field)):
+            self.app.push_screen(screen)
 
     def action_group(self) -> None:
         item = self.item

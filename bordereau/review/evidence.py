@@ -67,6 +67,47 @@ def _from_label(field: FieldLayout, raws: dict[str, dict[str, Any]]) -> list[tup
     return [("étiquette", value)]
 
 
+def _nir_consistency(nir: str, values: dict[str, Any]) -> int:
+    """How many of the sheet's other identity values the NIR agrees with (sex, year and
+    month of birth, place of birth)."""
+    score = 0
+    sexe, born = values.get("patient.sexe"), values.get("patient.date_naissance")
+    if sexe in NIR_SEX.values() and NIR_SEX.get(nir[0]) == sexe:
+        score += 1
+    if isinstance(born, str) and len(born) >= 7:
+        score += int(nir[1:3] == born[2:4]) + int(nir[3:5] == born[5:7])
+    lieu = values.get("patient.lieu_naissance")
+    if isinstance(lieu, str):
+        score += int(nir[5:10] == lieu.replace("2A", "19").replace("2B", "18"))
+    return score
+
+
+def _nir_repairs(values: dict[str, Any], raws: dict[str, dict[str, Any]]) -> list[str]:
+    """A NIR read with a wrong key (or an illegible digit): the one-digit changes that make
+    its key right, the likeliest first (the least sure cell, the most agreement with the
+    sex, the date and the place of birth written on the sheet). At most two."""
+    read = values.get("patient.ins")
+    if not isinstance(read, str) or len(read) != 15 or nir_key_ok(read):
+        return []
+    cells = ((raws.get("patient.ins") or {}).get("details") or {}).get("cells") or []
+    sure = [float(c.get("confidence", 1.0)) if isinstance(c, dict) else 1.0 for c in cells]
+    sure += [1.0] * (15 - len(sure))
+    unreadable = [i for i, ch in enumerate(read) if not ch.isdigit()]
+    if len(unreadable) > 1:
+        return []
+    positions = unreadable or list(range(15))
+    found: list[tuple[float, str]] = []
+    for i in positions:
+        for digit in "0123456789":
+            if digit == read[i]:
+                continue
+            nir = f"{read[:i]}{digit}{read[i + 1:]}"
+            if nir.isdigit() and nir_key_ok(nir):
+                found.append((_nir_consistency(nir, values) + 1.0 - sure[i], nir))
+    found.sort(key=lambda pair: -pair[0])
+    return [nir for _, nir in found[:2]]
+
+
 def _from_nir(field: FieldLayout, values: dict[str, Any],
               today: dt.date) -> list[tuple[str, Any]]:
     nir = values.get("patient.ins")
@@ -100,7 +141,11 @@ def _birthplace(nir: str) -> list[tuple[str, Any]]:
         return []
     where = "né(e) à l’étranger" if code.startswith("99") else \
         f"département {code[:3] if code.startswith('97') else code[:2]}"
-    return [(f"NIR ({where})", code)]
+    found: list[tuple[str, Any]] = [(f"NIR ({where})", code)]
+    corsica = {"19": "2A", "18": "2B"}.get(code[:2])  # Corsica is written 19, 18 in a NIR
+    if corsica:
+        found.append((f"NIR (Corse, {corsica})", f"{corsica}{code[2:]}"))
+    return found
 
 
 def _nearest(read: str, candidates: list[str], most: int = 3) -> list[str]:
@@ -168,6 +213,9 @@ def evidence_for(field: FieldLayout, values: dict[str, Any], raws: dict[str, dic
     notes: list[str] = []
     found = (_from_label(field, raws) + _from_nir(field, values, today or clock.today())
              + _from_centre(field, values, centre, notes))
+    if field.id == "patient.ins":
+        found += [("NIR à clé juste (un chiffre changé)", nir)
+                  for nir in _nir_repairs(values, raws)]
     names = ({str(m.orpha): m.libelle for m in centre.thesaurus} if centre else {})
     suggestions: list[Suggestion] = []
     seen: list[Any] = []
