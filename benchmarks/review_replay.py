@@ -20,6 +20,7 @@ from typing import Any
 
 from bordereau.errors import BordereauError
 from bordereau.forms.manifest import FieldLayout
+from bordereau.review.app_sheet import paper_order
 from bordereau.review.queue import Item, Queue
 from bordereau.review.values import format_value
 from bordereau.simulate.evaluate import _same
@@ -203,7 +204,8 @@ class Replay:
         m = self.model
         serials = list(dict.fromkeys(i.serial for i in self.queue.items("pending")))
         for serial in serials:
-            rows = [self.queue.claim(i.id) for i in self.queue.items("pending", serial=serial)]
+            rows = sorted((self.queue.claim(i.id) for i in self.queue.items(
+                "pending", serial=serial)), key=lambda i: paper_order(i, self.queue.field_of(i.id)))
             marked: list[Item] = []
             for row in rows:
                 item = self.queue.get(row.id)

@@ -17,8 +17,16 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 
 from bordereau.errors import BordereauError
+from bordereau.forms.manifest import FieldLayout
 from bordereau.review.app_group import GroupScreen
 from bordereau.review.queue import Decision, Item
+
+
+def paper_order(item: Item, field: FieldLayout) -> tuple[bool, int, float, float]:
+    """Rows in the order of the paper, to compare top to bottom; the patient label first
+    (what it says may settle the identity written by hand)."""
+    x, y, _, _ = field.bounds()
+    return item.field_id != "patient.etiquette", field.page, round(y), x
 
 
 class SheetScreen(GroupScreen):
@@ -71,8 +79,7 @@ class SheetScreen(GroupScreen):
             claimed = self.review.claim(listed)
             if claimed is not None and claimed.open:
                 items.append(claimed)
-        # The label first: what it says may settle the identity written by hand.
-        return sorted(items, key=lambda i: i.field_id != "patient.etiquette")
+        return sorted(items, key=lambda i: paper_order(i, self.review.field(i.id)))
 
     def what(self) -> Text:
         kind = "fiche de suivi" if self.rows and self.rows[0].item.sheet_kind == "suivi" \
