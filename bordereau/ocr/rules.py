@@ -167,13 +167,19 @@ def check_required(fields: Fields, layout: Layout) -> None:
             _flag(fields, [field.id], "champ obligatoire non rempli")
 
 
+def _only_uncertain(reading: FieldReading) -> bool:
+    """In review only because its confidence was under its threshold (no other doubt)."""
+    reason = reading.reason or ""
+    return reading.review and reason.startswith("lecture incertaine (") and ";" not in reason
+
+
 def apply_label_evidence(fields: Fields) -> None:
     """Confront the identity written by hand with the patient label's barcode and text."""
     label = fields.get("patient.etiquette")
     if label is None or not isinstance(label.details.get("identity"), dict):
         return
     identity: dict[str, str] = label.details["identity"]  # type: ignore[assignment]
-    pairs = [
+    pairs: list[tuple[str, str, str | None]] = [
         ("patient.ipp", "ipp", "l’IPP écrit diffère de celui de l’étiquette patient"),
         ("patient.date_naissance", "date_naissance",
          "la date de naissance écrite diffère de celle de l’étiquette patient"),
@@ -181,7 +187,11 @@ def apply_label_evidence(fields: Fields) -> None:
         ("patient.premier_prenom", "prenom",
          "le prénom écrit diffère de celui de l’étiquette patient"),
     ]
-    for field_id, key, message in pairs:
+    # Confirmation only (a different first name is not flagged: the label's small print of
+    # it is read less surely than its name, date and IPP). Never a checkbox: a faint mark
+    # agreeing with the label is not a proof that the box was ticked.
+    confirm_only = [("patient.premier_prenom", "prenom", None)]
+    for field_id, key, message in [*pairs, *confirm_only]:
         reading, evidence = fields.get(field_id), identity.get(key)
         if reading is None or not evidence:
             continue
@@ -191,6 +201,12 @@ def apply_label_evidence(fields: Fields) -> None:
             reading.confidence = max(reading.confidence, LABEL_CONFIDENCE)
             reading.review, reading.reason = False, None
             reading.details["label"] = "confirmé par l’étiquette"
+            if not label.review and _only_uncertain(reading):
+                # Two independent readings agree (the hand and the printed label, itself
+                # read surely): the label proves the value, no reviewer needs to look.
+                reading.review, reading.reason = False, None
+        elif message is None:
+            continue
         elif reading.value is None or (reading.review and key == "ipp"):
             reading.value = plain(evidence) if key in {"nom", "prenom"} else evidence
             reading.confidence = LABEL_CONFIDENCE if key == "ipp" else 0.9
