@@ -12,12 +12,19 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, ListView
+from textual.widgets import Input, ListView, Static
 
 from bordereau.review.app_group import GroupScreen
+from bordereau.review.app_group_row import GroupList
 from bordereau.review.queue import Item
 
 ANSWERS_SIZE = 200  # questions listed at once
+
+
+class AnswerList(GroupList):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Saisir", key_display="Entrée"),
+    ]
 
 
 class AnswersScreen(GroupScreen):
@@ -30,6 +37,7 @@ class AnswersScreen(GroupScreen):
         Binding("q", "app.quit", "Quitter", key_display="q"),
     ]
     MODE = "Réponses du médecin"
+    LIST = AnswerList
     named = True
 
     def __init__(self) -> None:
@@ -49,6 +57,13 @@ class AnswersScreen(GroupScreen):
 
     def what(self) -> Text:
         return Text("questions « à compléter » : m pour saisir la réponse reçue")
+
+    def retitle(self) -> None:
+        waiting = sum(row.pending for row in self.rows)
+        said = (f"{waiting} question{'s' if waiting > 1 else ''} en attente : Entrée ou m "
+                "pour saisir la réponse reçue") if waiting else \
+            "aucune question en attente (Échap : retour)"
+        self.query_one("#title", Static).update(Text.assemble((self.MODE, "bold"), f" · {said}"))
 
     def nothing(self) -> str:
         return "aucune question en attente du médecin (Échap : retour)."

@@ -58,6 +58,7 @@ class GroupScreen(Screen[Switch | None]):
         Binding("q", "app.quit", "Quitter", key_display="q"),
     ]
     MODE = "Mode groupé"
+    LIST: type[GroupList] = GroupList
     DEFAULT_CSS = """
     GroupScreen #title { padding: 0 1; height: auto; background: $boost; }
     GroupScreen #loupe { margin: 0 1; }
@@ -80,7 +81,7 @@ class GroupScreen(Screen[Switch | None]):
         yield Static(id="title")
         yield crop_widget(self.review.graphics, max_rows=8, id="loupe")
         yield Static(id="detail")
-        yield GroupList(id="rows")
+        yield self.LIST(id="rows")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
