@@ -175,3 +175,16 @@ def test_every_key_fits_a_100_column_footer(factory: Factory, keys: tuple[str, .
 
     asyncio.run(main())
     assert 0 < widths[0] <= 100
+
+
+def test_a_choice_crop_ends_after_its_last_label(factory: Factory) -> None:
+    from bordereau.review.app_widgets import choices_extent
+
+    for field in factory.layout("initiale").fields:
+        if not field.choices:
+            continue
+        x, y, width, height = choices_extent(field)
+        bounds = field.bounds()
+        assert (x, y, height) == (bounds[0], bounds[1], bounds[3])
+        last = max(c.box_mm[0] for c in field.choices)
+        assert last < x + width <= bounds[0] + bounds[2] + 1e-6  # never wider than the box
