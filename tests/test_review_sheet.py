@@ -188,3 +188,21 @@ def test_a_choice_crop_ends_after_its_last_label(factory: Factory) -> None:
         assert (x, y, height) == (bounds[0], bounds[1], bounds[3])
         last = max(c.box_mm[0] for c in field.choices)
         assert last < x + width <= bounds[0] + bounds[2] + 1e-6  # never wider than the box
+
+
+def test_from_field_to_sheet_and_back_keeps_one_screen_at_a_time(factory: Factory) -> None:
+    from bordereau.review.app_group import GroupScreen
+
+    factory.sheet("initiale", INITIALE, doubtful=DOUBTFUL)
+    queue = Queue(factory.db, "alice")
+    screens: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        for key in ("ctrl+g", "b", "f", "escape"):
+            await pilot.press(key)
+            await pilot.pause()
+            screens.append(type(app.screen).__name__)
+        assert len(app.screen_stack) == 2  # the default screen and the single-item one
+
+    drive(queue, script)
+    assert screens == ["GroupScreen", "SheetScreen", GroupScreen.__name__, "ReviewScreen"]
