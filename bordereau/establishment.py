@@ -111,9 +111,10 @@ class Establishment:
         return build_layout(kind, self.centre(centre_file))
 
     def print_forms(self, centre_file: Path, kind: str, copies: int,
-                    output: Path) -> GenerationResult:
-        """Print ``copies`` signed sheets to ``output``; the home (created if need be)
-        reserves their serials and keeps the centre file and the layout."""
+                    output: Path, fillable: bool = False) -> GenerationResult:
+        """Print ``copies`` signed sheets to ``output`` (with ``fillable``, with form fields
+        to fill on screen); the home (created if need be) reserves their serials and keeps
+        the centre file and the layout."""
         centre = self.centre(centre_file)
         load_form(kind)
         if copies < 1:
@@ -126,7 +127,7 @@ class Establishment:
         home.save_snapshot(centre, layout)
         secret = home.secret
         serials = home.reserve_serials(copies)
-        result = generate(layout, secret, serials, output)
+        result = generate(layout, secret, serials, output, fillable)
         home.record_issue(layout, serials, output)
         return result
 

@@ -26,10 +26,18 @@ def generate(
     output: Annotated[Path, typer.Option("--output", "-o", help="Fichier PDF à écrire.")],
     copies: Annotated[int, typer.Option("--copies", "-n", help="Nombre d’exemplaires.")] = 1,
     home: Annotated[Path | None, HomeOption] = None,
+    fillable: Annotated[
+        bool,
+        typer.Option(
+            "--fillable",
+            help="PDF à remplir à l’écran : mêmes pages, avec des champs de saisie "
+            "(le PDF rempli s’intègre par « scan ingest », sans reconnaissance).",
+        ),
+    ] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Écrire un PDF prêt à imprimer : N exemplaires numérotés et signés."""
-    result = Establishment(home).print_forms(centre, kind, copies, output)
+    result = Establishment(home).print_forms(centre, kind, copies, output, fillable)
     first, last = format_serial(result.serials.start), format_serial(result.serials.stop - 1)
     if as_json:
         print_json(
@@ -41,6 +49,7 @@ def generate(
                 "pages": result.pages,
                 "first_serial": first,
                 "last_serial": last,
+                **({"fillable": True} if fillable else {}),
             }
         )
         return
@@ -50,7 +59,8 @@ def generate(
     else:
         what = f"{count} bordereaux ({kind}, n° {first} à {last}"
     pages = "1 page" if result.pages == 1 else f"{result.pages} pages"
-    typer.echo(f"{what}, {pages}) → {result.output}")
+    screen = " (à remplir à l’écran)" if fillable else ""
+    typer.echo(f"{what}, {pages}){screen} → {result.output}")
 
 
 @app.command("layout", cls=FrenchCommand)

@@ -22,6 +22,7 @@ from bordereau.errors import OutputError, UsageError
 from bordereau.files import check_output
 from bordereau.forms import fonts
 from bordereau.forms.codes import PageCode, establishment_fingerprint, format_serial, page_code
+from bordereau.forms.fillable import add_fields
 from bordereau.forms.manifest import Box, FieldLayout, Layout, LineOp, PageLayout, RectOp, TextOp
 
 ARUCO_DICT = cv2.aruco.DICT_4X4_50
@@ -170,10 +171,12 @@ def _draw_stamps(canvas: Canvas, page: PageLayout, code: PageCode) -> None:
         _fill_grid(canvas, grid, x, y, w)
 
 
-def generate(layout: Layout, secret: bytes, serials: range, output: Path) -> GenerationResult:
+def generate(layout: Layout, secret: bytes, serials: range, output: Path,
+             fillable: bool = False) -> GenerationResult:
     """Write one sheet of ``layout`` per serial to ``output`` (atomically), its page codes
-    signed with the establishment's ``secret``. Reserving the serials and keeping the
-    snapshot are the caller's (``Establishment.print_forms``)."""
+    signed with the establishment's ``secret``; with ``fillable``, the same pages with
+    form fields to fill on screen (``forms.fillable``). Reserving the serials and keeping
+    the snapshot are the caller's (``Establishment.print_forms``)."""
     if not serials:
         raise UsageError("Le nombre d’exemplaires doit être au moins 1.")
     check_output(output, ".pdf")
@@ -203,6 +206,8 @@ def generate(layout: Layout, secret: bytes, serials: range, output: Path) -> Gen
             canvas.showPage()
     try:
         canvas.save()
+        if fillable:
+            add_fields(tmp, layout, serials)
         tmp.replace(output)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

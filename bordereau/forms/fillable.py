@@ -1,0 +1,397 @@
+"""The fillable twin of a generated form: AcroForm fields at the manifest's geometry.
+
+``add_fields`` takes a PDF written by ``forms.generate`` and adds, on every page of every
+sheet, one form field per input of the layout manifest (the single source of truth for
+where each cell and box is): a radio group for a single choice, a check box per answer of
+a multiple choice and for a yes/no box, comb text fields (``MaxLen`` and the comb flag,
+one character per printed cell) for digits, letters, codes and each part of a date
+(JJ, MM, AAAA), a multi-line text field for the comment. The patient-label zone gets no
+field: a sticker is stuck on paper. Each field carries its French tooltip (``/TU``), a
+keystroke check where readers run them (digits only, capitals), and appearance streams
+drawn here, so a typed value prints clearly inside its cells (``NeedAppearances`` false).
+
+Field names: ``bdx-<serial>-<field id, "." replaced by "-">`` with ``-p1``/``-p2``/``-p3``
+for the parts of a date and ``-c<i>`` for the i-th box of a multiple choice. Radio kids
+and multiple-choice boxes use ``c<i>`` (the choice's index in the manifest) as their "on"
+state. ``field_values`` turns a reading value into those field values (for filling), and
+``set_values`` writes them with fresh appearances.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
+
+from pypdf import PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    BooleanObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from bordereau.forms.codes import format_serial
+from bordereau.forms.manifest import Box, FieldLayout, Layout
+from bordereau.forms.model import COMB_KINDS, load_form
+
+PREFIX = "bdx-"
+PT_PER_MM = 72 / 25.4
+PAGE_H_MM = 297.0
+TEXT_PT = 12.0  # typed characters in comb cells (cells are 5 x 6.5 mm)
+COMMENT_PT, COMMENT_LEAD = 9.0, 11.0
+COMMENT_MAX = 2000
+DATE_PARTS = ((0, 2), (2, 4), (4, 8))  # JJ, MM, AAAA among the eight date cells
+ON = "Yes"
+FLAG_MULTILINE, FLAG_RADIO, FLAG_DONT_SPELL = 1 << 12, 1 << 15, 1 << 22
+FLAG_DONT_SCROLL, FLAG_COMB = 1 << 23, 1 << 24
+PRINT = 4  # annotation flag: print the field
+
+KEYSTROKE = {
+    "D": "if(!event.willCommit&&!/^[0-9]*$/.test(event.change)){event.rc=false;app.beep(0);}",
+    "L": "event.change=event.change.toUpperCase();"
+         "if(!event.willCommit&&!/^[A-Z' -]*$/.test(event.change)){event.rc=false;app.beep(0);}",
+    "A": "event.change=event.change.toUpperCase();"
+         "if(!event.willCommit&&!/^[A-Z0-9]*$/.test(event.change)){event.rc=false;app.beep(0);}",
+}
+DATE_CHECK = {
+    1: ("31", "jour"), 2: ("12", "mois"),
+}
+
+
+def field_name(serial: int | str, field_id: str, suffix: str = "") -> str:
+    """The AcroForm name of a field (or of a part/box of it with ``suffix``)."""
+    number = serial if isinstance(serial, str) else format_serial(serial)
+    return f"{PREFIX}{number}-{field_id.replace('.', '-')}{suffix}"
+
+
+def rect_pt(box: Box) -> tuple[float, float, float, float]:
+    """A manifest box (mm from the top-left) as a PDF rectangle (points from bottom-left)."""
+    x, y, w, h = box
+    return (x * PT_PER_MM, (PAGE_H_MM - y - h) * PT_PER_MM,
+            (x + w) * PT_PER_MM, (PAGE_H_MM - y) * PT_PER_MM)
+
+
+def union(boxes: tuple[Box, ...] | list[Box]) -> Box:
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def tooltip(field: FieldLayout, help_text: str, part: str = "") -> str:
+    """The French tooltip: label, part of a date, what may be typed, help."""
+    kind = {"digits": "chiffres", "orpha_code": "chiffres (code ORPHA)", "date": "chiffres",
+            "letters": "lettres majuscules", "alphanumeric": "lettres majuscules et chiffres",
+            "free_text": "texte libre", "single_choice": "une seule réponse",
+            "multi_choice": "plusieurs réponses possibles", "boolean": "cocher si oui"}
+    words = [field.label + (f" ({part})" if part else ""), kind.get(field.kind, "")]
+    if field.required:
+        words.append("obligatoire pour BaMaRa")
+    if help_text:
+        words.append(help_text)
+    return " — ".join(w for w in words if w)
+
+
+# --- appearance streams ----------------------------------------------------------------------
+
+def _pdf_text(text: str) -> str:
+    """A PDF literal string in WinAnsi (Latin-1 range) for the standard Helvetica."""
+    data = text.encode("cp1252", "replace").decode("latin-1")
+    return data.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def _stream(writer: PdfWriter, content: str, width: float, height: float,
+            font: str | None) -> IndirectObject:
+    stream = DecodedStreamObject()
+    stream.set_data(content.encode("latin-1"))
+    stream[NameObject("/Type")] = NameObject("/XObject")
+    stream[NameObject("/Subtype")] = NameObject("/Form")
+    stream[NameObject("/BBox")] = ArrayObject([FloatObject(0), FloatObject(0),
+                                               FloatObject(round(width, 3)),
+                                               FloatObject(round(height, 3))])
+    if font:
+        stream[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject(
+            {NameObject("/Helv"): _font(writer)})})
+    return writer._add_object(stream)
+
+
+def _font(writer: PdfWriter) -> IndirectObject:
+    cached = getattr(writer, "_bdx_helv", None)
+    if isinstance(cached, IndirectObject):
+        return cached
+    font = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"),
+        NameObject("/Encoding"): NameObject("/WinAnsiEncoding")}))
+    writer._bdx_helv = font  # type: ignore[attr-defined]
+    return font
+
+
+def comb_content(text: str, cells: int, width: float, height: float) -> str:
+    """Draw one character centred in each of ``cells`` equal cells."""
+    if not text:
+        return ""
+    cell = width / cells
+    ops = ["/Tx BMC", "q", "BT", f"/Helv {TEXT_PT} Tf", "0 g"]
+    base = (height - TEXT_PT * 0.716) / 2
+    x_prev, y_prev = 0.0, 0.0
+    for n, char in enumerate(text[:cells]):
+        if char == " ":
+            continue
+        x = n * cell + (cell - stringWidth(char, "Helvetica", TEXT_PT)) / 2
+        ops.append(f"{x - x_prev:.3f} {base - y_prev:.3f} Td ({_pdf_text(char)}) Tj")
+        x_prev, y_prev = x, base
+    ops += ["ET", "Q", "EMC"]
+    return "\n".join(ops)
+
+
+def comment_content(text: str, width: float, height: float) -> str:
+    """Wrapped lines of a typed comment, from the top of the box (cut at its bottom)."""
+    if not text:
+        return ""
+    ops = ["/Tx BMC", "q", f"1 1 {width - 2:.3f} {height - 2:.3f} re W n", "BT",
+           f"/Helv {COMMENT_PT} Tf", "0 g", f"{COMMENT_LEAD} TL",
+           f"3 {height - 2 - COMMENT_PT:.3f} Td"]
+    for paragraph in text.split("\n"):
+        for line in simpleSplit(paragraph, "Helvetica", COMMENT_PT, width - 6) or [""]:
+            ops.append(f"({_pdf_text(line)}) Tj T*")
+    ops += ["ET", "Q", "EMC"]
+    return "\n".join(ops)
+
+
+def cross_content(width: float, height: float) -> str:
+    """A clear cross inside a check box, as a person would draw it."""
+    m = 0.1 * width
+    return (f"q 0 g 0 G {0.5 * PT_PER_MM:.3f} w 1 J {m:.3f} {m:.3f} m {width - m:.3f} "
+            f"{height - m:.3f} l S {m:.3f} {height - m:.3f} m {width - m:.3f} {m:.3f} l S Q")
+
+
+def _size(annot: DictionaryObject) -> tuple[float, float]:
+    x0, y0, x1, y1 = (float(v) for v in annot["/Rect"])
+    return x1 - x0, y1 - y0
+
+
+def text_appearance(writer: PdfWriter, annot: DictionaryObject, value: str) -> None:
+    """Set a text widget's normal appearance for ``value``."""
+    width, height = _size(annot)
+    cells = int(annot.get("/MaxLen", 0))
+    if int(annot.get("/Ff", 0)) & FLAG_COMB and cells:
+        content = comb_content(value, cells, width, height)
+    else:
+        content = comment_content(value, width, height)
+    annot[NameObject("/AP")] = DictionaryObject(
+        {NameObject("/N"): _stream(writer, content, width, height, "Helv")})
+
+
+def box_appearance(writer: PdfWriter, annot: DictionaryObject, on: str) -> None:
+    """A check box or radio kid's appearances: crossed for ``on``, empty for Off."""
+    width, height = _size(annot)
+    states = DictionaryObject({
+        NameObject(f"/{on}"): _stream(writer, cross_content(width, height), width, height, None),
+        NameObject("/Off"): _stream(writer, "", width, height, None)})
+    annot[NameObject("/AP")] = DictionaryObject({NameObject("/N"): states})
+
+
+# --- fields ----------------------------------------------------------------------------------
+
+def _widget(page: IndirectObject, box: Box, extra: dict[str, object]) -> DictionaryObject:
+    x0, y0, x1, y1 = rect_pt(box)
+    annot = DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Widget"),
+        NameObject("/Rect"): ArrayObject([FloatObject(round(v, 3)) for v in (x0, y0, x1, y1)]),
+        NameObject("/F"): NumberObject(PRINT), NameObject("/P"): page})
+    for key, value in extra.items():
+        annot[NameObject(key)] = value  # type: ignore[assignment]
+    return annot
+
+
+def _js(code: str) -> DictionaryObject:
+    return DictionaryObject({NameObject("/S"): NameObject("/JavaScript"),
+                             NameObject("/JS"): TextStringObject(code)})
+
+
+class _Adder:
+    def __init__(self, writer: PdfWriter, helps: Mapping[str, str]) -> None:
+        self.writer = writer
+        self.helps = helps
+        self.fields: list[IndirectObject] = []
+
+    def add(self, page: IndirectObject, annot: DictionaryObject) -> IndirectObject:
+        ref = self.writer._add_object(annot)
+        annots = page.get_object().setdefault(NameObject("/Annots"), ArrayObject())
+        annots.append(ref)
+        return ref
+
+    def text(self, page: IndirectObject, name: str, tip: str, box: Box, cells: int,
+             classes: str, check: str = "") -> None:
+        flags = FLAG_DONT_SPELL | FLAG_DONT_SCROLL | FLAG_COMB if cells else FLAG_MULTILINE
+        extra: dict[str, object] = {
+            "/FT": NameObject("/Tx"), "/T": TextStringObject(name),
+            "/TU": TextStringObject(tip), "/Ff": NumberObject(flags),
+            "/V": TextStringObject(""), "/Q": NumberObject(0 if not cells else 1),
+            "/MaxLen": NumberObject(cells or COMMENT_MAX),
+            "/DA": TextStringObject(f"/Helv {TEXT_PT if cells else COMMENT_PT:g} Tf 0 g")}
+        keys = KEYSTROKE.get(classes[:1]) if cells and len(set(classes)) == 1 else None
+        actions = DictionaryObject()
+        if keys:
+            actions[NameObject("/K")] = _js(keys)
+        if check:
+            actions[NameObject("/V")] = _js(check)
+        if actions:
+            extra["/AA"] = actions
+        annot = _widget(page, box, extra)
+        text_appearance(self.writer, annot, "")
+        self.fields.append(self.add(page, annot))
+
+    def box(self, page: IndirectObject, name: str, tip: str, box: Box) -> None:
+        annot = _widget(page, box, {
+            "/FT": NameObject("/Btn"), "/T": TextStringObject(name),
+            "/TU": TextStringObject(tip), "/V": NameObject("/Off"), "/AS": NameObject("/Off"),
+            "/DA": TextStringObject("/ZaDb 0 Tf 0 g"),
+            "/MK": DictionaryObject({NameObject("/CA"): TextStringObject("8")})})
+        box_appearance(self.writer, annot, ON)
+        self.fields.append(self.add(page, annot))
+
+    def radio(self, page: IndirectObject, name: str, tip: str, boxes: list[Box]) -> None:
+        parent = self.writer._add_object(DictionaryObject({
+            NameObject("/FT"): NameObject("/Btn"), NameObject("/T"): TextStringObject(name),
+            NameObject("/TU"): TextStringObject(tip), NameObject("/Ff"): NumberObject(FLAG_RADIO),
+            NameObject("/V"): NameObject("/Off"), NameObject("/DA"): TextStringObject(
+                "/ZaDb 0 Tf 0 g"), NameObject("/Kids"): ArrayObject()}))
+        for n, box in enumerate(boxes):
+            annot = _widget(page, box, {"/Parent": parent, "/AS": NameObject("/Off"),
+                                        "/MK": DictionaryObject({NameObject("/CA"):
+                                                                 TextStringObject("8")})})
+            box_appearance(self.writer, annot, f"c{n}")
+            parent.get_object()["/Kids"].append(self.add(page, annot))
+        self.fields.append(parent)
+
+    def field(self, page: IndirectObject, serial: int, field: FieldLayout) -> None:
+        help_text = self.helps.get(field.id, "")
+        name = field_name(serial, field.id)
+        if field.kind == "single_choice" and field.choices:
+            self.radio(page, name, tooltip(field, help_text), [c.box_mm for c in field.choices])
+        elif field.kind == "multi_choice" and field.choices:
+            for n, choice in enumerate(field.choices):
+                tip = tooltip(field, help_text, choice.label)
+                self.box(page, f"{name}-c{n}", tip, choice.box_mm)
+        elif field.kind == "boolean" and field.box_mm:
+            self.box(page, name, tooltip(field, help_text), field.box_mm)
+        elif field.kind == "date" and field.cells_mm:
+            for part, (a, b) in enumerate(DATE_PARTS, start=1):
+                what = ("jour JJ", "mois MM", "année AAAA")[part - 1]
+                check = ""
+                if part in DATE_CHECK:
+                    top, word = DATE_CHECK[part]
+                    check = (f"if(event.value!==''&&(event.value.length!=2||+event.value<1||"
+                             f"+event.value>{top})){{app.alert('{word} : 01 à {top}');"
+                             "event.rc=false;}")
+                self.text(page, f"{name}-p{part}", tooltip(field, help_text, what),
+                          union(field.cells_mm[a:b]), b - a, "D" * (b - a), check)
+        elif field.kind in COMB_KINDS and field.cells_mm:
+            self.text(page, name, tooltip(field, help_text), union(field.cells_mm),
+                      len(field.cells_mm), field.cell_classes or "A")
+        elif field.kind == "free_text" and field.box_mm:
+            x, y, w, h = field.box_mm
+            self.text(page, name, tooltip(field, help_text), (x + 0.4, y + 0.4, w - 0.8, h - 0.8),
+                      0, "")
+
+
+def add_fields(pdf: Path, layout: Layout, serials: range) -> None:
+    """Add the AcroForm fields of ``layout`` to every sheet of ``pdf`` (rewritten in place,
+    atomically), tooltips from the items' help text."""
+    helps = {item.id: item.help for item in load_form(layout.form.kind).items}
+    writer = PdfWriter(clone_from=str(pdf))
+    adder = _Adder(writer, helps)
+    pages = layout.form.pages
+    for s, serial in enumerate(serials):
+        for number in range(1, pages + 1):
+            page_ref = writer.pages[s * pages + number - 1].indirect_reference
+            assert page_ref is not None
+            for field in layout.fields_on(number):
+                adder.field(page_ref, serial, field)
+    zadb = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/ZapfDingbats")}))
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject({
+        NameObject("/Fields"): ArrayObject(adder.fields),
+        NameObject("/NeedAppearances"): BooleanObject(False),
+        NameObject("/DA"): TextStringObject(f"/Helv {TEXT_PT:g} Tf 0 g"),
+        NameObject("/DR"): DictionaryObject({NameObject("/Font"): DictionaryObject(
+            {NameObject("/Helv"): _font(writer), NameObject("/ZaDb"): zadb})})})
+    tmp = pdf.with_name(f".{pdf.name}.{os.getpid()}.fields")
+    try:  # an OSError is the caller's to word (forms.generate)
+        with tmp.open("wb") as handle:
+            writer.write(handle)
+        tmp.replace(pdf)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# --- values ----------------------------------------------------------------------------------
+
+FieldInput = str | bool
+
+
+def field_values(serial: int | str, field: FieldLayout, value: object) -> dict[str, FieldInput]:
+    """The AcroForm values that type ``value`` (as a reading gives it) into ``field``:
+    text for text fields, a ``c<i>`` state for a radio group, True/False for boxes."""
+    name = field_name(serial, field.id)
+    if field.kind == "single_choice" and field.choices:
+        codes = [c.code for c in field.choices]
+        return {name: f"c{codes.index(str(value))}" if value in codes else "Off"}
+    if field.kind == "multi_choice" and field.choices:
+        chosen = value if isinstance(value, list) else []
+        return {f"{name}-c{n}": c.code in chosen for n, c in enumerate(field.choices)}
+    if field.kind == "boolean":
+        return {name: bool(value)}
+    if field.kind == "date":
+        parts = str(value or "").split("-")[::-1]  # [JJ,] [MM,] AAAA
+        parts = [""] * (3 - len(parts)) + parts if value else ["", "", ""]
+        return {f"{name}-p{n}": part for n, part in enumerate(parts, start=1)}
+    if field.kind in COMB_KINDS or field.kind == "free_text":
+        return {name: "" if value is None else str(value)}
+    return {}
+
+
+def plain_capitals(text: str) -> str:
+    """Capitals without accents, as the paper form asks (Léa → LEA)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
+
+
+def set_values(writer: PdfWriter, values: Mapping[str, FieldInput]) -> list[str]:
+    """Type ``values`` (by field name) into the fields of ``writer``'s AcroForm, with fresh
+    appearance streams; returns the names that matched no field."""
+    left = dict(values)
+    form = writer._root_object["/AcroForm"].get_object()
+    for ref in form["/Fields"]:
+        field = ref.get_object()
+        name = str(field.get("/T", ""))
+        if name not in left:
+            continue
+        value = left.pop(name)
+        kids = [k.get_object() for k in field.get("/Kids", [])]
+        if "/Kids" in field:  # a radio group: value is the kid's on-state (c<i>) or Off
+            state = NameObject(f"/{value}" if isinstance(value, str) and value else "/Off")
+            field[NameObject("/V")] = state
+            for kid in kids:
+                on = state in kid["/AP"]["/N"]
+                kid[NameObject("/AS")] = state if on else NameObject("/Off")
+        elif field.get("/FT") == "/Btn":
+            state = NameObject(f"/{ON}" if value is True else "/Off")
+            field[NameObject("/V")] = state
+            field[NameObject("/AS")] = state
+        else:
+            text = str(value)
+            field[NameObject("/V")] = TextStringObject(text)
+            text_appearance(writer, field, text)
+    return sorted(left)
