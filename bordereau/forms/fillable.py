@@ -46,8 +46,11 @@ from bordereau.forms.model import COMB_KINDS, load_form
 PREFIX = "bdx-"
 PT_PER_MM = 72 / 25.4
 PAGE_H_MM = 297.0
-TEXT_PT = 12.0  # typed characters in comb cells (cells are 5 x 6.5 mm)
-COMMENT_PT, COMMENT_LEAD = 9.0, 11.0
+FONTS = {"Helv": "Helvetica", "HeBo": "Helvetica-Bold", "Cour": "Courier",
+         "CoBo": "Courier-Bold"}  # standard fonts: every reader has them, nothing embedded
+COMB_FONT = "HeBo"  # typed characters in comb cells (cells are 5 x 6.5 mm)
+TEXT_PT = 12.0
+COMMENT_SIZES = (13.0, 12.0, 11.0, 10.0, 9.0, 8.0, 7.0)
 COMMENT_MAX = 2000
 DATE_PARTS = ((0, 2), (2, 4), (4, 8))  # JJ, MM, AAAA among the eight date cells
 ON = "Yes"
@@ -119,20 +122,19 @@ def _stream(writer: PdfWriter, content: str, width: float, height: float,
                                                FloatObject(round(height, 3))])
     if font:
         stream[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject(
-            {NameObject("/Helv"): _font(writer)})})
+            {NameObject(f"/{font}"): _font(writer, font)})})
     return writer._add_object(stream)
 
 
-def _font(writer: PdfWriter) -> IndirectObject:
-    cached = getattr(writer, "_bdx_helv", None)
-    if isinstance(cached, IndirectObject):
-        return cached
-    font = writer._add_object(DictionaryObject({
-        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-        NameObject("/BaseFont"): NameObject("/Helvetica"),
-        NameObject("/Encoding"): NameObject("/WinAnsiEncoding")}))
-    writer._bdx_helv = font  # type: ignore[attr-defined]
-    return font
+def _font(writer: PdfWriter, resource: str) -> IndirectObject:
+    """The font dictionary of a standard font (``FONTS``), one per file."""
+    cache: dict[str, IndirectObject] = writer.__dict__.setdefault("_bdx_fonts", {})
+    if resource not in cache:
+        cache[resource] = writer._add_object(DictionaryObject({
+            NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject(f"/{FONTS[resource]}"),
+            NameObject("/Encoding"): NameObject("/WinAnsiEncoding")}))
+    return cache[resource]
 
 
 def comb_content(text: str, cells: int, width: float, height: float) -> str:
@@ -140,13 +142,13 @@ def comb_content(text: str, cells: int, width: float, height: float) -> str:
     if not text:
         return ""
     cell = width / cells
-    ops = ["/Tx BMC", "q", "BT", f"/Helv {TEXT_PT} Tf", "0 g"]
+    ops = ["/Tx BMC", "q", "BT", f"/{COMB_FONT} {TEXT_PT} Tf", "0 g"]
     base = (height - TEXT_PT * 0.716) / 2
     x_prev, y_prev = 0.0, 0.0
     for n, char in enumerate(text[:cells]):
         if char == " ":
             continue
-        x = n * cell + (cell - stringWidth(char, "Helvetica", TEXT_PT)) / 2
+        x = n * cell + (cell - stringWidth(char, FONTS[COMB_FONT], TEXT_PT)) / 2
         ops.append(f"{x - x_prev:.3f} {base - y_prev:.3f} Td ({_pdf_text(char)}) Tj")
         x_prev, y_prev = x, base
     ops += ["ET", "Q", "EMC"]
@@ -154,15 +156,19 @@ def comb_content(text: str, cells: int, width: float, height: float) -> str:
 
 
 def comment_content(text: str, width: float, height: float) -> str:
-    """Wrapped lines of a typed comment, from the top of the box (cut at its bottom)."""
+    """Wrapped lines of a typed comment from the top of the box, in the largest size that
+    fits (13 pt for a short comment, so that it also prints with enough ink for the
+    scanner path to see it), cut at the bottom of the box."""
     if not text:
         return ""
+    for size in COMMENT_SIZES:
+        lines = [line for paragraph in text.split("\n")
+                 for line in simpleSplit(paragraph, "Helvetica", size, width - 6) or [""]]
+        if len(lines) * size * 1.2 <= height - 4:
+            break
     ops = ["/Tx BMC", "q", f"1 1 {width - 2:.3f} {height - 2:.3f} re W n", "BT",
-           f"/Helv {COMMENT_PT} Tf", "0 g", f"{COMMENT_LEAD} TL",
-           f"3 {height - 2 - COMMENT_PT:.3f} Td"]
-    for paragraph in text.split("\n"):
-        for line in simpleSplit(paragraph, "Helvetica", COMMENT_PT, width - 6) or [""]:
-            ops.append(f"({_pdf_text(line)}) Tj T*")
+           f"/Helv {size:g} Tf", "0 g", f"{size * 1.2:.2f} TL", f"3 {height - 2 - size:.3f} Td"]
+    ops += [f"({_pdf_text(line)}) Tj T*" for line in lines]
     ops += ["ET", "Q", "EMC"]
     return "\n".join(ops)
 
@@ -184,11 +190,11 @@ def text_appearance(writer: PdfWriter, annot: DictionaryObject, value: str) -> N
     width, height = _size(annot)
     cells = int(annot.get("/MaxLen", 0))
     if int(annot.get("/Ff", 0)) & FLAG_COMB and cells:
-        content = comb_content(value, cells, width, height)
+        content, font = comb_content(value, cells, width, height), COMB_FONT
     else:
-        content = comment_content(value, width, height)
+        content, font = comment_content(value, width, height), "Helv"
     annot[NameObject("/AP")] = DictionaryObject(
-        {NameObject("/N"): _stream(writer, content, width, height, "Helv")})
+        {NameObject("/N"): _stream(writer, content, width, height, font)})
 
 
 def box_appearance(writer: PdfWriter, annot: DictionaryObject, on: str) -> None:
@@ -238,7 +244,8 @@ class _Adder:
             "/TU": TextStringObject(tip), "/Ff": NumberObject(flags),
             "/V": TextStringObject(""), "/Q": NumberObject(0 if not cells else 1),
             "/MaxLen": NumberObject(cells or COMMENT_MAX),
-            "/DA": TextStringObject(f"/Helv {TEXT_PT if cells else COMMENT_PT:g} Tf 0 g")}
+            "/DA": TextStringObject(f"/{COMB_FONT} {TEXT_PT:g} Tf 0 g" if cells
+                                    else "/Helv 0 Tf 0 g")}
         keys = KEYSTROKE.get(classes[:1]) if cells and len(set(classes)) == 1 else None
         actions = DictionaryObject()
         if keys:
@@ -326,7 +333,8 @@ def add_fields(pdf: Path, layout: Layout, serials: range) -> None:
         NameObject("/NeedAppearances"): BooleanObject(False),
         NameObject("/DA"): TextStringObject(f"/Helv {TEXT_PT:g} Tf 0 g"),
         NameObject("/DR"): DictionaryObject({NameObject("/Font"): DictionaryObject(
-            {NameObject("/Helv"): _font(writer), NameObject("/ZaDb"): zadb})})})
+            {**{NameObject(f"/{r}"): _font(writer, r) for r in FONTS},
+             NameObject("/ZaDb"): zadb})})})
     tmp = pdf.with_name(f".{pdf.name}.{os.getpid()}.fields")
     try:  # an OSError is the caller's to word (forms.generate)
         with tmp.open("wb") as handle:

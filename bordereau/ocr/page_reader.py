@@ -145,11 +145,18 @@ def read_page(page: PageImage, ctx: Context) -> PageResult:
     result = PageResult(outcome, located.code, readings, located.review_reason,
                         aligned.image if ctx.keep_images else None, aligned.px_per_mm,
                         aligned.detection, seconds=seconds)
+    return with_crops(result, aligned, located, ctx)
+
+
+def with_crops(result: PageResult, aligned: AlignedPage, located: Located,
+               ctx: Context) -> PageResult:
+    """Add, when the context keeps them, the reduced page and every field's crop (PNGs for
+    the base: the reading processes never send back whole pages)."""
     if ctx.keep_crops:
         result.page_png = page_png(aligned.image, aligned.px_per_mm)
         result.crops = {r.id: crop_png(aligned.image, aligned.px_per_mm,
                                        located.layout.field(r.id).bounds())
-                        for r in readings}
+                        for r in result.readings}
     return result
 
 

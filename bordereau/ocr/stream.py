@@ -26,6 +26,7 @@ from bordereau import logs
 from bordereau.errors import MissingToolError
 from bordereau.home import Home
 from bordereau.ocr.engine import EngineSpec
+from bordereau.ocr.fillable import read_typed_file, typed_pages
 from bordereau.ocr.guards import guard_worker
 from bordereau.ocr.page_reader import Context, PageResult, read_page
 from bordereau.ocr.pages import iter_pages
@@ -118,6 +119,7 @@ class PageReaders:
         self.engine = engine or EngineSpec.from_environment()
         self._pool: ProcessPoolExecutor | None = None
         self._ctx: Context | None = None
+        self._typed_ctx: Context | None = None  # fillable PDFs are read in this process
         self._restore: Callable[[], None] | None = None
 
     def __enter__(self) -> PageReaders:
@@ -143,6 +145,7 @@ class PageReaders:
             self._restore()
             self._restore = None
         self._ctx = None
+        self._typed_ctx = None
 
     def stream(self, files: Iterable[Path], progress: Progress | None = None
                ) -> Iterator[tuple[Path, list[PageResult]]]:
@@ -152,7 +155,11 @@ class PageReaders:
         pending: dict[Future[PageResult], tuple[int, float]] = {}  # -> file, decoding s
         for number, path in enumerate(files):
             state.start(number, path)
-            for item, decoding in _timed(iter_pages(path)):
+            typed = self._read_typed(path)  # Issue 13: a PDF filled on screen
+            for result in typed or []:
+                state.item(number)
+                state.done(number, result, 0.0)
+            for item, decoding in _timed(iter_pages(path) if typed is None else iter(())):
                 state.item(number)
                 if isinstance(item, PageLoadError):
                     state.done(number, load_error(item), decoding)
@@ -170,6 +177,24 @@ class PageReaders:
         while pending:
             self._collect(pending, state)
             yield from state.ready()
+
+    def _read_typed(self, path: Path) -> list[PageResult] | None:
+        """The pages of a fillable PDF of ours, read from its fields (``ocr/fillable.py``);
+        None for any other file, or when its fields cannot be read (the scanner path then
+        reads it and says what is wrong)."""
+        pages = typed_pages(path)
+        if pages is None:
+            return None
+        if self._typed_ctx is None:
+            self._typed_ctx = Context(self.home.root, self.keep_images, self.engine,
+                                      self.keep_crops)
+        try:
+            return read_typed_file(path, pages, self._typed_ctx)
+        except MissingToolError:
+            raise
+        except Exception as exc:  # PDFium disagrees with pypdf
+            log.debug("%s : lecture des champs impossible (%s)", path.name, exc)
+            return None
 
     @staticmethod
     def _collect(pending: dict[Future[PageResult], tuple[int, float]], state: _Stream) -> None:

@@ -25,6 +25,8 @@ from bordereau.simulate.values import FillOptions, plan_sheet
 TYPED = FillOptions(ambiguity_rate=0.0, cancel_rate=0.0, label_rate=0.0)
 """Typed sheets: no ambiguous or cancelled ink and no sticker (nothing to stick on screen);
 missing required answers and inconsistencies stay, so the sheet rules still have work."""
+CLEAN = TYPED.model_copy(update={"inconsistency_rate": 0.0, "required_missing": 0.0})
+"""Typed sheets that pass every sheet rule: what is left in review is the reading's."""
 
 
 def typed_values(layout: Layout, centre: Centre, rng: random.Random, today: date,
