@@ -23,6 +23,7 @@ import os
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
+from typing import cast
 
 from pypdf import PdfWriter
 from pypdf.generic import (
@@ -34,6 +35,7 @@ from pypdf.generic import (
     IndirectObject,
     NameObject,
     NumberObject,
+    PdfObject,
     TextStringObject,
 )
 from reportlab.lib.utils import simpleSplit
@@ -181,7 +183,7 @@ def cross_content(width: float, height: float) -> str:
 
 
 def _size(annot: DictionaryObject) -> tuple[float, float]:
-    x0, y0, x1, y1 = (float(v) for v in annot["/Rect"])
+    x0, y0, x1, y1 = (float(v) for v in cast(ArrayObject, annot["/Rect"]))
     return x1 - x0, y1 - y0
 
 
@@ -215,7 +217,7 @@ def _widget(page: IndirectObject, box: Box, extra: dict[str, object]) -> Diction
         NameObject("/Rect"): ArrayObject([FloatObject(round(v, 3)) for v in (x0, y0, x1, y1)]),
         NameObject("/F"): NumberObject(PRINT), NameObject("/P"): page})
     for key, value in extra.items():
-        annot[NameObject(key)] = value  # type: ignore[assignment]
+        annot[NameObject(key)] = cast(PdfObject, value)
     return annot
 
 
@@ -232,7 +234,8 @@ class _Adder:
 
     def add(self, page: IndirectObject, annot: DictionaryObject) -> IndirectObject:
         ref = self.writer._add_object(annot)
-        annots = page.get_object().setdefault(NameObject("/Annots"), ArrayObject())
+        page_dict = cast(DictionaryObject, page.get_object())
+        annots = cast(ArrayObject, page_dict.setdefault(NameObject("/Annots"), ArrayObject()))
         annots.append(ref)
         return ref
 
@@ -278,7 +281,8 @@ class _Adder:
                                         "/MK": DictionaryObject({NameObject("/CA"):
                                                                  TextStringObject("8")})})
             box_appearance(self.writer, annot, f"c{n}")
-            parent.get_object()["/Kids"].append(self.add(page, annot))
+            kids = cast(ArrayObject, cast(DictionaryObject, parent.get_object())["/Kids"])
+            kids.append(self.add(page, annot))
         self.fields.append(parent)
 
     def field(self, page: IndirectObject, serial: int, field: FieldLayout) -> None:
@@ -380,8 +384,8 @@ def set_values(writer: PdfWriter, values: Mapping[str, FieldInput]) -> list[str]
     """Type ``values`` (by field name) into the fields of ``writer``'s AcroForm, with fresh
     appearance streams; returns the names that matched no field."""
     left = dict(values)
-    form = writer._root_object["/AcroForm"].get_object()
-    for ref in form["/Fields"]:
+    form = cast(DictionaryObject, writer._root_object["/AcroForm"].get_object())
+    for ref in cast(ArrayObject, form["/Fields"]):
         field = ref.get_object()
         name = str(field.get("/T", ""))
         if name not in left:

@@ -27,6 +27,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -79,7 +80,10 @@ def _widget_value(annot: DictionaryObject) -> tuple[str, RawValue] | None:
     """The field name and raw value of one widget (its own, or its radio group's)."""
     owner = annot
     if "/T" not in annot and "/Parent" in annot:
-        owner = annot["/Parent"].get_object()
+        parent = annot["/Parent"].get_object()
+        if not isinstance(parent, DictionaryObject):
+            return None
+        owner = parent
     name = owner.get("/T")
     if not isinstance(name, str) or not name.startswith(PREFIX):
         return None
@@ -97,7 +101,7 @@ def typed_pages(path: Path) -> list[TypedPage] | None:
         reader = PdfReader(path, strict=False)
         if reader.is_encrypted:
             return None
-        form = reader.trailer["/Root"].get_object().get("/AcroForm")
+        form = cast(DictionaryObject, reader.trailer["/Root"].get_object()).get("/AcroForm")
         if form is None:
             return None
         pages = []
