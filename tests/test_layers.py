@@ -148,7 +148,6 @@ EXTRAS = {
     "mlxtend": {"simulate", "training"},  # [simulate], [train]
     "sklearn": {"simulate", "training"},
     "torch": set(),  # [train]: only scripts/train_*.py
-    "pypdf": set(),  # [dev]: tests only
     "pdfplumber": set(),
 }
 

@@ -13,8 +13,7 @@ drawn here, so a typed value prints clearly inside its cells (``NeedAppearances`
 Field names: ``bdx-<serial>-<field id, "." replaced by "-">`` with ``-p1``/``-p2``/``-p3``
 for the parts of a date and ``-c<i>`` for the i-th box of a multiple choice. Radio kids
 and multiple-choice boxes use ``c<i>`` (the choice's index in the manifest) as their "on"
-state. ``field_values`` turns a reading value into those field values (for filling), and
-``set_values`` writes them with fresh appearances.
+state. Typing values into them (with fresh appearances) is ``forms.fillable_values``'.
 """
 
 from __future__ import annotations
@@ -60,11 +59,13 @@ FLAG_MULTILINE, FLAG_RADIO, FLAG_DONT_SPELL = 1 << 12, 1 << 15, 1 << 22
 FLAG_DONT_SCROLL, FLAG_COMB = 1 << 23, 1 << 24
 PRINT = 4  # annotation flag: print the field
 
+PLAIN = ("if(event.change.normalize){event.change=event.change.normalize('NFD')"
+         ".replace(/[\\u0300-\\u036f]/g,'');}")  # É -> E where the engine can
 KEYSTROKE = {
     "D": "if(!event.willCommit&&!/^[0-9]*$/.test(event.change)){event.rc=false;app.beep(0);}",
-    "L": "event.change=event.change.toUpperCase();"
+    "L": PLAIN + "event.change=event.change.toUpperCase();"
          "if(!event.willCommit&&!/^[A-Z' -]*$/.test(event.change)){event.rc=false;app.beep(0);}",
-    "A": "event.change=event.change.toUpperCase();"
+    "A": PLAIN + "event.change=event.change.toUpperCase();"
          "if(!event.willCommit&&!/^[A-Z0-9]*$/.test(event.change)){event.rc=false;app.beep(0);}",
 }
 DATE_CHECK = {
@@ -348,62 +349,9 @@ def add_fields(pdf: Path, layout: Layout, serials: range) -> None:
         tmp.unlink(missing_ok=True)
 
 
-# --- values ----------------------------------------------------------------------------------
-
-FieldInput = str | bool
-
-
-def field_values(serial: int | str, field: FieldLayout, value: object) -> dict[str, FieldInput]:
-    """The AcroForm values that type ``value`` (as a reading gives it) into ``field``:
-    text for text fields, a ``c<i>`` state for a radio group, True/False for boxes."""
-    name = field_name(serial, field.id)
-    if field.kind == "single_choice" and field.choices:
-        codes = [c.code for c in field.choices]
-        return {name: f"c{codes.index(str(value))}" if value in codes else "Off"}
-    if field.kind == "multi_choice" and field.choices:
-        chosen = value if isinstance(value, list) else []
-        return {f"{name}-c{n}": c.code in chosen for n, c in enumerate(field.choices)}
-    if field.kind == "boolean":
-        return {name: bool(value)}
-    if field.kind == "date":
-        parts = str(value or "").split("-")[::-1]  # [JJ,] [MM,] AAAA
-        parts = [""] * (3 - len(parts)) + parts if value else ["", "", ""]
-        return {f"{name}-p{n}": part for n, part in enumerate(parts, start=1)}
-    if field.kind in COMB_KINDS or field.kind == "free_text":
-        return {name: "" if value is None else str(value)}
-    return {}
-
+# --- values ------------------------------------------------------------------------------
 
 def plain_capitals(text: str) -> str:
     """Capitals without accents, as the paper form asks (Léa → LEA)."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
-
-
-def set_values(writer: PdfWriter, values: Mapping[str, FieldInput]) -> list[str]:
-    """Type ``values`` (by field name) into the fields of ``writer``'s AcroForm, with fresh
-    appearance streams; returns the names that matched no field."""
-    left = dict(values)
-    form = cast(DictionaryObject, writer._root_object["/AcroForm"].get_object())
-    for ref in cast(ArrayObject, form["/Fields"]):
-        field = ref.get_object()
-        name = str(field.get("/T", ""))
-        if name not in left:
-            continue
-        value = left.pop(name)
-        kids = [k.get_object() for k in field.get("/Kids", [])]
-        if "/Kids" in field:  # a radio group: value is the kid's on-state (c<i>) or Off
-            state = NameObject(f"/{value}" if isinstance(value, str) and value else "/Off")
-            field[NameObject("/V")] = state
-            for kid in kids:
-                on = state in kid["/AP"]["/N"]
-                kid[NameObject("/AS")] = state if on else NameObject("/Off")
-        elif field.get("/FT") == "/Btn":
-            state = NameObject(f"/{ON}" if value is True else "/Off")
-            field[NameObject("/V")] = state
-            field[NameObject("/AS")] = state
-        else:
-            text = str(value)
-            field[NameObject("/V")] = TextStringObject(text)
-            text_appearance(writer, field, text)
-    return sorted(left)

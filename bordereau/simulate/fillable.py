@@ -17,7 +17,7 @@ from pypdf import PdfWriter
 
 from bordereau.errors import UsageError
 from bordereau.forms.centre import Centre
-from bordereau.forms.fillable import FieldInput, field_values, set_values
+from bordereau.forms.fillable_values import FieldInput, field_values, set_values
 from bordereau.forms.manifest import Layout
 from bordereau.ocr.types import FieldValue
 from bordereau.simulate.values import FillOptions, plan_sheet
