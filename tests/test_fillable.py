@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from bordereau.establishment import Establishment
 from bordereau.export.ans import validator
 from bordereau.forms import generate as generate_module
-from bordereau.forms.fillable import field_name
+from bordereau.forms.fillable import field_name, rect_pt
 from bordereau.forms.generate import generate
 from bordereau.forms.layout import build_layout
 from bordereau.home import Home
@@ -172,11 +172,8 @@ def test_hostile_values_go_to_review_and_a_formula_comment_is_exported_inert(
     assert "'=HYPERLINK(" in csv and ";=HYPERLINK(" not in csv
 
 
-def test_a_printed_copy_reads_back_through_the_scanner_path(
-    est: Establishment, sheets: dict[str, tuple[Path, dict[str, Any]]], tmp_path: Path,
-) -> None:
-    pdf, values = sheets["initiale"]
-    folder = tmp_path / "imprime"
+def _print(pdf: Path, folder: Path) -> Path:
+    """Print the PDF as PDFium does (form fields drawn) to 200-dpi grey PNG pages."""
     folder.mkdir()
     document = pdfium.PdfDocument(pdf)
     document.init_forms()
@@ -186,6 +183,14 @@ def test_a_printed_copy_reads_back_through_the_scanner_path(
         image.save(folder / f"page-{index + 1}.png", dpi=(200, 200))
         page.close()
     document.close()
+    return folder
+
+
+def test_a_printed_copy_reads_back_through_the_scanner_path(
+    est: Establishment, sheets: dict[str, tuple[Path, dict[str, Any]]], tmp_path: Path,
+) -> None:
+    pdf, values = sheets["initiale"]
+    folder = _print(pdf, tmp_path / "imprime")
     (sheet,) = read_batch([folder], est.home, ReadOptions(workers=1, today=TODAY)).sheets
     assert sheet.pages_missing == []
     layout = est.layout(LYON, "initiale")
@@ -212,3 +217,93 @@ def test_generate_fillable_json_says_so_only_when_asked(tmp_path: Path) -> None:
     layout = build_layout("suivi", Establishment().centre(LYON))
     assert field_name(2, "patient.ipp") in fields
     assert len(fields) >= len([f for f in layout.fields if f.kind != "label_zone"])
+
+
+def _pen_cross(pdf: Path, index: int, box: tuple[float, float, float, float]) -> None:
+    """Draw a cross over ``box`` (mm) with a PDF reader's pen: an Ink annotation."""
+    from pypdf import PdfWriter
+    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject,
+                               FloatObject, NameObject, NumberObject)
+
+    x0, y0, x1, y1 = rect_pt(box)
+    writer = PdfWriter(clone_from=str(pdf))
+    strokes = [[x0, y0, x1, y1], [x0, y1, x1, y0]]
+    stream = DecodedStreamObject()
+    stream.set_data(" ".join(f"{a - x0:.2f} {b - y0:.2f} m {c - x0:.2f} {d - y0:.2f} l S"
+                             for a, b, c, d in strokes).join(("0 0 1 RG 1.2 w ", "")).encode())
+    stream.update({NameObject("/Type"): NameObject("/XObject"),
+                   NameObject("/Subtype"): NameObject("/Form"),
+                   NameObject("/BBox"): ArrayObject([FloatObject(0), FloatObject(0),
+                                                     FloatObject(x1 - x0), FloatObject(y1 - y0)])})
+    annot = DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Ink"),
+        NameObject("/Rect"): ArrayObject([FloatObject(v) for v in (x0, y0, x1, y1)]),
+        NameObject("/F"): NumberObject(4),
+        NameObject("/InkList"): ArrayObject([ArrayObject([FloatObject(v) for v in s])
+                                             for s in strokes]),
+        NameObject("/AP"): DictionaryObject({NameObject("/N"): writer._add_object(stream)})})
+    writer.add_annotation(index, annot)
+    with pdf.open("wb") as handle:
+        writer.write(handle)
+
+
+def test_ink_drawn_in_the_reader_fills_the_fields_left_empty(
+    est: Establishment, tmp_path: Path,
+) -> None:
+    values = _plan(est, "initiale", 1)
+    layout = est.layout(LYON, "initiale")
+    ern = layout.field("opposition.consentement_ern")
+    values[ern.id] = None
+    pdf = _filled(est, tmp_path, "initiale", values)
+    assert ern.choices is not None
+    _pen_cross(pdf, 0, ern.choices[0].box_mm)  # ticked with the pen: "Oui"
+    (sheet,) = read_batch([pdf], est.home, ReadOptions(workers=1, today=TODAY)).sheets
+    assert sheet.fields[ern.id].value == ern.choices[0].code
+    assert "source" not in sheet.fields[ern.id].details  # read from the ink
+    name = sheet.fields["patient.nom_naissance"]
+    assert name.value == values["patient.nom_naissance"] and name.details["source"] == "saisie"
+
+
+def test_a_page_carrying_the_fields_of_another_sheet_is_refused(
+    est: Establishment, tmp_path: Path,
+) -> None:
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    blank = tmp_path / "deux.pdf"
+    est.print_forms(LYON, "suivi", 2, blank, fillable=True)
+    writer = PdfWriter(clone_from=str(blank))
+    for ref in writer.pages[0]["/Annots"]:  # page 1 of sheet 1 gets the field names of sheet 2
+        annot = ref.get_object()
+        owner = annot if "/T" in annot else annot["/Parent"].get_object()
+        assert isinstance(owner, DictionaryObject)
+        owner[NameObject("/T")] = TextStringObject(str(owner["/T"]).replace("000001", "000002"))
+    with blank.open("wb") as handle:
+        writer.write(handle)
+    result = read_batch([blank], est.home, ReadOptions(workers=1))
+    assert [p.state for p in result.pages] == ["refused", "read"]
+    assert result.pages[0].reason == ("page refusée : champs de saisie d’un autre bordereau "
+                                      "(n° 000002) sur la page 1 du bordereau 000001")
+
+
+def test_typed_printed_then_ticked_with_a_pen_is_read_whole(
+    est: Establishment, tmp_path: Path,
+) -> None:
+    from PIL import Image, ImageDraw
+
+    values = _plan(est, "initiale", 1)
+    ern = est.layout(LYON, "initiale").field("opposition.consentement_ern")
+    values[ern.id] = None
+    folder = _print(_filled(est, tmp_path, "initiale", values), tmp_path / "imprime")
+    assert ern.choices is not None
+    x, y, w, h = (v * 200 / 25.4 for v in ern.choices[0].box_mm)
+    with Image.open(folder / "page-1.png") as printed:
+        page = printed.copy()
+    pen = ImageDraw.Draw(page)  # a cross with a pen after printing
+    pen.line([(x + 3, y + 3), (x + w - 3, y + h - 3)], fill=40, width=3)
+    pen.line([(x + 3, y + h - 3), (x + w - 3, y + 3)], fill=40, width=3)
+    page.save(folder / "page-1.png", dpi=(200, 200))
+    (sheet,) = read_batch([folder], est.home, ReadOptions(workers=1, today=TODAY)).sheets
+    assert sheet.fields[ern.id].value == ern.choices[0].code
+    assert sheet.fields["patient.ipp"].value == values["patient.ipp"]
+    assert sheet.fields["patient.nom_naissance"].value == values["patient.nom_naissance"]
