@@ -12,7 +12,17 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
-from pypdf import PdfReader
+from PIL import Image, ImageDraw
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
 
 from bordereau.establishment import Establishment
 from bordereau.export.ans import validator
@@ -221,10 +231,6 @@ def test_generate_fillable_json_says_so_only_when_asked(tmp_path: Path) -> None:
 
 def _pen_cross(pdf: Path, index: int, box: tuple[float, float, float, float]) -> None:
     """Draw a cross over ``box`` (mm) with a PDF reader's pen: an Ink annotation."""
-    from pypdf import PdfWriter
-    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject,
-                               FloatObject, NameObject, NumberObject)
-
     x0, y0, x1, y1 = rect_pt(box)
     writer = PdfWriter(clone_from=str(pdf))
     strokes = [[x0, y0, x1, y1], [x0, y1, x1, y0]]
@@ -267,9 +273,6 @@ def test_ink_drawn_in_the_reader_fills_the_fields_left_empty(
 def test_a_page_carrying_the_fields_of_another_sheet_is_refused(
     est: Establishment, tmp_path: Path,
 ) -> None:
-    from pypdf import PdfWriter
-    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
-
     blank = tmp_path / "deux.pdf"
     est.print_forms(LYON, "suivi", 2, blank, fillable=True)
     writer = PdfWriter(clone_from=str(blank))
@@ -289,8 +292,6 @@ def test_a_page_carrying_the_fields_of_another_sheet_is_refused(
 def test_typed_printed_then_ticked_with_a_pen_is_read_whole(
     est: Establishment, tmp_path: Path,
 ) -> None:
-    from PIL import Image, ImageDraw
-
     values = _plan(est, "initiale", 1)
     ern = est.layout(LYON, "initiale").field("opposition.consentement_ern")
     values[ern.id] = None
