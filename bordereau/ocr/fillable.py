@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -95,6 +96,18 @@ def _widget_value(annot: DictionaryObject) -> tuple[str, RawValue] | None:
 
 def typed_pages(path: Path) -> list[TypedPage] | None:
     """The fields of each page when ``path`` is a PDF with fields of ours, else None."""
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.ERROR)  # a damaged scan is the scanner path's to report
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _typed_pages(path)
+    finally:
+        pypdf_log.setLevel(level)
+
+
+def _typed_pages(path: Path) -> list[TypedPage] | None:
     try:
         if sniff_path(path) != "pdf":
             return None
