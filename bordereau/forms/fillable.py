@@ -116,6 +116,18 @@ def _pdf_text(text: str) -> str:
 
 def _stream(writer: PdfWriter, content: str, width: float, height: float,
             font: str | None) -> IndirectObject:
+    """An appearance stream; identical ones (every cross and every empty box of a size)
+    are one object in the file, which keeps a blank fillable PDF small."""
+    cache: dict[tuple[str, float, float, str | None], IndirectObject] = \
+        writer.__dict__.setdefault("_bdx_streams", {})
+    key = (content, round(width, 3), round(height, 3), font)
+    if key not in cache:
+        cache[key] = _new_stream(writer, content, width, height, font)
+    return cache[key]
+
+
+def _new_stream(writer: PdfWriter, content: str, width: float, height: float,
+                font: str | None) -> IndirectObject:
     stream = DecodedStreamObject()
     stream.set_data(content.encode("latin-1"))
     stream[NameObject("/Type")] = NameObject("/XObject")
@@ -189,7 +201,11 @@ def _size(annot: DictionaryObject) -> tuple[float, float]:
 
 
 def text_appearance(writer: PdfWriter, annot: DictionaryObject, value: str) -> None:
-    """Set a text widget's normal appearance for ``value``."""
+    """Set a text widget's normal appearance for ``value`` (none when empty: nothing to
+    draw; a reader that edits the field makes its own, never one shared with others)."""
+    if not value:
+        annot.pop(NameObject("/AP"), None)
+        return
     width, height = _size(annot)
     cells = int(annot.get("/MaxLen", 0))
     if int(annot.get("/Ff", 0)) & FLAG_COMB and cells:
@@ -222,9 +238,14 @@ def _widget(page: IndirectObject, box: Box, extra: dict[str, object]) -> Diction
     return annot
 
 
-def _js(code: str) -> DictionaryObject:
-    return DictionaryObject({NameObject("/S"): NameObject("/JavaScript"),
-                             NameObject("/JS"): TextStringObject(code)})
+def _js(writer: PdfWriter, code: str) -> IndirectObject:
+    """A JavaScript action, one object per distinct script."""
+    cache: dict[str, IndirectObject] = writer.__dict__.setdefault("_bdx_scripts", {})
+    if code not in cache:
+        cache[code] = writer._add_object(DictionaryObject({
+            NameObject("/S"): NameObject("/JavaScript"),
+            NameObject("/JS"): TextStringObject(code)}))
+    return cache[code]
 
 
 class _Adder:
@@ -232,6 +253,13 @@ class _Adder:
         self.writer = writer
         self.helps = helps
         self.fields: list[IndirectObject] = []
+        self.tips: dict[str, IndirectObject] = {}
+
+    def tip(self, text: str) -> IndirectObject:
+        """A tooltip, one object for every copy of the field (they are long, in UTF-16)."""
+        if text not in self.tips:
+            self.tips[text] = self.writer._add_object(TextStringObject(text))
+        return self.tips[text]
 
     def add(self, page: IndirectObject, annot: DictionaryObject) -> IndirectObject:
         ref = self.writer._add_object(annot)
@@ -245,7 +273,7 @@ class _Adder:
         flags = FLAG_DONT_SPELL | FLAG_DONT_SCROLL | FLAG_COMB if cells else FLAG_MULTILINE
         extra: dict[str, object] = {
             "/FT": NameObject("/Tx"), "/T": TextStringObject(name),
-            "/TU": TextStringObject(tip), "/Ff": NumberObject(flags),
+            "/TU": self.tip(tip), "/Ff": NumberObject(flags),
             "/V": TextStringObject(""), "/Q": NumberObject(0 if not cells else 1),
             "/MaxLen": NumberObject(cells or COMMENT_MAX),
             "/DA": TextStringObject(f"/{COMB_FONT} {TEXT_PT:g} Tf 0 g" if cells
@@ -253,9 +281,9 @@ class _Adder:
         keys = KEYSTROKE.get(classes[:1]) if cells and len(set(classes)) == 1 else None
         actions = DictionaryObject()
         if keys:
-            actions[NameObject("/K")] = _js(keys)
+            actions[NameObject("/K")] = _js(self.writer, keys)
         if check:
-            actions[NameObject("/V")] = _js(check)
+            actions[NameObject("/V")] = _js(self.writer, check)
         if actions:
             extra["/AA"] = actions
         annot = _widget(page, box, extra)
@@ -265,7 +293,7 @@ class _Adder:
     def box(self, page: IndirectObject, name: str, tip: str, box: Box) -> None:
         annot = _widget(page, box, {
             "/FT": NameObject("/Btn"), "/T": TextStringObject(name),
-            "/TU": TextStringObject(tip), "/V": NameObject("/Off"), "/AS": NameObject("/Off"),
+            "/TU": self.tip(tip), "/V": NameObject("/Off"), "/AS": NameObject("/Off"),
             "/DA": TextStringObject("/ZaDb 0 Tf 0 g"),
             "/MK": DictionaryObject({NameObject("/CA"): TextStringObject("8")})})
         box_appearance(self.writer, annot, ON)
@@ -274,7 +302,7 @@ class _Adder:
     def radio(self, page: IndirectObject, name: str, tip: str, boxes: list[Box]) -> None:
         parent = self.writer._add_object(DictionaryObject({
             NameObject("/FT"): NameObject("/Btn"), NameObject("/T"): TextStringObject(name),
-            NameObject("/TU"): TextStringObject(tip), NameObject("/Ff"): NumberObject(FLAG_RADIO),
+            NameObject("/TU"): self.tip(tip), NameObject("/Ff"): NumberObject(FLAG_RADIO),
             NameObject("/V"): NameObject("/Off"), NameObject("/DA"): TextStringObject(
                 "/ZaDb 0 Tf 0 g"), NameObject("/Kids"): ArrayObject()}))
         for n, box in enumerate(boxes):
