@@ -274,7 +274,7 @@ class _Adder:
         extra: dict[str, object] = {
             "/FT": NameObject("/Tx"), "/T": TextStringObject(name),
             "/TU": self.tip(tip), "/Ff": NumberObject(flags),
-            "/V": TextStringObject(""), "/Q": NumberObject(0 if not cells else 1),
+            "/V": TextStringObject(""), "/Q": NumberObject(0),  # comb: from the first cell
             "/MaxLen": NumberObject(cells or COMMENT_MAX),
             "/DA": TextStringObject(f"/{COMB_FONT} {TEXT_PT:g} Tf 0 g" if cells
                                     else "/Helv 0 Tf 0 g")}
