@@ -1,10 +1,11 @@
 """Read PDFs filled on screen (``forms generate --fillable``) from their form fields.
 
-``read_fillable`` takes the batch's input files, keeps for itself the PDFs whose AcroForm
-has fields of ours (named ``bdx-…``, see ``forms.fillable``) and returns one
-:class:`PageResult` per page of them, exactly what the scanner path returns, so the
-pipeline assembles sheets, applies the trust thresholds and the sheet rules, and the base
-stores and queues them the same way. Every other file goes on to the scanner path.
+The reading stream (``ocr/stream.py``) asks :func:`typed_pages` of every input file; a PDF
+whose AcroForm has fields of ours (named ``bdx-…``, see ``forms.fillable``) is read here by
+:func:`read_typed_file`, one :class:`PageResult` per page, exactly what the scanner path
+returns (crops included), so the pipeline assembles sheets, applies the trust thresholds
+and the sheet rules, and the base stores and queues them the same way. Every other file
+goes on to the scanner path.
 
 Each page is rendered (PDFium, with its fields) and identified by its signed page code
 through the scanner path's own ``align_page``: a page whose code was altered, that comes
