@@ -199,8 +199,7 @@ def apply_label_evidence(fields: Fields) -> None:
                 and plain(str(reading.value)).replace(" ", "") == plain(evidence).replace(" ", ""))
         if same:  # two independent sources agree: the earlier doubt is answered
             reading.confidence = max(reading.confidence, LABEL_CONFIDENCE)
-            reading.review, reading.reason = False, None
-            reading.details["label"] = "confirmé par l’étiquette"
+            reading.details.setdefault("label", "confirmé par l’étiquette")
             if not label.review and _only_uncertain(reading):
                 # Two independent readings agree (the hand and the printed label, itself
                 # read surely): the label proves the value, no reviewer needs to look.
