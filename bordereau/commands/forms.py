@@ -10,6 +10,7 @@ import typer
 from bordereau.cli_support import FrenchCommand, HomeOption, JsonOption, new_app, print_json
 from bordereau.establishment import Establishment
 from bordereau.forms.codes import format_serial
+from bordereau.forms.model import ANNEXES
 
 app = new_app("Créer les bordereaux vierges à imprimer et leur description.")
 
@@ -25,11 +26,16 @@ def generate(
     kind: Annotated[str, KindOption],
     output: Annotated[Path, typer.Option("--output", "-o", help="Fichier PDF à écrire.")],
     copies: Annotated[int, typer.Option("--copies", "-n", help="Nombre d’exemplaires.")] = 1,
+    annexe: Annotated[str, typer.Option(
+        "--annexe", "-a",
+        help="Annexes à imprimer après chaque fiche initiale, même numéro, séparées par des "
+             f"virgules : {', '.join(ANNEXES)}.")] = "",
     home: Annotated[Path | None, HomeOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Écrire un PDF prêt à imprimer : N exemplaires numérotés et signés."""
-    result = Establishment(home).print_forms(centre, kind, copies, output)
+    result = Establishment(home).print_forms(centre, kind, copies, output,
+                                             annexe.split(","))
     first, last = format_serial(result.serials.start), format_serial(result.serials.stop - 1)
     if as_json:
         print_json(
@@ -41,6 +47,8 @@ def generate(
                 "pages": result.pages,
                 "first_serial": first,
                 "last_serial": last,
+                "annexes": [{"kind": a.form.kind, "layout_id": a.form.layout_id,
+                             "pages": a.form.pages} for a in result.annexes],
             }
         )
         return
@@ -50,6 +58,8 @@ def generate(
     else:
         what = f"{count} bordereaux ({kind}, n° {first} à {last}"
     pages = "1 page" if result.pages == 1 else f"{result.pages} pages"
+    if result.annexes:
+        what += ", avec " + ", ".join(a.form.title.lower() for a in result.annexes)
     typer.echo(f"{what}, {pages}) → {result.output}")
 
 

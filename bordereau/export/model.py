@@ -319,6 +319,29 @@ class Research(_Model):
         return all(v is None for v in self.model_dump().values())
 
 
+ICF_SYSTEM = "2.16.840.1.113883.6.254"
+
+
+class FunctionalScore(_Model):
+    """One CIF (ICF) evaluation of the annexe statut fonctionnel: category and qualifier,
+    sent as the code ``b117.3`` (section FR-Statut-fonctionnel, entry FR-Evaluation)."""
+
+    id: str = Field(pattern=UUID_PATTERN)
+    category: str = Field(pattern=r"^[bsde][0-9]{1,5}$")
+    qualifier: Coded
+    date: PartialDate | None = None
+
+    @property
+    def code(self) -> str:
+        """The ICF code with its generic qualifier: ``b117.3``."""
+        return f"{self.category}.{self.qualifier.code}"
+
+    @property
+    def text(self) -> str:
+        """The narrative wording: ``CIF b117 : Déficience grave``."""
+        return f"CIF {self.category} : {self.qualifier.display}"
+
+
 class DocumentMeta(_Model):
     """Identifiers and dates of the document and of the patient's MR file (dossier)."""
 
@@ -364,6 +387,7 @@ class ExportPatient(_Model):
     diagnostics: tuple[Diagnostic, ...] = ()
     neonatal: Neonatal = Neonatal()
     research: Research = Research()
+    functional_status: tuple[FunctionalScore, ...] = ()
     comment: str | None = None
     # Values read on the sheets that could not be resolved (bad key, impossible date, …).
     anomalies: tuple[Problem, ...] = ()

@@ -19,6 +19,7 @@ from datetime import datetime
 from bordereau import clock
 from bordereau.errors import UsageError
 from bordereau.export._values import SheetReader, coded, nir_key_ok
+from bordereau.export.annexes import Annex, functional_status
 from bordereau.export.ins import qualify
 from bordereau.export.model import (
     FACILITY_TYPE_SYSTEM,
@@ -186,6 +187,7 @@ def patient_from_sheets(
     birth_forenames: str | None = None,
     facility_type: str | None = None,
     reviewed: Collection[str] = (),
+    annexes: Sequence[Annex] = (),
 ) -> ExportPatient:
     """Build the export patient of one fiche initiale and its fiches de suivi.
 
@@ -258,6 +260,10 @@ def patient_from_sheets(
         to_review.extend(sheet.to_review)
         updated.append(at)
 
+    scores, annex_readers = functional_status(annexes, centre, key)
+    for annex in annex_readers:
+        anomalies.extend(annex.anomalies)
+        to_review.extend(annex.to_review)
     first_activity = activites[0].date
     opened = initiale_at.date() if initiale_at else None
     meta = DocumentMeta(
@@ -312,6 +318,7 @@ def patient_from_sheets(
             sample_research=reader.answer("recherche.echantillon_recherche"),
             sample_diagnosis=reader.answer("recherche.echantillon_diagnostic"),
         ),
+        functional_status=scores,
         comment=reader.text("commentaire.texte"),
     )
     def problems(pairs: list[tuple[str, str]]) -> tuple[Problem, ...]:
