@@ -21,8 +21,8 @@ from lxml import etree
 
 from bordereau.export import check_exportable, render_cda
 from bordereau.export.ans import KIT, validator
-from bordereau.forms.model import load_form
-from tests.test_cda import LYON, NS, PARIS, build, initiale, suivi
+from bordereau.forms.model import ALL_KINDS, load_form
+from tests.test_cda import LYON, NS, PARIS, blank, build, initiale, suivi
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "cda.md"
@@ -97,8 +97,11 @@ def full_document() -> Any:
     sheet = suivi(activite__date="2024-05-02", diagnostic__maladie="429",
                   diagnostic__statut="255545003", vital__perdu_de_vue=True)
     # fmt: on
+    annex = blank("annexe_statut") | {"patient.ipp": "0012345678", "statut1.code": "B117",
+                                      "statut1.qualificatif": "3", "statut1.date": "2024-05-02"}
     patient = build(data, suivis=[(sheet, datetime(2024, 5, 2, 10, tzinfo=PARIS))],
-                    birth_forenames="LEA MARIE", facility_type="SA01")
+                    birth_forenames="LEA MARIE", facility_type="SA01",
+                    annexes=[("annexe_statut", annex, datetime(2024, 5, 2, 11, tzinfo=PARIS))])
     assert check_exportable(patient) == []
     xml = render_cda(patient)
     result = validator().check(xml)
@@ -115,7 +118,7 @@ def test_the_table_lists_every_item_of_the_data_set_once() -> None:
 
 
 def test_every_paper_field_exists_on_the_forms_or_in_the_centre_file() -> None:
-    fields = {kind: {i.id for i in load_form(kind).items} for kind in ("initiale", "suivi")}
+    fields = {kind: {i.id for i in load_form(kind).items} for kind in ALL_KINDS}
     centre = yaml.safe_load(LYON.read_text(encoding="utf-8"))
     for row in rows():
         names = ticked(row["paper"])
@@ -127,8 +130,9 @@ def test_every_paper_field_exists_on_the_forms_or_in_the_centre_file() -> None:
                 node: Any = centre
                 for part in name.removeprefix("centre:").split("."):
                     node = node[part]
-            elif name.startswith("suivi:"):
-                assert name.removeprefix("suivi:") in fields["suivi"], name
+            elif ":" in name:
+                kind, field = name.split(":", 1)
+                assert field in fields[kind], name
             else:
                 assert name in fields["initiale"], name
 

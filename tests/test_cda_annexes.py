@@ -1,0 +1,78 @@
+"""CDA export of the annex sheets (``forms generate --annexe``): the annexe statut
+fonctionnel gives the section FR-Statut-fonctionnel of the ANS examples, checked by the
+kit's XML Schema and schematron; bad values are refused with a French reason."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lxml import etree
+
+from bordereau.export import check_exportable, render_cda
+from bordereau.export.ans import validator
+from tests.test_cda import NS, PARIS, blank, build, initiale
+
+AT = datetime(2024, 7, 22, 11, tzinfo=PARIS)
+
+
+def statut(**values: object) -> dict[str, object]:
+    """An annexe statut fonctionnel of the Lyon patient of ``initiale()``."""
+    data = blank("annexe_statut") | {"patient.ipp": "0012345678",
+                                     "patient.date_naissance": "2015-03-14"}
+    return data | {key.replace("__", "."): value for key, value in values.items()}
+
+
+def document(*annexes: dict[str, object]) -> etree._Element:
+    patient = build(initiale(), annexes=[("annexe_statut", a, AT) for a in annexes])
+    assert check_exportable(patient) == []
+    xml = render_cda(patient)
+    result = validator().check(xml)
+    assert result.valid, result.xsd_errors + result.schematron_errors
+    return etree.fromstring(xml.encode("utf-8"))
+
+
+def test_cif_evaluations_are_sent_as_in_the_ans_examples_and_pass_the_kit() -> None:
+    root = document(statut(
+        statut1__code="B117", statut1__qualificatif="3", statut1__date="2024-07-22",
+        statut2__code="D450", statut2__qualificatif="2", statut2__date="2024-07-22",
+        statut3__code="b1440", statut3__qualificatif="1", statut3__date="2024-05-02",
+    ))
+    (section,) = root.xpath("//h:section[h:templateId/@root='1.2.250.1.213.1.1.2.246']",
+                            namespaces=NS)
+    organizers = section.xpath("h:entry/h:organizer", namespaces=NS)
+    assert [o.xpath("string(h:effectiveTime/h:low/@value)", namespaces=NS)
+            for o in organizers] == ["20240722", "20240502"]
+    values = section.xpath(".//h:observation/h:value", namespaces=NS)
+    assert [(v.get("code"), v.get("codeSystem"), v.get("displayName")) for v in values] == [
+        ("b117.3", "2.16.840.1.113883.6.254", "Déficience grave"),
+        ("d450.2", "2.16.840.1.113883.6.254", "Déficience modérée"),
+        ("b1440.1", "2.16.840.1.113883.6.254", "Déficience légère"),
+    ]
+    assert section.xpath("string(.//h:content[@ID='statut-fonctionnel-1'])",
+                         namespaces=NS) == "CIF b117 : Déficience grave (CIF : b117.3)"
+
+
+def test_an_evaluation_without_its_date_is_dated_by_the_annex() -> None:
+    root = document(statut(statut1__code="B117", statut1__qualificatif="4"))
+    (low,) = root.xpath("//h:organizer/h:effectiveTime/h:low/@value", namespaces=NS)
+    assert low == "20240722"
+
+
+def test_no_annex_no_section() -> None:
+    root = document()
+    assert not root.xpath("//h:section[h:templateId/@root='1.2.250.1.213.1.1.2.246']",
+                          namespaces=NS)
+
+
+def test_a_bad_cif_code_or_a_missing_qualifier_is_refused_in_french() -> None:
+    patient = build(initiale(), annexes=[("annexe_statut", statut(
+        statut1__code="X117", statut1__qualificatif="3",
+        statut2__code="B117"), AT)])
+    reasons = [(p.item, p.reason) for p in check_exportable(patient)]
+    assert reasons == [
+        ("Code CIF (lettre b, s, d ou e puis chiffres, sans le point) [statut1.code, annexe "
+         "statut fonctionnel du 22/07/2024]",
+         "code CIF « X117 » invalide (une lettre b, s, d ou e puis 1 à 5 chiffres)"),
+        ("Qualificatif (étendue de la déficience) [statut2.qualificatif, annexe statut "
+         "fonctionnel du 22/07/2024]", "qualificatif absent pour le code CIF B117"),
+    ]
