@@ -58,9 +58,7 @@ class PageCode(BaseModel):
     def sheet(self) -> str:
         """The sheet's name: its serial as printed (six digits), with the annex letter
         for an annex (``000123-F``), which shares the serial of its fiche initiale."""
-        if self.kind in ANNEX_KINDS:
-            return f"{format_serial(self.serial)}-{LETTER_OF_KIND[self.kind]}"
-        return format_serial(self.serial)
+        return sheet_name(self.kind, self.serial)
 
     @property
     def fiche(self) -> str:
@@ -100,6 +98,13 @@ class PageCode(BaseModel):
 def format_serial(serial: int) -> str:
     """Serials are printed with at least six digits."""
     return f"{serial:06d}"
+
+
+def sheet_name(kind: str, serial: int) -> str:
+    """How a sheet is named: its serial (six digits), with ``-<letter>`` for an annex."""
+    if kind in ANNEX_KINDS:
+        return f"{format_serial(serial)}-{LETTER_OF_KIND[kind]}"
+    return format_serial(serial)
 
 
 def compute_tag(secret: bytes, message: str) -> str:

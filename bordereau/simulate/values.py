@@ -286,6 +286,14 @@ class _Planner:
         if rng.random() < 0.3:
             self.comb(f"{prefix}.cim10", rng.choice(names.CIM10))
 
+    def functional(self, prefix: str) -> None:
+        """One CIF evaluation of the annexe statut fonctionnel."""
+        rng = self.rng
+        self.comb(f"{prefix}.code", rng.choice(names.CIF_CODES))
+        self.choice(f"{prefix}.qualificatif")
+        if rng.random() < 0.8:
+            self.put_date(f"{prefix}.date", _between(rng, self.inclusion, self.today))
+
     def age(self, field_id: str, at: date) -> None:
         if not self.has(field_id):
             return
@@ -354,6 +362,8 @@ class _Planner:
         for section in sorted(filled):
             if self.has(f"{section}.statut"):
                 self.diagnosis(section)
+            elif self.has(f"{section}.qualificatif"):
+                self.functional(section)
         if "neonatal" in filled:
             self.neonatal()
         if "recherche" in filled:
