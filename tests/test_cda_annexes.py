@@ -5,11 +5,15 @@ kit's XML Schema and schematron; bad values are refused with a French reason."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from lxml import etree
 
 from bordereau.export import check_exportable, render_cda
 from bordereau.export.ans import validator
+from bordereau.export.batch import CdaExporter
+from tests.conftest import LYON
+from tests.factories import INITIALE, Factory
 from tests.test_cda import NS, PARIS, blank, build, initiale
 
 AT = datetime(2024, 7, 22, 11, tzinfo=PARIS)
@@ -76,3 +80,23 @@ def test_a_bad_cif_code_or_a_missing_qualifier_is_refused_in_french() -> None:
         ("Qualificatif (étendue de la déficience) [statut2.qualificatif, annexe statut "
          "fonctionnel du 22/07/2024]", "qualificatif absent pour le code CIF B117"),
     ]
+
+
+def test_a_committed_annex_goes_out_in_its_patients_document(tmp_path: Path) -> None:
+    factory = Factory(tmp_path, LYON)
+    factory.sheet("initiale", INITIALE)
+    annex = factory.sheet("annexe_statut", {
+        "patient.ipp": INITIALE["patient.ipp"], "statut1.code": "D450",
+        "statut1.qualificatif": "2", "statut1.date": "2024-03-02"})
+    stranger = factory.sheet("annexe_statut", {
+        "patient.ipp": "4100200999", "statut1.code": "B117", "statut1.qualificatif": "3"})
+    assert (annex.status, stranger.status) == ("committed", "waiting_review")
+    out = tmp_path / "cda"
+    report = CdaExporter(factory.db, "alice").export(out)
+    assert report.skipped == [] and len(report.written) == 1
+    (path,) = out.glob("*.xml")
+    assert validator().check_file(path).valid
+    root = etree.parse(str(path)).getroot()
+    values = root.xpath("//h:section[h:templateId/@root='1.2.250.1.213.1.1.2.246']"
+                        "//h:observation/h:value/@code", namespaces=NS)
+    assert values == ["d450.2"]

@@ -19,7 +19,8 @@ from bordereau.base.incomplete import IncompleteSheet
 from bordereau.forms.fonts import PT_PER_MM, font_name, wrap
 
 MARGIN = 18.0  # mm
-KIND = {"initiale": "fiche initiale", "suivi": "fiche de suivi"}
+KIND = {"initiale": "fiche initiale", "suivi": "fiche de suivi",
+        "annexe_statut": "annexe statut fonctionnel"}
 
 
 def _french(day: str | None) -> str:
