@@ -100,3 +100,69 @@ def test_a_committed_annex_goes_out_in_its_patients_document(tmp_path: Path) -> 
     values = root.xpath("//h:section[h:templateId/@root='1.2.250.1.213.1.1.2.246']"
                         "//h:observation/h:value/@code", namespaces=NS)
     assert values == ["d450.2"]
+
+
+def identite(**values: object) -> dict[str, object]:
+    """An annexe identité complète of the Lyon patient of ``initiale()``."""
+    data = blank("annexe_identite") | {"patient.ipp": "0012345678"}
+    return data | {key.replace("__", "."): value for key, value in values.items()}
+
+
+NIR = "215036912345691"  # 2 = F, born 03/2015 in 69123 (Lyon), valid key
+
+
+def identity_document(annex: dict[str, object], **fiche: object
+                      ) -> tuple[etree._Element, list[tuple[str, str]]]:
+    data = initiale(patient__ins=NIR, patient__lieu_naissance="69123", **fiche)
+    patient = build(data, annexes=[("annexe_identite", annex, AT)])
+    problems = [(p.item, p.reason) for p in check_exportable(patient)]
+    if problems:
+        return etree.Element("none"), problems
+    xml = render_cda(patient)
+    result = validator().check(xml)
+    assert result.valid, result.xsd_errors + result.schematron_errors
+    return etree.fromstring(xml.encode("utf-8")), []
+
+
+def test_the_birth_certificate_forenames_on_paper_make_the_ins_sendable() -> None:
+    without, _ = identity_document(identite())
+    ids = "/h:ClinicalDocument/h:recordTarget/h:patientRole/h:id/@extension"
+    assert without.xpath(ids, namespaces=NS) == ["0012345678"]
+    root, _ = identity_document(identite(identite__prenoms_acte="LEA  MARIE"))
+    assert root.xpath(ids, namespaces=NS) == [NIR, "0012345678"]
+    name = root.xpath("//h:recordTarget//h:patient/h:name", namespaces=NS)[0]
+    assert name.xpath("string(h:given[not(@qualifier)])", namespaces=NS) == "LEA MARIE"
+    # forenames that do not start with the first forename of the fiche: INS not sent
+    other, _ = identity_document(identite(identite__prenoms_acte="MARIE LEA"))
+    assert other.xpath(ids, namespaces=NS) == ["0012345678"]
+
+
+def test_used_forename_multiple_birth_guardian_and_gp_go_where_the_examples_put_them(
+        ) -> None:
+    root, problems = identity_document(identite(
+        identite__prenoms_acte="LEA MARIE", identite__prenom_utilise="LOU",
+        identite__naissance_multiple="Y", identite__rang="2",
+        representant__nom_naissance="NESSI", representant__premier_prenom="RUTH",
+        medecin_traitant__rpps="10000999010", medecin_traitant__nom="MEDIONI",
+        medecin_traitant__prenom="STEPHANE"))
+    assert problems == []
+    patient = root.xpath("//h:recordTarget//h:patient", namespaces=NS)[0]
+    assert patient.xpath("string(h:name/h:given[@qualifier='CL'])", namespaces=NS) == "LOU"
+    assert patient.xpath("string(sdtc:multipleBirthInd/@value)", namespaces=NS) == "true"
+    assert patient.xpath("string(sdtc:multipleBirthOrderNumber/@value)", namespaces=NS) == "2"
+    assert patient.xpath("string(h:guardian//h:family[@qualifier='BR'])",
+                         namespaces=NS) == "NESSI"
+    (gp,) = root.xpath("/h:ClinicalDocument/h:participant[h:functionCode/@code='PCP']",
+                       namespaces=NS)
+    assert gp.xpath("string(.//h:id/@extension)", namespaces=NS) == "810000999010"
+    assert gp.xpath("string(.//h:family)", namespaces=NS) == "MEDIONI"
+
+
+def test_a_bad_rpps_key_or_a_rank_without_multiple_birth_is_refused_in_french() -> None:
+    _, problems = identity_document(identite(
+        identite__naissance_multiple="N", identite__rang="2",
+        medecin_traitant__rpps="10000999011", medecin_traitant__nom="MEDIONI"))
+    assert [reason for _, reason in problems] == [
+        "rang de naissance donné pour une naissance non multiple",
+        "la clé du n° RPPS « 10000999011 » est fausse",
+    ]

@@ -99,9 +99,17 @@ def full_document() -> Any:
     # fmt: on
     annex = blank("annexe_statut") | {"patient.ipp": "0012345678", "statut1.code": "B117",
                                       "statut1.qualificatif": "3", "statut1.date": "2024-05-02"}
+    identity = blank("annexe_identite") | {
+        "patient.ipp": "0012345678", "identite.prenoms_acte": "LEA MARIE",
+        "identite.prenom_utilise": "LOU", "identite.naissance_multiple": "Y",
+        "identite.rang": "1", "representant.nom_naissance": "NESSI",
+        "representant.premier_prenom": "RUTH", "medecin_traitant.rpps": "10000999010",
+        "medecin_traitant.nom": "MEDIONI"}
     patient = build(data, suivis=[(sheet, datetime(2024, 5, 2, 10, tzinfo=PARIS))],
-                    birth_forenames="LEA MARIE", facility_type="SA01",
-                    annexes=[("annexe_statut", annex, datetime(2024, 5, 2, 11, tzinfo=PARIS))])
+                    facility_type="SA01",
+                    annexes=[("annexe_statut", annex, datetime(2024, 5, 2, 11, tzinfo=PARIS)),
+                             ("annexe_identite", identity, datetime(2024, 5, 2, 11,
+                                                                    tzinfo=PARIS))])
     assert check_exportable(patient) == []
     xml = render_cda(patient)
     result = validator().check(xml)

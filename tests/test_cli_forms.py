@@ -52,7 +52,7 @@ def test_generate_with_an_annex_prints_it_after_each_fiche_same_serial(
 
 @pytest.mark.parametrize(("extra", "message"), [
     (("--annexe", "statut,grossesses"),
-     "Erreur : Annexe inconnue : « grossesses ». Annexes possibles : statut.\n"),
+     "Erreur : Annexe inconnue : « grossesses ». Annexes possibles : identite, statut.\n"),
     (("--annexe", "statut", "--kind", "suivi"),
      "Erreur : Les annexes s’impriment avec la fiche initiale (--kind initiale).\n"),
 ])

@@ -11,8 +11,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bordereau.export._values import SheetReader
-from bordereau.export.model import FunctionalScore, PartialDate, stable_id
-from bordereau.forms.centre import Centre
+from bordereau.export.model import (
+    FunctionalScore,
+    PartialDate,
+    Person,
+    Practitioner,
+    stable_id,
+)
+from bordereau.forms.centre import Centre, luhn_ok
 from bordereau.forms.model import load_form
 
 # (form kind, values, committed at) of one committed annex sheet.
@@ -56,3 +62,51 @@ def _score(block: SheetReader, key: str, at: datetime) -> FunctionalScore | None
     date = block.date("date") or PartialDate.model_validate(at.astimezone().date())
     return FunctionalScore(id=stable_id(key, "cif", raw, date.ts), category=raw.lower(),
                            qualifier=qualifier, date=date)
+
+
+def identity_complement(annexes: Sequence[Annex], centre: Centre
+                        ) -> tuple[dict[str, object], Practitioner | None, list[SheetReader]]:
+    """What the latest annexe identité complète adds: updates of the export
+    :class:`Identity` (birth-certificate forenames, used forename, multiple birth and rank,
+    legal representative), the médecin traitant, and the reader (for its anomalies)."""
+    latest = max((a for a in annexes if a[0] == "annexe_identite"), key=lambda a: a[2],
+                 default=None)
+    if latest is None:
+        return {}, None, []
+    _, values, at = latest
+    sheet = SheetReader(values, load_form("annexe_identite"), centre,
+                        f"annexe identité complète du {at:%d/%m/%Y}")
+    multiple = sheet.yes_no("identite.naissance_multiple")
+    rank = sheet.integer("identite.rang", 1, 9)
+    if rank is not None and multiple is False:
+        sheet.note("identite.rang", "rang de naissance donné pour une naissance non multiple")
+    updates: dict[str, object] = {
+        "birth_forenames": _names(sheet.text("identite.prenoms_acte")),
+        "used_forename": _names(sheet.text("identite.prenom_utilise")),
+        "multiple_birth": multiple if multiple is not None else (True if rank else None),
+        "birth_order": rank if multiple is not False else None,
+    }
+    family = _names(sheet.text("representant.nom_naissance"))
+    if family:
+        updates["guardian"] = Person(family=family,
+                                     given=_names(sheet.text("representant.premier_prenom")))
+    doctor = None
+    rpps = sheet.digits("medecin_traitant.rpps", r"[0-9]{11}", "n° RPPS (11 chiffres)")
+    name = _names(sheet.text("medecin_traitant.nom"))
+    if rpps is not None and not luhn_ok(rpps):
+        sheet.note("medecin_traitant.rpps", f"la clé du n° RPPS « {rpps} » est fausse")
+    elif rpps is not None and name is None:
+        sheet.note("medecin_traitant.nom", "nom du médecin traitant absent")
+    elif rpps is not None and name is not None:
+        doctor = Practitioner(rpps=rpps, family=name,
+                              given=_names(sheet.text("medecin_traitant.prenom")))
+    elif name is not None:
+        sheet.note("medecin_traitant.rpps", "n° RPPS du médecin traitant absent")
+    return {k: v for k, v in updates.items() if v is not None}, doctor, [sheet]
+
+
+def _names(text: str | None) -> str | None:
+    """Comb letters as a name: spaces collapsed, None when empty."""
+    if text is None:
+        return None
+    return " ".join(text.split()) or None

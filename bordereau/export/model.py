@@ -178,12 +178,24 @@ class Site(_Model):
     name: str = Field(min_length=1)
 
 
+class Person(_Model):
+    """A person named in the header (the patient's legal representative)."""
+
+    family: str = Field(min_length=1)
+    given: str | None = None
+
+
 class Identity(_Model):
     """Identity traits and identifiers (CDA header, recordTarget)."""
 
     birth_name: str | None = None
     first_forename: str | None = None
-    birth_forenames: str | None = None  # all forenames of the birth certificate (not on the form)
+    # All forenames of the birth certificate: the annexe identité, or the caller.
+    birth_forenames: str | None = None
+    used_forename: str | None = None  # annexe identité
+    multiple_birth: bool | None = None  # annexe identité
+    birth_order: int | None = Field(default=None, ge=1, le=9)
+    guardian: Person | None = None  # représentant légal, annexe identité
     used_name: str | None = None
     sex: Coded | None = None
     birth_date: PartialDate | None = None
@@ -378,6 +390,7 @@ class ExportPatient(_Model):
     meta: DocumentMeta
     custodian: Organisation
     author: Practitioner | None = None
+    general_practitioner: Practitioner | None = None  # médecin traitant, annexe identité
     identity: Identity
     consent: Consent = Consent()
     family: Family = Family()

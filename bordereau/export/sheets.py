@@ -19,7 +19,7 @@ from datetime import datetime
 from bordereau import clock
 from bordereau.errors import UsageError
 from bordereau.export._values import SheetReader, coded, nir_key_ok
-from bordereau.export.annexes import Annex, functional_status
+from bordereau.export.annexes import Annex, functional_status, identity_complement
 from bordereau.export.ins import qualify
 from bordereau.export.model import (
     FACILITY_TYPE_SYSTEM,
@@ -197,7 +197,8 @@ def patient_from_sheets(
     document version number. The INS is sent as a qualified identity only when its traits
     match (``export/ins.py``: sex, year and month, place of birth, first forename) and every
     INS trait is known, including ``birth_forenames`` (all forenames of the birth
-    certificate, not on the form); ``ins_qualified=False`` (the establishment says the
+    certificate: written on the annexe identité complète, or given by the caller, which
+    wins); ``ins_qualified=False`` (the establishment says the
     identity is not qualified) never sends it. ``facility_type`` is the JDV_J02
     type of the establishment (``SA01`` public, ``SA03`` private PSPH, …), not in the centre
     file either. Suivis are applied in date order; each is ``(values, committed_at)`` or
@@ -212,8 +213,11 @@ def patient_from_sheets(
         raise UsageError(f"Type d’établissement inconnu « {facility_type} » (attendu : {known}).")
     now = created_at or clock.now()
     reader = SheetReader(initiale, load_form("initiale"), centre, "fiche initiale")
-    identity = qualify(_identity(reader, ipp_oid).model_copy(
-        update={"birth_forenames": birth_forenames}), ins_qualified)
+    complement, doctor, complement_readers = identity_complement(annexes, centre)
+    if birth_forenames:
+        complement["birth_forenames"] = birth_forenames
+    identity = qualify(_identity(reader, ipp_oid).model_copy(update=complement),
+                       ins_qualified)
     key = "|".join((centre.etablissement.finess, ipp_oid, identity.ipp or "?"))
     site = Site(code=centre.site.code, name=centre.site.nom)
 
@@ -261,7 +265,7 @@ def patient_from_sheets(
         updated.append(at)
 
     scores, annex_readers = functional_status(annexes, centre, key)
-    for annex in annex_readers:
+    for annex in annex_readers + complement_readers:
         anomalies.extend(annex.anomalies)
         to_review.extend(annex.to_review)
     first_activity = activites[0].date
@@ -289,6 +293,7 @@ def patient_from_sheets(
             else None,
         ),
         author=referent,
+        general_practitioner=doctor,
         identity=identity,
         consent=Consent(
             informed=reader.yes_no("opposition.information"),

@@ -4,11 +4,11 @@ Payload (QR alphanumeric mode, so the symbol stays small)::
 
     BDX1:<kind>:<version>:<site>:<layout id>:<establishment>:<serial>:<page>:<pages>:<tag>
 
-``kind`` is ``I`` (fiche initiale), ``S`` (fiche de suivi) or an annex letter (``F``
-statut fonctionnel). An annex is printed with the serial of its fiche initiale: the signed
-pair (kind, serial) joins it to its fiche, and it is stored as its own sheet, named
-``<serial>-<letter>`` (:attr:`PageCode.sheet`). ``establishment`` is a short
-fingerprint of the establishment's secret; ``tag`` is an HMAC-SHA256 of everything before
+``kind`` is ``I`` (fiche initiale), ``S`` (fiche de suivi) or an annex letter (``C``
+identité complète, ``F`` statut fonctionnel). An annex is printed with the serial of its
+fiche initiale: the signed pair (kind, serial) joins it to its fiche, and it is stored as
+its own sheet, named ``<serial>-<letter>`` (:attr:`PageCode.sheet`). ``establishment`` is a
+short fingerprint of the establishment's secret; ``tag`` is an HMAC-SHA256 of everything before
 it under that secret, base32, 80 bits. A page whose tag does not verify is refused.
 """
 
@@ -24,7 +24,8 @@ from bordereau.forms.manifest import Layout
 from bordereau.forms.model import ANNEX_KINDS, FormKind
 
 PREFIX = "BDX1"
-KIND_LETTERS: dict[str, FormKind] = {"I": "initiale", "S": "suivi", "F": "annexe_statut"}
+KIND_LETTERS: dict[str, FormKind] = {
+    "I": "initiale", "S": "suivi", "C": "annexe_identite", "F": "annexe_statut"}
 LETTER_OF_KIND = {kind: letter for letter, kind in KIND_LETTERS.items()}
 TAG_CHARS = 16
 
