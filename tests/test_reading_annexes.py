@@ -24,8 +24,9 @@ from tests.conftest import LYON, replay
 @pytest.fixture(scope="module")
 def annexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[BatchTruth, ReadResult, Path]:
     root = tmp_path_factory.mktemp("annexes")
-    truth = make_batch(LYON, root / "home", root / "scans", sheets=3, kinds=("annexe_statut",),
-                       split="eval", profile="clean_300", fmt="png", dpi=200, seed=5)
+    truth = make_batch(LYON, root / "home", root / "scans", sheets=6,
+                       kinds=("annexe_statut", "annexe_identite"), split="eval",
+                       profile="clean_300", fmt="png", dpi=200, seed=5)
     result = read_batch([root / "scans"], Home.open(root / "home", create=False),
                         ReadOptions(workers=1, engine=replay("simulated-annexe")))
     return truth, result, root / "scans"
@@ -41,12 +42,17 @@ def test_annex_pages_are_identified_as_sheets_named_serial_dash_letter(
         annexes: tuple[BatchTruth, ReadResult, Path]) -> None:
     truth, result, scans = annexes
     assert compare(result, truth, scans)["pages"]["wrong"] == []
-    assert sorted(s.serial for s in result.sheets) == ["000001-F", "000002-F", "000003-F"]
-    assert {s.kind for s in result.sheets} == {"annexe_statut"}
+    assert sorted(s.serial for s in result.sheets) == [
+        "000001-F", "000002-F", "000003-F", "000004-C", "000005-C", "000006-C"]
+    assert {s.kind for s in result.sheets} == {"annexe_statut", "annexe_identite"}
 
 
 def test_no_annex_value_is_trusted_wrong(annexes: tuple[BatchTruth, ReadResult, Path]) -> None:
-    fields = [f for f in outcomes(annexes) if f.expect != "review" and f.truth is not None]
+    # A planted label/IPP mismatch is the sheet rules' business (ocr/rules.py: a doubtful
+    # written IPP is taken from the label's barcode), as on the fiches: left out here.
+    planted = {(s.serial, f) for s in annexes[0].sheets for a in s.anomalies for f in a.fields}
+    fields = [f for f in outcomes(annexes) if f.expect != "review" and f.truth is not None
+              and (f.serial, f.field_id) not in planted]
     wrong = [(f.serial, f.field_id, f.truth, f.value) for f in fields
              if not f.review and not f.right]
     assert wrong == []
@@ -54,6 +60,10 @@ def test_no_annex_value_is_trusted_wrong(annexes: tuple[BatchTruth, ReadResult, 
     assert len(qualifiers) >= 5 and all(f.right and not f.review for f in qualifiers)
     codes = [f for f in fields if f.field_id.endswith(".code")]
     assert sum(f.right for f in codes) >= len(codes) - 2
+    forenames = [f for f in fields if f.field_id == "identite.prenoms_acte"]
+    assert len(forenames) == 3 and sum(f.right for f in forenames) >= 2
+    multiple = [f for f in fields if f.field_id == "identite.naissance_multiple"]
+    assert len(multiple) >= 2 and all(f.right and not f.review for f in multiple)
 
 
 def _sheet(serial: str, kind: str) -> Sheet:

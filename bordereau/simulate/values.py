@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout, Layout
 from bordereau.simulate import names
+from bordereau.simulate.annex_plans import AnnexPlans
 from bordereau.simulate.anomalies import plant_ambiguity, plant_anomaly
 from bordereau.simulate.answers import (
     Precision,
@@ -142,7 +143,7 @@ def age_parts(born: date, at: date) -> tuple[str, str]:
     return str(min(days // 365, 999)), "a"
 
 
-class _Planner:
+class _Planner(AnnexPlans):
     """Plans one sheet's answers; field ids decide what is written where."""
 
     def __init__(
@@ -286,14 +287,6 @@ class _Planner:
         if rng.random() < 0.3:
             self.comb(f"{prefix}.cim10", rng.choice(names.CIM10))
 
-    def functional(self, prefix: str) -> None:
-        """One CIF evaluation of the annexe statut fonctionnel."""
-        rng = self.rng
-        self.comb(f"{prefix}.code", rng.choice(names.CIF_CODES))
-        self.choice(f"{prefix}.qualificatif")
-        if rng.random() < 0.8:
-            self.put_date(f"{prefix}.date", _between(rng, self.inclusion, self.today))
-
     def age(self, field_id: str, at: date) -> None:
         if not self.has(field_id):
             return
@@ -357,6 +350,7 @@ class _Planner:
         if "neonatal" in optional and self.young and rng.random() < 0.6:
             filled.add("neonatal")
         self.identity()
+        self.complement()
         self.vital()
         self.care()
         for section in sorted(filled):
