@@ -103,7 +103,7 @@ def test_a_committed_annex_goes_out_in_its_patients_document(tmp_path: Path) -> 
 
 
 def identite(**values: object) -> dict[str, object]:
-    """An annexe identité complète of the Lyon patient of ``initiale()``."""
+    """An annexe identité et famille of the Lyon patient of ``initiale()``."""
     data = blank("annexe_identite") | {"patient.ipp": "0012345678"}
     return data | {key.replace("__", "."): value for key, value in values.items()}
 
@@ -166,3 +166,31 @@ def test_a_bad_rpps_key_or_a_rank_without_multiple_birth_is_refused_in_french() 
         "rang de naissance donné pour une naissance non multiple",
         "la clé du n° RPPS « 10000999011 » est fausse",
     ]
+
+
+def test_first_case_relationship_sex_disease_and_biobank_are_sent_from_the_annex() -> None:
+    fiche = {"famille__premier_cas": "N", "famille__ipp_premier_cas": "0077777777"}
+    root, problems = identity_document(identite(
+        premier_cas__lien="PCOUSN", premier_cas__sexe="M", premier_cas__code_orpha="0000015",
+        biobanque__nom="CRB LYON"), **fiche)
+    assert problems == []
+    (subject,) = root.xpath("//h:relatedSubject", namespaces=NS)
+    assert subject.xpath("string(h:code/@code)", namespaces=NS) == "PCOUSN"
+    assert subject.xpath("string(h:subject/h:administrativeGenderCode/@code)",
+                         namespaces=NS) == "M"
+    disease = root.xpath("//h:organizer/h:component/h:observation[h:code/@code='404684003']"
+                         "/h:value", namespaces=NS)[0]
+    assert (disease.get("code"), disease.get("codeSystem")) == ("15", "1.2.250.1.213.2.49.1")
+    (bank,) = root.xpath("//h:observation[h:code/@code='GEN-344']", namespaces=NS)
+    assert root.xpath("string(//h:content[@ID='bio-banque'])", namespaces=NS) == "CRB LYON"
+    assert bank.xpath("string(h:value/h:originalText/h:reference/@value)",
+                      namespaces=NS) == "#bio-banque"
+
+
+def test_first_case_details_without_a_first_case_ipp_are_left_for_review() -> None:
+    patient = build(initiale(famille__premier_cas="Y"), annexes=[
+        ("annexe_identite", identite(premier_cas__lien="MTH"), AT)])
+    assert check_exportable(patient) == []
+    assert [p.reason for p in patient.to_review] == [
+        "premier cas de la famille décrit sur l’annexe, mais la fiche ne dit pas « premier "
+        "cas : Non » avec son IPP : non transmis"]

@@ -104,7 +104,8 @@ def full_document() -> Any:
         "identite.prenom_utilise": "LOU", "identite.naissance_multiple": "Y",
         "identite.rang": "1", "representant.nom_naissance": "NESSI",
         "representant.premier_prenom": "RUTH", "medecin_traitant.rpps": "10000999010",
-        "medecin_traitant.nom": "MEDIONI"}
+        "medecin_traitant.nom": "MEDIONI", "premier_cas.lien": "PCOUSN",
+        "premier_cas.sexe": "M", "premier_cas.code_orpha": "15", "biobanque.nom": "CRB LYON"}
     patient = build(data, suivis=[(sheet, datetime(2024, 5, 2, 10, tzinfo=PARIS))],
                     facility_type="SA01",
                     annexes=[("annexe_statut", annex, datetime(2024, 5, 2, 11, tzinfo=PARIS)),

@@ -61,7 +61,7 @@ def test_no_annex_value_is_trusted_wrong(annexes: tuple[BatchTruth, ReadResult, 
     codes = [f for f in fields if f.field_id.endswith(".code")]
     assert sum(f.right for f in codes) >= len(codes) - 2
     forenames = [f for f in fields if f.field_id == "identite.prenoms_acte"]
-    assert len(forenames) == 3 and sum(f.right for f in forenames) >= 2
+    assert len(forenames) >= 2 and sum(f.right or f.review for f in forenames) == len(forenames)
     multiple = [f for f in fields if f.field_id == "identite.naissance_multiple"]
     assert len(multiple) >= 2 and all(f.right and not f.review for f in multiple)
 

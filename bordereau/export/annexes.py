@@ -12,6 +12,8 @@ from datetime import datetime
 
 from bordereau.export._values import SheetReader
 from bordereau.export.model import (
+    ORPHA_SYSTEM,
+    Coded,
     FunctionalScore,
     PartialDate,
     Person,
@@ -64,18 +66,48 @@ def _score(block: SheetReader, key: str, at: datetime) -> FunctionalScore | None
                            qualifier=qualifier, date=date)
 
 
-def identity_complement(annexes: Sequence[Annex], centre: Centre
-                        ) -> tuple[dict[str, object], Practitioner | None, list[SheetReader]]:
-    """What the latest annexe identité complète adds: updates of the export
-    :class:`Identity` (birth-certificate forenames, used forename, multiple birth and rank,
-    legal representative), the médecin traitant, and the reader (for its anomalies)."""
+def latest_identity_annex(annexes: Sequence[Annex], centre: Centre) -> SheetReader | None:
+    """The reader of the latest annexe identité et famille (None without one)."""
     latest = max((a for a in annexes if a[0] == "annexe_identite"), key=lambda a: a[2],
                  default=None)
     if latest is None:
-        return {}, None, []
+        return None
     _, values, at = latest
-    sheet = SheetReader(values, load_form("annexe_identite"), centre,
-                        f"annexe identité complète du {at:%d/%m/%Y}")
+    return SheetReader(values, load_form("annexe_identite"), centre,
+                       f"annexe identité et famille du {at:%d/%m/%Y}")
+
+
+def family_complement(sheet: SheetReader | None, centre: Centre) -> dict[str, object]:
+    """Updates of the export :class:`Family` and :class:`Research` from the annex: the first
+    case's relationship, sex and disease (``propositus_*``) and the biobanks."""
+    if sheet is None:
+        return {}
+    code = sheet.raw("premier_cas.code_orpha")
+    disease = None
+    if code is not None:
+        text = str(code).lstrip("0")
+        if not re.fullmatch(r"[1-9][0-9]{0,6}", text):
+            sheet.note("premier_cas.code_orpha", f"code ORPHA incorrect : « {code} »")
+        else:
+            entry = next((m for m in centre.thesaurus if str(m.orpha) == text), None)
+            label = entry.libelle if entry else ""
+            disease = Coded(code=text, system=ORPHA_SYSTEM, display=label, label=label)
+    updates = {
+        "propositus_relation": sheet.choice("premier_cas.lien", "lien_parente"),
+        "propositus_sex": sheet.choice("premier_cas.sexe", "sexe"),
+        "propositus_disease": disease,
+        "biobanks": _names(sheet.text("biobanque.nom")),
+    }
+    return {k: v for k, v in updates.items() if v is not None}
+
+
+def identity_complement(sheet: SheetReader | None
+                        ) -> tuple[dict[str, object], Practitioner | None]:
+    """What the latest annexe identité et famille adds: updates of the export
+    :class:`Identity` (birth-certificate forenames, used forename, multiple birth and rank,
+    legal representative) and the médecin traitant."""
+    if sheet is None:
+        return {}, None
     multiple = sheet.yes_no("identite.naissance_multiple")
     rank = sheet.integer("identite.rang", 1, 9)
     if rank is not None and multiple is False:
@@ -102,7 +134,7 @@ def identity_complement(annexes: Sequence[Annex], centre: Centre
                               given=_names(sheet.text("medecin_traitant.prenom")))
     elif name is not None:
         sheet.note("medecin_traitant.rpps", "n° RPPS du médecin traitant absent")
-    return {k: v for k, v in updates.items() if v is not None}, doctor, [sheet]
+    return {k: v for k, v in updates.items() if v is not None}, doctor
 
 
 def _names(text: str | None) -> str | None:

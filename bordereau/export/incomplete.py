@@ -20,7 +20,8 @@ from bordereau.forms.fonts import PT_PER_MM, font_name, wrap
 
 MARGIN = 18.0  # mm
 KIND = {"initiale": "fiche initiale", "suivi": "fiche de suivi",
-        "annexe_identite": "annexe identité complète", "annexe_statut": "annexe statut fonctionnel"}
+        "annexe_identite": "annexe identité et famille",
+        "annexe_statut": "annexe statut fonctionnel"}
 
 
 def _french(day: str | None) -> str:

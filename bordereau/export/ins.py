@@ -72,7 +72,7 @@ def ins_problems(ident: Identity) -> list[str]:
                      f"(« {ins[5:10]} »)")
     if not ident.birth_forenames:
         found.append("prénoms de l’acte de naissance inconnus (à écrire sur l’annexe "
-                     "identité complète)")
+                     "identité et famille)")
     elif ident.first_forename is None or _plain(ident.birth_forenames).split(" ")[0] != _plain(
             ident.first_forename):
         found.append(f"premier prénom « {ident.first_forename or ''} » différent du premier des "

@@ -233,6 +233,10 @@ class Family(_Model):
     consanguinity: Answer | None = None
     first_case: Answer | None = None
     propositus_ipp: str | None = None
+    # The first case's relationship, sex and disease (annexe identité et famille).
+    propositus_relation: Coded | None = None
+    propositus_sex: Coded | None = None
+    propositus_disease: Coded | None = None
 
 
 class VitalStatus(_Model):
@@ -325,6 +329,7 @@ class Research(_Model):
     contact_agreement: Answer | None = None
     sample_research: Answer | None = None
     sample_diagnosis: Answer | None = None
+    biobanks: str | None = None  # GEN-344, annexe identité et famille
 
     @property
     def empty(self) -> bool:

@@ -19,7 +19,13 @@ from datetime import datetime
 from bordereau import clock
 from bordereau.errors import UsageError
 from bordereau.export._values import SheetReader, coded, nir_key_ok
-from bordereau.export.annexes import Annex, functional_status, identity_complement
+from bordereau.export.annexes import (
+    Annex,
+    family_complement,
+    functional_status,
+    identity_complement,
+    latest_identity_annex,
+)
 from bordereau.export.ins import qualify
 from bordereau.export.model import (
     FACILITY_TYPE_SYSTEM,
@@ -197,7 +203,7 @@ def patient_from_sheets(
     document version number. The INS is sent as a qualified identity only when its traits
     match (``export/ins.py``: sex, year and month, place of birth, first forename) and every
     INS trait is known, including ``birth_forenames`` (all forenames of the birth
-    certificate: written on the annexe identité complète, or given by the caller, which
+    certificate: written on the annexe identité et famille, or given by the caller, which
     wins); ``ins_qualified=False`` (the establishment says the
     identity is not qualified) never sends it. ``facility_type`` is the JDV_J02
     type of the establishment (``SA01`` public, ``SA03`` private PSPH, …), not in the centre
@@ -213,7 +219,10 @@ def patient_from_sheets(
         raise UsageError(f"Type d’établissement inconnu « {facility_type} » (attendu : {known}).")
     now = created_at or clock.now()
     reader = SheetReader(initiale, load_form("initiale"), centre, "fiche initiale")
-    complement, doctor, complement_readers = identity_complement(annexes, centre)
+    identity_annex = latest_identity_annex(annexes, centre)
+    complement, doctor = identity_complement(identity_annex)
+    family_extra = family_complement(identity_annex, centre)
+    complement_readers = [identity_annex] if identity_annex else []
     if birth_forenames:
         complement["birth_forenames"] = birth_forenames
     identity = qualify(_identity(reader, ipp_oid).model_copy(update=complement),
@@ -264,6 +273,12 @@ def patient_from_sheets(
         to_review.extend(sheet.to_review)
         updated.append(at)
 
+    if identity_annex and any(k.startswith("propositus_") for k in family_extra) and (
+            reader.answer("famille.premier_cas") != "non"
+            or reader.raw("famille.ipp_premier_cas") is None):
+        identity_annex.flag("premier_cas.lien", "premier cas de la famille décrit sur l’annexe, "
+                            "mais la fiche ne dit pas « premier cas : Non » avec son IPP : "
+                            "non transmis")
     scores, annex_readers = functional_status(annexes, centre, key)
     for annex in annex_readers + complement_readers:
         anomalies.extend(annex.anomalies)
@@ -304,6 +319,7 @@ def patient_from_sheets(
             consanguinity=reader.answer("famille.consanguinite"),
             first_case=reader.answer("famille.premier_cas"),
             propositus_ipp=reader.digits("famille.ipp_premier_cas", r"[0-9A-Za-z]{1,20}", "IPP"),
+            **{k: v for k, v in family_extra.items() if k.startswith("propositus_")},
         ),
         vital=vital,
         prises_en_charge=(prise_en_charge,),
@@ -322,6 +338,7 @@ def patient_from_sheets(
             contact_agreement=reader.answer("recherche.accord_contact"),
             sample_research=reader.answer("recherche.echantillon_recherche"),
             sample_diagnosis=reader.answer("recherche.echantillon_diagnostic"),
+            biobanks=family_extra.get("biobanks"),
         ),
         functional_status=scores,
         comment=reader.text("commentaire.texte"),

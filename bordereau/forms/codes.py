@@ -5,7 +5,7 @@ Payload (QR alphanumeric mode, so the symbol stays small)::
     BDX1:<kind>:<version>:<site>:<layout id>:<establishment>:<serial>:<page>:<pages>:<tag>
 
 ``kind`` is ``I`` (fiche initiale), ``S`` (fiche de suivi) or an annex letter (``C``
-identité complète, ``F`` statut fonctionnel). An annex is printed with the serial of its
+identité et famille, ``F`` statut fonctionnel). An annex is printed with the serial of its
 fiche initiale: the signed pair (kind, serial) joins it to its fiche, and it is stored as
 its own sheet, named ``<serial>-<letter>`` (:attr:`PageCode.sheet`). ``establishment`` is a
 short fingerprint of the establishment's secret; ``tag`` is an HMAC-SHA256 of everything before

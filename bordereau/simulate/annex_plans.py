@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bordereau.simulate.values import Patient
 
 YES, NO = "Y", "N"
+BIOBANKS = ("CRB LYON", "BIOBANQUE HCL", "CRB CABANNE", "BIOBANQUE 2024")
 
 
 def rpps(rng: random.Random) -> str:
@@ -56,7 +57,7 @@ class AnnexPlans:
             self.put_date(f"{prefix}.date", self.inclusion + timedelta(rng.randint(0, days)))
 
     def complement(self) -> None:
-        """The annexe identité complète: forenames, multiple birth, representative, GP."""
+        """The annexe identité et famille: forenames, multiple birth, representative, GP."""
         if not self.has("identite.prenoms_acte"):
             return
         rng, p = self.rng, self.patient
@@ -72,6 +73,12 @@ class AnnexPlans:
         if self.young or rng.random() < 0.1:
             self.comb("representant.nom_naissance", rng.choice(names.SURNAMES))
             self.comb("representant.premier_prenom", rng.choice(pool))
+        if rng.random() < 0.3:
+            self.choice("premier_cas.lien")
+            self.choice("premier_cas.sexe", rng.choice(["F", "M"]))
+            self.comb("premier_cas.code_orpha", rng.choice(names.OTHER_ORPHA))
+        if rng.random() < 0.2:
+            self.comb("biobanque.nom", rng.choice(BIOBANKS))
         if rng.random() < 0.7:
             self.comb("medecin_traitant.rpps", rpps(rng))
             self.comb("medecin_traitant.nom", rng.choice(names.SURNAMES))
