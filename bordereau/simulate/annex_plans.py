@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bordereau.forms.centre import luhn_ok
 from bordereau.simulate import names
+from bordereau.simulate.answers import Precision
 
-if TYPE_CHECKING:
-    from bordereau.simulate.answers import Precision
-    from bordereau.simulate.values import Patient
+
+class _Person(Protocol):
+    """What the annexes need of the planner's patient (``values.Patient``)."""
+
+    prenom: str
+    sexe: str
 
 YES, NO = "Y", "N"
 BIOBANKS = ("CRB LYON", "BIOBANQUE HCL", "CRB CABANNE", "BIOBANQUE 2024")
@@ -30,7 +34,7 @@ class AnnexPlans:
     """Annex sections of the planner; the planner provides the attributes and helpers."""
 
     rng: random.Random
-    patient: Patient
+    patient: _Person
     inclusion: date
     today: date
     young: bool

@@ -146,6 +146,8 @@ def age_parts(born: date, at: date) -> tuple[str, str]:
 class _Planner(AnnexPlans):
     """Plans one sheet's answers; field ids decide what is written where."""
 
+    patient: Patient
+
     def __init__(
         self, layout: Layout, centre: Centre, rng: random.Random, today: date, opts: FillOptions
     ) -> None:
