@@ -194,3 +194,32 @@ def test_first_case_details_without_a_first_case_ipp_are_left_for_review() -> No
     assert [p.reason for p in patient.to_review] == [
         "premier cas de la famille décrit sur l’annexe, mais la fiche ne dit pas « premier "
         "cas : Non » avec son IPP : non transmis"]
+
+
+def test_hpo_terms_and_the_diagnosing_site_go_to_diagnosis_1() -> None:
+    annex = blank("annexe_genetique") | {
+        "patient.ipp": "0012345678", "genetique.site_diagnostic": "S001",
+        "genetique.site_nom": "HU ROBERT DEBRE PARIS", "genetique.hpo1": "0001250",
+        "genetique.hpo2": "0004322", "genetique.hpo3": "0001250"}
+    patient = build(initiale(), annexes=[("annexe_genetique", annex, AT)])
+    assert check_exportable(patient) == []
+    xml = render_cda(patient)
+    result = validator().check(xml)
+    assert result.valid, result.xsd_errors + result.schematron_errors
+    root = etree.fromstring(xml.encode("utf-8"))
+    (problem,) = root.xpath("//h:observation[h:code/@code='282291009']", namespaces=NS)
+    assert problem.xpath("h:entryRelationship/h:observation[h:code/@code='MED-1284']"
+                         "/h:value[@codeSystem='1.2.250.1.213.2.51']/@code",
+                         namespaces=NS) == ["HP:0001250", "HP:0004322"]
+    assert problem.xpath("string(h:participant[@typeCode='LOC']//h:id/@extension)",
+                         namespaces=NS) == "S001"
+    assert problem.xpath("string(h:participant//h:playingEntity/h:name)",
+                         namespaces=NS) == "HU ROBERT DEBRE PARIS"
+    own = build(initiale(), annexes=[("annexe_genetique", annex | {
+        "genetique.site_diagnostic": "S901", "genetique.hpo1": "12"}, AT)])
+    assert own.diagnostics[0].diagnosing_site is None  # this site: nothing to add
+    assert [p.reason for p in check_exportable(own)] == [
+        "terme HPO (7 chiffres) incorrect : « 12 »"]
+    nameless = build(initiale(), annexes=[("annexe_genetique", annex | {
+        "genetique.site_nom": None}, AT)])
+    assert [p.reason for p in check_exportable(nameless)] == ["nom du site S001 absent"]

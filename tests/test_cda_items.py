@@ -106,11 +106,16 @@ def full_document() -> Any:
         "representant.premier_prenom": "RUTH", "medecin_traitant.rpps": "10000999010",
         "medecin_traitant.nom": "MEDIONI", "premier_cas.lien": "PCOUSN",
         "premier_cas.sexe": "M", "premier_cas.code_orpha": "15", "biobanque.nom": "CRB LYON"}
+    genetics = blank("annexe_genetique") | {
+        "patient.ipp": "0012345678", "genetique.site_diagnostic": "S001",
+        "genetique.site_nom": "HU ROBERT DEBRE", "genetique.hpo1": "0001250"}
     patient = build(data, suivis=[(sheet, datetime(2024, 5, 2, 10, tzinfo=PARIS))],
                     facility_type="SA01",
                     annexes=[("annexe_statut", annex, datetime(2024, 5, 2, 11, tzinfo=PARIS)),
                              ("annexe_identite", identity, datetime(2024, 5, 2, 11,
-                                                                    tzinfo=PARIS))])
+                                                                    tzinfo=PARIS)),
+                             ("annexe_genetique", genetics, datetime(2024, 5, 2, 11,
+                                                                     tzinfo=PARIS))])
     assert check_exportable(patient) == []
     xml = render_cda(patient)
     result = validator().check(xml)

@@ -18,6 +18,7 @@ from bordereau.export.model import (
     PartialDate,
     Person,
     Practitioner,
+    Site,
     stable_id,
 )
 from bordereau.forms.centre import Centre, luhn_ok
@@ -142,3 +143,33 @@ def _names(text: str | None) -> str | None:
     if text is None:
         return None
     return " ".join(text.split()) or None
+
+
+HPO_SYSTEM = "1.2.250.1.213.2.51"
+
+
+def genetics_complement(annexes: Sequence[Annex], centre: Centre
+                        ) -> tuple[dict[str, object], list[SheetReader]]:
+    """Updates of diagnosis 1 from the latest annexe génétique et clinique: HPO terms
+    (``clinical``) and the site that made the diagnosis (``diagnosing_site``)."""
+    latest = max((a for a in annexes if a[0] == "annexe_genetique"), key=lambda a: a[2],
+                 default=None)
+    if latest is None:
+        return {}, []
+    _, values, at = latest
+    sheet = SheetReader(values, load_form("annexe_genetique"), centre,
+                        f"annexe génétique et clinique du {at:%d/%m/%Y}")
+    terms: list[Coded] = []
+    for n in range(1, 5):
+        code = sheet.digits(f"genetique.hpo{n}", r"[0-9]{7}", "terme HPO (7 chiffres)")
+        if code is not None and f"HP:{code}" not in {t.code for t in terms}:
+            terms.append(Coded(code=f"HP:{code}", system=HPO_SYSTEM, label=f"HPO HP:{code}"))
+    updates: dict[str, object] = {"clinical": tuple(terms)}
+    site = sheet.digits("genetique.site_diagnostic", r"[A-Z][0-9]{3}", "code de site")
+    name = _names(sheet.text("genetique.site_nom"))
+    if site is not None and site != centre.site.code:
+        if name is None:  # the volet wants the site's name with its code
+            sheet.note("genetique.site_nom", f"nom du site {site} absent")
+        else:
+            updates["diagnosing_site"] = Site(code=site, name=name)
+    return updates, [sheet]

@@ -21,6 +21,7 @@ from bordereau.forms.fonts import PT_PER_MM, font_name, wrap
 MARGIN = 18.0  # mm
 KIND = {"initiale": "fiche initiale", "suivi": "fiche de suivi",
         "annexe_identite": "annexe identité et famille",
+        "annexe_genetique": "annexe génétique et clinique",
         "annexe_statut": "annexe statut fonctionnel"}
 
 

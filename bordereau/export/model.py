@@ -305,6 +305,10 @@ class Diagnostic(_Model):
     techniques: tuple[Coded, ...] = ()
     genes: tuple[Gene, ...] = ()
     cim10: Coded | None = None
+    # Annexe génétique et clinique: HPO terms of the clinical description (MED-1284) and
+    # the rare-disease site that made the diagnosis, when it is not this one.
+    clinical: tuple[Coded, ...] = ()
+    diagnosing_site: Site | None = None
     # History (export/suivi.py): a diagnosis replaced by a fiche de suivi is closed on that
     # date; the new one names the diagnosis it revises.
     closed: PartialDate | None = None

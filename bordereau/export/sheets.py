@@ -23,6 +23,7 @@ from bordereau.export.annexes import (
     Annex,
     family_complement,
     functional_status,
+    genetics_complement,
     identity_complement,
     latest_identity_annex,
 )
@@ -241,7 +242,9 @@ def patient_from_sheets(
         referred_by=reader.choices("prise_en_charge.adresse_par", "patient_adresse_par"),
     )
     activites = [_activite(reader, key, "initiale", referent, site)]
-    diagnostics = [_diagnostic(reader.block("diagnostic1"), 1, key)]
+    genetics, genetics_readers = genetics_complement(annexes, centre)
+    diagnostics = [_diagnostic(reader.block("diagnostic1"), 1, key).model_copy(
+        update=genetics)]
     if reader.block("diagnostic2").filled():
         diagnostics.append(_diagnostic(reader.block("diagnostic2"), 2, key))
     vital = VitalStatus(
@@ -280,7 +283,7 @@ def patient_from_sheets(
                             "mais la fiche ne dit pas « premier cas : Non » avec son IPP : "
                             "non transmis")
     scores, annex_readers = functional_status(annexes, centre, key)
-    for annex in annex_readers + complement_readers:
+    for annex in annex_readers + complement_readers + genetics_readers:
         anomalies.extend(annex.anomalies)
         to_review.extend(annex.to_review)
     first_activity = activites[0].date

@@ -5,11 +5,12 @@ Payload (QR alphanumeric mode, so the symbol stays small)::
     BDX1:<kind>:<version>:<site>:<layout id>:<establishment>:<serial>:<page>:<pages>:<tag>
 
 ``kind`` is ``I`` (fiche initiale), ``S`` (fiche de suivi) or an annex letter (``C``
-identité et famille, ``F`` statut fonctionnel). An annex is printed with the serial of its
-fiche initiale: the signed pair (kind, serial) joins it to its fiche, and it is stored as
-its own sheet, named ``<serial>-<letter>`` (:attr:`PageCode.sheet`). ``establishment`` is a
-short fingerprint of the establishment's secret; ``tag`` is an HMAC-SHA256 of everything before
-it under that secret, base32, 80 bits. A page whose tag does not verify is refused.
+identité et famille, ``G`` génétique et clinique, ``F`` statut fonctionnel). An annex is
+printed with the serial of its fiche initiale: the signed pair (kind, serial) joins it to
+its fiche, and it is stored as its own sheet, named ``<serial>-<letter>``
+(:attr:`PageCode.sheet`). ``establishment`` is a short fingerprint of the establishment's
+secret; ``tag`` is an HMAC-SHA256 of everything before it under that secret, base32, 80
+bits. A page whose tag does not verify is refused.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from bordereau.forms.model import ANNEX_KINDS, FormKind
 
 PREFIX = "BDX1"
 KIND_LETTERS: dict[str, FormKind] = {
-    "I": "initiale", "S": "suivi", "C": "annexe_identite", "F": "annexe_statut"}
+    "I": "initiale", "S": "suivi", "C": "annexe_identite", "G": "annexe_genetique",
+    "F": "annexe_statut"}
 LETTER_OF_KIND = {kind: letter for letter, kind in KIND_LETTERS.items()}
 TAG_CHARS = 16
 

@@ -19,6 +19,7 @@ class _Person(Protocol):
     sexe: str
 
 YES, NO = "Y", "N"
+SITES = (("S001", "HU ROBERT DEBRE PARIS"), ("S123", "CHU DE LILLE"), ("S045", "HCL LYON"))
 BIOBANKS = ("CRB LYON", "BIOBANQUE HCL", "CRB CABANNE", "BIOBANQUE 2024")
 
 
@@ -88,3 +89,15 @@ class AnnexPlans:
             self.comb("medecin_traitant.nom", rng.choice(names.SURNAMES))
             if rng.random() < 0.6:
                 self.comb("medecin_traitant.prenom", rng.choice(names.MALE_FORENAMES))
+
+    def genetics(self) -> None:
+        """The annexe génétique et clinique: another diagnosing site, HPO terms."""
+        if not self.has("genetique.hpo1"):
+            return
+        rng = self.rng
+        if rng.random() < 0.4:
+            code, name = rng.choice(SITES)
+            self.comb("genetique.site_diagnostic", code)
+            self.comb("genetique.site_nom", name)
+        for n in range(1, rng.randint(1, 4) + 1):
+            self.comb(f"genetique.hpo{n}", f"{rng.randint(1, 3_000_000):07d}")

@@ -353,6 +353,7 @@ class _Planner(AnnexPlans):
             filled.add("neonatal")
         self.identity()
         self.complement()
+        self.genetics()
         self.vital()
         self.care()
         for section in sorted(filled):
