@@ -223,3 +223,31 @@ def test_hpo_terms_and_the_diagnosing_site_go_to_diagnosis_1() -> None:
     nameless = build(initiale(), annexes=[("annexe_genetique", annex | {
         "genetique.site_nom": None}, AT)])
     assert [p.reason for p in check_exportable(nameless)] == ["nom du site S001 absent"]
+
+
+def test_more_genes_other_technique_precision_and_genetic_descriptions() -> None:
+    annex = blank("annexe_genetique") | {
+        "patient.ipp": "0012345678", "genetique.gene3": "CFTR", "genetique.gene4": "FGFR3",
+        "genetique.precision_technique": "PCR DIGITALE",
+        "genetique.autres_descriptions": "Délétion 22q11.2 de novo"}
+    fiche = initiale(diagnostic1__gene1="FGFR3", diagnostic1__techniques=["GEN-092.04.17"])
+    patient = build(fiche, annexes=[("annexe_genetique", annex, AT)])
+    assert check_exportable(patient) == []
+    xml = render_cda(patient)
+    result = validator().check(xml)
+    assert result.valid, result.xsd_errors + result.schematron_errors
+    root = etree.fromstring(xml.encode("utf-8"))
+    (problem,) = root.xpath("//h:observation[h:code/@code='282291009']", namespaces=NS)
+    rel = "h:entryRelationship/h:observation"
+    assert problem.xpath(f"{rel}[h:code/@code='MED-552']/h:value/@code",
+                         namespaces=NS) == ["HGNC:3690", "HGNC:1884"]
+    (technique,) = problem.xpath(f"{rel}[h:code/@code='MED-1286']/h:value", namespaces=NS)
+    ref = technique.xpath("string(h:originalText/h:reference/@value)", namespaces=NS)
+    assert root.xpath(f"string(//h:content[@ID='{ref[1:]}'])", namespaces=NS) == "PCR DIGITALE"
+    assert problem.xpath(f"string({rel}[h:code/@code='MED-1287']/h:value)",
+                         namespaces=NS) == "Délétion 22q11.2 de novo"
+    unticked = build(initiale(), annexes=[("annexe_genetique", annex, AT)])
+    assert unticked.diagnostics[0].other_technique is None
+    assert [p.reason for p in unticked.to_review] == [
+        "précision « autre technique » sans « Autre technique » cochée sur la fiche : non "
+        "transmise"]

@@ -83,7 +83,8 @@ def full_document() -> Any:
         diagnostic1__age_diagnostic="767023003", diagnostic1__age_diagnostic_valeur="8",
         diagnostic1__age_diagnostic_unite="a", diagnostic1__age_diagnostic_genetique="767023003",
         diagnostic1__age_diagnostic_genetique_valeur="9",
-        diagnostic1__age_diagnostic_genetique_unite="a", diagnostic1__techniques=["MED-083"],
+        diagnostic1__age_diagnostic_genetique_unite="a",
+        diagnostic1__techniques=["MED-083", "GEN-092.04.17"],
         diagnostic1__gene1="FGFR3", diagnostic1__gene2="CFTR", diagnostic1__cim10="Q774",
         diagnostic2__code_orpha="558", diagnostic2__statut="24800002",
         diagnostic2__age_premiers_signes="MED-1288", diagnostic2__age_diagnostic="373068000",
@@ -108,7 +109,9 @@ def full_document() -> Any:
         "premier_cas.sexe": "M", "premier_cas.code_orpha": "15", "biobanque.nom": "CRB LYON"}
     genetics = blank("annexe_genetique") | {
         "patient.ipp": "0012345678", "genetique.site_diagnostic": "S001",
-        "genetique.site_nom": "HU ROBERT DEBRE", "genetique.hpo1": "0001250"}
+        "genetique.site_nom": "HU ROBERT DEBRE", "genetique.hpo1": "0001250",
+        "genetique.gene3": "COL1A1", "genetique.precision_technique": "PCR DIGITALE",
+        "genetique.autres_descriptions": "Variant de novo"}
     patient = build(data, suivis=[(sheet, datetime(2024, 5, 2, 10, tzinfo=PARIS))],
                     facility_type="SA01",
                     annexes=[("annexe_statut", annex, datetime(2024, 5, 2, 11, tzinfo=PARIS)),

@@ -165,6 +165,11 @@ def genetics_complement(annexes: Sequence[Annex], centre: Centre
         if code is not None and f"HP:{code}" not in {t.code for t in terms}:
             terms.append(Coded(code=f"HP:{code}", system=HPO_SYSTEM, label=f"HPO HP:{code}"))
     updates: dict[str, object] = {"clinical": tuple(terms)}
+    for item, field in (("precision_technique", "other_technique"),
+                        ("autres_descriptions", "other_genetics")):
+        text = _names(sheet.text(f"genetique.{item}"))
+        if text:
+            updates[field] = text
     site = sheet.digits("genetique.site_diagnostic", r"[A-Z][0-9]{3}", "code de site")
     name = _names(sheet.text("genetique.site_nom"))
     if site is not None and site != centre.site.code:

@@ -309,6 +309,8 @@ class Diagnostic(_Model):
     # the rare-disease site that made the diagnosis, when it is not this one.
     clinical: tuple[Coded, ...] = ()
     diagnosing_site: Site | None = None
+    other_technique: str | None = None  # précision of « Autre technique » (GEN-092.04.17)
+    other_genetics: str | None = None  # MED-1287 Autres descriptions génétiques (text)
     # History (export/suivi.py): a diagnosis replaced by a fiche de suivi is closed on that
     # date; the new one names the diagnosis it revises.
     closed: PartialDate | None = None

@@ -96,11 +96,12 @@ def _age(reader: SheetReader, item: str) -> Age:
     return Age(period=period, precision=precision)
 
 
-def _genes(reader: SheetReader) -> tuple[Gene, ...]:
+def _genes(reader: SheetReader, items: tuple[str, ...] = ("gene1", "gene2")
+           ) -> tuple[Gene, ...]:
     """Any approved HGNC symbol (the centre's list first, then the shipped HGNC list); an
     unknown symbol is left out of the document and listed for review, never blocking."""
     genes: list[Gene] = []
-    for item in ("gene1", "gene2"):
+    for item in items:
         symbol = reader.text(item)
         if symbol is None:
             continue
@@ -243,8 +244,17 @@ def patient_from_sheets(
     )
     activites = [_activite(reader, key, "initiale", referent, site)]
     genetics, genetics_readers = genetics_complement(annexes, centre)
-    diagnostics = [_diagnostic(reader.block("diagnostic1"), 1, key).model_copy(
-        update=genetics)]
+    first = _diagnostic(reader.block("diagnostic1"), 1, key)
+    for annex in genetics_readers:
+        more = _genes(annex.block("genetique"), ("gene3", "gene4"))
+        genetics["genes"] = first.genes + tuple(
+            g for g in more if all(g.hgnc != h.hgnc for h in first.genes))
+        if genetics.get("other_technique") and "GEN-092.04.17" not in {
+                t.code for t in first.techniques}:
+            annex.flag("genetique.precision_technique", "précision « autre technique » sans "
+                       "« Autre technique » cochée sur la fiche : non transmise")
+            del genetics["other_technique"]
+    diagnostics = [first.model_copy(update=genetics)]
     if reader.block("diagnostic2").filled():
         diagnostics.append(_diagnostic(reader.block("diagnostic2"), 2, key))
     vital = VitalStatus(

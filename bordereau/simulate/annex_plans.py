@@ -101,3 +101,7 @@ class AnnexPlans:
             self.comb("genetique.site_nom", name)
         for n in range(1, rng.randint(1, 4) + 1):
             self.comb(f"genetique.hpo{n}", f"{rng.randint(1, 3_000_000):07d}")
+        if rng.random() < 0.4:
+            self.comb("genetique.gene3", rng.choice(names.HGNC_SYMBOLS))
+        if rng.random() < 0.2:
+            self.comb("genetique.precision_technique", "PCR DIGITALE")
