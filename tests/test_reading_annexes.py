@@ -15,6 +15,8 @@ from bordereau.base.schema import Patient, Record, Sheet
 from bordereau.base.states import SheetStatus
 from bordereau.home import Home
 from bordereau.ocr.pipeline import ReadOptions, ReadResult, read_batch
+from bordereau.ocr.rules import check_identifiers
+from bordereau.ocr.types import FieldReading
 from bordereau.simulate.batch import make_batch
 from bordereau.simulate.evaluate import FieldOutcome, compare
 from bordereau.simulate.truth import BatchTruth
@@ -96,3 +98,20 @@ def test_an_annex_joins_its_patient_by_ipp_and_its_fiche_by_serial(tmp_path: Pat
         assert problems("0055555555") == {"patient.ipp": (
             "patient inconnu (IPP 0055555555) : intégrer d’abord sa fiche initiale, ou "
             "corriger l’IPP")}
+
+
+def test_cif_codes_and_rpps_numbers_carry_their_own_check_at_reading() -> None:
+    def reading(field_id: str, value: str) -> FieldReading:
+        return FieldReading(id=field_id, kind="alphanumeric", value=value, confidence=0.99,
+                            review=False, reason=None, page=1)
+
+    fields = {r.id: r for r in [reading("statut1.code", "P450"), reading("statut2.code", "D450"),
+                                reading("medecin_traitant.rpps", "10000999011"),
+                                reading("genetique.gene3", "P450")]}
+    check_identifiers(fields)
+    assert {f: (r.review, r.reason) for f, r in fields.items() if r.review} == {
+        "statut1.code": (True, "code CIF invalide (une lettre b, s, d ou e puis 1 à 5 "
+                               "chiffres)"),
+        "medecin_traitant.rpps": (True, "n° RPPS invalide (clé de contrôle fausse ou "
+                                        "longueur différente de 11)"),
+    }
