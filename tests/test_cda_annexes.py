@@ -251,3 +251,27 @@ def test_more_genes_other_technique_precision_and_genetic_descriptions() -> None
     assert [p.reason for p in unticked.to_review] == [
         "précision « autre technique » sans « Autre technique » cochée sur la fiche : non "
         "transmise"]
+
+
+def test_other_context_precision_and_place_of_consultation_go_to_the_first_activity() -> None:
+    annex = blank("annexe_genetique") | {
+        "patient.ipp": "0012345678", "activite.precision_contexte": "RCP REGIONALE",
+        "activite.lieu_finess": "750803454"}
+    fiche = initiale(activite__contexte="GEN-092.05.04")
+    patient = build(fiche, annexes=[("annexe_genetique", annex, AT)])
+    assert check_exportable(patient) == []
+    xml = render_cda(patient)
+    result = validator().check(xml)
+    assert result.valid, result.xsd_errors + result.schematron_errors
+    root = etree.fromstring(xml.encode("utf-8"))
+    (encounter,) = root.xpath("//h:section[h:templateId/@root='1.2.250.1.213.1.1.2.76']"
+                              "/h:entry/h:encounter", namespaces=NS)
+    ref = encounter.xpath("string(h:code/h:originalText/h:reference/@value)", namespaces=NS)
+    assert root.xpath(f"string(//h:content[@ID='{ref[1:]}'])",
+                      namespaces=NS) == "Autre contexte : RCP REGIONALE"
+    assert encounter.xpath("h:participant/h:participantRole/h:id[@root='1.2.250.1.71.4.2.2']"
+                           "/@extension", namespaces=NS) == ["1750803454"]
+    plain = build(initiale(), annexes=[("annexe_genetique", annex, AT)])
+    assert plain.activites[0].contexte_precision is None
+    assert [p.reason for p in plain.to_review] == [
+        "précision « autre contexte » sans « Autre contexte » coché : non transmise"]

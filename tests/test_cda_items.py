@@ -77,7 +77,8 @@ def full_document() -> Any:
         patient__commune_residence="69266", patient__ins="215036912345691",
         famille__consanguinite="Y", famille__premier_cas="N", famille__ipp_premier_cas="0077777777",
         vital__decede=True, vital__date_deces="2024-09-20", vital__deces_lie_maladie="Y",
-        activite__responsable="10000999010", diagnostic1__date="2024-01-10",
+        activite__responsable="10000999010", activite__contexte="GEN-092.05.04",
+        diagnostic1__date="2024-01-10",
         diagnostic1__cas="255401001", diagnostic1__age_premiers_signes="767023003",
         diagnostic1__age_premiers_signes_valeur="18", diagnostic1__age_premiers_signes_unite="mo",
         diagnostic1__age_diagnostic="767023003", diagnostic1__age_diagnostic_valeur="8",
@@ -111,7 +112,8 @@ def full_document() -> Any:
         "patient.ipp": "0012345678", "genetique.site_diagnostic": "S001",
         "genetique.site_nom": "HU ROBERT DEBRE", "genetique.hpo1": "0001250",
         "genetique.gene3": "COL1A1", "genetique.precision_technique": "PCR DIGITALE",
-        "genetique.autres_descriptions": "Variant de novo"}
+        "genetique.autres_descriptions": "Variant de novo",
+        "activite.precision_contexte": "RCP REGIONALE", "activite.lieu_finess": "750803454"}
     patient = build(data, suivis=[(sheet, datetime(2024, 5, 2, 10, tzinfo=PARIS))],
                     facility_type="SA01",
                     annexes=[("annexe_statut", annex, datetime(2024, 5, 2, 11, tzinfo=PARIS)),

@@ -170,6 +170,17 @@ def genetics_complement(annexes: Sequence[Annex], centre: Centre
         text = _names(sheet.text(f"genetique.{item}"))
         if text:
             updates[field] = text
+    activity: dict[str, object] = {}
+    precision = _names(sheet.text("activite.precision_contexte"))
+    if precision:
+        activity["contexte_precision"] = precision
+    finess = sheet.digits("activite.lieu_finess", r"[0-9]{9}", "n° FINESS (9 chiffres)")
+    if finess is not None and not luhn_ok(finess):
+        sheet.note("activite.lieu_finess", f"la clé du n° FINESS « {finess} » est fausse")
+    elif finess is not None and finess != centre.etablissement.finess:
+        activity["place_finess"] = finess
+    if activity:
+        updates["activity"] = activity
     site = sheet.digits("genetique.site_diagnostic", r"[A-Z][0-9]{3}", "code de site")
     name = _names(sheet.text("genetique.site_nom"))
     if site is not None and site != centre.site.code:

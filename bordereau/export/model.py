@@ -268,6 +268,10 @@ class Activite(_Model):
     profession: Coded | None = None  # as written, even when no responsable could be named
     contexte: Coded | None = None
     objectifs: tuple[Coded, ...] = ()
+    # Annexe génétique et clinique (activity of the fiche initiale only): the précision of
+    # « Autre contexte » and the FINESS of the place of consultation when not the site's.
+    contexte_precision: str | None = None
+    place_finess: str | None = Field(default=None, pattern=r"^\d{9}$")
 
 
 class AgePrecision(_Model):

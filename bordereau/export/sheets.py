@@ -254,6 +254,14 @@ def patient_from_sheets(
             annex.flag("genetique.precision_technique", "précision « autre technique » sans "
                        "« Autre technique » cochée sur la fiche : non transmise")
             del genetics["other_technique"]
+    activity = genetics.pop("activity", None)
+    if isinstance(activity, dict):
+        if activity.get("contexte_precision") and (
+                activites[0].contexte is None or activites[0].contexte.code != "GEN-092.05.04"):
+            genetics_readers[0].flag("activite.precision_contexte", "précision « autre "
+                                     "contexte » sans « Autre contexte » coché : non transmise")
+            activity.pop("contexte_precision")
+        activites[0] = activites[0].model_copy(update=activity)
     diagnostics = [first.model_copy(update=genetics)]
     if reader.block("diagnostic2").filled():
         diagnostics.append(_diagnostic(reader.block("diagnostic2"), 2, key))
