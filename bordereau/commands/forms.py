@@ -17,7 +17,10 @@ app = new_app("Créer les bordereaux vierges à imprimer et leur description.")
 CentreOption = typer.Option(
     "--centre", "-c", help="Fichier de configuration du centre (YAML).", dir_okay=False
 )
-KindOption = typer.Option("--kind", "-k", help="Type de bordereau : initiale ou suivi.")
+KindOption = typer.Option(
+    "--kind", "-k", help="Type de bordereau : initiale, suivi, ou une annexe seule "
+    "(annexe_identite, annexe_genetique, annexe_statut : numéro propre, rattachée par l’IPP)."
+)
 
 
 @app.command("generate", cls=FrenchCommand)
