@@ -17,10 +17,12 @@ from bordereau.home import Home
 from bordereau.ocr.pipeline import ReadOptions, ReadResult, read_batch
 from bordereau.ocr.rules import check_identifiers
 from bordereau.ocr.types import FieldReading
+from bordereau.review.queue import Queue
 from bordereau.simulate.batch import make_batch
 from bordereau.simulate.evaluate import FieldOutcome, compare
 from bordereau.simulate.truth import BatchTruth
 from tests.conftest import LYON, replay
+from tests.factories import INITIALE, Factory
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +117,18 @@ def test_cif_codes_and_rpps_numbers_carry_their_own_check_at_reading() -> None:
         "medecin_traitant.rpps": (True, "n° RPPS invalide (clé de contrôle fausse ou "
                                         "longueur différente de 11)"),
     }
+
+
+def test_an_annex_for_an_unknown_ipp_gets_the_patients_of_the_base_as_suggestions(
+        tmp_path: Path) -> None:
+    factory = Factory(tmp_path, LYON)
+    factory.sheet("initiale", INITIALE)  # MARTIN LEA, IPP 4100200300
+    factory.sheet("annexe_statut", {"patient.ipp": "4100200399",
+                                    "patient.nom_naissance": "MARTIN",
+                                    "statut1.code": "B117", "statut1.qualificatif": "3"})
+    queue = Queue(factory.db, "alice")
+    (item,) = queue.items(status="pending", field_id="patient.ipp")
+    assert item.reason is not None and item.reason.startswith("patient inconnu")
+    shown = queue.get(item.id)
+    assert [(s.value, s.source.split(" :")[0]) for s in shown.suggestions] == [
+        ("4100200300", "patient de la base (IPP proche, même nom)")]
