@@ -1,7 +1,7 @@
 """Measure reading: page states, silent errors, review load, time per page.
 
     .venv/bin/python benchmarks/bench_read.py [--sheets 4] [--split eval] [--keep DIR]
-        [--reuse DIR] [--json FILE]
+        [--reuse DIR] [--json FILE] [--kinds initiale,suivi | annexe_identite,annexe_statut]
 
 Simulated scans of both sample centres are made with every scanner profile (held-out
 handwriting by default: ``--split eval``), read by the pipeline with the shipped
@@ -31,6 +31,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bordereau.forms.model import ALL_KINDS, FormKind
 from bordereau.simulate.evaluate import FieldOutcome, compare, simulate_and_read, summarise
 from bordereau.simulate.profiles import PRESETS
 from bordereau.simulate.truth import BatchTruth
@@ -90,7 +91,8 @@ def batches_in(folder: Path) -> list[tuple[Path, BatchTruth]]:
 
 
 def run(out: Path, sheets: int, split: str, profiles: list[str], seed: int,
-        workers: int | None, reuse: bool = False) -> dict[str, Any]:
+        workers: int | None, reuse: bool = False,
+        kinds: tuple[FormKind, ...] = ("initiale", "suivi")) -> dict[str, Any]:
     if reuse:
         from bordereau.home import Home
         from bordereau.ocr.pipeline import ReadOptions, read_batch
@@ -102,7 +104,7 @@ def run(out: Path, sheets: int, split: str, profiles: list[str], seed: int,
         elapsed = time.perf_counter() - start
     else:
         result, batches, elapsed = simulate_and_read(out, CENTRES, sheets, split, profiles,
-                                                     seed, workers)
+                                                     seed, workers, kinds=kinds)
     fields: list[FieldOutcome] = []
     pages_right, pages_total, wrong_pages = 0, 0, []
     profile_of: dict[str, str] = {}
@@ -186,16 +188,22 @@ def main() -> None:
     parser.add_argument("--reuse", type=Path, help="read the scans a former --keep left")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--outcomes", type=Path, help="write every field's outcome here")
+    parser.add_argument("--kinds", default="initiale,suivi",
+                        help="form kinds to simulate, in turn (annexes: annexe_identite, "
+                             "annexe_statut)")
     args = parser.parse_args()
     profiles = args.profiles.split(",")
+    kinds = tuple(k for k in ALL_KINDS if k in args.kinds.split(","))
     if args.reuse:
         figures = run(args.reuse, args.sheets, args.split, profiles, args.seed, args.workers,
                       reuse=True)
     elif args.keep:
-        figures = run(args.keep, args.sheets, args.split, profiles, args.seed, args.workers)
+        figures = run(args.keep, args.sheets, args.split, profiles, args.seed, args.workers,
+                      kinds=kinds)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            figures = run(Path(tmp), args.sheets, args.split, profiles, args.seed, args.workers)
+            figures = run(Path(tmp), args.sheets, args.split, profiles, args.seed, args.workers,
+                          kinds=kinds)
     show(figures)
     outcomes = figures.pop("outcomes")
     if args.json:

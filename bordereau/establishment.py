@@ -48,7 +48,7 @@ from bordereau.forms.centre import LoadedCentre, load_centre
 from bordereau.forms.generate import GenerationResult, generate
 from bordereau.forms.layout import build_layout
 from bordereau.forms.manifest import Layout
-from bordereau.forms.model import load_form
+from bordereau.forms.model import annex_kinds_of, load_form
 from bordereau.home import Home
 from bordereau.ocr.inputs import require_inputs
 from bordereau.ocr.pipeline import Progress, ReadOptions, ReadResult, read_batch
@@ -111,12 +111,18 @@ class Establishment:
         return build_layout(kind, self.centre(centre_file))
 
     def print_forms(self, centre_file: Path, kind: str, copies: int,
-                    output: Path, fillable: bool = False) -> GenerationResult:
-        """Print ``copies`` signed sheets to ``output`` (with ``fillable``, with form fields
-        to fill on screen); the home (created if need be) reserves their serials and keeps
-        the centre file and the layout."""
+                    output: Path, annexes: Sequence[str] = (),
+                    fillable: bool = False) -> GenerationResult:
+        """Print ``copies`` signed sheets to ``output``; the home (created if need be)
+        reserves their serials and keeps the centre file and the layout. ``annexes``
+        (names of :data:`ANNEXES`) are printed after each fiche initiale, same serial; with
+        ``fillable``, the pages carry form fields to fill on screen (no annex yet)."""
         centre = self.centre(centre_file)
         load_form(kind)
+        annex_kinds = annex_kinds_of(kind, annexes)
+        if fillable and annex_kinds:  # said before any serial is reserved
+            raise UsageError("Les annexes ne sont pas encore disponibles en PDF à remplir à "
+                             "l’écran : générer les annexes sans --fillable.")
         if copies < 1:
             raise UsageError("Le nombre d’exemplaires doit être au moins 1.")
         check_output(output, ".pdf")
@@ -125,10 +131,15 @@ class Establishment:
         home = self._home
         layout = build_layout(kind, centre)
         home.save_snapshot(centre, layout)
+        annex_layouts = [build_layout(annex, centre) for annex in annex_kinds]
+        for annex_layout in annex_layouts:
+            home.save_snapshot(centre, annex_layout)
         secret = home.secret
         serials = home.reserve_serials(copies)
-        result = generate(layout, secret, serials, output, fillable)
+        result = generate(layout, secret, serials, output, annex_layouts, fillable)
         home.record_issue(layout, serials, output)
+        for annex_layout in annex_layouts:
+            home.record_issue(annex_layout, serials, output)
         return result
 
     # -- reading and ingesting -------------------------------------------------------------

@@ -61,8 +61,8 @@ def test_a_verified_ins_is_sent_as_the_qualified_identity(ins: str) -> None:
 
 
 MISMATCHES = {
-    "forenames not on the form": ({}, "prénoms de l’acte de naissance inconnus (la fiche ne "
-                                      "demande que le premier)"),
+    "forenames not on the form": ({}, "prénoms de l’acte de naissance inconnus (à écrire sur "
+                                      "l’annexe identité et famille)"),
     "sex": ({"patient__sexe": "M", "birth_forenames": "LEA"},
             "sexe M contredit par le matricule INS (2 = féminin)"),
     "year": ({"patient__date_naissance": "2014-03-14", "birth_forenames": "LEA"},

@@ -21,8 +21,8 @@ from lxml import etree
 
 from bordereau.export import check_exportable, render_cda
 from bordereau.export.ans import KIT, validator
-from bordereau.forms.model import load_form
-from tests.test_cda import LYON, NS, PARIS, build, initiale, suivi
+from bordereau.forms.model import ALL_KINDS, load_form
+from tests.test_cda import LYON, NS, PARIS, blank, build, initiale, suivi
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "cda.md"
@@ -77,13 +77,15 @@ def full_document() -> Any:
         patient__commune_residence="69266", patient__ins="215036912345691",
         famille__consanguinite="Y", famille__premier_cas="N", famille__ipp_premier_cas="0077777777",
         vital__decede=True, vital__date_deces="2024-09-20", vital__deces_lie_maladie="Y",
-        activite__responsable="10000999010", diagnostic1__date="2024-01-10",
+        activite__responsable="10000999010", activite__contexte="GEN-092.05.04",
+        diagnostic1__date="2024-01-10",
         diagnostic1__cas="255401001", diagnostic1__age_premiers_signes="767023003",
         diagnostic1__age_premiers_signes_valeur="18", diagnostic1__age_premiers_signes_unite="mo",
         diagnostic1__age_diagnostic="767023003", diagnostic1__age_diagnostic_valeur="8",
         diagnostic1__age_diagnostic_unite="a", diagnostic1__age_diagnostic_genetique="767023003",
         diagnostic1__age_diagnostic_genetique_valeur="9",
-        diagnostic1__age_diagnostic_genetique_unite="a", diagnostic1__techniques=["MED-083"],
+        diagnostic1__age_diagnostic_genetique_unite="a",
+        diagnostic1__techniques=["MED-083", "GEN-092.04.17"],
         diagnostic1__gene1="FGFR3", diagnostic1__gene2="CFTR", diagnostic1__cim10="Q774",
         diagnostic2__code_orpha="558", diagnostic2__statut="24800002",
         diagnostic2__age_premiers_signes="MED-1288", diagnostic2__age_diagnostic="373068000",
@@ -97,8 +99,28 @@ def full_document() -> Any:
     sheet = suivi(activite__date="2024-05-02", diagnostic__maladie="429",
                   diagnostic__statut="255545003", vital__perdu_de_vue=True)
     # fmt: on
+    annex = blank("annexe_statut") | {"patient.ipp": "0012345678", "statut1.code": "B117",
+                                      "statut1.qualificatif": "3", "statut1.date": "2024-05-02"}
+    identity = blank("annexe_identite") | {
+        "patient.ipp": "0012345678", "identite.prenoms_acte": "LEA MARIE",
+        "identite.prenom_utilise": "LOU", "identite.naissance_multiple": "Y",
+        "identite.rang": "1", "representant.nom_naissance": "NESSI",
+        "representant.premier_prenom": "RUTH", "medecin_traitant.rpps": "10000999010",
+        "medecin_traitant.nom": "MEDIONI", "premier_cas.lien": "PCOUSN",
+        "premier_cas.sexe": "M", "premier_cas.code_orpha": "15", "biobanque.nom": "CRB LYON"}
+    genetics = blank("annexe_genetique") | {
+        "patient.ipp": "0012345678", "genetique.site_diagnostic": "S001",
+        "genetique.site_nom": "HU ROBERT DEBRE", "genetique.hpo1": "0001250",
+        "genetique.gene3": "COL1A1", "genetique.precision_technique": "PCR DIGITALE",
+        "genetique.autres_descriptions": "Variant de novo",
+        "activite.precision_contexte": "RCP REGIONALE", "activite.lieu_finess": "750803454"}
     patient = build(data, suivis=[(sheet, datetime(2024, 5, 2, 10, tzinfo=PARIS))],
-                    birth_forenames="LEA MARIE", facility_type="SA01")
+                    facility_type="SA01",
+                    annexes=[("annexe_statut", annex, datetime(2024, 5, 2, 11, tzinfo=PARIS)),
+                             ("annexe_identite", identity, datetime(2024, 5, 2, 11,
+                                                                    tzinfo=PARIS)),
+                             ("annexe_genetique", genetics, datetime(2024, 5, 2, 11,
+                                                                     tzinfo=PARIS))])
     assert check_exportable(patient) == []
     xml = render_cda(patient)
     result = validator().check(xml)
@@ -115,7 +137,7 @@ def test_the_table_lists_every_item_of_the_data_set_once() -> None:
 
 
 def test_every_paper_field_exists_on_the_forms_or_in_the_centre_file() -> None:
-    fields = {kind: {i.id for i in load_form(kind).items} for kind in ("initiale", "suivi")}
+    fields = {kind: {i.id for i in load_form(kind).items} for kind in ALL_KINDS}
     centre = yaml.safe_load(LYON.read_text(encoding="utf-8"))
     for row in rows():
         names = ticked(row["paper"])
@@ -127,8 +149,9 @@ def test_every_paper_field_exists_on_the_forms_or_in_the_centre_file() -> None:
                 node: Any = centre
                 for part in name.removeprefix("centre:").split("."):
                     node = node[part]
-            elif name.startswith("suivi:"):
-                assert name.removeprefix("suivi:") in fields["suivi"], name
+            elif ":" in name:
+                kind, field = name.split(":", 1)
+                assert field in fields[kind], name
             else:
                 assert name in fields["initiale"], name
 

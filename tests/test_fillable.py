@@ -314,3 +314,12 @@ def test_typed_printed_then_ticked_with_a_pen_is_read_whole(
     assert sheet.fields[ern.id].value == ern.choices[0].code
     assert sheet.fields["patient.ipp"].value == values["patient.ipp"]
     assert sheet.fields["patient.nom_naissance"].value == values["patient.nom_naissance"]
+
+
+def test_annexes_are_not_offered_as_fillable_yet(tmp_path: Path) -> None:
+    result = run_cli(["forms", "generate", "-c", str(LYON), "-k", "initiale", "--annexe",
+                      "statut", "--fillable", "-o", str(tmp_path / "a.pdf"), "--home",
+                      str(tmp_path / "home")])
+    assert result.exit_code == 2, result.stdout
+    assert "annexes ne sont pas encore disponibles en PDF à remplir" in result.stderr
+    assert not (tmp_path / "a.pdf").exists()

@@ -34,6 +34,7 @@ from bordereau.export.model import Problem
 from bordereau.export.sheets import patient_from_sheets
 from bordereau.files import write_private
 from bordereau.forms.centre import Centre
+from bordereau.forms.model import ANNEX_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -149,11 +150,14 @@ class CdaExporter:
         reviewed = self._reviewed(session, [s.id for _, s in items])
         suivis = [(r.values, r.committed_at, reviewed.get(s.id, set()))
                   for r, s in items if r.kind == "suivi"]
+        annexes = [(r.kind, r.values, r.committed_at) for r, _ in items
+                   if r.kind in ANNEX_KINDS]
         version = (last.document_version + 1) if last else 1
         exported = patient_from_sheets(
             record.values, suivis, centre, ipp_oid=centre.etablissement.oid_ipp,
             initiale_at=record.committed_at, version=version,
-            facility_type=centre.etablissement.type, reviewed=reviewed.get(sheet.id, set()))
+            facility_type=centre.etablissement.type, reviewed=reviewed.get(sheet.id, set()),
+            annexes=annexes)
         problems = check_exportable(exported)
         if problems:
             report.skipped.extend(problems)

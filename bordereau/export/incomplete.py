@@ -19,7 +19,10 @@ from bordereau.base.incomplete import IncompleteSheet
 from bordereau.forms.fonts import PT_PER_MM, font_name, wrap
 
 MARGIN = 18.0  # mm
-KIND = {"initiale": "fiche initiale", "suivi": "fiche de suivi"}
+KIND = {"initiale": "fiche initiale", "suivi": "fiche de suivi",
+        "annexe_identite": "annexe identité et famille",
+        "annexe_genetique": "annexe génétique et clinique",
+        "annexe_statut": "annexe statut fonctionnel"}
 
 
 def _french(day: str | None) -> str:

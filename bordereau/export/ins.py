@@ -71,8 +71,8 @@ def ins_problems(ident: Identity) -> list[str]:
         found.append(f"lieu de naissance {place} contredit par le matricule INS "
                      f"(« {ins[5:10]} »)")
     if not ident.birth_forenames:
-        found.append("prénoms de l’acte de naissance inconnus (la fiche ne demande que le "
-                     "premier)")
+        found.append("prénoms de l’acte de naissance inconnus (à écrire sur l’annexe "
+                     "identité et famille)")
     elif ident.first_forename is None or _plain(ident.birth_forenames).split(" ")[0] != _plain(
             ident.first_forename):
         found.append(f"premier prénom « {ident.first_forename or ''} » différent du premier des "

@@ -19,6 +19,14 @@ from datetime import datetime
 from bordereau import clock
 from bordereau.errors import UsageError
 from bordereau.export._values import SheetReader, coded, nir_key_ok
+from bordereau.export.annexes import (
+    Annex,
+    family_complement,
+    functional_status,
+    genetics_complement,
+    identity_complement,
+    latest_identity_annex,
+)
 from bordereau.export.ins import qualify
 from bordereau.export.model import (
     FACILITY_TYPE_SYSTEM,
@@ -88,11 +96,12 @@ def _age(reader: SheetReader, item: str) -> Age:
     return Age(period=period, precision=precision)
 
 
-def _genes(reader: SheetReader) -> tuple[Gene, ...]:
+def _genes(reader: SheetReader, items: tuple[str, ...] = ("gene1", "gene2")
+           ) -> tuple[Gene, ...]:
     """Any approved HGNC symbol (the centre's list first, then the shipped HGNC list); an
     unknown symbol is left out of the document and listed for review, never blocking."""
     genes: list[Gene] = []
-    for item in ("gene1", "gene2"):
+    for item in items:
         symbol = reader.text(item)
         if symbol is None:
             continue
@@ -186,6 +195,7 @@ def patient_from_sheets(
     birth_forenames: str | None = None,
     facility_type: str | None = None,
     reviewed: Collection[str] = (),
+    annexes: Sequence[Annex] = (),
 ) -> ExportPatient:
     """Build the export patient of one fiche initiale and its fiches de suivi.
 
@@ -195,7 +205,8 @@ def patient_from_sheets(
     document version number. The INS is sent as a qualified identity only when its traits
     match (``export/ins.py``: sex, year and month, place of birth, first forename) and every
     INS trait is known, including ``birth_forenames`` (all forenames of the birth
-    certificate, not on the form); ``ins_qualified=False`` (the establishment says the
+    certificate: written on the annexe identité et famille, or given by the caller, which
+    wins); ``ins_qualified=False`` (the establishment says the
     identity is not qualified) never sends it. ``facility_type`` is the JDV_J02
     type of the establishment (``SA01`` public, ``SA03`` private PSPH, …), not in the centre
     file either. Suivis are applied in date order; each is ``(values, committed_at)`` or
@@ -210,8 +221,14 @@ def patient_from_sheets(
         raise UsageError(f"Type d’établissement inconnu « {facility_type} » (attendu : {known}).")
     now = created_at or clock.now()
     reader = SheetReader(initiale, load_form("initiale"), centre, "fiche initiale")
-    identity = qualify(_identity(reader, ipp_oid).model_copy(
-        update={"birth_forenames": birth_forenames}), ins_qualified)
+    identity_annex = latest_identity_annex(annexes, centre)
+    complement, doctor = identity_complement(identity_annex)
+    family_extra = family_complement(identity_annex, centre)
+    complement_readers = [identity_annex] if identity_annex else []
+    if birth_forenames:
+        complement["birth_forenames"] = birth_forenames
+    identity = qualify(_identity(reader, ipp_oid).model_copy(update=complement),
+                       ins_qualified)
     key = "|".join((centre.etablissement.finess, ipp_oid, identity.ipp or "?"))
     site = Site(code=centre.site.code, name=centre.site.nom)
 
@@ -226,7 +243,26 @@ def patient_from_sheets(
         referred_by=reader.choices("prise_en_charge.adresse_par", "patient_adresse_par"),
     )
     activites = [_activite(reader, key, "initiale", referent, site)]
-    diagnostics = [_diagnostic(reader.block("diagnostic1"), 1, key)]
+    genetics, genetics_readers = genetics_complement(annexes, centre)
+    first = _diagnostic(reader.block("diagnostic1"), 1, key)
+    for annex in genetics_readers:
+        more = _genes(annex.block("genetique"), ("gene3", "gene4"))
+        genetics["genes"] = first.genes + tuple(
+            g for g in more if all(g.hgnc != h.hgnc for h in first.genes))
+        if genetics.get("other_technique") and "GEN-092.04.17" not in {
+                t.code for t in first.techniques}:
+            annex.flag("genetique.precision_technique", "précision « autre technique » sans "
+                       "« Autre technique » cochée sur la fiche : non transmise")
+            del genetics["other_technique"]
+    activity = genetics.pop("activity", None)
+    if isinstance(activity, dict):
+        if activity.get("contexte_precision") and (
+                activites[0].contexte is None or activites[0].contexte.code != "GEN-092.05.04"):
+            genetics_readers[0].flag("activite.precision_contexte", "précision « autre "
+                                     "contexte » sans « Autre contexte » coché : non transmise")
+            activity.pop("contexte_precision")
+        activites[0] = activites[0].model_copy(update=activity)
+    diagnostics = [first.model_copy(update=genetics)]
     if reader.block("diagnostic2").filled():
         diagnostics.append(_diagnostic(reader.block("diagnostic2"), 2, key))
     vital = VitalStatus(
@@ -258,6 +294,16 @@ def patient_from_sheets(
         to_review.extend(sheet.to_review)
         updated.append(at)
 
+    if identity_annex and any(k.startswith("propositus_") for k in family_extra) and (
+            reader.answer("famille.premier_cas") != "non"
+            or reader.raw("famille.ipp_premier_cas") is None):
+        identity_annex.flag("premier_cas.lien", "premier cas de la famille décrit sur l’annexe, "
+                            "mais la fiche ne dit pas « premier cas : Non » avec son IPP : "
+                            "non transmis")
+    scores, annex_readers = functional_status(annexes, centre, key)
+    for annex in annex_readers + complement_readers + genetics_readers:
+        anomalies.extend(annex.anomalies)
+        to_review.extend(annex.to_review)
     first_activity = activites[0].date
     opened = initiale_at.date() if initiale_at else None
     meta = DocumentMeta(
@@ -283,6 +329,7 @@ def patient_from_sheets(
             else None,
         ),
         author=referent,
+        general_practitioner=doctor,
         identity=identity,
         consent=Consent(
             informed=reader.yes_no("opposition.information"),
@@ -293,6 +340,7 @@ def patient_from_sheets(
             consanguinity=reader.answer("famille.consanguinite"),
             first_case=reader.answer("famille.premier_cas"),
             propositus_ipp=reader.digits("famille.ipp_premier_cas", r"[0-9A-Za-z]{1,20}", "IPP"),
+            **{k: v for k, v in family_extra.items() if k.startswith("propositus_")},
         ),
         vital=vital,
         prises_en_charge=(prise_en_charge,),
@@ -311,7 +359,9 @@ def patient_from_sheets(
             contact_agreement=reader.answer("recherche.accord_contact"),
             sample_research=reader.answer("recherche.echantillon_recherche"),
             sample_diagnosis=reader.answer("recherche.echantillon_diagnostic"),
+            biobanks=family_extra.get("biobanks"),
         ),
+        functional_status=scores,
         comment=reader.text("commentaire.texte"),
     )
     def problems(pairs: list[tuple[str, str]]) -> tuple[Problem, ...]:

@@ -8,6 +8,7 @@ sheet. That keeps files small and generation fast (see benchmarks/bench_generate
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -38,6 +39,7 @@ class GenerationResult:
     layout_id: str
     serials: range
     pages: int
+    annexes: tuple[Layout, ...] = ()
 
 
 @cache
@@ -172,13 +174,17 @@ def _draw_stamps(canvas: Canvas, page: PageLayout, code: PageCode) -> None:
 
 
 def generate(layout: Layout, secret: bytes, serials: range, output: Path,
-             fillable: bool = False) -> GenerationResult:
+             annexes: Sequence[Layout] = (), fillable: bool = False) -> GenerationResult:
     """Write one sheet of ``layout`` per serial to ``output`` (atomically), its page codes
-    signed with the establishment's ``secret``; with ``fillable``, the same pages with
-    form fields to fill on screen (``forms.fillable``). Reserving the serials and keeping
-    the snapshot are the caller's (``Establishment.print_forms``)."""
+    signed with the establishment's ``secret``, each followed by one sheet of every annex
+    layout printed with the same serial; with ``fillable``, the same pages with form fields
+    to fill on screen (``forms.fillable``; not with annexes). Reserving the serials and
+    keeping the snapshots are the caller's (``Establishment.print_forms``)."""
     if not serials:
         raise UsageError("Le nombre d’exemplaires doit être au moins 1.")
+    if fillable and annexes:
+        raise UsageError("Les annexes ne sont pas encore disponibles en PDF à remplir à "
+                         "l’écran : générer les annexes sans --fillable.")
     check_output(output, ".pdf")
     fonts.register_fonts()
     establishment = establishment_fingerprint(secret)
@@ -191,19 +197,23 @@ def generate(layout: Layout, secret: bytes, serials: range, output: Path,
         f"{format_serial(serials.start)} à {format_serial(serials.stop - 1)}"
     )
     canvas.setCreator("bordereau")
-    names = []
-    for page in layout.pages:
-        name = f"page{page.number}"
-        canvas.beginForm(name)
-        _draw_static(canvas, layout, page)
-        canvas.endForm()
-        names.append(name)
+    sheets = (layout, *annexes)
+    names: list[list[str]] = []
+    for n, sheet in enumerate(sheets):
+        names.append([])
+        for page in sheet.pages:
+            name = f"page{page.number}" if n == 0 else f"annexe{n}page{page.number}"
+            canvas.beginForm(name)
+            _draw_static(canvas, sheet, page)
+            canvas.endForm()
+            names[-1].append(name)
     for serial in serials:
-        for page, name in zip(layout.pages, names, strict=True):
-            canvas.doForm(name)
-            code = page_code(layout, establishment, secret, serial, page.number)
-            _draw_stamps(canvas, page, code)
-            canvas.showPage()
+        for sheet, sheet_names in zip(sheets, names, strict=True):
+            for page, name in zip(sheet.pages, sheet_names, strict=True):
+                canvas.doForm(name)
+                code = page_code(sheet, establishment, secret, serial, page.number)
+                _draw_stamps(canvas, page, code)
+                canvas.showPage()
     try:
         canvas.save()
         if fillable:
@@ -216,5 +226,6 @@ def generate(layout: Layout, secret: bytes, serials: range, output: Path,
         output=output,
         layout_id=layout.form.layout_id,
         serials=serials,
-        pages=layout.form.pages * len(serials),
+        pages=sum(sheet.form.pages for sheet in sheets) * len(serials),
+        annexes=tuple(annexes),
     )

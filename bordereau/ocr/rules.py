@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from collections.abc import Callable, Iterable
 
 from bordereau import clock
+from bordereau.forms.centre import luhn_ok
 from bordereau.forms.manifest import Layout
 from bordereau.ocr.context import decide
 from bordereau.ocr.context import nir_key_ok as nir_key_ok
@@ -98,6 +100,26 @@ def check_identifiers(fields: Fields) -> None:
                                        "longueur différente de 15)")
     elif isinstance(ins, str):
         check_nir_identity(fields, ins.replace(" ", ""))
+    check_annex_codes(fields)
+
+
+CIF_CODE = re.compile(r"[BSDE][0-9]{1,5}")
+
+
+def check_annex_codes(fields: Fields) -> None:
+    """Codes of the annexes that carry their own check: a CIF code starts with b, s, d or
+    e; an RPPS number has a Luhn key."""
+    for fid in fields:
+        value = _value(fields, fid)
+        if not isinstance(value, str):
+            continue
+        if fid.startswith("statut") and fid.endswith(".code") and not CIF_CODE.fullmatch(
+                value.replace(" ", "").upper()):
+            _flag(fields, [fid], "code CIF invalide (une lettre b, s, d ou e puis 1 à 5 "
+                                 "chiffres)")
+        elif fid == "medecin_traitant.rpps" and not (len(value) == 11 and luhn_ok(value)):
+            _flag(fields, [fid], "n° RPPS invalide (clé de contrôle fausse ou longueur "
+                                 "différente de 11)")
 
 
 def check_nir_identity(fields: Fields, nir: str) -> None:

@@ -26,6 +26,7 @@ from bordereau.base.states import ReadingStatus
 from bordereau.errors import BordereauError, InputError, NotFoundError
 from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout
+from bordereau.forms.model import ANNEX_KINDS
 from bordereau.review.evidence import KEYS, Suggestion, evidence_for
 from bordereau.review.items import ConflictError, Decision, Item, aware, current_empty
 from bordereau.review.patients import add_patient, candidates, known_identity
@@ -88,7 +89,8 @@ class Queue:
         raws = {r.field_id: r.raw or {} for r in sheet.readings}
         found = evidence_for(field, values, raws, self.centre(sheet.layout_id), self.today)
         session = object_session(row)
-        if sheet.kind == "suivi" and session is not None and row.status in OPEN:
+        attached = sheet.kind == "suivi" or sheet.kind in ANNEX_KINDS  # joined by IPP
+        if attached and session is not None and row.status in OPEN:
             known = known_identity(session, values, row.field_id)
             if known is not None and known not in [s.value for s in found.suggestions] \
                     and len(found.suggestions) < len(KEYS):
@@ -96,7 +98,7 @@ class Queue:
                     key=KEYS[len(found.suggestions)], value=known,
                     shown=format_value(field, known),
                     source=f"patient de la base (IPP {values.get('patient.ipp')})"))
-        if (row.field_id == "patient.ipp" and sheet.kind == "suivi" and session is not None
+        if (row.field_id == "patient.ipp" and attached and session is not None
                 and row.status in OPEN and "patient inconnu" in (row.reason or "")):
             for candidate in candidates(session, values)[:len(KEYS) - len(found.suggestions)]:
                 found.suggestions.append(Suggestion(
