@@ -32,22 +32,28 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import train_digits as td
-from calibrate import MAX_ERROR_BOUND, MIN_SUPPORT, NEVER, clopper_pearson_upper
+from loso_common import (
+    ALL,
+    RULE,
+    Floats,
+    Labels,
+    cell_threshold,
+    false_trust,
+    figures,
+    softmax,
+    table,
+)
 
 from bordereau import heldout
 from bordereau.ocr.digits import REJECT
-from bordereau.ocr.trust import TARGET_PRECISION
 from bordereau.training.temperature import fit_temperature
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "docs" / "loso-digits.json"
-ALL = "all"  # the reference run: no style left out
 HELDOUT_COPIES = {"mnist": 2, "sklearn": 4, "font": 40}  # renderings per held-out glyph
-FIXED_LEVEL = 0.99  # also reported: the per-cell level of identity fields
+NOT_READ = (REJECT,)  # never trusted as a digit: not_a_digit
 STYLE_REJECTS = 500  # not_a_digit cells made of the left-out style's glyphs
 HELDOUT_SEED = 9_100_000  # far from the training seeds
-Floats = npt.NDArray[np.float32]
-Labels = npt.NDArray[np.int64]
 
 
 def log(message: str) -> None:
@@ -158,59 +164,6 @@ def with_rejects(cells: Cells, sources: list[td.Source], seed: int) -> tuple[Flo
     return x, np.concatenate([cells.y, np.full(len(rejects), REJECT, np.int64)])
 
 
-def softmax(logits: Floats, temperature: float) -> Floats:
-    z = logits / temperature
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
-def cell_threshold(probs: Floats, labels: Labels) -> float:
-    """``calibrate.threshold_for`` on digit cells: the lowest confidence at which the cells
-    read as a digit and kept are right >= TARGET_PRECISION and the 95 % Clopper-Pearson
-    bound of their error rate is <= MAX_ERROR_BOUND (NEVER if no level shows it)."""
-    top, conf = probs.argmax(axis=1), probs.max(axis=1)
-    read = (top != REJECT) & (labels != REJECT)
-    order = np.argsort(conf[read], kind="stable")
-    wrong = (top[read] != labels[read])[order]
-    wrong_from = np.cumsum(wrong[::-1])[::-1]  # errors kept when starting at each cell
-    kept = np.arange(len(wrong), 0, -1)
-    for start in np.flatnonzero(
-        (kept >= MIN_SUPPORT) & (1 - wrong_from / kept >= TARGET_PRECISION)
-    ):
-        if clopper_pearson_upper(int(wrong_from[start]), int(kept[start])) <= MAX_ERROR_BOUND:
-            return round(float(conf[read][order][start]), 4)
-    return NEVER
-
-
-def trusted_figures(probs: Floats, labels: Labels, threshold: float) -> dict[str, float]:
-    """Coverage at ``threshold`` and the error rate of trusted cells (silent), with its bound."""
-    top, conf = probs.argmax(axis=1), probs.max(axis=1)
-    trusted = (conf >= threshold) & (top != REJECT)
-    wrong = int((trusted & (top != labels)).sum())
-    n_trusted = int(trusted.sum())
-    return {"coverage": round(n_trusted / len(labels), 4), "trusted": n_trusted,
-            "silent_errors": wrong, "silent": round(wrong / max(n_trusted, 1), 5),
-            "silent_upper_95": round(clopper_pearson_upper(wrong, n_trusted), 5)}  # fmt: skip
-
-
-def figures(probs: Floats, labels: Labels, threshold: float) -> dict[str, Any]:
-    """Accuracy, then trusted figures at ``threshold`` and at FIXED_LEVEL."""
-    right = probs.argmax(axis=1) == labels
-    return {"cells": len(labels), "accuracy": round(float(right.mean()), 4),
-            **trusted_figures(probs, labels, threshold),
-            f"at_{FIXED_LEVEL}": trusted_figures(probs, labels, FIXED_LEVEL)}  # fmt: skip
-
-
-def false_trust(probs: Floats, threshold: float) -> dict[str, float]:
-    """On ``not_a_digit`` cells: the share read as a digit and trusted."""
-    trusted = (probs.max(axis=1) >= threshold) & (probs.argmax(axis=1) != REJECT)
-    return {
-        "cells": len(probs),
-        "called_not_a_digit": round(float((probs.argmax(axis=1) == REJECT).mean()), 4),
-        "trusted_as_digit": int(trusted.sum()),
-    }
-
-
 def style_rejects(sources: list[td.Source], fonts: tuple[Path, ...], seed: int) -> Floats:
     """``not_a_digit`` cells (cross-outs of ``sources``' digits, ``fonts``' letters, marks)."""
     return np.stack(
@@ -238,12 +191,12 @@ def run(style: str, data: dict[str, Any], args: argparse.Namespace) -> dict[str,
     val_logits = td._logits(net, val_set[0])
     temperature = fit_temperature(val_logits, val_set[1])
     val_probs = softmax(val_logits, temperature)
-    threshold = cell_threshold(val_probs, val_set[1])
+    threshold = cell_threshold(val_probs, val_set[1], NOT_READ)
     digit = val_set[1] != REJECT
     result: dict[str, Any] = {
         "left_out": style, "train_cells": len(train_set[1]), "val_cells": len(val_set[1]),
         "temperature": temperature, "threshold": threshold,
-        "validation": figures(val_probs[digit], val_set[1][digit], threshold),
+        "validation": figures(val_probs[digit], val_set[1][digit], threshold, NOT_READ),
     }  # fmt: skip
     if style == ALL:
         result["heldout"] = read_heldout(lambda x: softmax(td._logits(net, x), temperature),
@@ -255,12 +208,12 @@ def run(style: str, data: dict[str, Any], args: argparse.Namespace) -> dict[str,
             np.concatenate([data["train"].style, data["val"].style]),
         ).where(np.concatenate([data["train"].style, data["val"].style]) == style)
         result["left_out_cells"] = figures(softmax(td._logits(net, own.x), temperature), own.y,
-                                           threshold)  # fmt: skip
+                                           threshold, NOT_READ)  # fmt: skip
         _, own_src = split_sources(data["train_sources"], style)
         fonts = tuple(f for f in td.training_fonts() if style_of(f"font:{f}") == style)
         marks = style_rejects(own_src, fonts, args.seed + 300 + index)
         result["left_out_marks"] = false_trust(softmax(td._logits(net, marks), temperature),
-                                               threshold)  # fmt: skip
+                                               threshold, NOT_READ)  # fmt: skip
     result["seconds"] = round(time.monotonic() - started)
     return result
 
@@ -269,10 +222,11 @@ def read_heldout(predict: Any, threshold: float, data: dict[str, Any]) -> dict[s
     """Figures on each held-out set and on all of them, at ``threshold``."""
     cells: Cells = data["heldout"]
     probs = predict(cells.x)
-    out = {name: figures(probs[cells.style == name], cells.y[cells.style == name], threshold)
-           for name in sorted(set(cells.style.tolist()))}  # fmt: skip
-    out["all held-out"] = figures(probs, cells.y, threshold)
-    out["held-out marks"] = false_trust(predict(data["heldout_marks"]), threshold)
+    names = sorted(set(cells.style.tolist()))
+    out = {n: figures(probs[cells.style == n], cells.y[cells.style == n], threshold, NOT_READ)
+           for n in names}  # fmt: skip
+    out["all held-out"] = figures(probs, cells.y, threshold, NOT_READ)
+    out["held-out marks"] = false_trust(predict(data["heldout_marks"]), threshold, NOT_READ)
     return out
 
 
@@ -283,10 +237,10 @@ def read_shipped(data: dict[str, Any], seed: int) -> dict[str, Any]:
     model = DigitRecognizer()
     val_set = with_rejects(data["val"], data["val_sources"], seed)  # the reference run's
     probs = model.predict_normalised(val_set[0]).astype(np.float32)
-    threshold = cell_threshold(probs, val_set[1])
+    threshold = cell_threshold(probs, val_set[1], NOT_READ)
     digit = val_set[1] != REJECT
     return {"model": model.version, "threshold": threshold,
-            "validation": figures(probs[digit], val_set[1][digit], threshold),
+            "validation": figures(probs[digit], val_set[1][digit], threshold, NOT_READ),
             "heldout": read_heldout(lambda x: model.predict_normalised(x).astype(np.float32),
                                     threshold, data)}  # fmt: skip
 
@@ -312,11 +266,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/loso-cache"))
     parser.add_argument("--styles", nargs="*", help="only these runs (default: all, then each)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (1: on a shared machine two threads wait for each other at every step)",
+    )
     parser.add_argument("--resume", action="store_true", help="keep the runs already in --out")
+    parser.add_argument("--table", action="store_true", help="print the table of --out")
     args = parser.parse_args(argv)
+    if args.table:
+        print(table(json.loads(args.out.read_text(encoding="utf-8"))))
+        return 0
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
     started = time.monotonic()
     results: dict[str, Any] = {}
@@ -325,8 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     results.update({
         "command": "python scripts/loso.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "epochs": args.epochs, "seed": args.seed, "styles": training_styles(),
-        "rule": {"target_precision": TARGET_PRECISION, "max_error_upper_95": MAX_ERROR_BOUND,
-                 "min_support": MIN_SUPPORT, "bound": "one-sided 95 % Clopper-Pearson"},
+        "rule": RULE,
     })  # fmt: skip
     runs: dict[str, Any] = results.setdefault("runs", {})
     data = load_data(args)
