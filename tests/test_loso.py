@@ -91,3 +91,19 @@ def test_heldout_sources_never_reach_a_training_split(
     assert {loso.heldout_set_of(s.origin) for s in held} == {
         "heldout-mnist", "heldout-sklearn", "fonts-dkg-handwriting", "fonts-tomsontalks",
     }  # fmt: skip
+
+
+def test_letter_styles_are_font_families_without_heldout_fonts() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        loso_letters = importlib.import_module("loso_letters")
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    grouped = loso_letters.families()
+    fonts = [f for faces in grouped.values() for f in faces]
+    assert sorted(fonts) == sorted(f for f in heldout.TRAINING_FONTS if f.exists())
+    assert not any(heldout.font_is_heldout(f) for f in fonts)
+    for name, faces in grouped.items():
+        assert {f.parent.name for f in faces} == {name}
+    if all(f.exists() for f in heldout.TRAINING_FONTS):
+        assert len(grouped["sjfonts"]) == len(grouped["bwht"]) == len(grouped["comic-neue"]) == 2
