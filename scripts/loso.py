@@ -1,6 +1,6 @@
 """Leave-one-style-out (LOSO) study of the digit recogniser (training side, never shipped).
 
-    .venv/bin/python scripts/loso.py [--epochs 6] [--out docs/loso-digits.json] [--resume]
+    .venv/bin/python scripts/loso.py [--epochs 4] [--out docs/loso-digits.json] [--resume]
 
 A *style* is one source of training handwriting: each font family of
 ``heldout.TRAINING_FONTS`` (faces of one family grouped: sjfonts, bwht, comic-neue), the
@@ -261,7 +261,7 @@ def load_data(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--seed", type=int, default=20240611)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/loso-cache"))

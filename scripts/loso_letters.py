@@ -1,6 +1,6 @@
 """Leave-one-style-out (LOSO) study of the capital-letter recogniser (training side only).
 
-    .venv/bin/python scripts/loso_letters.py [--epochs 4] [--copies 110] [--styles all bwht ...]
+    .venv/bin/python scripts/loso_letters.py [--epochs 8] [--copies 60] [--styles all bwht ...]
 
 The letter network learns from the handwriting fonts of ``heldout.TRAINING_FONTS`` only, so
 a style is a font family (faces of one family grouped). Each family is rendered once with
@@ -148,8 +148,8 @@ def read_shipped(data: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--copies", type=int, default=110, help="renderings per glyph")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--copies", type=int, default=60, help="renderings per glyph")
     parser.add_argument("--seed", type=int, default=20250301)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/loso-cache"))
