@@ -14,7 +14,7 @@ import typer
 
 from bordereau import logs
 from bordereau.cli_support import FrenchCommand, new_app
-from bordereau.commands import base, forms, records, report, review, scan
+from bordereau.commands import base, forms, records, report, review, scan, scan_queue, scan_watch
 
 app = new_app(
     "bordereau : bordereaux papier du set de données minimal maladies rares (SDM-MR) — "
@@ -38,6 +38,9 @@ def global_options(
 
 
 app.add_typer(forms.app, name="forms")
+scan.app.command("watch", cls=FrenchCommand)(scan_watch.watch)
+scan.app.command("submit", cls=FrenchCommand)(scan_queue.submit_command)
+scan.app.command("worker", cls=FrenchCommand)(scan_queue.worker_command)
 app.add_typer(scan.app, name="scan")
 app.add_typer(review.app, name="review")
 app.add_typer(records.app, name="records")

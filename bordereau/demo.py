@@ -22,13 +22,15 @@ import sys
 from pathlib import Path
 
 from bordereau.cli import app
+from bordereau.errors import ExitCode
 
 
-def run(*args: str) -> None:
-    """Run one ``bordereau`` command in process, as typed; stop on failure."""
+def run(*args: str, partial_ok: bool = False) -> None:
+    """Run one ``bordereau`` command in process, as typed; stop on failure (a partial
+    batch, exit 6, is expected where ``partial_ok``: the samples hold refused pages)."""
     print(f"\n$ bordereau {shlex.join(args)}", flush=True)
     code = app(args=list(args), prog_name="bordereau", standalone_mode=False)
-    if code:
+    if code and not (partial_ok and code == ExitCode.PARTIAL):
         sys.exit(code)
 
 
@@ -45,7 +47,7 @@ def main(samples: Path, out: Path) -> None:
             target = forms / f"{centre.stem}-{kind}.pdf"
             run("forms", "generate", "--centre", str(centre), "--kind", kind,
                 "--copies", "3", "--output", str(target), "--home", str(home))
-    run("scan", "ingest", str(samples / "scans"), "--home", str(home))
+    run("scan", "ingest", str(samples / "scans"), "--home", str(home), partial_ok=True)
     run("scan", "status", "--home", str(home))
     run("records", "list", "--home", str(home))
     print(f"\nBordereaux vierges prêts à imprimer : {forms}/")

@@ -34,8 +34,10 @@ from bordereau.base.engine import Database
 from bordereau.base.incomplete import IncompleteSheet, incomplete
 from bordereau.base.ingest import Ingestor, IngestReport
 from bordereau.base.people import check_name
+from bordereau.base.scan_queue import LEASE, ScanWorker, SubmittedFile, submit
 from bordereau.base.verify import Verification, verify
-from bordereau.errors import UsageError
+from bordereau.base.watch import HotFolder
+from bordereau.errors import InputError, UsageError
 from bordereau.export.batch import CdaExporter, CdaExportReport
 from bordereau.export.report import compute_report
 from bordereau.export.report_data import make_period
@@ -46,7 +48,7 @@ from bordereau.forms.centre import LoadedCentre, load_centre
 from bordereau.forms.generate import GenerationResult, generate
 from bordereau.forms.layout import build_layout
 from bordereau.forms.manifest import Layout
-from bordereau.forms.model import load_form
+from bordereau.forms.model import annex_kinds_of, load_form
 from bordereau.home import Home
 from bordereau.ocr.inputs import require_inputs
 from bordereau.ocr.pipeline import Progress, ReadOptions, ReadResult, read_batch
@@ -109,11 +111,18 @@ class Establishment:
         return build_layout(kind, self.centre(centre_file))
 
     def print_forms(self, centre_file: Path, kind: str, copies: int,
-                    output: Path) -> GenerationResult:
+                    output: Path, annexes: Sequence[str] = (),
+                    fillable: bool = False) -> GenerationResult:
         """Print ``copies`` signed sheets to ``output``; the home (created if need be)
-        reserves their serials and keeps the centre file and the layout."""
+        reserves their serials and keeps the centre file and the layout. ``annexes``
+        (names of :data:`ANNEXES`) are printed after each fiche initiale, same serial; with
+        ``fillable``, the pages carry form fields to fill on screen (no annex yet)."""
         centre = self.centre(centre_file)
         load_form(kind)
+        annex_kinds = annex_kinds_of(kind, annexes)
+        if fillable and annex_kinds:  # said before any serial is reserved
+            raise UsageError("Les annexes ne sont pas encore disponibles en PDF à remplir à "
+                             "l’écran : générer les annexes sans --fillable.")
         if copies < 1:
             raise UsageError("Le nombre d’exemplaires doit être au moins 1.")
         check_output(output, ".pdf")
@@ -122,10 +131,15 @@ class Establishment:
         home = self._home
         layout = build_layout(kind, centre)
         home.save_snapshot(centre, layout)
+        annex_layouts = [build_layout(annex, centre) for annex in annex_kinds]
+        for annex_layout in annex_layouts:
+            home.save_snapshot(centre, annex_layout)
         secret = home.secret
         serials = home.reserve_serials(copies)
-        result = generate(layout, secret, serials, output)
+        result = generate(layout, secret, serials, output, annex_layouts, fillable)
         home.record_issue(layout, serials, output)
+        for annex_layout in annex_layouts:
+            home.record_issue(annex_layout, serials, output)
         return result
 
     # -- reading and ingesting -------------------------------------------------------------
@@ -140,9 +154,27 @@ class Establishment:
         """Read scans and store them: files, pages, sheets, readings; commit what is sure."""
         return Ingestor(self.base, self.user, self.today).ingest(paths, workers, progress)
 
-    def status(self) -> dict[str, Any]:
-        """Pages and sheets by state (the ``scan status --json`` object)."""
-        return queries.status(self.base)
+    def hot_folder(self, folder: Path, workers: int | None = None, interval: float = 2.0,
+                   settle: float = 5.0) -> HotFolder:
+        """A scanner's hot folder feeding this establishment's base (``scan watch``)."""
+        if not folder.is_dir():
+            raise InputError(f"Dossier surveillé introuvable : {folder}.")
+        return HotFolder(folder, Ingestor(self.base, self.user, self.today), workers,
+                         interval, settle)
+
+    def submit(self, paths: Sequence[Path]) -> list[SubmittedFile]:
+        """Queue scans in the shared PostgreSQL base for the workers (``scan submit``)."""
+        return submit(self.base, paths, self.user)
+
+    def scan_worker(self, workers: int | None = None,
+                    lease: dt.timedelta = LEASE) -> ScanWorker:
+        """A worker reading queued scans on this workstation (``scan worker``)."""
+        return ScanWorker(Ingestor(self.base, self.user, self.today), workers, lease)
+
+    def status(self, deep: bool = False) -> dict[str, Any]:
+        """Pages and sheets by state, and the damaged copies of the scan store (checked by
+        size, by hash with ``deep``): the ``scan status --json`` object."""
+        return queries.status(self.base, deep)
 
     # -- review ------------------------------------------------------------------------------
     @cached_property
@@ -176,12 +208,13 @@ class Establishment:
         """Set the right value of an item, validated first (audited)."""
         return self.queue.set(item_id, value)
 
-    def review_app(self, transcribe: bool = False) -> ReviewApp:
+    def review_app(self, transcribe: bool = False, answers: bool = False) -> ReviewApp:
         """The keyboard review application on this establishment's queue (or on the
-        comments to transcribe)."""
+        comments to transcribe, or on the clinician's answers to enter)."""
         from bordereau.review.app import ReviewApp
 
-        return ReviewApp(self.transcription_queue if transcribe else self.queue)
+        return ReviewApp(self.transcription_queue if transcribe else self.queue,
+                         answers=answers)
 
     def incomplete(self, referent: str | None = None) -> list[IncompleteSheet]:
         """The sheets waiting for a clinician's answer (« à compléter »), per referent."""

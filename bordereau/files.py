@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import tempfile
 from pathlib import Path
 
 from bordereau.errors import OutputError
@@ -27,19 +28,30 @@ _REASONS = {
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write a file readable by its owner only, atomically (temp file + rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    """Write a file readable by its owner only, atomically (temp file + rename).
+
+    The temporary file gets a fresh unpredictable name, created exclusively (``mkstemp``:
+    O_EXCL, mode 0600), so a link planted in the folder is never followed; the rename
+    replaces a link at ``path`` itself, never its target.
+    """
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        tmp.chmod(FILE_MODE)
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) owner-only, or make it owner-only again."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(DIR_MODE)
 
 
 def check_output(path: Path, suffix: str = "") -> None:

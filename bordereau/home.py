@@ -103,6 +103,9 @@ class Home:
     def _tighten(self) -> None:
         """Make the secret and snapshots owner-only again (a copied or cloned home may
         have lost its modes; git, for one, keeps only the executable bit)."""
+        for sub in ("centres", "layouts", "scans"):
+            if (self.root / sub).is_dir() and (self.root / sub).stat().st_mode & 0o077:
+                (self.root / sub).chmod(DIR_MODE)
         for path in [self.root / "secret.key", self.root / "serial.json",
                      *(self.root / "layouts").iterdir(), *(self.root / "centres").iterdir()]:
             if path.is_file() and path.stat().st_mode & 0o077:

@@ -114,20 +114,20 @@ def load_sources(split: Split) -> list[Source]:
     return sources
 
 
-def letter_glyphs() -> list[npt.NDArray[np.float32]]:
-    """Letters and symbols from the training fonts, for the ``not_a_digit`` class."""
-    found = [synth.font_glyph(f, c) for f in training_fonts() for c in synth.REJECT_LETTERS]
+def letter_glyphs(fonts: tuple[Path, ...] | None = None) -> list[npt.NDArray[np.float32]]:
+    """Letters and symbols from the training fonts (or ``fonts``), for ``not_a_digit``."""
+    chosen = training_fonts() if fonts is None else fonts
+    found = [synth.font_glyph(f, c) for f in chosen for c in synth.REJECT_LETTERS]
     return [g for g in found if g is not None]
 
 
-def build_set(
-    sources: list[Source], copies: dict[str, int], seed: int
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-    """Render every source ``copies`` times as cell scans, plus ``not_a_digit`` cells."""
-    rng = np.random.default_rng(seed)
-    letters = letter_glyphs()
+def render_digits(
+    sources: list[Source], copies: dict[str, int], rng: np.random.Generator
+) -> tuple[list[npt.NDArray[np.float32]], list[int], list[str]]:
+    """Render every source ``copies`` times as normalised cell scans: (cells, labels, origins)."""
     xs: list[npt.NDArray[np.float32]] = []
     ys: list[int] = []
+    origins: list[str] = []
     for source in sources:
         for _ in range(copies[source.origin.split(":")[0]]):
             canvas = synth.place_glyph(source.glyph, rng)
@@ -139,12 +139,43 @@ def build_set(
                 continue
             xs.append(x)
             ys.append(source.label)
-    pool = [s.glyph for s in sources[:: max(1, len(sources) // 400)]]
-    for _ in range(round(len(xs) * REJECT_SHARE / (1 - REJECT_SHARE))):
-        canvas = synth.reject_canvas(rng, pool, letters)
-        xs.append(normalise_cell(synth.scan(canvas, rng, rng.uniform(*DPI_RANGE))))
-        ys.append(REJECT)
-    return np.stack(xs), np.array(ys, dtype=np.int64)
+            origins.append(source.origin)
+    return xs, ys, origins
+
+
+def reject_pool(sources: list[Source]) -> list[npt.NDArray[np.float32]]:
+    """About 400 digit glyphs of ``sources``, crossed out or hatched in ``not_a_digit`` cells."""
+    return [s.glyph for s in sources[:: max(1, len(sources) // 400)]]
+
+
+def reject_count(digit_cells: int) -> int:
+    """How many ``not_a_digit`` cells go with ``digit_cells`` digit cells (REJECT_SHARE)."""
+    return round(digit_cells * REJECT_SHARE / (1 - REJECT_SHARE))
+
+
+def render_rejects(
+    count: int,
+    pool: list[npt.NDArray[np.float32]],
+    letters: list[npt.NDArray[np.float32]],
+    rng: np.random.Generator,
+) -> list[npt.NDArray[np.float32]]:
+    """``count`` normalised ``not_a_digit`` cells (marks, cross-outs of ``pool``, ``letters``)."""
+    return [
+        normalise_cell(synth.scan(synth.reject_canvas(rng, pool, letters), rng,
+                                  rng.uniform(*DPI_RANGE)))
+        for _ in range(count)
+    ]  # fmt: skip
+
+
+def build_set(
+    sources: list[Source], copies: dict[str, int], seed: int
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """Render every source ``copies`` times as cell scans, plus ``not_a_digit`` cells."""
+    rng = np.random.default_rng(seed)
+    letters = letter_glyphs()
+    xs, ys, _ = render_digits(sources, copies, rng)
+    rejects = render_rejects(reject_count(len(xs)), reject_pool(sources), letters, rng)
+    return np.stack(xs + rejects), np.array(ys + [REJECT] * len(rejects), dtype=np.int64)
 
 
 def make_net() -> Any:

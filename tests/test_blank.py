@@ -115,6 +115,18 @@ def scribble(sheet: Paper, dpi: int, rng: np.random.Generator, length_mm: float 
     return sheet * (1 - alpha) + 50 * alpha
 
 
+def staple(sheet: Paper, dpi: int) -> Paper:
+    """A staple seen from the back, top left: its two folded legs, dark metal, and the soft
+    shadow the scanner light casts beside them."""
+    for (x0, y0), (x1, y1) in (((9.0, 14.0), (13.5, 9.5)), ((14.5, 8.5), (19.0, 4.0))):
+        start, end = (px(x0, dpi), px(y0, dpi)), (px(x1, dpi), px(y1, dpi))
+        shade = (start[0] + px(0.6, dpi), start[1] + px(0.6, dpi))
+        cv2.line(sheet, shade, (end[0] + px(0.6, dpi), end[1] + px(0.6, dpi)), 170.0,
+                 px(1.2, dpi), cv2.LINE_AA)
+        cv2.line(sheet, start, end, 40.0, px(0.7, dpi), cv2.LINE_AA)
+    return sheet
+
+
 Make = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
 BLANK_BACKS: dict[str, Make] = {
     "white, noisy": lambda f, d, r: done(paper(f.shape, r, 250, 8)),
@@ -123,6 +135,8 @@ BLANK_BACKS: dict[str, Make] = {
     "show-through": lambda f, d, r: done(show_through(paper(f.shape, r), f, 50)),
     "dark scanner edges": lambda f, d, r: done(scanner_edges(paper(f.shape, r), d)),
     "shadow and punched holes": lambda f, d, r: done(shadow_and_holes(paper(f.shape, r), d)),
+    "a staple and its shadow": lambda f, d, r: jpeg(done(staple(show_through(
+        paper(f.shape, r, 236), f, 40), d)), 60),
     "everything, JPEG q40": lambda f, d, r: jpeg(done(scanner_edges(shadow_and_holes(
         show_through(dust(paper(f.shape, r, 232, 6), d, r), f, 45), d), d)), 40),
 }
@@ -132,6 +146,8 @@ WRITTEN_BACKS: dict[str, Make] = {
     "one word over show-through, JPEG": lambda f, d, r: jpeg(done(handwriting(
         show_through(paper(f.shape, r, 235), f, 40), d, ("ok",))), 50),
     "a 12 mm pen stroke": lambda f, d, r: done(scribble(paper(f.shape, r), d, r)),
+    "a word beside a staple": lambda f, d, r: done(handwriting(staple(paper(f.shape, r), d),
+                                                               d, ("RAS",))),
 }
 
 

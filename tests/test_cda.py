@@ -128,8 +128,8 @@ def cases() -> dict[str, ExportPatient]:
             diagnostic1__age_diagnostic_genetique="767023003",
             diagnostic1__age_diagnostic_genetique_valeur="2",
             diagnostic1__age_diagnostic_genetique_unite="a",
-            patient__ins="215037512345626", patient__lieu_naissance="69123",
-        ), ins_qualified=True, birth_forenames="LEA MARIE", facility_type="SA01"),
+            patient__ins="215036912345691", patient__lieu_naissance="69123",
+        ), birth_forenames="LEA MARIE", facility_type="SA01"),
         "lyon-neonatal": build(initiale(
             patient__date_naissance="2023-12-01", neonatal__amp="Y", neonatal__terme="N",
             neonatal__age_gestationnel="34", neonatal__malformation="255204007",
@@ -268,7 +268,7 @@ def test_genetics_genes_and_qualified_ins(documents: dict[str, Any]) -> None:
     assert xp(doc, "//h:patient/h:name/h:given[not(@qualifier)]/text()") == ["LEA MARIE"]
     assert xp(doc, "//h:healthCareFacility/h:code/@code") == ["SA01"]
     ins = xp(doc, "//h:patientRole/h:id[@root='1.2.250.1.213.1.4.8']/@extension")
-    assert ins == ["215037512345626"]
+    assert ins == ["215036912345691"]
 
 
 def test_neonatal_sections(documents: dict[str, Any]) -> None:
@@ -408,7 +408,7 @@ def test_unusable_values_are_reported_not_guessed() -> None:
     # fmt: off
     patient = build(
         initiale(
-            diagnostic1__code_orpha="166", diagnostic1__gene1="BRCA1",
+            diagnostic1__code_orpha="166", diagnostic1__gene1="BRCAX9",
             diagnostic1__age_diagnostic_valeur="4", patient__ins="215037512345699",
             diagnostic1__date="2023-02-30", prise_en_charge__medecin_referent="10000999044",
         ),
@@ -419,14 +419,16 @@ def test_unusable_values_are_reported_not_guessed() -> None:
     found = reasons(patient)
     conflict = "la maladie cochée (ORPHA:15) et le code ORPHA écrit (ORPHA:166) diffèrent"
     assert conflict in found.values()
-    assert "gène « BRCA1 » absent des gènes du fichier de centre" in found.values()
     assert "unité de l’âge manquante (jours, semaines, mois ou ans)" in found.values()
     assert "la clé du matricule INS « 215037512345699 » est fausse" in found.values()
     assert "RPPS « 10000999044 » absent des référents du fichier de centre" in found.values()
     assert any(r.startswith("date impossible « 2023-02-30 »") for r in found.values())
     assert "« 0099999999 » ne correspond pas à la fiche initiale (« 0012345678 »)" in found.values()
-    item = next(i for i, r in found.items() if "BRCA1" in r)
-    assert item == "Gène (symbole HGNC) [diagnostic1.gene1, fiche initiale]"
+    # an unknown gene symbol is not a reason to refuse: left out and listed for review
+    assert not any("BRCAX9" in r for r in found.values())
+    (review,) = patient.to_review
+    assert review.item == "Gène (symbole HGNC) [diagnostic1.gene1, fiche initiale]"
+    assert review.reason.startswith("gène « BRCAX9 » absent des symboles HGNC approuvés")
 
 
 def test_ids_are_stable_across_exports_and_ins_needs_qualification() -> None:
@@ -439,9 +441,9 @@ def test_ids_are_stable_across_exports_and_ins_needs_qualification() -> None:
     xml = render_cda(first)
     assert "215037512345626" not in xml
     notes = {p.item: p.reason for p in export_notes(first)}
-    assert notes["Matricule INS"].startswith("non transmis : l’identité n’est pas qualifiée")
+    assert notes["Matricule INS"].startswith("non transmis : identité non qualifiée — ")
+    assert "prénoms de l’acte de naissance inconnus" in notes["Matricule INS"]
     qualified = build(initiale(patient__ins="215037512345626"), ins_qualified=True)
     assert "215037512345626" not in render_cda(qualified)  # traits incomplete
-    assert {p.item: p.reason for p in export_notes(qualified)}["Matricule INS"].startswith(
-        "non transmis : traits INS incomplets"
-    )
+    assert "lieu de naissance (trait INS) non renseigné" in {
+        p.item: p.reason for p in export_notes(qualified)}["Matricule INS"]

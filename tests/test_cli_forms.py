@@ -34,7 +34,35 @@ def test_generate_json_output_is_the_documented_contract(tmp_path: Path, home: P
     layout = build_layout("initiale", load_centre(MARSEILLE))
     assert data == {"output": str(output), "kind": "initiale",
                     "layout_id": layout.form.layout_id, "copies": 1, "pages": 5,
-                    "first_serial": "000001", "last_serial": "000001"}
+                    "first_serial": "000001", "last_serial": "000001", "annexes": []}
+
+
+def test_generate_with_an_annex_prints_it_after_each_fiche_same_serial(
+        tmp_path: Path, home: Path) -> None:
+    output = tmp_path / "fiches.pdf"
+    result = run_cli(generate(home, output, "--copies", "2", "--annexe", "statut"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (f"2 bordereaux (initiale, n° 000001 à 000002, avec annexe statut "
+                             f"fonctionnel, 12 pages) → {output}\n")
+    annex = build_layout("annexe_statut", load_centre(LYON))
+    result = run_cli(generate(home, tmp_path / "f.pdf", "--json", "-a", "statut"))
+    assert json.loads(result.stdout)["annexes"] == [
+        {"kind": "annexe_statut", "layout_id": annex.form.layout_id, "pages": 1}]
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (("--annexe", "statut,grossesses"),
+     "Erreur : Annexe inconnue : « grossesses ». Annexes possibles : identite, genetique, "
+     "statut.\n"),
+    (("--annexe", "statut", "--kind", "suivi"),
+     "Erreur : Les annexes s’impriment avec la fiche initiale (--kind initiale).\n"),
+])
+def test_a_bad_annex_is_a_usage_error(tmp_path: Path, home: Path, extra: tuple[str, ...],
+                                      message: str) -> None:
+    output = tmp_path / "f.pdf"
+    result = run_cli(generate(home, output, *extra))
+    assert (result.exit_code, result.stderr) == (2, message)
+    assert not output.exists()
 
 
 def test_bordereau_home_environment_variable_is_used(tmp_path: Path) -> None:

@@ -39,8 +39,12 @@ BAMARA_PRESENT = ["diagnostic1.maladie", "diagnostic1.code_orpha", "vital.decede
 
 # Code systems allowed outside the ANS value sets: HL7 v2 table 0136 (yes/no), HL7
 # NullFlavor, HL7 AdministrativeGender, UCUM.
+# HL7 yes/no, null flavor, administrative sex, UCUM; ICF (the CIF qualifiers of the annexe
+# statut fonctionnel, sent inside the ICF code b117.3 as in the ANS examples); HL7 RoleCode
+# (lien de parenté of the first case, as in the ANS example « patiente enceinte »).
 OTHER_SYSTEMS = {"2.16.840.1.113883.12.136", "2.16.840.1.113883.5.1008",
-                 "2.16.840.1.113883.5.1", "2.16.840.1.113883.6.8"}
+                 "2.16.840.1.113883.5.1", "2.16.840.1.113883.6.8", "2.16.840.1.113883.6.254",
+                 "2.16.840.1.113883.5.111"}
 
 
 def official_value_sets() -> dict[str, dict[tuple[str, str], str]]:

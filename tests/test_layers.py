@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bordereau"
 # Bottom to top. A module may import its own package and the layers below its own; modules
 # of two packages on the same layer do not import each other.
 LAYERS: list[set[str]] = [
-    {"errors", "heldout", "templates", "logs"},
+    {"errors", "heldout", "templates", "logs", "clock"},
     {"files"},
     {"forms"},
     {"home"},
@@ -148,7 +148,6 @@ EXTRAS = {
     "mlxtend": {"simulate", "training"},  # [simulate], [train]
     "sklearn": {"simulate", "training"},
     "torch": set(),  # [train]: only scripts/train_*.py
-    "pypdf": set(),  # [dev]: tests only
     "pdfplumber": set(),
 }
 

@@ -376,7 +376,7 @@ def test_collect_inputs_walks_folders_and_reports_unsupported_files(tmp_path: Pa
         "lot/sub/photo-001.jpg", "scan-sans-extension"]
     assert [s.reason for s in skipped] == [
         "« lot/notes.docx » ignoré : format non pris en charge (formats acceptés : PDF, TIFF, "
-        "PNG, JPEG)", f"« absent.pdf » introuvable ({tmp_path / 'absent.pdf'})"]
+        "PNG, JPEG)", f"« absent.pdf » refusé : introuvable ({tmp_path / 'absent.pdf'})"]
     outcome = [(p.name, getattr(item, "reason", "ok")) for p in found for item in iter_pages(p)]
     assert outcome == [
         ("broken.pdf", "fichier PDF illisible : ce n'est pas un PDF (contenu : du texte)"),

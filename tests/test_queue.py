@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from bordereau import clock
 from bordereau.base.engine import Database
 from bordereau.base.schema import Audit, Patient, Reading, Record, RecordItem, Sheet
 from bordereau.errors import InputError
@@ -174,12 +174,12 @@ def test_claims_and_leases(factory: Factory) -> None:
     with pytest.raises(ConflictError) as info:
         bob.accept(first.id)
     assert info.value.message.startswith(f"Élément {first.id} réservé par alice jusqu’à ")
-    time.sleep(1.2)  # alice's lease runs out: her item goes back to the queue
-    taken = bob.claim_next(skip={second.id})
-    assert taken is not None and taken.id == first.id
-    with pytest.raises(ConflictError):
-        alice.accept(first.id)
-    bob.accept(first.id)
+    with clock.shifted(dt.timedelta(seconds=2)):  # alice's lease runs out: back in the queue
+        taken = bob.claim_next(skip={second.id})
+        assert taken is not None and taken.id == first.id
+        with pytest.raises(ConflictError):
+            alice.accept(first.id)
+        bob.accept(first.id)
     with pytest.raises(ConflictError) as info:
         bob.accept(first.id)
     assert info.value.message == f"Élément {first.id} déjà traité par bob."
@@ -263,3 +263,14 @@ def test_a_required_field_cannot_be_set_empty(factory: Factory) -> None:
     # Diagnostic 2 is optional and unused on this sheet: its statut may stay empty.
     statut2 = queue.items(field_id="diagnostic2.statut")[0]
     assert queue.set(statut2.id, "").item.final is None
+
+
+def test_an_impossible_date_is_offered_as_read_not_as_empty(factory: Factory) -> None:
+    factory.sheet("initiale", {**INITIALE, "activite.date": None},
+                  {"activite.date": "date impossible (94/01/2021)"},
+                  details={"activite.date": {"read": "94/01/2021"}})
+    queue = Queue(factory.db, "alice")
+    item = queue.items(field_id="activite.date")[0]
+    assert (item.value, item.shown) == (None, "94/01/2021")
+    decided = queue.set(item.id, "04/01/2021")
+    assert decided.item.final == "2021-01-04" and decided.action == "correct"

@@ -80,11 +80,10 @@ def test_trusted_values_on_the_samples_are_right(samples_read: ReadResult) -> No
     trusted = [o for o in clean if not o.review]
     wrong = [(o.serial, o.field_id, o.truth, o.value) for o in trusted if not o.right]
     # Exact, on the replayed Tesseract output: a change in the readers shows here as numbers.
-    assert (len(outcomes), len(clean), len(trusted)) == (682, 676, 608)
-    assert wrong == [  # the digit network's confident mistakes on these scans
+    assert (len(outcomes), len(clean), len(trusted)) == (682, 676, 600)
+    assert wrong == [  # the digit network's confident mistake on these scans (98 cm of head
+        # circumference and an IPP the label contradicts are no longer trusted: issue 9)
         ("000006", "prise_en_charge.date_inclusion", "2021-10-02", "2021-10-09"),
-        ("000009", "neonatal.perimetre_cranien", "28", "98"),
-        ("000011", "patient.ipp", "00665684", "00665604"),
     ]
 
 
@@ -92,7 +91,7 @@ def test_trusted_values_on_the_samples_are_right(samples_read: ReadResult) -> No
 def test_scan_read_json_contract(sample_home: Path) -> None:
     result = run_cli(["scan", "read", str(SCANS / "lyon-os" / "bureau-jpeg"), "--home",
                       str(sample_home), "--json", "--workers", "1"])
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 6, result.stderr  # lot partiel: the foreign page is refused
     data = json.loads(result.stdout)
     assert set(data) == {"sheets", "pages", "skipped"}
     assert data["skipped"] == []
@@ -114,8 +113,7 @@ def test_scan_read_json_contract(sample_home: Path) -> None:
     trusted = {k: v["value"] for k, v in sheet["fields"].items() if not v["review"]}
     assert trusted == {k: expected[k] for k in trusted}
     assert sorted(k for k, v in sheet["fields"].items() if v["review"]) == [
-        "activite.date", "patient.date_naissance", "patient.nom_naissance",
-        "patient.premier_prenom"]
+        "patient.date_naissance", "patient.nom_naissance", "patient.premier_prenom"]
 
 
 def test_real_tesseract_reads_what_its_recording_replays(sample_home: Path) -> None:
@@ -124,7 +122,8 @@ def test_real_tesseract_reads_what_its_recording_replays(sample_home: Path) -> N
             "--json", "--workers", "1"]
     real = run_cli(args)
     replayed = run_cli(args, env={REPLAY_VAR: str(RECORDINGS / "samples.json")})
-    assert real.exit_code == replayed.exit_code == 0, real.stderr
+    # 6 (lot partiel): the folder holds a page of another establishment
+    assert real.exit_code == replayed.exit_code == 6, real.stderr
     assert json.loads(real.stdout) == json.loads(replayed.stdout)
 
 
@@ -135,7 +134,7 @@ def test_debug_writes_an_overlay_per_page_and_crops_of_doubtful_fields(
     folder = SCANS / "lyon-os" / "bureau-jpeg"
     result = run_cli(["scan", "read", str(folder), "--home", str(sample_home), "--debug",
                       str(tmp_path), "--workers", "1"])
-    assert result.exit_code == 0
+    assert result.exit_code == 6  # lot partiel: the foreign page is refused
     names = sorted(p.name for p in tmp_path.iterdir())
     assert "bureau-jpeg-01-p001.png" in names and "bureau-jpeg-01-p002.png" in names
     review_lines = [line for line in result.stdout.splitlines() if "à vérifier" in line]

@@ -191,6 +191,15 @@ def test_empty_base_gives_an_empty_report(tmp_path: Path) -> None:
     assert "Aucune donnée sur la période." in target.read_text(encoding="utf-8")
 
 
+def test_a_disease_changed_by_a_suivi_counts_once_as_the_new_disease(tmp_path: Path) -> None:
+    factory = Factory(tmp_path, LYON)
+    factory.sheet("initiale", INITIALE)  # ORPHA:666 confirmé
+    factory.sheet("suivi", {**SUIVI, "diagnostic.maladie": "15"})
+    diagnoses = figures(factory)["diagnoses"]
+    assert diagnoses["total"] == 1  # diagnosis 1 is closed (history), not counted
+    assert [(d["code"], d["count"]) for d in diagnoses["by_orpha"]] == [("15", 1)]
+
+
 def test_a_year_only_activity_counts_only_in_periods_that_hold_the_whole_year(
     tmp_path: Path,
 ) -> None:

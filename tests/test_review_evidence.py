@@ -214,3 +214,38 @@ def test_a_suivi_of_a_known_patient_suggests_the_identity_in_the_base(
         ("f5", "MARTIN", "patient de la base (IPP 4100200300)")]
     decision = queue.set(item.id, item.suggestions[0].shown)
     assert decision.item.final == "MARTIN" and decision.sheet_status == "committed"
+
+
+def test_a_gene_symbol_is_checked_against_hgnc_the_centre_list_only_suggests(
+    factory: Factory,
+) -> None:
+    values = INITIALE | {"diagnostic1.gene1": "CFTR", "diagnostic1.gene2": "ABCC7"}
+    factory.sheet("initiale", values, doubtful={"diagnostic1.gene1": "lettre douteuse",
+                                                "diagnostic1.gene2": "lettre douteuse"})
+    items = _items(Queue(factory.db, "alice"), "pending")
+    valid, old = items["diagnostic1.gene1"], items["diagnostic1.gene2"]
+    assert valid.notes == ["CFTR : symbole HGNC approuvé (HGNC:1884), accepté même hors des "
+                           "gènes du centre"]
+    assert old.notes == ["« ABCC7 » : absent des symboles HGNC approuvés (2024-07-23), ancien "
+                         "symbole de CFTR"]
+    first = old.suggestions[0]
+    assert (first.source, first.value) == ("HGNC, symbole actuel", "CFTR")
+    assert ("gènes du centre", "COL1A1") in [(s.source, s.value) for s in valid.suggestions]
+
+
+def test_a_measurement_shows_its_plausible_range(factory: Factory) -> None:
+    values = INITIALE | {"neonatal.perimetre_cranien": "98", "neonatal.poids": "3100",
+                         "diagnostic1.age_diagnostic": "767023003",
+                         "diagnostic1.age_diagnostic_valeur": "8",
+                         "diagnostic1.age_diagnostic_unite": "mo"}
+    factory.sheet("initiale", values, doubtful={"neonatal.poids": "chiffre douteux",
+                                                "diagnostic1.age_diagnostic_valeur": "douteux"})
+    items = _items(Queue(factory.db, "alice"), "pending")
+    head = items["neonatal.perimetre_cranien"]  # distrusted by the rules: out of range
+    assert head.reason.startswith("lu « 98 » : 98 cm hors de l’intervalle plausible")
+    assert head.notes == ["intervalle plausible : 18–45 cm (INTERGROWTH-21st ; macrocéphalie "
+                          "congénitale)"]
+    assert items["neonatal.poids"].notes == [
+        "intervalle plausible : 300–6500 g (INTERGROWTH-21st ; ENP 2021 / OMS)"]
+    assert items["diagnostic1.age_diagnostic_valeur"].notes == [
+        "intervalle plausible : 0–1464 mois (SDM-MR 2024.01 ; Guinness World Records (122 ans))"]

@@ -144,3 +144,29 @@ def test_thresholds_send_unsure_fields_to_review(layout: Layout) -> None:
         "patient.nom_naissance": "lecture incertaine (confiance 0,80 < 0,95)",
         "activite.date": "lecture incertaine (confiance 0,949 < 0,950)",
     }
+
+
+def test_the_label_proves_an_unsure_name_it_agrees_with_but_never_a_box(
+        layout: Layout) -> None:
+    table = {"letters": 0.95, "date": 0.95, "single_choice": 0.9, "multi_choice": 0.9,
+             "boolean": 0.9, "digits": 0.9, "alphanumeric": 0.9, "orpha_code": 0.9}
+
+    def read(label_review: bool = False, **unsure: float) -> dict[str, FieldReading]:
+        fields = sheet(layout)
+        for field_id, confidence in unsure.items():
+            fields[field_id.replace("__", ".")].confidence = confidence
+        fields["patient.etiquette"].details["identity"] = {
+            "nom": "MARTIN", "prenom": "Lea", "sexe": "F", "date_naissance": "2012-04-17"}
+        fields["patient.etiquette"].review = label_review
+        apply_thresholds(fields, table)
+        check_sheet(fields, layout, TODAY)
+        return fields
+
+    fields = read(patient__nom_naissance=0.6, patient__premier_prenom=0.5, patient__sexe=0.5)
+    # two independent readings agree: the hand and the printed label
+    assert not fields["patient.nom_naissance"].review
+    assert not fields["patient.premier_prenom"].review
+    assert fields["patient.premier_prenom"].details["label"] == "confirmé par l’étiquette"
+    assert fields["patient.sexe"].review  # a faint box is not proved by the label
+    # a label itself in doubt proves nothing
+    assert read(True, patient__nom_naissance=0.6)["patient.nom_naissance"].review

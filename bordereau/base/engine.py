@@ -44,7 +44,7 @@ ENV_VAR = "BORDEREAU_BASE"
 PROOF_LABEL = b"bordereau-base-binding"
 OPEN_WAIT = 30.0  # seconds an opening process waits for another one migrating the base
 SCHEMA_LOCK = 0x62647831  # PostgreSQL advisory lock: migrating and binding a base
-BATCH_LOCK = 0x62647832  # PostgreSQL advisory lock: one ingestion at a time
+LOCK_WAIT = 20.0  # seconds a SQLite writer waits for another one's write to end
 
 
 class BaseError(BordereauError):
@@ -78,6 +78,7 @@ class Database:
     """An opened, migrated base bound to one establishment."""
 
     _opened: ClassVar[set[Database]] = set()  # until closed, so none is left to the GC
+    lock_wait: float = LOCK_WAIT
 
     def __init__(self, engine: Engine, home: Home, url: str) -> None:
         Database._opened.add(self)
@@ -182,11 +183,12 @@ class Database:
                 raise
 
     @contextlib.contextmanager
-    def writing(self, wait: float = 0.0) -> Iterator[None]:
+    def writing(self, wait: float | None = None) -> Iterator[None]:
         """Hold the single-writer lock of a SQLite base for the duration of a write.
 
-        ``wait``: seconds to wait for another writer (a short review decision waits for
-        another one; a batch is told at once that the base is busy)."""
+        Writes are short (one scan file, one decision), so a writer waits up to ``wait``
+        seconds (default ``lock_wait``) for another one to finish before saying the base
+        is busy."""
         if not self.is_sqlite or self._lock_fd is not None:
             yield
             return
@@ -197,7 +199,7 @@ class Database:
         lock = Path(database).with_suffix(".lock")
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
-            _flock(fd, wait)
+            _flock(fd, self.lock_wait if wait is None else wait)
         except BlockingIOError as exc:
             other = os.read(fd, 32).decode(errors="replace").strip() or "?"
             os.close(fd)
@@ -210,31 +212,14 @@ class Database:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
+        _HELD_LOCKS.add(fd)
         try:
             yield
         finally:
             self._lock_fd = None
+            _HELD_LOCKS.discard(fd)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
-
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
-        """A whole ingestion, one at a time: on SQLite the single-writer lock (refused at
-        once when busy); on PostgreSQL a session advisory lock, so a second ingestion
-        started meanwhile waits for the first one, then finds its files already in."""
-        with self.writing():
-            if self.is_sqlite:
-                yield
-                return
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": BATCH_LOCK})
-                connection.commit()
-                try:
-                    yield
-                finally:
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"),
-                                       {"key": BATCH_LOCK})
-                    connection.commit()
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -251,6 +236,25 @@ class Database:
         """Close every base opened by this process (tests, long-running callers)."""
         for database in list(cls._opened):
             database.close()
+
+
+_HELD_LOCKS: set[int] = set()  # descriptors of the write locks this process holds
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child (reading workers), close the parent's lock descriptors.
+
+    An flock belongs to the open file, shared by every process that inherited it: a worker
+    that outlived a killed parent would keep the base locked. Closing (never unlocking,
+    which would release the parent's lock too) leaves the lock to the parent alone.
+    """
+    for fd in list(_HELD_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
 def _flock(fd: int, wait: float) -> None:

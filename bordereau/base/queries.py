@@ -12,13 +12,17 @@ from bordereau.base.engine import Database
 from bordereau.base.ink import comment_kept_as_image
 from bordereau.base.schema import Page, Patient, Reading, Record, ScanFile, Sheet
 from bordereau.base.sheets import CLINICIAN, DECIDED
+from bordereau.base.states import PageState, ReadingStatus, SheetStatus
+from bordereau.base.store import check_store
 from bordereau.errors import NotFoundError, OutputError
 from bordereau.files import DIR_MODE, FILE_MODE
 
 
-def status(db: Database) -> dict[str, Any]:
-    """Counts by state of every page ever ingested, and of every sheet."""
+def status(db: Database, deep: bool = False) -> dict[str, Any]:
+    """Counts by state of every page ever ingested, and of every sheet; the damaged copies
+    of the scan store (by size, by hash with ``deep``)."""
     with db.session() as session:
+        damaged = check_store(session, db.home.root, deep)
         pages = Counter(dict(session.execute(
             select(Page.state, func.count()).group_by(Page.state)).all()))
         refused = [
@@ -30,23 +34,26 @@ def status(db: Database) -> dict[str, Any]:
         sheets = Counter(dict(session.execute(
             select(Sheet.status, func.count()).group_by(Sheet.status)).all()))
         pending = session.scalar(select(func.count()).select_from(Reading).join(Sheet).where(
-            Reading.status == "pending", Sheet.status == "waiting_review")) or 0
+            Reading.status == ReadingStatus.PENDING,
+            Sheet.status == SheetStatus.WAITING_REVIEW)) or 0
         waiting = []
-        for sheet in session.scalars(select(Sheet).where(Sheet.status == "waiting_pages")
+        for sheet in session.scalars(select(Sheet).where(Sheet.status == SheetStatus.WAITING_PAGES)
                                      .order_by(Sheet.serial)):
-            found = {p.page_number for p in sheet.pages if p.state == "read"}
+            found = {p.page_number for p in sheet.pages if p.state == PageState.READ}
             waiting.append({"serial": sheet.serial, "missing": [
                 n for n in range(1, sheet.pages_expected + 1) if n not in found]})
         files = session.scalar(select(func.count()).select_from(ScanFile)) or 0
     return {
         "files": files,
-        "pages": {state: pages.get(state, 0) for state in ("read", "blank", "refused")},
+        "pages": {str(state): pages.get(state, 0) for state in PageState},
         "pages_total": sum(pages.values()),
         "refused": refused,
-        "sheets": {state: sheets.get(state, 0)
-                   for state in ("committed", "waiting_review", "waiting_pages")},
+        "sheets": {str(state): sheets.get(state, 0)
+                   for state in (SheetStatus.COMMITTED, SheetStatus.WAITING_REVIEW,
+                                 SheetStatus.WAITING_PAGES)},
         "review_items": pending,
         "waiting_pages": waiting,
+        "store": [damage.model_dump() for damage in damaged],
     }
 
 

@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bordereau.base.schema import Patient, Record, RecordItem, Sheet, utcnow
+from bordereau.base.states import SheetStatus
 from bordereau.forms.manifest import FieldLayout, Layout
+from bordereau.forms.model import ANNEX_KINDS
 from bordereau.ocr.label import plain
 
 ENTITIES = {
@@ -45,6 +47,8 @@ def identity_problems(session: Session, kind: str, values: dict[str, Any],
         return {"patient.ipp": (f"patient inconnu (IPP {ipp}) : intégrer d’abord sa fiche "
                                 "initiale, ou corriger l’IPP")}
     problems = {}
+    if kind in ANNEX_KINDS:
+        problems.update(_annex_problems(session, sheet_id, ipp))
     name = values.get("patient.nom_naissance")
     if name and patient.nom_naissance and plain(name) != plain(patient.nom_naissance):
         problems["patient.nom_naissance"] = (
@@ -55,6 +59,23 @@ def identity_problems(session: Session, kind: str, values: dict[str, Any],
         problems["patient.date_naissance"] = (
             f"date de naissance différente de celle du patient IPP {ipp}")
     return problems
+
+
+def _annex_problems(session: Session, sheet_id: int, ipp: str) -> dict[str, str]:
+    """An annex shares its fiche initiale's serial (``000123-F``): the fiche, when it is in
+    the base, must be the same patient's."""
+    annex = session.get(Sheet, sheet_id)
+    if annex is None:
+        return {}
+    fiche_serial = annex.serial.split("-", 1)[0]
+    fiche = session.scalars(select(Sheet).where(Sheet.serial == fiche_serial)).first()
+    record = None if fiche is None else session.scalars(select(Record).where(
+        Record.sheet_id == fiche.id, Record.current.is_(True))).first()
+    if record is None or record.values.get("patient.ipp") in {None, ipp}:
+        return {}
+    return {"patient.ipp": (
+        f"annexe du bordereau {fiche_serial}, dont la fiche initiale porte un autre IPP "
+        f"({record.values.get('patient.ipp')}) : corriger l’IPP ou vérifier l’annexe")}
 
 
 def _items(field: FieldLayout, value: Any) -> list[tuple[str | None, str | None, str | None,
@@ -121,7 +142,7 @@ def commit_sheet(session: Session, sheet: Sheet, layout: Layout, values: dict[st
         item.patient_id = patient.id
         record.items.append(item)
     session.add(record)
-    sheet.status = "committed"
+    sheet.status = SheetStatus.COMMITTED
     sheet.committed_at = sheet.committed_at or utcnow()
     session.flush()
     return record

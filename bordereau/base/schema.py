@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -25,14 +24,25 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bordereau import clock
+from bordereau.base.states import (
+    JobState,
+    PageState,
+    ReadingStatus,
+    SheetStatus,
+    StateColumn,
+    UtcDateTime,
+)
+
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    """Now, aware, in UTC (from the package's one clock)."""
+    return clock.now()
 
 
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
-        dict[str, Any]: JSON, list[Any]: JSON, dt.datetime: DateTime(timezone=True)}
+        dict[str, Any]: JSON, list[Any]: JSON, dt.datetime: UtcDateTime()}
 
 
 class Establishment(Base):
@@ -59,6 +69,30 @@ class ScanFile(Base):
     pages: Mapped[list[Page]] = relationship(back_populates="file", order_by="Page.index")
 
 
+class ScanJob(Base):
+    """A file submitted for reading by the workers (``scan submit``, ``scan worker``).
+
+    ``state``: queued, running (held by ``worker`` until ``lease_until``, renewed while it
+    reads), done (stored in the same transaction as its pages), failed (``error``). The
+    file's bytes live here, so a worker on any workstation that reaches the base can read
+    it."""
+
+    __tablename__ = "scan_job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    state: Mapped[JobState] = mapped_column(StateColumn(JobState), index=True)
+    worker: Mapped[str | None] = mapped_column(String(128), default=None)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
 class Sheet(Base):
     """All pages sharing a serial. ``status``: waiting_pages, waiting_review, committed."""
 
@@ -70,7 +104,7 @@ class Sheet(Base):
     layout_id: Mapped[str] = mapped_column(String(16))
     centre: Mapped[str] = mapped_column(String(16))
     pages_expected: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[SheetStatus] = mapped_column(StateColumn(SheetStatus), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     committed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     pages: Mapped[list[Page]] = relationship(back_populates="sheet")
@@ -86,7 +120,7 @@ class Page(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("scan_file.id"))
     index: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16))  # read, blank, refused
+    state: Mapped[PageState] = mapped_column(StateColumn(PageState))
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     serial: Mapped[str | None] = mapped_column(String(12), default=None)
     page_number: Mapped[int | None] = mapped_column(Integer, default=None)
@@ -118,7 +152,7 @@ class Reading(Base):
     value: Mapped[Any] = mapped_column(JSON, nullable=True)  # machine value after rules
     confidence: Mapped[float] = mapped_column(Float)
     reason: Mapped[str | None] = mapped_column(Text, default=None)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[ReadingStatus] = mapped_column(StateColumn(ReadingStatus), index=True)
     final: Mapped[Any] = mapped_column(JSON, nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(64), default=None)
     decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)

@@ -18,14 +18,15 @@ from sqlalchemy.orm import Session
 from bordereau.base.ink import IMAGE_REASON, comment_kept_as_image
 from bordereau.base.records import commit_sheet, identity_problems
 from bordereau.base.schema import Reading, Sheet
+from bordereau.base.states import PageState, ReadingStatus, SheetStatus
 from bordereau.forms.manifest import Layout
 from bordereau.ocr.pipeline import finish_sheet
 from bordereau.ocr.types import FieldReading
 
-DECIDED = ("accepted", "corrected")
-IMAGE = "image"  # a handwritten comment kept as an image (transcription optional)
-CLINICIAN = "clinician"  # « à compléter » : blank on paper or two marks, asked of the clinician
-WAITING = ("pending", CLINICIAN)  # a sheet with any of these is not committed
+DECIDED = (ReadingStatus.ACCEPTED, ReadingStatus.CORRECTED)
+IMAGE = ReadingStatus.IMAGE  # a handwritten comment kept as an image (transcription optional)
+CLINICIAN = ReadingStatus.CLINICIAN  # « à compléter » : blank on paper or two marks
+WAITING = (ReadingStatus.PENDING, CLINICIAN)  # a sheet with any of these is not committed
 KEPT = (*DECIDED, CLINICIAN)  # statuses a re-check of the sheet never changes
 
 
@@ -35,7 +36,7 @@ def current_value(row: Reading) -> Any:
 
 
 def _flag(row: Reading, reason: str) -> None:
-    row.status = "pending"
+    row.status = ReadingStatus.PENDING
     if not row.reason:
         row.reason = reason
     elif reason not in row.reason:
@@ -58,26 +59,26 @@ def _settle(row: Reading, reading: FieldReading) -> None:
         row.status, row.reason = IMAGE, IMAGE_REASON
         return
     row.reason = reading.reason
-    row.status = "pending" if reading.review else "trusted"
+    row.status = ReadingStatus.PENDING if reading.review else ReadingStatus.TRUSTED
 
 
 def refresh_sheet(session: Session, sheet: Sheet, layout: Layout, by: str,
                   today: dt.date | None = None) -> None:
     """Recompute a sheet's readings and status; commit it when nothing is left to decide."""
     rows = {row.field_id: row for row in sheet.readings}
-    found = {p.page_number for p in sheet.pages if p.state == "read" and p.page_number}
+    found = {p.page_number for p in sheet.pages if p.state == PageState.READ and p.page_number}
     # The rules run again on the whole sheet, decided values pinned: a correction clears
     # the items flagged only because of it and rewrites the others' reasons.
     raws = [_pinned(row) for row in rows.values()]
     reasons = {p.page_number: p.reason for p in sheet.pages
-               if p.state == "read" and p.page_number and p.reason}
+               if p.state == PageState.READ and p.page_number and p.reason}
     fields, missing = finish_sheet(layout, raws, found, reasons, today)
     for field_id, reading in fields.items():
         row = rows.get(field_id)
         if row is not None and row.status not in KEPT:
             _settle(row, reading)
     if missing:
-        sheet.status = "waiting_pages"
+        sheet.status = SheetStatus.WAITING_PAGES
         return
     values = {fid: current_value(row) for fid, row in rows.items()}
     for field_id, problem in identity_problems(session, sheet.kind, values,
@@ -86,7 +87,7 @@ def refresh_sheet(session: Session, sheet: Sheet, layout: Layout, by: str,
         if row is not None and row.status not in KEPT:
             _flag(row, problem)
     if any(row.status in WAITING for row in rows.values()):
-        sheet.status = "waiting_review"
+        sheet.status = SheetStatus.WAITING_REVIEW
         return
     pages = [{"file": p.file.sha256, "index": p.index, "page": p.page_number}
              for p in sorted(sheet.pages, key=lambda p: p.page_number or 0)

@@ -23,6 +23,7 @@ from bordereau.base.seal import (
     record_mac,
     seal_key,
 )
+from bordereau.base.states import SheetStatus
 
 
 class Finding(BaseModel):
@@ -96,7 +97,8 @@ def _missing(session: Session) -> list[Finding]:
                 f"bordereau {serial} enregistré sans enregistrement en vigueur "
                 "(supprimé hors de bordereau)"))
             for serial in session.scalars(select(Sheet.serial).where(
-                Sheet.status == "committed", Sheet.id.not_in(current)).order_by(Sheet.serial))]
+                Sheet.status == SheetStatus.COMMITTED,
+                Sheet.id.not_in(current)).order_by(Sheet.serial))]
 
 
 def _patients(session: Session, key: bytes) -> list[Finding]:

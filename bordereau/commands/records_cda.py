@@ -39,6 +39,9 @@ def export_cda(output: Path | None, since: str | None, everything: bool, home: P
         for written in report.written:
             lines.append(f"  {Path(written['file']).name} (IPP {written['patient_ipp']}, "
                          f"version {written['document_version']})")
+        if report.to_review:
+            lines.append("À vérifier (valeurs non transmises, document écrit sans elles) :")
+            lines += [f"  {problem}" for problem in report.to_review]
         if report.skipped:
             lines.append("Non exporté(s) :")
             lines += [f"  {problem}" for problem in report.skipped]

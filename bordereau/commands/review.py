@@ -55,6 +55,8 @@ def _open(ctx: typer.Context, home: Path | None, base: str | None,
 
 TranscribeOption = typer.Option(
     "--transcrire", help="Les commentaires manuscrits gardés en image, à recopier (facultatif).")
+AnswersOption = typer.Option(
+    "--reponses", help="Saisir les réponses reçues du médecin (éléments « à compléter »).")
 STATES = {"pending": "à vérifier", "accepted": "accepté", "corrected": "corrigé",
           "trusted": "lu avec assurance", "image": "gardé en image (à recopier si besoin)",
           "clinician": "à compléter par le médecin"}
@@ -89,6 +91,7 @@ def review(
     base: Annotated[str | None, BaseOption] = None,
     reviewer: Annotated[str | None, ReviewerOption] = None,
     transcribe: Annotated[bool, TranscribeOption] = False,
+    answers: Annotated[bool, AnswersOption] = False,
 ) -> None:
     """Vérifier les champs douteux. Sans commande : ouvre l’application de vérification."""
     ctx.obj = GroupOptions(home, base, reviewer)
@@ -98,7 +101,7 @@ def review(
         raise UsageError("L’application de vérification a besoin d’un terminal (la sortie ou "
                          "l’entrée n’en est pas un) ; pour un script : « bordereau review list "
                          "--json », « review set », « review accept ».")
-    _open(ctx, home, base, reviewer).review_app(transcribe).run()
+    _open(ctx, home, base, reviewer).review_app(transcribe, answers).run()
 
 
 @app.command("list", cls=FrenchCommand)

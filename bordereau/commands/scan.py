@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bordereau.base.ingest import IngestReport
+from bordereau.base.store import Damage
 from bordereau.cli_support import (
     BaseOption,
     FrenchCommand,
@@ -20,14 +21,19 @@ from bordereau.cli_support import (
     print_json,
     stderr,
 )
+from bordereau.errors import ExitCode
 from bordereau.establishment import Establishment
 from bordereau.ocr.pipeline import ReadOptions, ReadResult
 
 app = new_app("Lire les bordereaux scannés et les intégrer à la base.")
 
-PathsArgument = typer.Argument(help="Fichiers (PDF, TIFF, PNG, JPEG) ou dossiers de scans.")
+PathsArgument = typer.Argument(help="Fichiers (PDF, TIFF, PNG, JPEG) ou dossiers de scans.",
+                               readable=False)  # an unreadable file is refused, not a usage error
 DebugOption = typer.Option("--debug", help="Écrire dans ce dossier une image annotée par page.",
                            file_okay=False)
+VerifyOption = typer.Option(
+    "--verify", help="Vérifier aussi l’empreinte (SHA-256) de chaque copie du dossier des scans, "
+    "pas seulement sa taille.")
 WorkersOption = typer.Option("--workers", help="Nombre de processus (défaut : un par cœur).")
 
 STATES = {"read": "lue(s)", "blank": "blanche(s)", "refused": "refusée(s)"}
@@ -92,6 +98,9 @@ def read(
         print_json(result.to_public())
     else:
         typer.echo(summary(result))
+    if any(not s.ignored for s in result.skipped) or any(
+            page.state == "refused" for page in result.pages):
+        raise typer.Exit(ExitCode.PARTIAL)  # lot partiel: a page or a file was refused
 
 
 def ingest_summary(report: IngestReport) -> str:
@@ -102,6 +111,7 @@ def ingest_summary(report: IngestReport) -> str:
             lines.append(_sentence(file.reason))
         elif file.already:
             lines.append(f"Déjà intégré, rien de nouveau : {file.path}")
+    lines.extend(damage.message() for damage in report.store)
     pages = report.pages
     if pages:
         parts = [f"{pages[s]} {label}" for s, label in STATES.items() if pages.get(s)]
@@ -140,6 +150,8 @@ def ingest(
         print_json(report.model_dump(mode="json"))
     else:
         typer.echo(ingest_summary(report))
+    if report.refused or report.partial:
+        raise typer.Exit(ExitCode.PARTIAL)  # lot partiel: a page or a file was refused
 
 
 @app.command("status", cls=FrenchCommand)
@@ -147,9 +159,11 @@ def status(
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
+    verify: Annotated[bool, VerifyOption] = False,
 ) -> None:
     """Compter les pages et bordereaux par état (tout ce qui a été intégré)."""
-    report = Establishment(home, base).status()
+    report = Establishment(home, base).status(deep=verify)
+    damaged = [Damage.model_validate(d) for d in report["store"]]
     if as_json:
         print_json(report)
         return
@@ -167,4 +181,5 @@ def status(
     for refused in report["refused"]:
         lines.append(f"  Refusée : {refused['file']}, page {refused['page']} — "
                      f"{refused['reason']}")
+    lines.extend(damage.message() for damage in damaged)
     typer.echo("\n".join(lines))

@@ -61,11 +61,12 @@ class SheetReader:
         self.source = source
         self.prefix = prefix
         self.anomalies: list[tuple[str, str]] = []
+        self.to_review: list[tuple[str, str]] = []  # left out of the document, not blocking
 
     def block(self, prefix: str) -> SheetReader:
         """A reader of the same sheet whose ids are relative to ``prefix``."""
         reader = SheetReader(self.data, self.form, self.centre, self.source, prefix)
-        reader.anomalies = self.anomalies
+        reader.anomalies, reader.to_review = self.anomalies, self.to_review
         return reader
 
     # -- naming ------------------------------------------------------------------------
@@ -83,6 +84,10 @@ class SheetReader:
 
     def note(self, item: str, reason: str) -> None:
         self.anomalies.append((self.item_name(item), reason))
+
+    def flag(self, item: str, reason: str) -> None:
+        """A value left out of the document for a person to check (the export goes on)."""
+        self.to_review.append((self.item_name(item), reason))
 
     # -- raw access --------------------------------------------------------------------
     def filled(self) -> bool:

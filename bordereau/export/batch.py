@@ -23,7 +23,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from bordereau.base.engine import Database
-from bordereau.base.schema import ExportLog, Patient, Record, Sheet
+from bordereau.base.schema import ExportLog, Patient, Reading, Record, Sheet
+from bordereau.base.sheets import DECIDED
 from bordereau.base.verify import verify
 from bordereau.errors import OutputError, os_reason
 from bordereau.export.ans import validator
@@ -33,6 +34,7 @@ from bordereau.export.model import Problem
 from bordereau.export.sheets import patient_from_sheets
 from bordereau.files import write_private
 from bordereau.forms.centre import Centre
+from bordereau.forms.model import ANNEX_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +45,9 @@ class CdaExportReport(BaseModel):
     written: list[dict[str, Any]]  # {"patient_ipp", "file", "document_version", "records"}
     skipped: list[Problem]  # patients not exported, with the reasons
     unchanged: int  # patients already exported in their current state
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    # values left out of the documents for a person to check (unknown gene symbol): the
+    # document is written without them; not a reason to refuse the patient
+    to_review: list[Problem] = []
 
 
 class CdaExporter:
@@ -101,6 +102,16 @@ class CdaExporter:
                  "inchangé(s)", len(report.written), len(report.skipped), report.unchanged)
         return report
 
+    @staticmethod
+    def _reviewed(session: Any, sheet_ids: list[int]) -> dict[int, set[str]]:
+        """Per sheet, the fields whose value a reviewer accepted or corrected."""
+        found: dict[int, set[str]] = defaultdict(set)
+        for sheet_id, field_id in session.execute(
+                select(Reading.sheet_id, Reading.field_id).where(
+                    Reading.sheet_id.in_(sheet_ids), Reading.status.in_(DECIDED))):
+            found[sheet_id].add(field_id)
+        return found
+
     def _export_one(self, session: Any, patient: Patient, items: list[tuple[Record, Sheet]],
                     output: Path, since: dt.date | None, everything: bool,
                     report: CdaExportReport) -> None:
@@ -111,7 +122,7 @@ class CdaExporter:
         already = last is not None and sorted(
             (e["id"], e["version"]) for e in last.records) == versions
         if since is not None:
-            due = any(_aware(r.committed_at).date() >= since for r, _ in items)
+            due = any(r.committed_at.astimezone().date() >= since for r, _ in items)
         else:
             due = everything or not already
         if not due:
@@ -136,12 +147,17 @@ class CdaExporter:
                 patient=who, item="etablissement.oid_ipp",
                 reason="racine OID des IPP absente du fichier de centre"))
             return
-        suivis = [(r.values, _aware(r.committed_at)) for r, _ in items if r.kind == "suivi"]
+        reviewed = self._reviewed(session, [s.id for _, s in items])
+        suivis = [(r.values, r.committed_at, reviewed.get(s.id, set()))
+                  for r, s in items if r.kind == "suivi"]
+        annexes = [(r.kind, r.values, r.committed_at) for r, _ in items
+                   if r.kind in ANNEX_KINDS]
         version = (last.document_version + 1) if last else 1
         exported = patient_from_sheets(
             record.values, suivis, centre, ipp_oid=centre.etablissement.oid_ipp,
-            initiale_at=_aware(record.committed_at), version=version,
-            facility_type=centre.etablissement.type)
+            initiale_at=record.committed_at, version=version,
+            facility_type=centre.etablissement.type, reviewed=reviewed.get(sheet.id, set()),
+            annexes=annexes)
         problems = check_exportable(exported)
         if problems:
             report.skipped.extend(problems)
@@ -169,6 +185,7 @@ class CdaExporter:
                               document_id=exported.meta.document_id,
                               document_version=version, file=str(target),
                               exported_by=self.user))
+        report.to_review.extend(exported.to_review)  # left out of the document written
         report.written.append({"patient_ipp": patient.ipp, "file": str(target),
                                "document_version": version,
                                "records": [{"id": i, "version": v} for i, v in versions]})

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from bordereau.errors import BordereauError, ExitCode
 from bordereau.export.checks import check_exportable, export_notes
+from bordereau.export.consistency import propositus_ipp
 from bordereau.export.model import (
     FINESS_ROOT,
     RPPS_ROOT,
@@ -131,6 +132,7 @@ def render_cda(patient: ExportPatient) -> str:
         patient=patient,
         custodian=patient.custodian,
         first_activity=dates[0],
+        propositus=propositus_ipp(patient),
         uid=uid,
     )
     return _tidy(xml)

@@ -7,11 +7,15 @@ coded entry (not blocking).
 
 from __future__ import annotations
 
+from bordereau.export.consistency import check_date_orders, check_first_case
+from bordereau.export.ins import ins_note
 from bordereau.export.model import Activite, Age, Diagnostic, ExportPatient, Problem
+from bordereau.export.plausibility import check_plausibility
 
 # Statuses that may go without a disease code (SNOMED CT: en cours, équivoque).
 STATUSES_WITHOUT_CODE = frozenset({"385651009", "42425007"})
 MISSING = "obligatoire, non renseigné"
+MEDECIN = "G15_10"  # profession « Médecin » (JDV_Profession_SDMMR)
 
 
 def _diagnostic(diag: Diagnostic, add: _Adder) -> None:
@@ -43,7 +47,12 @@ def _activite(act: Activite, add: _Adder) -> None:
         add(f"{name} — Contexte", MISSING)
     if not act.objectifs:
         add(f"{name} — Objectif(s)", "au moins un objectif est obligatoire")
-    if act.responsable is None:
+    if act.responsable is None and act.profession is not None and act.profession.code != MEDECIN:
+        add(f"{name} — Responsable de l’activité",
+            f"non renseigné alors que la profession est « {act.profession.text} » : le médecin "
+            "référent ne peut pas en tenir lieu (le volet exige l’intervenant de l’activité) ; "
+            "indiquer le responsable (RPPS) sur la fiche ou en vérification")
+    elif act.responsable is None:
         add(f"{name} — Responsable de l’activité", "inconnu (ni responsable ni médecin référent)")
     elif act.responsable.profession is None:
         add(f"{name} — Profession du responsable", MISSING)
@@ -111,6 +120,9 @@ def check_exportable(patient: ExportPatient) -> list[Problem]:
         add("Diagnostic", "au moins un diagnostic est obligatoire")
     for diag in patient.diagnostics:
         _diagnostic(diag, add)
+    check_date_orders(patient, add)
+    check_first_case(patient, add)
+    check_plausibility(patient, add)
     return add.problems
 
 
@@ -118,14 +130,9 @@ def export_notes(patient: ExportPatient) -> list[Problem]:
     """Answers that go into the narrative text only, with no coded entry (not blocking)."""
     add = _Adder(patient)
     ident, neo = patient.identity, patient.neonatal
-    if ident.ins is not None and not ident.ins_qualified:
-        add("Matricule INS", "non transmis : l’identité n’est pas qualifiée (téléservice INSi)")
-    elif ident.ins is not None and not ident.ins_sendable:
-        add(
-            "Matricule INS",
-            "non transmis : traits INS incomplets (prénoms de l’acte de naissance, "
-            "lieu de naissance)",
-        )
+    ins = ins_note(ident)
+    if ins is not None:
+        add("Matricule INS", ins)
     if patient.custodian.facility_type is None:
         add(
             "Type d’établissement (JDV_J02)",
@@ -134,6 +141,10 @@ def export_notes(patient: ExportPatient) -> list[Problem]:
         )
     if patient.family.consanguinity in (None, "inconnu"):
         add("Union consanguine", "inconnue ou non renseignée : problème sans code (nullFlavor UNK)")
+    if patient.family.first_case == "oui" and patient.family.propositus_ipp is not None \
+            and patient.family.propositus_ipp == ident.ipp:
+        add("Premier cas de la famille", "IPP du premier cas = IPP du patient (premier cas "
+            "lui-même) : pas de section antécédents familiaux")
     if patient.family.first_case == "non" and patient.family.propositus_ipp is None:
         add("Premier cas de la famille", "IPP du premier cas absent : section non créée")
     if patient.vital.death_due_to_disease in ("non", "inconnu"):

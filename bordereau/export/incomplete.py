@@ -14,11 +14,15 @@ import io
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+from bordereau import clock
 from bordereau.base.incomplete import IncompleteSheet
 from bordereau.forms.fonts import PT_PER_MM, font_name, wrap
 
 MARGIN = 18.0  # mm
-KIND = {"initiale": "fiche initiale", "suivi": "fiche de suivi"}
+KIND = {"initiale": "fiche initiale", "suivi": "fiche de suivi",
+        "annexe_identite": "annexe identité et famille",
+        "annexe_genetique": "annexe génétique et clinique",
+        "annexe_statut": "annexe statut fonctionnel"}
 
 
 def _french(day: str | None) -> str:
@@ -79,7 +83,7 @@ def to_pdf(sheets: list[IncompleteSheet], today: dt.date | None = None) -> bytes
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, invariant=True)
     canvas.setTitle("Bordereaux à compléter")
-    day = (today or dt.date.today()).strftime("%d/%m/%Y")
+    day = (today or clock.today()).strftime("%d/%m/%Y")
     for sheet in sheets:
         page = _Page(canvas)
         page.text("À compléter par le médecin", 16, "bold", gap=1)

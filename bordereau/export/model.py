@@ -10,121 +10,44 @@ still be built and :func:`bordereau.export.check_exportable` can name what is mi
 
 from __future__ import annotations
 
-import calendar
-import re
-import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
-ORPHA_SYSTEM = "1.2.250.1.213.2.49.1"
-CIM10_SYSTEM = "2.16.840.1.113883.6.3"
-HGNC_SYSTEM = "2.16.840.1.113883.4.642.2.468"
-SITE_MR_SYSTEM = "1.2.250.1.213.2.61"
-RPPS_ROOT = "1.2.250.1.71.4.2.1"  # national health professional identifiers (IdNat_PS)
-FINESS_ROOT = "1.2.250.1.71.4.2.2"  # national structure identifiers (IdNat_Struct)
-INS_NIR_OID = "1.2.250.1.213.1.4.8"  # INS-NIR, production (1.2.250.1.213.1.4.10 is the test one)
+from bordereau.export.model_base import (
+    CIM10_SYSTEM,
+    FINESS_ROOT,
+    HGNC_SYSTEM,
+    INS_NIR_OID,
+    OID_PATTERN,
+    ORPHA_SYSTEM,
+    RPPS_ROOT,
+    SITE_MR_SYSTEM,
+    UUID_PATTERN,
+    Answer,
+    Coded,
+    PartialDate,
+    _Model,
+    stable_id,
+)
 
-OID_PATTERN = r"^[0-2](\.(0|[1-9][0-9]*))+$"
-UUID_PATTERN = r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$"
-
-_NAMESPACE = uuid.UUID("6f1c2a8e-5b0d-4c1e-9a57-3e2d8f0b7c41")
-
-# A yes / no / don't-know answer; None when the item was left empty.
-Answer = Literal["oui", "non", "inconnu"]
-
-
-def stable_id(*parts: str) -> str:
-    """An uppercase UUID derived from ``parts``: the same parts always give the same id."""
-    return str(uuid.uuid5(_NAMESPACE, "|".join(parts))).upper()
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Coded(_Model):
-    """A coded value: official code, code system OID, display name; ``label`` for people."""
-
-    code: str = Field(min_length=1)
-    system: str = Field(pattern=OID_PATTERN)
-    display: str = ""
-    label: str = ""
-
-    @property
-    def text(self) -> str:
-        """The wording shown in the narrative block."""
-        return self.label or self.display or self.code
-
-
-class PartialDate(_Model):
-    """A date known to the year, the month or the day (CDA TS precision)."""
-
-    year: int = Field(ge=1850, le=2200)
-    month: int | None = Field(default=None, ge=1, le=12)
-    day: int | None = Field(default=None, ge=1, le=31)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_text(cls, value: object) -> object:
-        if isinstance(value, str):
-            return cls.fields_of(value)
-        if isinstance(value, date):
-            return {"year": value.year, "month": value.month, "day": value.day}
-        return value
-
-    @model_validator(mode="after")
-    def _check(self) -> PartialDate:
-        if self.day is not None:
-            if self.month is None:
-                raise ValueError("un jour sans mois n’est pas une date")
-            if self.day > calendar.monthrange(self.year, self.month)[1]:
-                raise ValueError(f"le {self.day}/{self.month}/{self.year} n’existe pas")
-        return self
-
-    @staticmethod
-    def fields_of(text: str) -> dict[str, int | None]:
-        """Split ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (ValueError otherwise)."""
-        found = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text.strip())
-        if not found:
-            raise ValueError(f"« {text} » n’est pas une date AAAA, AAAA-MM ou AAAA-MM-JJ")
-        year, month, day = found.groups()
-        return {
-            "year": int(year),
-            "month": int(month) if month else None,
-            "day": int(day) if day else None,
-        }
-
-    @property
-    def ts(self) -> str:
-        """CDA TS value: ``YYYY``, ``YYYYMM`` or ``YYYYMMDD``."""
-        text = f"{self.year:04d}"
-        if self.month is not None:
-            text += f"{self.month:02d}"
-            if self.day is not None:
-                text += f"{self.day:02d}"
-        return text
-
-    @property
-    def french(self) -> str:
-        """``JJ/MM/AAAA``, ``MM/AAAA`` or ``AAAA``."""
-        if self.month is None:
-            return f"{self.year:04d}"
-        if self.day is None:
-            return f"{self.month:02d}/{self.year:04d}"
-        return f"{self.day:02d}/{self.month:02d}/{self.year:04d}"
-
-    @property
-    def earliest(self) -> date:
-        """First day the partial date may stand for."""
-        return date(self.year, self.month or 1, self.day or 1)
-
-    @property
-    def latest(self) -> date:
-        """Last day the partial date may stand for."""
-        month = self.month or 12
-        return date(self.year, month, self.day or calendar.monthrange(self.year, month)[1])
+# Re-exported: the base lives in model_base.py (kept under 400 lines a file).
+__all__ = [
+    "CIM10_SYSTEM",
+    "FINESS_ROOT",
+    "HGNC_SYSTEM",
+    "INS_NIR_OID",
+    "OID_PATTERN",
+    "ORPHA_SYSTEM",
+    "RPPS_ROOT",
+    "SITE_MR_SYSTEM",
+    "UUID_PATTERN",
+    "Answer",
+    "Coded",
+    "PartialDate",
+    "stable_id",
+]
 
 
 class Practitioner(_Model):
@@ -178,12 +101,24 @@ class Site(_Model):
     name: str = Field(min_length=1)
 
 
+class Person(_Model):
+    """A person named in the header (the patient's legal representative)."""
+
+    family: str = Field(min_length=1)
+    given: str | None = None
+
+
 class Identity(_Model):
     """Identity traits and identifiers (CDA header, recordTarget)."""
 
     birth_name: str | None = None
     first_forename: str | None = None
-    birth_forenames: str | None = None  # all forenames of the birth certificate (not on the form)
+    # All forenames of the birth certificate: the annexe identité, or the caller.
+    birth_forenames: str | None = None
+    used_forename: str | None = None  # annexe identité
+    multiple_birth: bool | None = None  # annexe identité
+    birth_order: int | None = Field(default=None, ge=1, le=9)
+    guardian: Person | None = None  # représentant légal, annexe identité
     used_name: str | None = None
     sex: Coded | None = None
     birth_date: PartialDate | None = None
@@ -193,7 +128,7 @@ class Identity(_Model):
     ipp_oid: str = Field(pattern=OID_PATTERN)
     ins: str | None = Field(default=None, pattern=r"^[0-9]{15}$")
     ins_oid: str = Field(default=INS_NIR_OID, pattern=OID_PATTERN)
-    # The INS may be sent only for an identity qualified through the INSi service.
+    # Qualified identity: the INS verified against the traits (export/ins.py::qualify).
     ins_qualified: bool = False
 
     @property
@@ -221,6 +156,10 @@ class Family(_Model):
     consanguinity: Answer | None = None
     first_case: Answer | None = None
     propositus_ipp: str | None = None
+    # The first case's relationship, sex and disease (annexe identité et famille).
+    propositus_relation: Coded | None = None
+    propositus_sex: Coded | None = None
+    propositus_disease: Coded | None = None
 
 
 class VitalStatus(_Model):
@@ -249,8 +188,13 @@ class Activite(_Model):
     date: PartialDate | None = None
     site: Site | None = None
     responsable: Practitioner | None = None
+    profession: Coded | None = None  # as written, even when no responsable could be named
     contexte: Coded | None = None
     objectifs: tuple[Coded, ...] = ()
+    # Annexe génétique et clinique (activity of the fiche initiale only): the précision of
+    # « Autre contexte » and the FINESS of the place of consultation when not the site's.
+    contexte_precision: str | None = None
+    place_finess: str | None = Field(default=None, pattern=r"^\d{9}$")
 
 
 class AgePrecision(_Model):
@@ -288,6 +232,16 @@ class Diagnostic(_Model):
     techniques: tuple[Coded, ...] = ()
     genes: tuple[Gene, ...] = ()
     cim10: Coded | None = None
+    # Annexe génétique et clinique: HPO terms of the clinical description (MED-1284) and
+    # the rare-disease site that made the diagnosis, when it is not this one.
+    clinical: tuple[Coded, ...] = ()
+    diagnosing_site: Site | None = None
+    other_technique: str | None = None  # précision of « Autre technique » (GEN-092.04.17)
+    other_genetics: str | None = None  # MED-1287 Autres descriptions génétiques (text)
+    # History (export/suivi.py): a diagnosis replaced by a fiche de suivi is closed on that
+    # date; the new one names the diagnosis it revises.
+    closed: PartialDate | None = None
+    revises: str | None = None
 
 
 class Neonatal(_Model):
@@ -308,10 +262,34 @@ class Research(_Model):
     contact_agreement: Answer | None = None
     sample_research: Answer | None = None
     sample_diagnosis: Answer | None = None
+    biobanks: str | None = None  # GEN-344, annexe identité et famille
 
     @property
     def empty(self) -> bool:
         return all(v is None for v in self.model_dump().values())
+
+
+ICF_SYSTEM = "2.16.840.1.113883.6.254"
+
+
+class FunctionalScore(_Model):
+    """One CIF (ICF) evaluation of the annexe statut fonctionnel: category and qualifier,
+    sent as the code ``b117.3`` (section FR-Statut-fonctionnel, entry FR-Evaluation)."""
+
+    id: str = Field(pattern=UUID_PATTERN)
+    category: str = Field(pattern=r"^[bsde][0-9]{1,5}$")
+    qualifier: Coded
+    date: PartialDate | None = None
+
+    @property
+    def code(self) -> str:
+        """The ICF code with its generic qualifier: ``b117.3``."""
+        return f"{self.category}.{self.qualifier.code}"
+
+    @property
+    def text(self) -> str:
+        """The narrative wording: ``CIF b117 : Déficience grave``."""
+        return f"CIF {self.category} : {self.qualifier.display}"
 
 
 class DocumentMeta(_Model):
@@ -350,6 +328,7 @@ class ExportPatient(_Model):
     meta: DocumentMeta
     custodian: Organisation
     author: Practitioner | None = None
+    general_practitioner: Practitioner | None = None  # médecin traitant, annexe identité
     identity: Identity
     consent: Consent = Consent()
     family: Family = Family()
@@ -359,9 +338,26 @@ class ExportPatient(_Model):
     diagnostics: tuple[Diagnostic, ...] = ()
     neonatal: Neonatal = Neonatal()
     research: Research = Research()
+    functional_status: tuple[FunctionalScore, ...] = ()
     comment: str | None = None
-    # Values read on the sheets that could not be resolved (unknown gene, bad key, …).
+    # Values read on the sheets that could not be resolved (bad key, impossible date, …).
     anomalies: tuple[Problem, ...] = ()
+    # Values left out of the document for a person to check (not blocking: unknown gene).
+    to_review: tuple[Problem, ...] = ()
+    # Values a reviewer confirmed (field ids; ids of activities and diagnoses whose date
+    # was confirmed): an unusual date order among them is not refused.
+    reviewed: tuple[str, ...] = ()
+
+    @property
+    def current_diagnosis(self) -> Diagnostic | None:
+        """Diagnosis 1 as revised by the fiches de suivi (the last of its history)."""
+        current = self.diagnostics[0] if self.diagnostics else None
+        while current is not None:
+            later = next((d for d in self.diagnostics if d.revises == current.id), None)
+            if later is None:
+                break
+            current = later
+        return current
 
     @property
     def label(self) -> str:

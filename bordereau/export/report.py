@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from bordereau import clock
 from bordereau.base.engine import Database
 from bordereau.base.queries import followup
 from bordereau.export.model import Activite, Age, Diagnostic, ExportPatient, PartialDate
@@ -117,7 +118,7 @@ def _activities(files: list[PatientFile], period: Period) -> dict[str, Any]:
 
 
 def _diagnoses(patients: list[ExportPatient]) -> dict[str, Any]:
-    diagnoses = [d for p in patients for d in p.diagnostics]
+    diagnoses = [d for p in patients for d in p.diagnostics if d.closed is None]  # current
     orpha = Counter((d.disease.code, d.disease.label or None) if d.disease else (None, None)
                     for d in diagnoses)
     by_orpha = [{"code": code, "label": label, "count": n} for (code, label), n in sorted(
@@ -180,6 +181,8 @@ def _delays(patients: list[ExportPatient]) -> dict[str, Any]:
     considered = 0
     for patient in patients:
         for diag in patient.diagnostics:
+            if diag.closed is not None:  # replaced by a fiche de suivi: history only
+                continue
             considered += 1
             delay = diagnosis_delay(diag, patient.identity.birth_date)
             if isinstance(delay, str):
@@ -249,7 +252,7 @@ def compute_report(db: Database, period: Period | None = None, centre: str | Non
     content = load_base(db, centre)
     activity = _activities(content.patients, period)
     active = [content.patients[i].patient for i in activity.pop("active")]
-    moment = now or dt.datetime.now().astimezone()
+    moment = now or clock.now().astimezone()
     return {
         "report_version": REPORT_VERSION,
         "generated_at": moment.isoformat(timespec="seconds"),

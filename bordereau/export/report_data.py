@@ -102,10 +102,6 @@ class BaseContent:
     unreadable: list[int]  # record ids of patients whose records could not be read
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _activity_date(values: dict[str, Any]) -> PartialDate | None:
     text = values.get("activite.date")
     if not isinstance(text, str):
@@ -129,23 +125,23 @@ class _Centres:
 def _patient_file(rows: list[tuple[Record, Sheet]], centres: _Centres) -> PatientFile:
     """Latest fiche initiale + every suivi; an older initiale still brings its activity."""
     initiales = [(r, s) for r, s in rows if r.kind == "initiale"]
-    suivis = [(r.values, _aware(r.committed_at)) for r, _ in rows if r.kind == "suivi"]
+    suivis = [(r.values, r.committed_at) for r, _ in rows if r.kind == "suivi"]
     main = initiales[-1] if initiales else rows[-1]
     centre = centres.of(main[1].layout_id)
     oid = centre.etablissement.oid_ipp or _ANY_OID
     record = main[0]
     patient = patient_from_sheets(record.values if initiales else {}, suivis, centre,
-                                  ipp_oid=oid, initiale_at=_aware(record.committed_at),
+                                  ipp_oid=oid, initiale_at=record.committed_at,
                                   document_id="00000000-0000-0000-0000-000000000000")
     activities = list(patient.activites if initiales else patient.activites[1:])
     for older, sheet in initiales[:-1]:
         alone = patient_from_sheets(older.values, [], centres.of(sheet.layout_id), ipp_oid=oid,
-                                    initiale_at=_aware(older.committed_at))
+                                    initiale_at=older.committed_at)
         activities.append(alone.activites[0])
     facts = []
     for r, _ in rows:
         facts.append(RecordFacts(r.id, r.kind, r.values, _activity_date(r.values),
-                                 _aware(r.committed_at).date()))
+                                 r.committed_at.astimezone().date()))
     return PatientFile(patient=patient, activities=activities, records=facts)
 
 

@@ -12,13 +12,22 @@ update the same BaMaRa objects instead of creating new ones.
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
+from bordereau import clock
 from bordereau.errors import UsageError
 from bordereau.export._values import SheetReader, coded, nir_key_ok
+from bordereau.export.annexes import (
+    Annex,
+    family_complement,
+    functional_status,
+    genetics_complement,
+    identity_complement,
+    latest_identity_annex,
+)
+from bordereau.export.ins import qualify
 from bordereau.export.model import (
     FACILITY_TYPE_SYSTEM,
     FACILITY_TYPES,
@@ -45,10 +54,15 @@ from bordereau.export.model import (
     VitalStatus,
     stable_id,
 )
+from bordereau.export.suivi import same_patient, update_diagnoses, update_vital
 from bordereau.forms.centre import Centre, Referent
 from bordereau.forms.model import load_form
+from bordereau.templates.hgnc import SOURCE_DATE, hgnc_table
 
 _INSEE = r"[0-9][0-9AB][0-9]{3}"
+# A committed fiche de suivi: (values, committed_at) or (values, committed_at, reviewed fields).
+Suivi = tuple[Mapping[str, object], datetime] | tuple[
+    Mapping[str, object], datetime, Collection[str]]
 
 
 def practitioner(referent: Referent, profession_code: str | None = None) -> Practitioner:
@@ -82,17 +96,24 @@ def _age(reader: SheetReader, item: str) -> Age:
     return Age(period=period, precision=precision)
 
 
-def _genes(reader: SheetReader) -> tuple[Gene, ...]:
+def _genes(reader: SheetReader, items: tuple[str, ...] = ("gene1", "gene2")
+           ) -> tuple[Gene, ...]:
+    """Any approved HGNC symbol (the centre's list first, then the shipped HGNC list); an
+    unknown symbol is left out of the document and listed for review, never blocking."""
     genes: list[Gene] = []
-    for item in ("gene1", "gene2"):
+    for item in items:
         symbol = reader.text(item)
         if symbol is None:
             continue
-        found = next((g for g in reader.centre.genes if g.symbole == symbol.upper()), None)
+        local = next((g for g in reader.centre.genes if g.symbole == symbol.upper()), None)
+        found = (local.symbole, local.hgnc) if local else hgnc_table().lookup(symbol)
         if found is None:
-            reader.note(item, f"gène « {symbol} » absent des gènes du fichier de centre")
-        elif all(g.hgnc != found.hgnc for g in genes):
-            genes.append(Gene(symbol=found.symbole, hgnc=found.hgnc))
+            newer = hgnc_table().replaced_by(symbol)
+            hint = f" (ancien symbole de {', '.join(newer)})" if newer else ""
+            reader.flag(item, f"gène « {symbol} » absent des symboles HGNC approuvés "
+                              f"({SOURCE_DATE}){hint} : gène non transmis, à vérifier")
+        elif all(g.hgnc != found[1] for g in genes):
+            genes.append(Gene(symbol=found[0], hgnc=found[1]))
     return tuple(genes)
 
 
@@ -121,8 +142,12 @@ def _activite(
     profession = reader.choice("activite.profession", "profession")
     chosen = reader.referent("activite.responsable")
     responsable = practitioner(chosen) if chosen is not None else None
-    if responsable is None and reader.raw("activite.responsable") is None:
-        responsable = referent  # "Laisser vide si c'est le médecin référent."
+    if responsable is None and reader.raw("activite.responsable") is None and referent:
+        # "Laisser vide si c'est le médecin référent": only when the profession written is
+        # the referent's (médecin); never the referent coded as another profession.
+        same = profession is None or referent.profession is None \
+            or profession.code == referent.profession.code
+        responsable = referent if same else None
     if responsable is not None:
         responsable = responsable.model_copy(update={"profession": profession})
     return Activite(
@@ -131,12 +156,13 @@ def _activite(
         date=reader.date("activite.date"),
         site=site,
         responsable=responsable,
+        profession=profession,
         contexte=reader.choice("activite.contexte", "contexte_activite"),
         objectifs=reader.choices("activite.objectifs", "objectif_activite"),
     )
 
 
-def _identity(reader: SheetReader, ipp_oid: str, ins_qualified: bool) -> Identity:
+def _identity(reader: SheetReader, ipp_oid: str) -> Identity:
     ins = reader.digits("patient.ins", r"[0-9]{15}", "matricule INS (15 chiffres)")
     if ins is not None and not nir_key_ok(ins):
         reader.note("patient.ins", f"la clé du matricule INS « {ins} » est fausse")
@@ -152,64 +178,12 @@ def _identity(reader: SheetReader, ipp_oid: str, ins_qualified: bool) -> Identit
         ipp=reader.digits("patient.ipp", r"[0-9A-Za-z]{1,20}", "IPP"),
         ipp_oid=ipp_oid,
         ins=ins,
-        ins_qualified=ins_qualified and ins is not None,
     )
-
-
-def _plain(text: str) -> str:
-    """Upper case without accents, hyphens, apostrophes or spaces, to compare names."""
-    letters = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in letters if c.isalnum()).upper()
-
-
-def _same_patient(reader: SheetReader, identity: Identity) -> None:
-    """A fiche de suivi must name the patient of the fiche initiale."""
-    checks = {
-        "patient.ipp": identity.ipp,
-        "patient.nom_naissance": identity.birth_name,
-        "patient.date_naissance": identity.birth_date.ts if identity.birth_date else None,
-    }
-    for item, expected in checks.items():
-        value = reader.text(item)
-        if item == "patient.date_naissance" and value is not None:
-            value = value.replace("-", "")
-        if value is not None and expected is not None and _plain(value) != _plain(expected):
-            reader.note(item, f"« {value} » ne correspond pas à la fiche initiale (« {expected} »)")
-
-
-def _apply_suivi(
-    reader: SheetReader, vital: VitalStatus, diagnostic: Diagnostic
-) -> tuple[VitalStatus, Diagnostic]:
-    """A fiche de suivi updates the vital status and may update diagnosis 1."""
-    deceased = reader.yes_no("vital.decede")
-    death_date = reader.date("vital.date_deces")
-    lost = reader.yes_no("vital.perdu_de_vue")
-    update: dict[str, object] = {}
-    if deceased or death_date is not None:  # a death is never undone by a later sheet
-        update["deceased"] = True
-    if death_date is not None:
-        update["death_date"] = death_date
-    if lost is not None:
-        update["lost_to_follow_up"] = lost
-    vital = vital.model_copy(update=update)
-    changes: dict[str, object] = {}
-    status = reader.choice("diagnostic.statut", "statut_diagnostic")
-    disease = reader.disease("diagnostic.maladie", "diagnostic.code_orpha")
-    if status is not None:
-        changes["status"] = status
-    if disease is not None:
-        changes["disease"] = disease
-    return vital, diagnostic.model_copy(update=changes)
-
-
-def _aware(moment: datetime) -> datetime:
-    """A naive date and time is taken as local time."""
-    return moment if moment.tzinfo else moment.astimezone()
 
 
 def patient_from_sheets(
     initiale: Mapping[str, object],
-    suivis: Sequence[tuple[Mapping[str, object], datetime]],
+    suivis: Sequence[Suivi],
     centre: Centre,
     *,
     ipp_oid: str,
@@ -217,31 +191,44 @@ def patient_from_sheets(
     created_at: datetime | None = None,
     document_id: str | None = None,
     version: int = 1,
-    ins_qualified: bool = False,
+    ins_qualified: bool | None = None,
     birth_forenames: str | None = None,
     facility_type: str | None = None,
+    reviewed: Collection[str] = (),
+    annexes: Sequence[Annex] = (),
 ) -> ExportPatient:
     """Build the export patient of one fiche initiale and its fiches de suivi.
 
     ``ipp_oid`` is the OID root of the establishment's IPP (not in the centre file).
     ``initiale_at`` dates the fiche initiale (creation of the MR file, defaults to the
     activity date); ``created_at`` the document (defaults to now); ``version`` is the
-    document version number. The INS is sent only when ``ins_qualified`` is true (identity
-    qualified through INSi) and every INS trait is known, including ``birth_forenames`` (all
-    forenames of the birth certificate, not on the form). ``facility_type`` is the JDV_J02
+    document version number. The INS is sent as a qualified identity only when its traits
+    match (``export/ins.py``: sex, year and month, place of birth, first forename) and every
+    INS trait is known, including ``birth_forenames`` (all forenames of the birth
+    certificate: written on the annexe identité et famille, or given by the caller, which
+    wins); ``ins_qualified=False`` (the establishment says the
+    identity is not qualified) never sends it. ``facility_type`` is the JDV_J02
     type of the establishment (``SA01`` public, ``SA03`` private PSPH, …), not in the centre
-    file either. Suivis are applied in date order.
+    file either. Suivis are applied in date order; each is ``(values, committed_at)`` or
+    ``(values, committed_at, reviewed)``. ``reviewed`` names the fields of a sheet whose value
+    a reviewer confirmed (accepted or corrected): an unusual date order between such dates,
+    or a first-case IPP next to « premier cas : Oui », is then exported, not refused.
     """
     if not re.fullmatch(OID_PATTERN, ipp_oid):
         raise UsageError(f"OID racine des IPP incorrect : « {ipp_oid} ».")
     if facility_type is not None and facility_type not in FACILITY_TYPES:
         known = ", ".join(FACILITY_TYPES)
         raise UsageError(f"Type d’établissement inconnu « {facility_type} » (attendu : {known}).")
-    now = _aware(created_at or datetime.now())
+    now = created_at or clock.now()
     reader = SheetReader(initiale, load_form("initiale"), centre, "fiche initiale")
-    identity = _identity(reader, ipp_oid, ins_qualified).model_copy(
-        update={"birth_forenames": birth_forenames}
-    )
+    identity_annex = latest_identity_annex(annexes, centre)
+    complement, doctor = identity_complement(identity_annex)
+    family_extra = family_complement(identity_annex, centre)
+    complement_readers = [identity_annex] if identity_annex else []
+    if birth_forenames:
+        complement["birth_forenames"] = birth_forenames
+    identity = qualify(_identity(reader, ipp_oid).model_copy(update=complement),
+                       ins_qualified)
     key = "|".join((centre.etablissement.finess, ipp_oid, identity.ipp or "?"))
     site = Site(code=centre.site.code, name=centre.site.nom)
 
@@ -256,7 +243,26 @@ def patient_from_sheets(
         referred_by=reader.choices("prise_en_charge.adresse_par", "patient_adresse_par"),
     )
     activites = [_activite(reader, key, "initiale", referent, site)]
-    diagnostics = [_diagnostic(reader.block("diagnostic1"), 1, key)]
+    genetics, genetics_readers = genetics_complement(annexes, centre)
+    first = _diagnostic(reader.block("diagnostic1"), 1, key)
+    for annex in genetics_readers:
+        more = _genes(annex.block("genetique"), ("gene3", "gene4"))
+        genetics["genes"] = first.genes + tuple(
+            g for g in more if all(g.hgnc != h.hgnc for h in first.genes))
+        if genetics.get("other_technique") and "GEN-092.04.17" not in {
+                t.code for t in first.techniques}:
+            annex.flag("genetique.precision_technique", "précision « autre technique » sans "
+                       "« Autre technique » cochée sur la fiche : non transmise")
+            del genetics["other_technique"]
+    activity = genetics.pop("activity", None)
+    if isinstance(activity, dict):
+        if activity.get("contexte_precision") and (
+                activites[0].contexte is None or activites[0].contexte.code != "GEN-092.05.04"):
+            genetics_readers[0].flag("activite.precision_contexte", "précision « autre "
+                                     "contexte » sans « Autre contexte » coché : non transmise")
+            activity.pop("contexte_precision")
+        activites[0] = activites[0].model_copy(update=activity)
+    diagnostics = [first.model_copy(update=genetics)]
     if reader.block("diagnostic2").filled():
         diagnostics.append(_diagnostic(reader.block("diagnostic2"), 2, key))
     vital = VitalStatus(
@@ -265,17 +271,39 @@ def patient_from_sheets(
         death_due_to_disease=reader.answer("vital.deces_lie_maladie"),
         lost_to_follow_up=bool(reader.yes_no("vital.perdu_de_vue")),
     )
-    anomalies = reader.anomalies
-    updated = [_aware(initiale_at)] if initiale_at else []
+    anomalies, to_review = reader.anomalies, reader.to_review
+    confirmed = set(reviewed)
+    if "activite.date" in confirmed:
+        confirmed.add(activites[0].id)
+    confirmed |= {d.id for d in diagnostics if f"diagnostic{d.number}.date" in confirmed}
+    updated = [initiale_at] if initiale_at else []
     suivi_form = load_form("suivi")
-    for data, at in sorted(suivis, key=lambda pair: _aware(pair[1])):
+    for data, at, *extra in sorted(suivis, key=lambda s: s[1]):
         sheet = SheetReader(data, suivi_form, centre, f"fiche de suivi du {at:%d/%m/%Y}")
-        _same_patient(sheet, identity)
-        activites.append(_activite(sheet, key, f"suivi {_aware(at).isoformat()}", referent, site))
-        vital, diagnostics[0] = _apply_suivi(sheet, vital, diagnostics[0])
+        same_patient(sheet, identity)
+        name = f"suivi {at.isoformat()}"
+        activite = _activite(sheet, key, name, referent, site)
+        activites.append(activite)
+        if extra and "activite.date" in extra[0]:
+            confirmed.add(activite.id)
+        vital = update_vital(sheet, vital)
+        when = activite.date or PartialDate.model_validate(at.astimezone().date())
+        diagnostics = update_diagnoses(sheet, diagnostics, key=key, sheet=name, when=when,
+                                       birth=identity.birth_date)
         anomalies.extend(sheet.anomalies)
-        updated.append(_aware(at))
+        to_review.extend(sheet.to_review)
+        updated.append(at)
 
+    if identity_annex and any(k.startswith("propositus_") for k in family_extra) and (
+            reader.answer("famille.premier_cas") != "non"
+            or reader.raw("famille.ipp_premier_cas") is None):
+        identity_annex.flag("premier_cas.lien", "premier cas de la famille décrit sur l’annexe, "
+                            "mais la fiche ne dit pas « premier cas : Non » avec son IPP : "
+                            "non transmis")
+    scores, annex_readers = functional_status(annexes, centre, key)
+    for annex in annex_readers + complement_readers + genetics_readers:
+        anomalies.extend(annex.anomalies)
+        to_review.extend(annex.to_review)
     first_activity = activites[0].date
     opened = initiale_at.date() if initiale_at else None
     meta = DocumentMeta(
@@ -301,6 +329,7 @@ def patient_from_sheets(
             else None,
         ),
         author=referent,
+        general_practitioner=doctor,
         identity=identity,
         consent=Consent(
             informed=reader.yes_no("opposition.information"),
@@ -311,6 +340,7 @@ def patient_from_sheets(
             consanguinity=reader.answer("famille.consanguinite"),
             first_case=reader.answer("famille.premier_cas"),
             propositus_ipp=reader.digits("famille.ipp_premier_cas", r"[0-9A-Za-z]{1,20}", "IPP"),
+            **{k: v for k, v in family_extra.items() if k.startswith("propositus_")},
         ),
         vital=vital,
         prises_en_charge=(prise_en_charge,),
@@ -329,8 +359,14 @@ def patient_from_sheets(
             contact_agreement=reader.answer("recherche.accord_contact"),
             sample_research=reader.answer("recherche.echantillon_recherche"),
             sample_diagnosis=reader.answer("recherche.echantillon_diagnostic"),
+            biobanks=family_extra.get("biobanks"),
         ),
+        functional_status=scores,
         comment=reader.text("commentaire.texte"),
     )
-    problems = tuple(Problem(patient=patient.label, item=i, reason=r) for i, r in anomalies)
-    return patient.model_copy(update={"anomalies": problems})
+    def problems(pairs: list[tuple[str, str]]) -> tuple[Problem, ...]:
+        return tuple(Problem(patient=patient.label, item=i, reason=r) for i, r in pairs)
+
+    return patient.model_copy(update={"anomalies": problems(anomalies),
+                                      "to_review": problems(to_review),
+                                      "reviewed": tuple(sorted(confirmed))})

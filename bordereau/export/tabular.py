@@ -29,7 +29,7 @@ from sqlalchemy import select
 from bordereau.base.engine import Database
 from bordereau.base.schema import Patient, Record, Sheet
 from bordereau.forms.manifest import Layout
-from bordereau.forms.model import CHOICE_KINDS, FORM_KINDS, Item, load_form
+from bordereau.forms.model import ALL_KINDS, CHOICE_KINDS, FORM_KINDS, Item, load_form
 
 TABULAR_VERSION = 1
 LABEL_SUFFIX = "__libelle"
@@ -191,7 +191,7 @@ def build_table(db: Database, *, deidentified: bool = False,
     """
     items = form_items()
     kinds: dict[str, str] = {i.id: i.kind for i in items}
-    titles: dict[str, str] = {kind: load_form(kind).title for kind in FORM_KINDS}
+    titles: dict[str, str] = {kind: load_form(kind).title for kind in ALL_KINDS}
     pseudonym = _Pseudonyms(salt or secrets.token_bytes(32))
     labels_of: dict[str, _Labels] = {}
     rows: list[dict[str, Any]] = []

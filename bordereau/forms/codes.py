@@ -4,9 +4,13 @@ Payload (QR alphanumeric mode, so the symbol stays small)::
 
     BDX1:<kind>:<version>:<site>:<layout id>:<establishment>:<serial>:<page>:<pages>:<tag>
 
-``kind`` is ``I`` (fiche initiale) or ``S`` (fiche de suivi); ``establishment`` is a short
-fingerprint of the establishment's secret; ``tag`` is an HMAC-SHA256 of everything before
-it under that secret, base32, 80 bits. A page whose tag does not verify is refused.
+``kind`` is ``I`` (fiche initiale), ``S`` (fiche de suivi) or an annex letter (``C``
+identité et famille, ``G`` génétique et clinique, ``F`` statut fonctionnel). An annex is
+printed with the serial of its fiche initiale: the signed pair (kind, serial) joins it to
+its fiche, and it is stored as its own sheet, named ``<serial>-<letter>``
+(:attr:`PageCode.sheet`). ``establishment`` is a short fingerprint of the establishment's
+secret; ``tag`` is an HMAC-SHA256 of everything before it under that secret, base32, 80
+bits. A page whose tag does not verify is refused.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ import hmac
 from pydantic import BaseModel, ConfigDict, Field
 
 from bordereau.forms.manifest import Layout
-from bordereau.forms.model import FormKind
+from bordereau.forms.model import ANNEX_KINDS, FormKind
 
 PREFIX = "BDX1"
-KIND_LETTERS: dict[str, FormKind] = {"I": "initiale", "S": "suivi"}
+KIND_LETTERS: dict[str, FormKind] = {
+    "I": "initiale", "S": "suivi", "C": "annexe_identite", "G": "annexe_genetique",
+    "F": "annexe_statut"}
 LETTER_OF_KIND = {kind: letter for letter, kind in KIND_LETTERS.items()}
 TAG_CHARS = 16
 
@@ -53,7 +59,13 @@ class PageCode(BaseModel):
 
     @property
     def sheet(self) -> str:
-        """The serial as printed on the sheet (six digits)."""
+        """The sheet's name: its serial as printed (six digits), with the annex letter
+        for an annex (``000123-F``), which shares the serial of its fiche initiale."""
+        return sheet_name(self.kind, self.serial)
+
+    @property
+    def fiche(self) -> str:
+        """The serial of the fiche initiale this page belongs to (an annex's fiche)."""
         return format_serial(self.serial)
 
     def message(self) -> str:
@@ -89,6 +101,13 @@ class PageCode(BaseModel):
 def format_serial(serial: int) -> str:
     """Serials are printed with at least six digits."""
     return f"{serial:06d}"
+
+
+def sheet_name(kind: str, serial: int) -> str:
+    """How a sheet is named: its serial (six digits), with ``-<letter>`` for an annex."""
+    if kind in ANNEX_KINDS:
+        return f"{format_serial(serial)}-{LETTER_OF_KIND[kind]}"
+    return format_serial(serial)
 
 
 def compute_tag(secret: bytes, message: str) -> str:

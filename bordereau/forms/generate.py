@@ -8,6 +8,7 @@ sheet. That keeps files small and generation fast (see benchmarks/bench_generate
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,6 +23,7 @@ from bordereau.errors import OutputError, UsageError
 from bordereau.files import check_output
 from bordereau.forms import fonts
 from bordereau.forms.codes import PageCode, establishment_fingerprint, format_serial, page_code
+from bordereau.forms.fillable import add_fields
 from bordereau.forms.manifest import Box, FieldLayout, Layout, LineOp, PageLayout, RectOp, TextOp
 
 ARUCO_DICT = cv2.aruco.DICT_4X4_50
@@ -37,6 +39,7 @@ class GenerationResult:
     layout_id: str
     serials: range
     pages: int
+    annexes: tuple[Layout, ...] = ()
 
 
 @cache
@@ -170,12 +173,18 @@ def _draw_stamps(canvas: Canvas, page: PageLayout, code: PageCode) -> None:
         _fill_grid(canvas, grid, x, y, w)
 
 
-def generate(layout: Layout, secret: bytes, serials: range, output: Path) -> GenerationResult:
+def generate(layout: Layout, secret: bytes, serials: range, output: Path,
+             annexes: Sequence[Layout] = (), fillable: bool = False) -> GenerationResult:
     """Write one sheet of ``layout`` per serial to ``output`` (atomically), its page codes
-    signed with the establishment's ``secret``. Reserving the serials and keeping the
-    snapshot are the caller's (``Establishment.print_forms``)."""
+    signed with the establishment's ``secret``, each followed by one sheet of every annex
+    layout printed with the same serial; with ``fillable``, the same pages with form fields
+    to fill on screen (``forms.fillable``; not with annexes). Reserving the serials and
+    keeping the snapshots are the caller's (``Establishment.print_forms``)."""
     if not serials:
         raise UsageError("Le nombre d’exemplaires doit être au moins 1.")
+    if fillable and annexes:
+        raise UsageError("Les annexes ne sont pas encore disponibles en PDF à remplir à "
+                         "l’écran : générer les annexes sans --fillable.")
     check_output(output, ".pdf")
     fonts.register_fonts()
     establishment = establishment_fingerprint(secret)
@@ -188,21 +197,27 @@ def generate(layout: Layout, secret: bytes, serials: range, output: Path) -> Gen
         f"{format_serial(serials.start)} à {format_serial(serials.stop - 1)}"
     )
     canvas.setCreator("bordereau")
-    names = []
-    for page in layout.pages:
-        name = f"page{page.number}"
-        canvas.beginForm(name)
-        _draw_static(canvas, layout, page)
-        canvas.endForm()
-        names.append(name)
+    sheets = (layout, *annexes)
+    names: list[list[str]] = []
+    for n, sheet in enumerate(sheets):
+        names.append([])
+        for page in sheet.pages:
+            name = f"page{page.number}" if n == 0 else f"annexe{n}page{page.number}"
+            canvas.beginForm(name)
+            _draw_static(canvas, sheet, page)
+            canvas.endForm()
+            names[-1].append(name)
     for serial in serials:
-        for page, name in zip(layout.pages, names, strict=True):
-            canvas.doForm(name)
-            code = page_code(layout, establishment, secret, serial, page.number)
-            _draw_stamps(canvas, page, code)
-            canvas.showPage()
+        for sheet, sheet_names in zip(sheets, names, strict=True):
+            for page, name in zip(sheet.pages, sheet_names, strict=True):
+                canvas.doForm(name)
+                code = page_code(sheet, establishment, secret, serial, page.number)
+                _draw_stamps(canvas, page, code)
+                canvas.showPage()
     try:
         canvas.save()
+        if fillable:
+            add_fields(tmp, layout, serials)
         tmp.replace(output)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -211,5 +226,6 @@ def generate(layout: Layout, secret: bytes, serials: range, output: Path) -> Gen
         output=output,
         layout_id=layout.form.layout_id,
         serials=serials,
-        pages=layout.form.pages * len(serials),
+        pages=sum(sheet.form.pages for sheet in sheets) * len(serials),
+        annexes=tuple(annexes),
     )

@@ -23,7 +23,7 @@ from bordereau.forms.manifest import (
     PageLayout,
     RectOp,
 )
-from bordereau.forms.model import FormDefinition, Item, Section, load_form, value_sets
+from bordereau.forms.model import ANNEX_KINDS, FormDefinition, Item, Section, load_form, value_sets
 from bordereau.forms.widgets import (
     BOX,
     CELL_H,
@@ -356,6 +356,8 @@ class _Builder:
         x = MARKER_EDGE + MARKER_SIZE + 4.0
         right = codes[0].box_mm[0] - 3.0
         site = fonts.wrap(centre.site.nom, right - x, 8)[0]
+        annex = self.form.kind in ANNEX_KINDS
+        serial_label = "Annexe du bordereau n°" if annex else "N° de bordereau"
         header: list[DrawOp] = [
             text_op(x, 14.0, f"Bordereau SDM-MR — {self.form.title}", 12.5, style="bold"),
             text_op(x, 19.2, f"{site} ({centre.site.type}, {centre.site.code})", 8),
@@ -370,7 +372,7 @@ class _Builder:
             text_op(
                 x,
                 29.0,
-                "N° de bordereau {serial}  ·  page {page}/{pages}",
+                serial_label + " {serial}  ·  page {page}/{pages}",
                 9.5,
                 style="bold",
                 stamp=True,
@@ -381,7 +383,9 @@ class _Builder:
             text_op(
                 fx,
                 PAGE_H - 15.5,
-                "Bordereau n° {serial} — page {page}/{pages}",
+                f"{self.form.title} du bordereau n° {{serial}} — page {{page}}/{{pages}}"
+                if annex
+                else "Bordereau n° {serial} — page {page}/{pages}",
                 7.5,
                 style="bold",
                 stamp=True,

@@ -6,6 +6,7 @@ pydantic and resolves the centre-specific lists (thesaurus, referents) into valu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -15,8 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bordereau.errors import InputError, UsageError
 
-FormKind = Literal["initiale", "suivi"]
+FormKind = Literal["initiale", "suivi", "annexe_identite", "annexe_genetique", "annexe_statut"]
 FORM_KINDS: tuple[FormKind, ...] = ("initiale", "suivi")
+# Annex sheets printed on demand with a fiche initiale (``forms generate --annexe``): the
+# name users type, then the form kind. An annex carries its fiche’s serial (docs/annexes.md).
+ANNEXES: dict[str, FormKind] = {
+    "identite": "annexe_identite", "genetique": "annexe_genetique", "statut": "annexe_statut"}
+ANNEX_KINDS: tuple[FormKind, ...] = tuple(ANNEXES.values())
+ALL_KINDS: tuple[FormKind, ...] = FORM_KINDS + ANNEX_KINDS
 
 FieldKind = Literal[
     "single_choice",
@@ -169,6 +176,19 @@ class FormDefinition(_Strict):
         raise KeyError(item_id)
 
 
+def annex_kinds_of(kind: str, names: Sequence[str]) -> tuple[FormKind, ...]:
+    """The annex kinds asked for by name (``statut``, …), in the order given, without
+    repeats; UsageError (French) for an unknown name or annexes of a non-initiale form."""
+    wanted = [n.strip().lower() for n in names if n.strip()]
+    if wanted and kind != "initiale":
+        raise UsageError("Les annexes s’impriment avec la fiche initiale (--kind initiale).")
+    unknown = [n for n in wanted if n not in ANNEXES]
+    if unknown:
+        raise UsageError(f"Annexe inconnue : « {unknown[0]} ». Annexes possibles : "
+                         f"{', '.join(ANNEXES)}.")
+    return tuple(dict.fromkeys(ANNEXES[n] for n in wanted))
+
+
 def _read_template(name: str) -> object:
     text = resources.files("bordereau.templates").joinpath(name).read_text(encoding="utf-8")
     return yaml.safe_load(text)
@@ -187,8 +207,8 @@ def value_sets() -> dict[str, ValueSet]:
 
 @cache
 def load_form(kind: str) -> FormDefinition:
-    """The packaged form definition of this kind (``initiale`` or ``suivi``)."""
-    if kind not in FORM_KINDS:
+    """The packaged form definition of this kind (``initiale``, ``suivi``, an annex)."""
+    if kind not in ALL_KINDS:
         raise UsageError(
             f"Type de bordereau inconnu : « {kind} ». Types possibles : {', '.join(FORM_KINDS)}."
         )

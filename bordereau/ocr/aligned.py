@@ -9,6 +9,9 @@ import numpy as np
 
 from bordereau.forms.manifest import Box
 
+FAINT_LEVEL = 0.86  # a pixel under this share of the paper level is at least a faint mark
+SPECK_MM, SPECK_MM2 = 0.8, 0.4  # marks smaller across and in area than this are specks
+
 
 @dataclass(frozen=True)
 class AlignedPage:
@@ -41,6 +44,21 @@ class AlignedPage:
         mask: np.ndarray = region < self.ink_threshold()
         return mask
 
+    def faint(self, region: np.ndarray) -> np.ndarray:
+        """Boolean mask of every mark, faint ones included (pencil, a light scan)."""
+        mask: np.ndarray = region < self.paper * FAINT_LEVEL
+        return mask
+
+
+def mark_area_mm2(mask: np.ndarray, px_per_mm: float) -> float:
+    """Area in mm² of the marks of a boolean mask, specks of dust and noise left out."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return 0.0
+    w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
+    speck = (np.maximum(w, h) / px_per_mm < SPECK_MM) & (area / px_per_mm**2 < SPECK_MM2)
+    return float(area[~speck].sum() / px_per_mm**2)
+
 
 def paper_level(image: np.ndarray) -> float:
     """The blank paper's grey level: a high percentile, robust to print and dark borders."""
@@ -62,7 +80,8 @@ def flatten(image: np.ndarray, px_per_mm: float) -> np.ndarray:
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))  # 4.5 mm: wider than strokes
     paper = cv2.GaussianBlur(cv2.dilate(small, kernel), (0, 0), 3)
-    paper = cv2.resize(paper, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
-    flat = image.astype(np.float32) * (255.0 / np.maximum(paper.astype(np.float32), 1.0))
-    result: np.ndarray = np.clip(flat, 0, 255).astype(np.uint8)
+    paper = cv2.resize(np.maximum(paper, 1), (image.shape[1], image.shape[0]),
+                       interpolation=cv2.INTER_LINEAR)
+    # image * 255 / paper in 8 bits (saturated, rounded): no float copy of the page
+    result: np.ndarray = cv2.divide(image, paper, scale=255.0)
     return result

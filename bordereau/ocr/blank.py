@@ -22,6 +22,8 @@ EDGE_MM = 1.5  # marks touching this frame along the scan edges are scanner bord
 DUST_MM, DUST_MM2 = 1.5, 1.0  # smaller across and in area: a dust speck
 MAX_BLANK_INK_MM2 = 5.0  # a page with less ink than this is blank
 MIN_PAPER_SHARE = 0.5  # a page where paper shows on less than this is not blank
+STAPLE_CORNER_MM = 40.0  # staples sit this close to a corner (centre, along both edges)
+STAPLE_WIDTH_MM, STAPLE_LENGTH_MM = 2.0, 16.0  # a thin straight mark at most this big
 
 
 def is_blank(page: PageImage) -> tuple[bool, float]:
@@ -38,7 +40,8 @@ def is_blank(page: PageImage) -> tuple[bool, float]:
     the front's 12 mm markers seen through the paper) is not. Connected marks are then
     dropped when they touch a 1.5 mm frame along the scan edges (the dark bands and
     corners a scanner lid leaves), when they are dust (under 1.5 mm across and 1 mm²), or
-    when they look like a punched hole (a round blob 4.5-8.5 mm wide near an edge). The
+    when they look like a punched hole (a round blob 4.5-8.5 mm wide near an edge) or a
+staple (a thin straight mark, at most 2 x 16 mm, within 40 mm of a corner). The
     remaining marks add up to the ink area; the page is blank under 5 mm², about a 10 mm
     pen stroke: a few handwritten words make 10 mm² or more, one of our forms thousands.
 
@@ -88,7 +91,8 @@ def _paper_level(grey: np.ndarray, dpi: float) -> np.ndarray:
 
 def _ink_area_px(ink: np.ndarray, dpi: float) -> int:
     """Pixels of the marks that count as ink (see :func:`is_blank`)."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8),
+                                                                connectivity=8)
     if count <= 1:
         return 0
     stats = stats[1:]
@@ -99,7 +103,27 @@ def _ink_area_px(ink: np.ndarray, dpi: float) -> int:
     touches_edge = (x < edge) | (y < edge) | (x + w > width - edge) | (y + h > height - edge)
     dust = (np.maximum(w, h) / px_per_mm < DUST_MM) & (area / px_per_mm**2 < DUST_MM2)
     keep = ~touches_edge & ~dust & ~_punched_holes(stats, ink.shape, px_per_mm)
+    keep &= ~_staples(stats, labels, px_per_mm)
     return int(area[keep].sum())
+
+
+def _staples(stats: np.ndarray, labels: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Thin straight marks (at most 2 x 16 mm) near a corner: a staple or its shadow."""
+    height, width = labels.shape
+    x, y, w, h = (stats[:, i].astype(np.float64) for i in range(4))
+    cx, cy = (x + w / 2) / px_per_mm, (y + h / 2) / px_per_mm
+    near_x = np.minimum(cx, width / px_per_mm - cx) < STAPLE_CORNER_MM
+    near_y = np.minimum(cy, height / px_per_mm - cy) < STAPLE_CORNER_MM
+    small = np.maximum(w, h) / px_per_mm <= STAPLE_LENGTH_MM
+    result = np.zeros(len(stats), bool)
+    for n in np.flatnonzero(near_x & near_y & small):
+        x0, y0, x1, y1 = int(x[n]), int(y[n]), int(x[n] + w[n]), int(y[n] + h[n])
+        ys, xs = np.nonzero(labels[y0:y1, x0:x1] == n + 1)
+        points = np.column_stack([xs, ys]).astype(np.float32)
+        (_, _), (a, b), _ = cv2.minAreaRect(points)
+        thin, long = min(a, b) / px_per_mm, max(a, b) / px_per_mm
+        result[n] = thin <= STAPLE_WIDTH_MM and long <= STAPLE_LENGTH_MM and long >= 3 * thin
+    return result
 
 
 def _punched_holes(stats: np.ndarray, shape: tuple[int, ...], px_per_mm: float) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from bordereau.forms.manifest import Box, FieldLayout
-from bordereau.ocr.aligned import AlignedPage
+from bordereau.ocr.aligned import AlignedPage, mark_area_mm2
 from bordereau.ocr.engine import OcrEngine
 from bordereau.ocr.letters_combine import combine
 from bordereau.ocr.tesseract import DIGITS, LETTERS
@@ -28,6 +28,9 @@ CELL_INSET_MM = 0.75  # the ink test ignores the printed outline and small misal
 READ_INSET_MM = 0.3  # crops given to the readers keep strokes that touch the outline
 EMPTY_BELOW = 0.012  # share of ink pixels under which a cell is empty
 INKED_FROM = 0.03  # ... and from which it surely holds a character
+FAINT_CELL_MM2 = 1.0  # faint marks of this area in a cell "empty" by the ink test: maybe a
+# pencil or a light-pen character, read but never trusted (nor trusted as blank)
+TOP_K = 3  # digits kept per cell for reading with the sheet's context (ocr.context)
 CORSICA = "AB"  # the only letters of an INSEE code (2A, 2B), in its second cell
 
 
@@ -63,15 +66,31 @@ class Cell:
     char: str = ""  # "" empty, "?" unreadable
     confidence: float = 1.0
     source: str = ""
+    faint: bool = False  # empty by the ink test, but with faint marks in it
+    top: list[tuple[str, float]] | None = None  # the digit recogniser's best digits
+
 
     def as_dict(self) -> dict[str, object]:
-        return {"ink": round(self.ink, 4), "char": self.char,
-                "confidence": round(self.confidence, 4), "source": self.source}
+        found: dict[str, object] = {"ink": round(self.ink, 4), "char": self.char,
+                                    "confidence": round(self.confidence, 4),
+                                    "source": self.source}
+        if self.faint:
+            found["faint"] = True
+        if self.top:
+            found["top"] = [[c, round(p, 4)] for c, p in self.top]
+        return found
 
 
 def _cell_ink(page: AlignedPage, box: Box) -> float:
     region = page.crop(box, CELL_INSET_MM)
     return float(page.ink(region).mean()) if region.size else 0.0
+
+
+def _faint_marks(page: AlignedPage, box: Box) -> bool:
+    """Whether a cell the ink test calls empty holds faint marks (pencil, light pen)."""
+    region = page.crop(box, CELL_INSET_MM)
+    return bool(region.size) and mark_area_mm2(page.faint(region),
+                                                page.px_per_mm) >= FAINT_CELL_MM2
 
 
 def _empty_confidence(ink: float) -> float:
@@ -139,10 +158,11 @@ def cell_evidence(page: AlignedPage, field: FieldLayout, digits: DigitModel,
     boxes = list(field.cells_mm or ())
     classes = field.cell_classes or "A" * len(boxes)
     cells = [Cell(ink=_cell_ink(page, b)) for b in boxes]
-    inked = [n for n, c in enumerate(cells) if c.ink >= EMPTY_BELOW]
-    for cell in cells:
+    for cell, box in zip(cells, boxes, strict=True):
         if cell.ink < EMPTY_BELOW:
             cell.confidence = _empty_confidence(cell.ink)
+            cell.faint = _faint_marks(page, box)
+    inked = [n for n, c in enumerate(cells) if c.ink >= EMPTY_BELOW or c.faint]
     if not inked:
         return cells, []
     crops = [page.crop(boxes[n], READ_INSET_MM) for n in inked]
@@ -172,6 +192,8 @@ def read_cells(page: AlignedPage, field: FieldLayout, digits: DigitModel,
             cell.source = "chiffres"
             cell.char = str(best) if best < 10 else "?"
             cell.confidence = float(item.digit_probs[best]) if best < 10 else 0.0
+            order = np.argsort(item.digit_probs[:10])[::-1][:TOP_K]
+            cell.top = [(str(int(d)), float(item.digit_probs[d])) for d in order]
         else:
             choice = combine(item.kind, item.letter_probs, item.digit_probs, item.tesseract,
                              item.allowed_letters)
@@ -179,6 +201,8 @@ def read_cells(page: AlignedPage, field: FieldLayout, digits: DigitModel,
             cell.confidence = choice.confidence
         if cell.ink < INKED_FROM:
             cell.confidence = min(cell.confidence, 0.5)
+        if cell.faint and cell.char == "?":
+            cell.char = ""  # a faint speck the readers reject: empty, but not trusted
     return cells
 
 
@@ -197,7 +221,12 @@ def _joined(cells: list[Cell]) -> tuple[str | None, str | None]:
 
 def _date(cells: list[Cell]) -> tuple[str | None, str | None]:
     """ISO date (or YYYY-MM / YYYY) from JJ MM AAAA cells, and a reason when invalid."""
-    chars = ["" if c.char == "" else c.char for c in cells]
+    return date_from_chars([c.char for c in cells])
+
+
+def date_from_chars(chars: list[str]) -> tuple[str | None, str | None]:
+    """ISO date (or YYYY-MM / YYYY) from the eight characters of a date comb ("" for an
+    empty cell), and a French reason when it is not a date."""
     day, month, year = "".join(chars[0:2]), "".join(chars[2:4]), "".join(chars[4:8])
     if not (day or month or year):
         return None, None
@@ -221,6 +250,14 @@ def _date(cells: list[Cell]) -> tuple[str | None, str | None]:
         return None, f"date impossible ({day}/{month}/{year})"
 
 
+def date_as_read(cells: list[Cell]) -> str:
+    """The characters of a date comb as a reviewer types them (``94/01/2021``), a space
+    for an empty cell and ``?`` for an unreadable one."""
+    chars = [c.char or " " for c in cells]
+    parts = ["".join(chars[0:2]), "".join(chars[2:4]), "".join(chars[4:8])]
+    return "/".join(p for p in parts if p.strip()).strip()
+
+
 def read_comb(page: AlignedPage, field: FieldLayout, digits: DigitModel,
               engine: OcrEngine, letters: LetterModel | None = None) -> FieldReading:
     """Read a digits, letters, alphanumeric, date or orpha_code field (``letters``: the
@@ -230,6 +267,8 @@ def read_comb(page: AlignedPage, field: FieldLayout, digits: DigitModel,
     reasons = []
     if any(EMPTY_BELOW <= c.ink < INKED_FROM for c in cells):
         reasons.append("trait très léger dans une case")
+    if any(c.faint for c in cells):
+        reasons.append("trait pâle dans une case (crayon ou stylo léger ?)")
     if any(c.char == "?" for c in cells):
         reasons.append("caractère illisible")
     if field.kind == "date":
@@ -243,6 +282,8 @@ def read_comb(page: AlignedPage, field: FieldLayout, digits: DigitModel,
     if value is not None and "?" in value:
         value = value if field.kind != "date" else None
     details: dict[str, object] = {"cells": [c.as_dict() for c in cells]}
+    if field.kind == "date" and value is None and any(c.char for c in cells):
+        details["read"] = date_as_read(cells)  # offered to the reviewer, never trusted
     reason = "; ".join(dict.fromkeys(reasons)) or None
     return FieldReading(id=field.id, kind=field.kind, value=value,
                         confidence=0.0 if reason else confidence, review=reason is not None,

@@ -8,6 +8,7 @@ also get their own crop. Refused and blank pages are drawn with their reason.
 
 from __future__ import annotations
 
+import io
 import re
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -17,6 +18,7 @@ import numpy as np
 import reportlab
 from PIL import Image, ImageDraw, ImageFont
 
+from bordereau.files import private_dir, write_private
 from bordereau.forms.manifest import Box, Layout
 from bordereau.ocr.page_reader import PageResult, crop_png
 from bordereau.ocr.types import FieldReading
@@ -106,6 +108,12 @@ def draw_other_page(pixels: np.ndarray, reason: str) -> Image.Image:
     return image
 
 
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def write_debug(result: PageResult, layout: Layout | None, folder: Path,
                 pixels: np.ndarray | None = None) -> list[Path]:
     """Write the overlay (and review crops) of one page; returns the files written.
@@ -114,13 +122,16 @@ def write_debug(result: PageResult, layout: Layout | None, folder: Path,
     read): ``lyon/lot-1/scan-01.pdf`` page 1 → ``folder/lyon/lot-1/scan-01-p001.png``."""
     outcome = result.outcome
     name = PurePosixPath(outcome.name or outcome.source.name)
-    folder = folder.joinpath(*(_slug(part) for part in name.parent.parts if part != ".."))
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)  # crops show names and IPPs: owner-only, like the home
+    for part in name.parent.parts:
+        if part != "..":
+            folder = folder / _slug(part)
+            private_dir(folder)
     stem = f"{_slug(name.stem)}-p{outcome.index + 1:03d}"
     written = []
     if outcome.state == "read" and layout is not None and result.aligned is not None:
         path = folder / f"{stem}.png"
-        draw_read_page(result, layout).save(path)
+        write_private(path, _png(draw_read_page(result, layout)))
         written.append(path)
         for reading in result.readings:
             if not reading.review:
@@ -128,10 +139,11 @@ def write_debug(result: PageResult, layout: Layout | None, folder: Path,
             field = layout.field(reading.id)
             box = field.bounds()
             crop = folder / f"{stem}-{_slug(reading.id)}.png"
-            crop.write_bytes(crop_png(result.aligned, result.px_per_mm, box))
+            write_private(crop, crop_png(result.aligned, result.px_per_mm, box))
             written.append(crop)
     elif pixels is not None:
         path = folder / f"{stem}.png"
-        draw_other_page(pixels, f"{outcome.state} : {outcome.reason or ''}").save(path)
+        note = f"{outcome.state} : {outcome.reason or ''}"
+        write_private(path, _png(draw_other_page(pixels, note)))
         written.append(path)
     return written

@@ -24,13 +24,14 @@ from bordereau.ocr.blank import is_blank
 from bordereau.ocr.combs import DigitModel, read_comb
 from bordereau.ocr.engine import EngineSpec, OcrEngine
 from bordereau.ocr.engines import make_engine
+from bordereau.ocr.freetext import read_free_text
 from bordereau.ocr.identify import Located, Refused, locate
 from bordereau.ocr.label import read_label
 from bordereau.ocr.marks import read_choice
 from bordereau.ocr.types import FieldReading, PageImage, PageOutcome
 
 MIN_PX_PER_MM, MAX_PX_PER_MM = 150 / 25.4, 300 / 25.4
-FREE_TEXT_INK = 0.004
+PAGE_IMAGE_PX_PER_MM = 4.0  # the whole page kept for reviewers, about 100 dpi
 
 
 @dataclass
@@ -47,16 +48,19 @@ class PageResult:
     thumbnail: np.ndarray | None = None  # the scan, small, for overlays of unread pages
     seconds: dict[str, float] = field(default_factory=dict)  # time spent in each stage
     error: tuple[str, str] | None = None  # internal error: type name, safe traceback
+    page_png: bytes | None = None  # the upright page at about 100 dpi, for reviewers
+    crops: dict[str, bytes] = field(default_factory=dict)  # field id -> PNG of its box
 
 
 class Context:
     """What a worker process loads once: the home, its layouts, the readers."""
 
     def __init__(self, home_path: Path, keep_images: bool = False,
-                 engine: EngineSpec | None = None) -> None:
+                 engine: EngineSpec | None = None, keep_crops: bool = False) -> None:
         self.home = Home.open(home_path, create=False)
         self.keep_images = keep_images
         self.engine_spec = engine or EngineSpec()
+        self.keep_crops = keep_crops  # PNGs of the page and of every field, for the base
 
     @cached_property
     def digits(self) -> DigitModel:
@@ -107,13 +111,7 @@ def read_fields(aligned: AlignedPage, located: Located, ctx: Context) -> list[Fi
         elif field_layout.kind == "label_zone":
             reading = read_label(aligned, field_layout, ctx.engine)
         else:
-            assert field_layout.box_mm
-            ink = float(aligned.ink(aligned.crop(field_layout.box_mm, 1.0)).mean())
-            written = ink > FREE_TEXT_INK
-            reading = FieldReading(
-                id=field_layout.id, kind=field_layout.kind, value=None, confidence=1.0,
-                review=written, reason="texte libre à recopier" if written else None,
-                page=field_layout.page, details={"ink": round(ink, 4)})
+            reading = read_free_text(aligned, field_layout)
         readings.append(reading)
     return readings
 
@@ -144,9 +142,22 @@ def read_page(page: PageImage, ctx: Context) -> PageResult:
                           page=located.code.page, reason=located.review_reason,
                           residual_mm=round(transform.residual_mm, 3),
                           rotation=transform.rotation)
-    return PageResult(outcome, located.code, readings, located.review_reason,
-                      aligned.image if ctx.keep_images else None, aligned.px_per_mm,
-                      aligned.detection, seconds=seconds)
+    result = PageResult(outcome, located.code, readings, located.review_reason,
+                        aligned.image if ctx.keep_images else None, aligned.px_per_mm,
+                        aligned.detection, seconds=seconds)
+    return with_crops(result, aligned, located, ctx)
+
+
+def with_crops(result: PageResult, aligned: AlignedPage, located: Located,
+               ctx: Context) -> PageResult:
+    """Add, when the context keeps them, the reduced page and every field's crop (PNGs for
+    the base: the reading processes never send back whole pages)."""
+    if ctx.keep_crops:
+        result.page_png = page_png(aligned.image, aligned.px_per_mm)
+        result.crops = {r.id: crop_png(aligned.image, aligned.px_per_mm,
+                                       located.layout.field(r.id).bounds())
+                        for r in result.readings}
+    return result
 
 
 def _thumbnail(pixels: np.ndarray) -> np.ndarray:
@@ -154,6 +165,14 @@ def _thumbnail(pixels: np.ndarray) -> np.ndarray:
     small: np.ndarray = cv2.resize(pixels, None, fx=scale, fy=scale,
                                    interpolation=cv2.INTER_AREA)
     return small
+
+
+def page_png(upright: np.ndarray, px_per_mm: float) -> bytes | None:
+    """The whole upright page, reduced to about 100 dpi, as PNG (what reviewers see)."""
+    scale = PAGE_IMAGE_PX_PER_MM / px_per_mm
+    small = cv2.resize(upright, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".png", small)
+    return data.tobytes() if ok else None
 
 
 def crop_png(image: np.ndarray, px_per_mm: float, box: tuple[float, float, float, float],

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import warnings
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -35,62 +34,32 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from bordereau.ocr.inputs import InputNames
+from bordereau.ocr.decoder_messages import damage, tiff_messages
+from bordereau.ocr.entries import (
+    ACCEPTED,
+    SUFFIXES,
+    Kind,
+    entry_problem,
+    open_regular,
+    os_reason,
+    sniff_path,
+)
+from bordereau.ocr.entries import collect_inputs as collect_inputs
+from bordereau.ocr.guards import MAX_PIXELS, page_too_large, too_many_pixels
 from bordereau.ocr.types import PageImage, PageLoadError
 
 log = logging.getLogger(__name__)
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb check, past our header check
 
-Kind = Literal["pdf", "tiff", "png", "jpeg"]
-SUFFIXES: dict[str, Kind] = {
-    ".pdf": "pdf", ".tif": "tiff", ".tiff": "tiff", ".png": "png",
-    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg",
-}
-ACCEPTED = "formats acceptés : PDF, TIFF, PNG, JPEG"
 MIN_DPI, MAX_DPI, RENDER_DPI = 150.0, 600.0, 300.0
 _A4_INCHES = (297 / 25.4, 210 / 25.4)
 _COMMON_DPI = (150, 200, 240, 300, 400, 600)
-_JUNK = {"thumbs.db", "desktop.ini"}
 _Matrix = tuple[float, float, float, float, float, float]
 _T = TypeVar("_T")
 
 
 class _PageError(Exception):
     """A page that cannot be turned into pixels; the message is the French reason."""
-
-
-def collect_inputs(
-    paths: Sequence[Path], *, on_skip: Callable[[PageLoadError], None] | None = None
-) -> list[Path]:
-    """The input files named by ``paths``, folders expanded.
-
-    Folders are walked recursively in natural order (``page-2`` before ``page-10``),
-    keeping files with a supported extension and skipping hidden files and folders. Every
-    file left out (unsupported format, missing path) is reported to ``on_skip`` as a
-    :class:`PageLoadError` whose French reason names the file as reports do (``InputNames``;
-    logged as a warning when ``on_skip`` is None). A file named explicitly is kept when its
-    content is a supported format whatever its extension. Each file appears once.
-    """
-    names = InputNames(paths)
-
-    def skip(path: Path, reason: str) -> None:
-        if on_skip is None:
-            log.warning("%s", reason)
-        else:
-            on_skip(PageLoadError(source=path, index=None, reason=reason))
-
-    found: list[Path] = []
-    for path in paths:
-        if not path.exists():
-            skip(path, f"« {path.name} » introuvable ({path})")
-        for file in _walk(path) if path.is_dir() else [path] if path.exists() else []:
-            if file.suffix.lower() in SUFFIXES or (file is path and _sniff(file) is not None):
-                found.append(file)
-            elif file.name.lower() not in _JUNK:
-                skip(file, f"« {names(file)} » ignoré : format non pris en charge ({ACCEPTED})")
-    unique: dict[Path, Path] = {}
-    for path in found:
-        unique.setdefault(path.resolve(), path)
-    return list(unique.values())
 
 
 def iter_pages(path: Path) -> Iterator[PageImage | PageLoadError]:
@@ -106,22 +75,21 @@ def iter_pages(path: Path) -> Iterator[PageImage | PageLoadError]:
 
 def _kind(path: Path) -> Kind:
     """The file's format from its first bytes; the extension only words the error."""
+    problem = entry_problem(path)
+    if problem is not None:
+        raise _PageError(problem)
     try:
-        if path.is_dir():
-            raise _PageError("c'est un dossier, pas un fichier")
         if path.stat().st_size == 0:
             raise _PageError("fichier vide")
-        kind = _sniff(path)
-    except FileNotFoundError as error:
-        raise _PageError("fichier introuvable") from error
-    except PermissionError as error:
-        raise _PageError("fichier illisible (accès refusé)") from error
+        kind = sniff_path(path)
+    except OSError as error:
+        raise _PageError(f"fichier illisible ({os_reason(error)})") from error
     expected = SUFFIXES.get(path.suffix.lower())
     if kind is None and expected is None:
         raise _PageError(f"format non pris en charge ({ACCEPTED})")
     if kind is None:
         name = str(expected).upper()
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             control = re.search(rb"[\x00-\x08\x0e-\x1f]", handle.read(512))
         content = "non reconnu" if control else "du texte"
         raise _PageError(f"fichier {name} illisible : ce n'est pas un {name} (contenu : {content})")
@@ -178,6 +146,8 @@ def _pdf_page(
 ) -> PageImage | PageLoadError:
     page = document[index]
     try:
+        width_pt, height_pt = page.get_size()
+        _refuse(page_too_large(width_pt * 25.4 / 72, height_pt * 25.4 / 72))
         pixels, dpi, bilevel = _pdf_pixels(page, complete)
     finally:
         page.close()
@@ -196,6 +166,8 @@ def _pdf_pixels(page: pdfium.PdfPage, complete: bool) -> tuple[np.ndarray, float
             return direct[0], direct[1], bilevel
     dpi = max((_image_dpi(image) for image in images), default=RENDER_DPI)
     dpi = min(max(dpi, MIN_DPI), MAX_DPI)
+    width, height = page.get_size()
+    _refuse(too_many_pixels(math.ceil(width * dpi / 72), math.ceil(height * dpi / 72)))
     bitmap = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False, no_smoothimage=True)
     width, height = page.get_size()  # as displayed; PDFium rounds the bitmap size up
     pixels = _bitmap_grey(bitmap)[: round(height * dpi / 72), : round(width * dpi / 72)]
@@ -211,6 +183,7 @@ def _embedded(page: pdfium.PdfPage, image: pdfium.PdfImage) -> tuple[np.ndarray,
         return None
     m = image.get_matrix()
     matrix: _Matrix = (m.a, m.b, m.c, m.d, m.e, m.f)
+    _refuse(too_many_pixels(*image.get_px_size()))
     try:
         if image.get_metadata().colorspace == pdfium_c.FPDF_COLORSPACE_UNKNOWN:
             # an image mask: PDFium paints it in the fill colour, its matrix applied
@@ -304,7 +277,7 @@ def _mask_grey(bitmap: pdfium.PdfBitmap) -> np.ndarray:
 
 def _iter_raster(path: Path, kind: Kind) -> Iterator[PageImage | PageLoadError]:
     label = {"tiff": "TIFF", "png": "PNG", "jpeg": "JPEG"}[kind]
-    image = _guarded(path, None, f"fichier {label} illisible", Image.open, path)
+    image = _guarded(path, None, f"fichier {label} illisible", _open_image, path)
     if isinstance(image, PageLoadError):
         yield image
         return
@@ -321,6 +294,18 @@ def _iter_raster(path: Path, kind: Kind) -> Iterator[PageImage | PageLoadError]:
             index += 1
 
 
+def _open_image(path: Path) -> Image.Image:
+    """Pillow's lazy open (headers only); its bomb check worded like ours."""
+    try:
+        return Image.open(path)
+    except Image.DecompressionBombError as error:
+        found = re.search(r"\((\d+) pixels\)", str(error))
+        count = f"{int(found.group(1)) // 1_000_000} millions de" if found else "trop de"
+        raise _PageError(f"image trop grande ({count} pixels, au plus "
+                         f"{MAX_PIXELS // 1_000_000} millions) : refusée sans être "
+                         "décodée") from error
+
+
 def _seek(image: Image.Image, index: int) -> bool:
     try:
         image.seek(index)
@@ -332,10 +317,15 @@ def _seek(image: Image.Image, index: int) -> bool:
 def _raster_page(
     path: Path, index: int, image: Image.Image, kind: Kind
 ) -> PageImage | PageLoadError:
+    _refuse(too_many_pixels(*image.size))  # before anything is decoded
     if kind == "jpeg" and image.mode in ("RGB", "YCbCr"):
         image.draft("L", image.size)  # libjpeg decodes the luminance only
     bilevel = image.mode == "1"
-    image.load()
+    with tiff_messages() as messages:
+        image.load()
+    if kind == "tiff" and damage(messages):
+        raise _PageError("page TIFF endommagée (données d'image incorrectes) : la numériser "
+                         "de nouveau")
     pixels = _pil_grey(image)
     tags = getattr(image, "tag_v2", None) if kind == "tiff" else None
     orientation = tags.get(274, 1) if tags is not None else image.getexif().get(0x0112, 1)
@@ -397,11 +387,16 @@ def _guarded(
     except _PageError as error:
         reason = str(error)
     except Image.DecompressionBombError:
-        reason = "image trop grande (ou fichier endommagé)"
+        reason = "image trop grande (ou fichier endommagé) : refusée sans être décodée"
     except Exception as error:
         where = source.name if index is None else f"{source.name}, page {index + 1}"
         log.debug("%s: %s", where, reason, exc_info=error)
     return PageLoadError(source=source, index=index, reason=reason)
+
+
+def _refuse(reason: str | None) -> None:
+    if reason is not None:
+        raise _PageError(reason)
 
 
 def _finish(
@@ -435,29 +430,3 @@ def _plausible(height: int, width: int, dpi: float) -> bool:
     long_mm = max(height, width) / dpi * 25.4
     short_mm = min(height, width) / dpi * 25.4
     return 100 <= long_mm <= 450 and short_mm >= 50
-
-
-def _sniff(path: Path) -> Kind | None:
-    with path.open("rb") as handle:
-        head = handle.read(1024)
-    if head.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
-        return "tiff"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if b"%PDF-" in head:
-        return "pdf"
-    return None
-
-
-def _walk(folder: Path) -> list[Path]:
-    files: list[Path] = []
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        files.extend(Path(root) / name for name in names if not name.startswith("."))
-    def natural(path: Path) -> list[str]:  # "page-2" before "page-10"
-        parts = re.split(r"(\d+)", path.relative_to(folder).as_posix().casefold())
-        return [part.zfill(20) if number % 2 else part for number, part in enumerate(parts)]
-
-    return sorted(files, key=natural)

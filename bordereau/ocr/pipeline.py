@@ -8,28 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bordereau import logs
-from bordereau.errors import MissingToolError
 from bordereau.forms.codes import PageCode
 from bordereau.forms.manifest import Layout
 from bordereau.home import Home
 from bordereau.ocr.engine import EngineSpec
+from bordereau.ocr.entries import shown
 from bordereau.ocr.inputs import InputNames
-from bordereau.ocr.page_reader import Context, PageResult, read_page
-from bordereau.ocr.pages import collect_inputs, iter_pages
+from bordereau.ocr.page_reader import PageResult
+from bordereau.ocr.pages import collect_inputs
 from bordereau.ocr.rules import check_sheet
+from bordereau.ocr.stream import PageReaders
+from bordereau.ocr.stream import Progress as Progress
 from bordereau.ocr.trust import apply_thresholds
-from bordereau.ocr.types import FieldReading, PageImage, PageLoadError, PageOutcome, SheetReading
+from bordereau.ocr.types import FieldReading, PageLoadError, PageOutcome, SheetReading
 
-Progress = Callable[[int, int], None]  # (pages done, pages seen so far)
 log = logging.getLogger(__name__)
 
 
@@ -71,79 +69,17 @@ class ReadResult(BaseModel):
             ],
             "pages": [
                 {
-                    "source": p.name or str(p.source), "index": p.index, "state": p.state,
+                    "source": shown(p.name or p.source), "index": p.index, "state": p.state,
                     "serial": p.serial, "page": p.page, "reason": p.reason,
                     "residual_mm": p.residual_mm,
                 }
                 for p in self.pages
             ],
             "skipped": [
-                {"source": self.names.get(s.source, str(s.source)), "reason": s.reason}
+                {"source": shown(self.names.get(s.source, str(s.source))), "reason": s.reason}
                 for s in self.skipped
             ],
         }
-
-
-_CONTEXT: Context | None = None
-
-
-def _init_worker(home: Path, keep_images: bool, engine: EngineSpec) -> None:
-    global _CONTEXT
-    _CONTEXT = Context(home, keep_images, engine)
-
-
-def _work(page: PageImage) -> PageResult:
-    assert _CONTEXT is not None
-    return _safe_read(page, _CONTEXT)
-
-
-def _safe_read(page: PageImage, ctx: Context) -> PageResult:
-    try:
-        return read_page(page, ctx)
-    except MissingToolError:
-        raise  # an installation problem, not a page problem: stop and say what is missing
-    except Exception as exc:  # one bad page never aborts the batch; the log gets the trace
-        return PageResult(PageOutcome(source=page.source, index=page.index, state="refused",
-                                      reason=f"page illisible (erreur interne : "
-                                             f"{type(exc).__name__})"),
-                          error=(type(exc).__name__, logs.safe_traceback(exc)))
-
-
-STATES = {"read": "lue", "blank": "blanche", "refused": "refusée"}
-STAGES = {"decode": "décodage", "blank": "test de page blanche", "identify": "identification",
-          "align": "redressement", "read": "lecture des champs"}
-
-
-def _log_page(result: PageResult, decode_seconds: float) -> None:
-    """Log one page's state and stage timings (never a value read), or its internal error."""
-    outcome = result.outcome
-    where = f"{outcome.source.name}, page {outcome.index + 1}"
-    if result.error is not None:
-        logs.internal_error(log, where, *result.error)
-    seconds = {"decode": decode_seconds, **result.seconds}
-    stages = ", ".join(f"{STAGES[k]} {v:.3f} s" for k, v in seconds.items() if k in STAGES)
-    sheet = f" (bordereau {outcome.serial}, page {outcome.page})" if outcome.serial else ""
-    log.info("%s : %s%s — %s", where, STATES[outcome.state], sheet, stages)
-    if result.readings:
-        review = sum(1 for r in result.readings if r.review)
-        log.debug("%s : %d champ(s) lu(s), %d douteux", where, len(result.readings), review)
-
-
-def _load_errors(error: PageLoadError) -> PageResult:
-    return PageResult(PageOutcome(source=error.source, index=error.index or 0, state="refused",
-                                  reason=error.reason))
-
-
-def _inputs(files: list[Path]) -> Iterator[tuple[PageImage | PageLoadError, float]]:
-    """Every page (or load error) with the seconds spent decoding it."""
-    for path in files:
-        pages = iter_pages(path)
-        while True:
-            start = time.perf_counter()
-            item = next(pages, None)
-            if item is None:
-                break
-            yield item, time.perf_counter() - start
 
 
 def read_pages(paths: Sequence[Path], home: Home, options: ReadOptions,
@@ -155,52 +91,15 @@ def read_pages(paths: Sequence[Path], home: Home, options: ReadOptions,
     Files that are not scans (text, JSON...) have no page: they go to ``on_skip`` (see
     :func:`collect_inputs`). Each outcome is named by ``names`` (default: relative to the
     deepest folder holding ``paths``)."""
-    workers = options.workers or os.cpu_count() or 1
-    results: list[PageResult] = []
-    seen = 0
     files = collect_inputs(paths, on_skip=on_skip)
-
-    def tick() -> None:
-        if progress:
-            progress(len(results), seen)
-
-    if workers == 1:
-        ctx = Context(home.root, options.keep_images, options.engine)
-        for item, decoding in _inputs(files):
-            seen += 1
-            results.append(_load_errors(item) if isinstance(item, PageLoadError)
-                           else _safe_read(item, ctx))
-            _log_page(results[-1], decoding)
-            tick()
-    else:
-        with ProcessPoolExecutor(workers, initializer=_init_worker,
-                                 initargs=(home.root, options.keep_images,
-                                           options.engine)) as pool:
-            pending: dict[Future[PageResult], float] = {}  # -> seconds spent decoding
-
-            def collect(done: Iterable[Future[PageResult]]) -> None:
-                for future in done:
-                    results.append(future.result())
-                    _log_page(results[-1], pending.pop(future))
-                tick()
-
-            for item, decoding in _inputs(files):
-                seen += 1
-                if isinstance(item, PageLoadError):
-                    results.append(_load_errors(item))
-                    _log_page(results[-1], decoding)
-                    tick()
-                    continue
-                pending[pool.submit(_work, item)] = decoding
-                if len(pending) >= 2 * workers:
-                    collect(wait(pending, return_when=FIRST_COMPLETED).done)
-            for future in list(pending):
-                collect([future])
-    order = {p: n for n, p in enumerate(files)}
-    results.sort(key=lambda r: (order.get(r.outcome.source, len(order)), r.outcome.index))
     name = names or InputNames(paths)
-    for result in results:
-        result.outcome.name = name(result.outcome.source)
+    results: list[PageResult] = []
+    with PageReaders(home, options.workers, options.keep_images,
+                     engine=options.engine) as readers:
+        for _, file_results in readers.stream(files, progress):
+            for result in file_results:
+                result.outcome.name = name(result.outcome.source)
+            results.extend(file_results)
     return results
 
 

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from collections.abc import Callable, Iterable
 
+from bordereau import clock
+from bordereau.forms.centre import luhn_ok
 from bordereau.forms.manifest import Layout
+from bordereau.ocr.context import decide
+from bordereau.ocr.context import nir_key_ok as nir_key_ok
 from bordereau.ocr.label import plain
 from bordereau.ocr.types import FieldReading
 
@@ -88,18 +93,50 @@ def check_dates(fields: Fields, today: dt.date) -> None:
                       f"{what} ({_french_date(_value(fields, fid))})")
 
 
-def nir_key_ok(nir: str) -> bool:
-    """The NIR (INS matricule) key: 97 - (first 13 digits mod 97)."""
-    if len(nir) != 15 or not nir.isdigit():
-        return False
-    return 97 - int(nir[:13]) % 97 == int(nir[13:])
-
-
 def check_identifiers(fields: Fields) -> None:
     ins = _value(fields, "patient.ins")
     if isinstance(ins, str) and not nir_key_ok(ins.replace(" ", "")):
         _flag(fields, ["patient.ins"], "matricule INS invalide (clé de contrôle fausse ou "
                                        "longueur différente de 15)")
+    elif isinstance(ins, str):
+        check_nir_identity(fields, ins.replace(" ", ""))
+    check_annex_codes(fields)
+
+
+CIF_CODE = re.compile(r"[BSDE][0-9]{1,5}")
+
+
+def check_annex_codes(fields: Fields) -> None:
+    """Codes of the annexes that carry their own check: a CIF code starts with b, s, d or
+    e; an RPPS number has a Luhn key."""
+    for fid in fields:
+        value = _value(fields, fid)
+        if not isinstance(value, str):
+            continue
+        if fid.startswith("statut") and fid.endswith(".code") and not CIF_CODE.fullmatch(
+                value.replace(" ", "").upper()):
+            _flag(fields, [fid], "code CIF invalide (une lettre b, s, d ou e puis 1 à 5 "
+                                 "chiffres)")
+        elif fid == "medecin_traitant.rpps" and not (len(value) == 11 and luhn_ok(value)):
+            _flag(fields, [fid], "n° RPPS invalide (clé de contrôle fausse ou longueur "
+                                 "différente de 11)")
+
+
+def check_nir_identity(fields: Fields, nir: str) -> None:
+    """The NIR's first digits give the sex (1 man, 2 woman), the year (2 digits) and the
+    month of birth (01-12; other values when unknown): they must agree with the sex and
+    date of birth written on the sheet, both ways."""
+    sex = _value(fields, "patient.sexe")
+    if nir[0] in "12" and sex in {"M", "F"} and {"1": "M", "2": "F"}[nir[0]] != sex:
+        _flag(fields, ["patient.ins", "patient.sexe"],
+              "le sexe coché ne correspond pas au matricule INS")
+    born = _value(fields, "patient.date_naissance")
+    if isinstance(born, str) and len(born) >= 4:
+        year_ok = born[2:4] == nir[1:3]
+        month_ok = len(born) < 7 or not 1 <= int(nir[3:5]) <= 12 or born[5:7] == nir[3:5]
+        if not (year_ok and month_ok):
+            _flag(fields, ["patient.ins", "patient.date_naissance"],
+                  "la date de naissance ne correspond pas au matricule INS")
 
 
 def _prefixes(fields: Fields, suffix: str) -> list[str]:
@@ -152,29 +189,47 @@ def check_required(fields: Fields, layout: Layout) -> None:
             _flag(fields, [field.id], "champ obligatoire non rempli")
 
 
+def _only_uncertain(reading: FieldReading) -> bool:
+    """In review only because its confidence was under its threshold (no other doubt)."""
+    reason = reading.reason or ""
+    return reading.review and reason.startswith("lecture incertaine (") and ";" not in reason
+
+
 def apply_label_evidence(fields: Fields) -> None:
     """Confront the identity written by hand with the patient label's barcode and text."""
     label = fields.get("patient.etiquette")
     if label is None or not isinstance(label.details.get("identity"), dict):
         return
     identity: dict[str, str] = label.details["identity"]  # type: ignore[assignment]
-    pairs = [
+    pairs: list[tuple[str, str, str | None]] = [
         ("patient.ipp", "ipp", "l’IPP écrit diffère de celui de l’étiquette patient"),
         ("patient.date_naissance", "date_naissance",
          "la date de naissance écrite diffère de celle de l’étiquette patient"),
         ("patient.nom_naissance", "nom", "le nom écrit diffère de celui de l’étiquette patient"),
+        ("patient.premier_prenom", "prenom",
+         "le prénom écrit diffère de celui de l’étiquette patient"),
     ]
-    for field_id, key, message in pairs:
+    # Confirmation only (a different first name is not flagged: the label's small print of
+    # it is read less surely than its name, date and IPP). Never a checkbox: a faint mark
+    # agreeing with the label is not a proof that the box was ticked.
+    confirm_only = [("patient.premier_prenom", "prenom", None)]
+    for field_id, key, message in [*pairs, *confirm_only]:
         reading, evidence = fields.get(field_id), identity.get(key)
         if reading is None or not evidence:
             continue
         same = (reading.value is not None
                 and plain(str(reading.value)).replace(" ", "") == plain(evidence).replace(" ", ""))
-        if same:
+        if same:  # two independent sources agree: the earlier doubt is answered
             reading.confidence = max(reading.confidence, LABEL_CONFIDENCE)
-            reading.details["label"] = "confirmé par l’étiquette"
+            reading.details.setdefault("label", "confirmé par l’étiquette")
+            if not label.review and _only_uncertain(reading):
+                # Two independent readings agree (the hand and the printed label, itself
+                # read surely): the label proves the value, no reviewer needs to look.
+                reading.review, reading.reason = False, None
+        elif message is None:
+            continue
         elif reading.value is None or (reading.review and key == "ipp"):
-            reading.value = evidence
+            reading.value = plain(evidence) if key in {"nom", "prenom"} else evidence
             reading.confidence = LABEL_CONFIDENCE if key == "ipp" else 0.9
             reading.review, reading.reason = False, None
             reading.details["label"] = "repris de l’étiquette"
@@ -187,8 +242,9 @@ def check_sheet(fields: Fields, layout: Layout, today: dt.date | None = None) ->
     thesaurus = {c.code for f in layout.fields if f.value_set == "centre.thesaurus"
                  for c in f.choices or ()}
     apply_label_evidence(fields)
+    decide(fields, today or clock.today(), thesaurus)
     steps: list[Callable[[], None]] = [
-        lambda: check_dates(fields, today or dt.date.today()),
+        lambda: check_dates(fields, today or clock.today()),
         lambda: check_identifiers(fields),
         lambda: check_diagnoses(fields, thesaurus),
         lambda: check_vital(fields),

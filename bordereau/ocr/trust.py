@@ -16,6 +16,12 @@ from importlib import resources
 from bordereau.ocr.types import FieldReading
 
 TARGET_PRECISION = 0.995
+# Identity fields link the record to a person: a wrong one, trusted, files data under the
+# wrong patient. They are trusted on their own reading only when every cell is read at
+# 0.99 or more (set a priori, never tuned on the held-out split); the patient label
+# confirming them trusts them too (ocr.rules.apply_label_evidence).
+IDENTITY_FIELDS = frozenset({"patient.ipp", "patient.ins", "patient.date_naissance"})
+IDENTITY_THRESHOLD = 0.99
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "single_choice": 0.5,
     "multi_choice": 0.5,
@@ -49,6 +55,8 @@ def apply_thresholds(readings: dict[str, FieldReading],
         if reading.review or (reading.value is None and reading.confidence >= 0.5):
             continue
         limit = table.get(reading.kind, 1.0)
+        if reading.id in IDENTITY_FIELDS and reading.kind != "label_zone":
+            limit = max(limit, IDENTITY_THRESHOLD)
         if reading.confidence < limit:
             reading.review = True
             digits = 2 if round(reading.confidence, 2) < round(limit, 2) else 3

@@ -47,6 +47,7 @@ class PageLoadError(BaseModel):
     source: Path
     index: int | None
     reason: str  # French
+    ignored: bool = False  # a file that is not a scan (README, JSON): left out, not refused
 
 
 class FieldReading(BaseModel):

@@ -48,10 +48,13 @@ class ReviewApp(App[None]):
         Binding("ctrl+q,f10", "quit", "Quitter", key_display="^q", show=False),
     ]
     counts: reactive[tuple[int, int]] = reactive((0, 0))
+    questions: reactive[int] = reactive(0)  # items waiting for the clinician's answer
 
-    def __init__(self, queue: Queue, graphics: str | None = None) -> None:
+    def __init__(self, queue: Queue, graphics: str | None = None,
+                 answers: bool = False) -> None:
         super().__init__()
         self.queue = queue
+        self.answers = answers  # only the clinician's answers (review --reponses)
         # Which way to draw scans; asking the terminal must happen before Textual starts.
         self.graphics = graphics or images.graphics_protocol()
         self.claimed: set[int] = set()
@@ -62,7 +65,12 @@ class ReviewApp(App[None]):
     def on_mount(self) -> None:
         self.refresh_counts()
         self.set_interval(COUNTS_SECONDS, self.refresh_counts)  # others review too
-        self.push_screen(ReviewScreen())
+        if self.answers:
+            from bordereau.review.app_answers import AnswersScreen
+
+            self.push_screen(AnswersScreen())
+        else:
+            self.push_screen(ReviewScreen())
 
     # -- talking to the reviewer ------------------------------------------------------
     def say(self, message: str, error: bool = False, timeout: float = 4.0) -> None:
@@ -76,6 +84,7 @@ class ReviewApp(App[None]):
     def refresh_counts(self) -> None:
         try:
             self.counts = self.queue.counts()
+            self.questions = self.queue.questions()
         except BordereauError as exc:
             self.say(exc.message, error=True)
 

@@ -2,30 +2,30 @@
 
 The rows are claimed together (so no other reviewer gets them), each with a small crop,
 the machine's value and its confidence; the highlighted row is also shown large on top.
-Mark rows and accept them with one key, or correct one in place.
+Mark rows and accept them with one key, or correct one in place. ``app_sheet`` (every item
+of one sheet) and ``app_answers`` (the clinician's answers) are the same screen with other
+rows.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, ListItem, ListView, Static
+from textual.widgets import Footer, Input, ListView, Static
 
 from bordereau.errors import BordereauError
 from bordereau.forms.manifest import FieldLayout
 from bordereau.review import images
+from bordereau.review.app_group_row import GroupList, GroupRow
 from bordereau.review.app_widgets import (
-    STATUS,
     CountsBar,
     CropBase,
     FieldPicker,
-    ValueInput,
+    choices_extent,
     crop_widget,
     french_number,
     plural,
@@ -37,101 +37,28 @@ if TYPE_CHECKING:
 
 GROUP_SIZE = 40  # rows claimed at once
 RENEW_SECONDS = 240.0
-THUMB_COLS, THUMB_ROWS = 60, 5  # a row's crop on a small terminal (100×30)
-BIG_THUMB_COLS, BIG_THUMB_ROWS = 76, 8  # from 140×44 up: handwriting legible in the rows
 NO_BULK_KINDS = frozenset({"free_text"})  # each one read and decided on its own
 
 
-class GroupRow(ListItem):
-    """One item of the group: mark, small crop, value, confidence, state."""
-
-    DEFAULT_CSS = """
-    GroupRow { height: auto; padding: 0 0 1 0; }
-    GroupRow > Horizontal { height: auto; }
-    GroupRow .mark { width: 4; }
-    GroupRow .thumb { width: auto; max-width: 78; margin-right: 2; }
-    GroupRow .side { height: auto; width: 1fr; }
-    """
-
-    def __init__(self, item: Item, field: FieldLayout, scan: np.ndarray | None,
-                 marked: bool = False, big: bool = False) -> None:
-        super().__init__()
-        self.item = item
-        self.field = field
-        self.scan = scan
-        self.marked = marked and item.open
-        self.big = big
-        self.editor: Input | None = None
-
-    @property
-    def pending(self) -> bool:
-        return self.item.open
-
-    def compose(self) -> ComposeResult:
-        with Horizontal():
-            yield Static(classes="mark")
-            if self.scan is not None:
-                ppm = images.px_per_mm(self.scan, self.field.bounds())
-                scan = self._written_part()
-                cols, rows = ((BIG_THUMB_COLS, BIG_THUMB_ROWS) if self.big
-                              else (THUMB_COLS, THUMB_ROWS))
-                yield Static(images.blocks(scan, cols, rows, max_scale=2.4 / ppm,
-                                           max_strips=2), classes="thumb")
-            else:
-                yield Static("(pas d’image)", classes="thumb")
-            with Vertical(classes="side"):
-                yield Static(classes="what")
-                yield Static(classes="problem")
-
-    def _written_part(self) -> np.ndarray:
-        """A comb field's crop cut after the last cells written (plus one): the row's
-        thumbnail then shows the handwriting large enough to read."""
-        assert self.scan is not None
-        cells = list(self.field.cells_mm or ())
-        if len(cells) < 6:
-            return self.scan
-        keep = cells[:min(len(cells), max(4, len(self.item.shown.replace(" ", "")) + 2))]
-        x0, y0 = min(c[0] for c in keep), min(c[1] for c in keep)
-        x1, y1 = max(c[0] + c[2] for c in keep), max(c[1] + c[3] for c in keep)
-        return images.region(self.scan, self.field.bounds(), (x0, y0, x1 - x0, y1 - y0), 1.5)
-
-    def on_mount(self) -> None:
-        self.query_one(".problem").display = False
-        self.redraw()
-
-    def redraw(self) -> None:
-        self.query_one(".mark", Static).update(
-            Text("[x]" if self.marked else "[ ]", style="bold green" if self.marked else "dim"))
-        what = Text.assemble((f"{self.item.shown or '∅':<20}", "bold"), "  ",
-                             (f"confiance {french_number(self.item.confidence)}", "dim"),
-                             f"  bordereau {self.item.serial}")
-        if not self.pending:
-            what.append(f"   ✓ {STATUS.get(self.item.status, self.item.status)}",
-                        style="bold cyan")
-        if self.item.reason:
-            what.append(f"\n{self.item.reason}", style="yellow")
-        self.query_one(".what", Static).update(what)
+Switch = tuple[str, str]  # leaving for another grouped mode: ("sheet", serial), ("field", id)
 
 
-class GroupList(ListView):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Accepter", key_display="Entrée"),
-    ]
-
-
-class GroupScreen(Screen[None]):
+class GroupScreen(Screen[Switch | None]):
     """The same field across many sheets: mark, accept all marked, correct one in place."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "mark", "Marquer", key_display="Espace"),
         Binding("t", "mark_all", "Tout", key_display="t"),
-        Binding("a", "accept_all", "Tout accepter", key_display="a"),
+        Binding("a", "accept_all", "Tout accepter", show=False),  # t then Entrée, shown
         Binding("c,f2", "correct", "Corriger", key_display="c"),
         Binding("f", "pick", "Champ", key_display="f"),
+        Binding("b,ctrl+b", "by_sheet", "Fiche", key_display="b"),
         Binding("o,ctrl+o", "page", "Page", key_display="o"),
         Binding("escape,ctrl+g,f4", "leave", "Retour", key_display="Échap"),
         Binding("q", "app.quit", "Quitter", key_display="q"),
     ]
+    MODE = "Mode groupé"
+    LIST: type[GroupList] = GroupList
     DEFAULT_CSS = """
     GroupScreen #title { padding: 0 1; height: auto; background: $boost; }
     GroupScreen #loupe { margin: 0 1; }
@@ -154,12 +81,12 @@ class GroupScreen(Screen[None]):
         yield Static(id="title")
         yield crop_widget(self.review.graphics, max_rows=8, id="loupe")
         yield Static(id="detail")
-        yield GroupList(id="rows")
-        yield Footer()
+        yield self.LIST(id="rows")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#loupe", CropBase).set_max_rows(max(6, self.app.size.height // 4))
-        if self.field_id is None:
+        if self.field_id is None and not self.named:
             pending = self.review.queue.items("pending")
             self.field_id = pending[0].field_id if pending else None
         self.load()
@@ -177,29 +104,43 @@ class GroupScreen(Screen[None]):
         if self.editing is not None:
             return action in {"leave", "submit"}
         if action in {"accept_all", "mark_all"}:
+            if self.rows:
+                return any(row.bulk for row in self.rows)
             return self.field is None or self.field.kind not in NO_BULK_KINDS
         return True
 
+    @property
+    def marks_key(self) -> str:
+        """Where the marks of these rows are kept (per field; per sheet in ``app_sheet``)."""
+        return self.field_id or ""
+
     def keep_marks(self) -> None:
-        """Remember the marks (per field) for when the reviewer comes back."""
-        if self.field_id:
-            self.review.marks[self.field_id] = {row.item.id for row in self.rows
-                                                if row.marked and row.pending}
+        """Remember the marks for when the reviewer comes back."""
+        if self.marks_key:
+            self.review.marks[self.marks_key] = {row.item.id for row in self.rows
+                                                 if row.marked and row.pending}
+
+    def collect(self) -> list[Item]:
+        """Claim the rows' items: up to GROUP_SIZE pending items of the field."""
+        items: list[Item] = []
+        seen: set[int] = set()
+        while self.field_id and len(items) < GROUP_SIZE:
+            item = self.review.claim_next(self.field_id, seen)
+            if item is None or item.id in seen:
+                break
+            seen.add(item.id)
+            items.append(item)
+        return items
 
     # -- rows ---------------------------------------------------------------------------
     def load(self) -> None:
         """Claim up to GROUP_SIZE pending items of the field and list them (with the marks
         left on them earlier)."""
         self.release_rows()
-        marks = self.review.marks.get(self.field_id or "", set())
+        marks = self.review.marks.get(self.marks_key, set())
         big = self.app.size.width >= 140 and self.app.size.height >= 44
         rows: list[GroupRow] = []
-        seen: set[int] = set()
-        while self.field_id and len(rows) < GROUP_SIZE:
-            item = self.review.claim_next(self.field_id, seen)
-            if item is None or item.id in seen:
-                break
-            seen.add(item.id)
+        for item in self.collect():
             try:
                 field = self.review.field(item.id)
                 crop, _ = self.review.queue.images(item.id)
@@ -207,7 +148,8 @@ class GroupScreen(Screen[None]):
                 self.review.say(exc.message, error=True)
                 continue
             self.field = field
-            rows.append(GroupRow(item, field, images.decode(crop), item.id in marks, big))
+            rows.append(GroupRow(item, field, images.decode(crop), item.id in marks, big,
+                                 named=self.named))
         self.rows = rows
         self.refresh_bindings()
         listing = self.query_one("#rows", GroupList)
@@ -224,16 +166,25 @@ class GroupScreen(Screen[None]):
             if row.pending:
                 self.review.release(row.item.id)
 
+    named = False  # rows of one field: the title names it
+
+    def what(self) -> Text:
+        """What the rows are (the title's start)."""
+        assert self.field is not None
+        return Text.assemble((self.field.label, "bold"), "  ", (self.field.id, "dim"))
+
+    def nothing(self) -> str:
+        return "rien à vérifier pour ce champ (f : choisir un autre champ, Échap : retour)."
+
     def retitle(self) -> None:
         title = self.query_one("#title", Static)
         if not self.rows or self.field is None:
-            title.update(Text("Mode groupé : rien à vérifier pour ce champ "
-                              "(f : choisir un autre champ, Échap : retour).", style="bold"))
+            title.update(Text(f"{self.MODE} : {self.nothing()}", style="bold"))
             return
         pending = sum(row.pending for row in self.rows)
         marked = sum(row.marked for row in self.rows)
         title.update(Text.assemble(
-            "Mode groupé · ", (self.field.label, "bold"), "  ", (self.field.id, "dim"),
+            f"{self.MODE} · ", self.what(),
             f" · {plural(len(self.rows), 'ligne')}, {pending} à vérifier, "
             f"{plural(marked, 'marquée')}"))
 
@@ -256,7 +207,8 @@ class GroupScreen(Screen[None]):
         except BordereauError as exc:
             self.review.say(exc.message, error=True)
             return
-        loupe.show(crop, row.field.bounds())
+        loupe.show(crop, row.field.bounds(), 3,
+                   choices_extent(row.field) if row.field.choices else None)
         detail.update(Text.assemble(
             "Bordereau ", (row.item.serial, "bold"), f" · page {row.item.page} · lecture ",
             (row.item.shown or "∅", "bold"), f" · confiance {french_number(row.item.confidence)}"))
@@ -268,16 +220,17 @@ class GroupScreen(Screen[None]):
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         event.stop()
-        marked = [row for row in self.rows if row.marked]
-        self.accept(marked or ([self.current] if self.current else []))
-        if not marked:
+        marked = [row for row in self.rows if row.marked and row.bulk]
+        if not self.accept(marked or ([self.current] if self.current else [])) and not marked:
             self.next_pending()
 
     # -- decisions ----------------------------------------------------------------------
-    def accept(self, rows: list[GroupRow]) -> None:
+    def accept(self, rows: list[GroupRow]) -> bool:
         """Accept the machine's value of every pending row given (each one once)."""
-        done, committed = 0, []
+        done = 0
         for row in rows:
+            if done:
+                self.refresh_rows()  # the last decision re-checked the sheet
             row.marked = False
             if not row.pending:
                 row.redraw()
@@ -286,26 +239,36 @@ class GroupScreen(Screen[None]):
             if decision is not None:
                 row.item = decision.item
                 done += 1
-                if decision.record_id is not None:
-                    committed.append(decision.item.serial)
             row.redraw()
         if done:
             self.review.say(f"{plural(done, 'élément')} accepté{'s' if done > 1 else ''}.")
         self.keep_marks()
-        self.after_decisions()
+        return self.after_decisions()
 
-    def after_decisions(self) -> None:
+    def after_decisions(self) -> bool:
+        """Counts, rows and title after decisions; True when other rows were loaded."""
         self.review.refresh_counts()
+        self.refresh_rows()
         self.retitle()
         self.show_detail()
         if self.rows and not any(row.pending for row in self.rows):
-            more = self.review.queue.items("pending", field_id=self.field_id, limit=1)
-            if more:
-                self.review.say("Lignes suivantes de ce champ.")
-                self.load()
-            else:
-                self.review.say("Plus rien à vérifier pour ce champ : f pour en choisir un "
-                                "autre, Échap pour revenir.")
+            before = list(self.rows)
+            self.all_decided()
+            return self.rows != before
+        return False
+
+    def refresh_rows(self) -> None:
+        """The rows as the base has them now (a decision re-checks its sheet)."""
+
+    def all_decided(self) -> None:
+        """Every row is decided: the next rows of the field."""
+        more = self.review.queue.items("pending", field_id=self.field_id, limit=1)
+        if more:
+            self.review.say("Lignes suivantes de ce champ.")
+            self.load()
+        else:
+            self.review.say("Plus rien à vérifier pour ce champ : f pour en choisir un "
+                            "autre, Échap pour revenir.")
 
     def next_pending(self) -> None:
         """Highlight the next row still to review (after the current one)."""
@@ -320,6 +283,9 @@ class GroupScreen(Screen[None]):
         row = self.current
         if row is None or not row.pending:
             return
+        if not row.bulk:
+            self.review.say("Un commentaire se lit et se décide seul (c pour le recopier).")
+            return
         row.marked = not row.marked
         row.redraw()
         self.retitle()
@@ -329,7 +295,7 @@ class GroupScreen(Screen[None]):
             listing.index += 1  # mark and move on, like a checklist
 
     def action_mark_all(self) -> None:
-        pending = [row for row in self.rows if row.pending]
+        pending = [row for row in self.rows if row.pending and row.bulk]
         state = not all(row.marked for row in pending)
         for row in pending:
             row.marked = state
@@ -338,7 +304,7 @@ class GroupScreen(Screen[None]):
         self.keep_marks()
 
     def action_accept_all(self) -> None:
-        self.accept([row for row in self.rows if row.pending])
+        self.accept([row for row in self.rows if row.pending and row.bulk])
 
     # -- correcting one row in place ----------------------------------------------------
     @property
@@ -349,19 +315,14 @@ class GroupScreen(Screen[None]):
         row = self.current
         if row is None or self.editing is not None:
             return
-        editor = ValueInput(row.item.shown, select_on_focus=True, classes="editor")
-        row.editor = editor
-        row.query_one(".side", Vertical).mount(editor, before=row.query_one(".problem"))
-        editor.focus()
+        row.open_editor()
         self.refresh_bindings()
 
     def stop_editing(self) -> None:
         row = self.editing
-        if row is None or row.editor is None:
+        if row is None:
             return
-        row.editor.remove()
-        row.editor = None
-        row.query_one(".problem").display = False
+        row.close_editor()
         self.query_one("#rows", GroupList).focus()
         self.refresh_bindings()
 
@@ -369,10 +330,7 @@ class GroupScreen(Screen[None]):
         row = self.editing
         if row is None:
             return
-        _, error = self.review.check(row.field, event.value)
-        problem = row.query_one(".problem", Static)
-        problem.update(Text(f" ✗ {error} ", style="bold white on red") if error else "")
-        problem.display = bool(error)
+        row.show_problem(self.review.check(row.field, event.value)[1])
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -392,8 +350,8 @@ class GroupScreen(Screen[None]):
         self.stop_editing()
         row.redraw()
         self.keep_marks()
-        self.after_decisions()
-        self.next_pending()
+        if not self.after_decisions():
+            self.next_pending()
         self.show_detail()  # the large crop follows the highlight, never the corrected row
         self.review.say(f"Corrigé : {row.item.label} ({row.item.serial}) = "
                         f"{row.item.shown or 'vide'}.")
@@ -414,6 +372,15 @@ class GroupScreen(Screen[None]):
             return
         self.app.push_screen(FieldPicker(pending, self.field_id), self._picked)
 
+    def action_by_sheet(self) -> None:
+        """Every doubtful item of the highlighted row's sheet on one screen."""
+        row = self.current
+        if row is None:
+            return
+        self.keep_marks()
+        self.release_rows()
+        self.dismiss(("sheet", row.item.serial))
+
     def _picked(self, field_id: str | None) -> None:
         if field_id:
             self.keep_marks()
@@ -423,14 +390,8 @@ class GroupScreen(Screen[None]):
             self.load()
 
     def action_page(self) -> None:
-        row = self.current
-        if row is None:
-            return
-        from bordereau.review.app_page import PageScreen
+        from bordereau.review.app_page import page_of
 
-        try:
-            _, page = self.review.queue.images(row.item.id)
-        except BordereauError as exc:
-            self.review.say(exc.message, error=True)
-            return
-        self.app.push_screen(PageScreen(row.item, row.field, page))
+        row = self.current
+        if row is not None and (screen := page_of(self.review, row.item, row.field)):
+            self.app.push_screen(screen)

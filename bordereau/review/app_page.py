@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import RenderableType
 from rich.text import Text
@@ -14,10 +14,14 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
+from bordereau.errors import BordereauError
 from bordereau.forms.manifest import FieldLayout
 from bordereau.review import images
 from bordereau.review.app_widgets import CountsBar
 from bordereau.review.queue import Item
+
+if TYPE_CHECKING:
+    from bordereau.review.host import ReviewHost
 
 ZOOMS = (1.0, 1.5, 2.0, 3.0, 4.0)
 
@@ -114,3 +118,13 @@ class PageScreen(Screen[None]):
     def action_zoom(self, step: int) -> None:
         self.zoom_index = min(len(ZOOMS) - 1, max(0, self.zoom_index + step))
         self._fit()
+
+
+def page_of(review: ReviewHost, item: Item, field: FieldLayout) -> PageScreen | None:
+    """The page screen of an item (None, said in French, when its page cannot be read)."""
+    try:
+        _, page = review.queue.images(item.id)
+    except BordereauError as exc:
+        review.say(exc.message, error=True)
+        return None
+    return PageScreen(item, field, page)

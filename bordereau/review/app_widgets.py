@@ -20,7 +20,9 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from bordereau.forms import fonts
 from bordereau.forms.manifest import Box, FieldLayout
+from bordereau.forms.widgets import BOX, CHOICE_PT
 from bordereau.review import images
 from bordereau.review.queue import Item
 
@@ -31,7 +33,8 @@ TARGET_PX_PER_MM = 2.4  # half-block pixels per millimetre at which handwriting 
 TEXT_LINES = 0  # ``CropBase.show(strips=TEXT_LINES)``: handwritten text, line by line
 TEXT_PX_PER_MM = 1.6  # handwritten comments: written larger than letters in cells
 STATUS = {"pending": "à vérifier", "accepted": "accepté", "corrected": "corrigé",
-          "trusted": "lu avec assurance", "image": "gardé en image"}
+          "trusted": "lu avec assurance", "image": "gardé en image",
+          "clinician": "à compléter (médecin)"}
 
 
 def french_number(value: float, digits: int = 2) -> str:
@@ -83,11 +86,23 @@ class CountsBar(Static):
         self._show(self.app.counts)  # type: ignore[attr-defined]
 
 
+def choices_extent(field: FieldLayout) -> Box:
+    """The part of a choice field's box that holds its boxes and their printed labels: the
+    crop is cut after the last label, so that the choices are drawn larger."""
+    bounds = field.bounds()
+    right = max((c.box_mm[0] + BOX + 1.5 + fonts.text_width(c.label, CHOICE_PT) + 1.5
+                 for c in field.choices or ()), default=bounds[0] + bounds[2])
+    width = max(10.0, min(bounds[2], right - bounds[0]))
+    return (bounds[0], bounds[1], width, bounds[3])
+
+
 class CropBase(Widget):
     """Where a field crop is drawn; the screens only call these two methods."""
 
-    def show(self, png: bytes | None, bounds: Box | None, strips: int = 3) -> None:
-        """Draw this crop (``strips``: how many pieces a wide crop may be cut into)."""
+    def show(self, png: bytes | None, bounds: Box | None, strips: int = 3,
+             part: Box | None = None) -> None:
+        """Draw this crop (``strips``: how many pieces a wide crop may be cut into;
+        ``part``: only this part of the field, in page millimetres)."""
         raise NotImplementedError
 
     def set_max_rows(self, rows: int) -> None:
@@ -109,8 +124,13 @@ class CropView(CropBase):
         self.strips = 3
         self._drawn: tuple[int, int, images.HalfBlocks] | None = None
 
-    def show(self, png: bytes | None, bounds: Box | None, strips: int = 3) -> None:
+    def show(self, png: bytes | None, bounds: Box | None, strips: int = 3,
+             part: Box | None = None) -> None:
         self.image, self.bounds, self._drawn = images.decode(png), bounds, None
+        if self.image is not None and bounds is not None and part is not None:
+            # keeping the crop's margin, so that its resolution (px per mm) is unchanged
+            self.image = images.region(self.image, bounds, part, images.MARGIN_MM)
+            self.bounds = part
         self.strips = strips
         self.refresh(layout=True)
 
@@ -158,7 +178,8 @@ class PixelCrop(CropBase):
 
         yield (SixelImage if self.protocol == "sixel" else TGPImage)()
 
-    def show(self, png: bytes | None, bounds: Box | None, strips: int = 3) -> None:
+    def show(self, png: bytes | None, bounds: Box | None, strips: int = 3,
+             part: Box | None = None) -> None:
         self.png = png
         self.call_after_refresh(self._draw)
 
@@ -208,7 +229,7 @@ def choice_grid(field: FieldLayout, image: np.ndarray | None, selected: set[str]
     cells: list[list[RenderableType]] = [[""] * width for _ in range(height)]
     for number, choice in enumerate(choices, 1):
         chosen = choice.code in selected
-        label = Text(f"{number:>2} ", style="bold", no_wrap=True, overflow="ellipsis")
+        label = Text(f"{number:>2} ", style="bold", overflow="fold")  # long labels wrap
         label.append(choice.label, style="bold reverse green" if chosen else "")
         if image is not None:
             box = images.region(image, field.bounds(), choice.box_mm)

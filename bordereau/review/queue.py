@@ -22,9 +22,11 @@ from bordereau.base.people import check_name
 from bordereau.base.records import commit_sheet
 from bordereau.base.schema import Audit, Page, Reading, Record, Sheet, utcnow
 from bordereau.base.sheets import CLINICIAN, DECIDED, IMAGE, current_value, refresh_sheet
+from bordereau.base.states import ReadingStatus
 from bordereau.errors import BordereauError, InputError, NotFoundError
 from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout
+from bordereau.forms.model import ANNEX_KINDS
 from bordereau.review.evidence import KEYS, Suggestion, evidence_for
 from bordereau.review.items import ConflictError, Decision, Item, aware, current_empty
 from bordereau.review.patients import add_patient, candidates, known_identity
@@ -36,6 +38,18 @@ LEASE = dt.timedelta(minutes=10)
 WRITE_WAIT = 15.0  # seconds a claim or decision waits for another SQLite writer
 log = logging.getLogger(__name__)
 OPEN = ("pending", IMAGE, CLINICIAN)  # items that can still be decided
+
+
+def _shown(field: FieldLayout, row: Reading) -> str:
+    """The value as a reviewer would type it; for a value the reader could not make valid
+    (an impossible date), the characters it read, so they are offered instead of "vide"."""
+    shown = format_value(field, current_value(row))
+    if not shown and row.status == "pending" and isinstance(row.raw, dict):
+        details = row.raw.get("details")
+        read = details.get("read") if isinstance(details, dict) else None
+        if isinstance(read, str):
+            return read
+    return shown
 
 
 class Queue:
@@ -75,7 +89,8 @@ class Queue:
         raws = {r.field_id: r.raw or {} for r in sheet.readings}
         found = evidence_for(field, values, raws, self.centre(sheet.layout_id), self.today)
         session = object_session(row)
-        if sheet.kind == "suivi" and session is not None and row.status in OPEN:
+        attached = sheet.kind == "suivi" or sheet.kind in ANNEX_KINDS  # joined by IPP
+        if attached and session is not None and row.status in OPEN:
             known = known_identity(session, values, row.field_id)
             if known is not None and known not in [s.value for s in found.suggestions] \
                     and len(found.suggestions) < len(KEYS):
@@ -83,7 +98,7 @@ class Queue:
                     key=KEYS[len(found.suggestions)], value=known,
                     shown=format_value(field, known),
                     source=f"patient de la base (IPP {values.get('patient.ipp')})"))
-        if (row.field_id == "patient.ipp" and sheet.kind == "suivi" and session is not None
+        if (row.field_id == "patient.ipp" and attached and session is not None
                 and row.status in OPEN and "patient inconnu" in (row.reason or "")):
             for candidate in candidates(session, values)[:len(KEYS) - len(found.suggestions)]:
                 found.suggestions.append(Suggestion(
@@ -93,7 +108,7 @@ class Queue:
         return Item(id=row.id, serial=sheet.serial, sheet_kind=sheet.kind,
                     sheet_status=sheet.status, field_id=row.field_id, label=field.label,
                     kind=row.kind, page=row.page_number, value=row.value,
-                    shown=format_value(field, current_value(row)), confidence=row.confidence,
+                    shown=_shown(field, row), confidence=row.confidence,
                     reason=row.reason, status=row.status, final=row.final,
                     claimed_by=row.claimed_by, ink=ink_found(row.kind, row.raw),
                     required=self._required_row(row, field),
@@ -124,6 +139,12 @@ class Queue:
                 select(func.count(Reading.id), func.count(func.distinct(Reading.sheet_id)))
                 .join(Sheet).where(self._waiting())).one()
             return int(row[0]), int(row[1])
+
+    def questions(self) -> int:
+        """How many items wait for the clinician's answer (« à compléter »)."""
+        with self.db.session() as session:
+            return int(session.scalar(select(func.count(Reading.id)).join(Sheet).where(
+                Reading.status == CLINICIAN, Sheet.status == "waiting_review")) or 0)
 
     def get(self, item_id: int) -> Item:
         with self.db.session() as session:
@@ -285,7 +306,8 @@ class Queue:
                     add_patient(session, {r.field_id: current_value(r) for r in sheet.readings})
                 action = action or ("accept" if accept or final == row.value else "correct")
                 row.final = final
-                row.status = "corrected" if action == "correct" else "accepted"
+                row.status = (ReadingStatus.CORRECTED if action == "correct"
+                              else ReadingStatus.ACCEPTED)
                 row.decided_by, row.decided_at = self.reviewer, utcnow()
             row.claimed_by, row.claim_expires = None, None
             session.add(Audit(reviewer=self.reviewer, action=action, reading_id=row.id,

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from bordereau import clock
 from bordereau.forms.manifest import FieldLayout
 from bordereau.ocr.label import plain
 from bordereau.ocr.rules import nir_key_ok
@@ -74,7 +75,7 @@ def _date(text: str, today: dt.date) -> str:
 
 def parse_value(field: FieldLayout, text: str, today: dt.date | None = None) -> Any:
     """The value of ``field`` for the typed ``text`` (raises InvalidValueError)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     raw = text.strip()
     if raw.lower() in EMPTY:
         if field.kind == "boolean":

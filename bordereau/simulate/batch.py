@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from bordereau.forms.codes import format_serial, page_code
+from bordereau.forms.codes import format_serial, page_code, sheet_name
 from bordereau.forms.manifest import Layout
 from bordereau.forms.model import FormKind
 from bordereau.simulate import extras as ex
@@ -129,7 +129,7 @@ class _Batch:
                 file="",
                 index=0,
                 state="read",
-                serial=format_serial(serial),
+                serial=sheet_name(layout.form.kind, serial),
                 page=number,
                 kind=layout.form.kind,
             )
@@ -147,7 +147,7 @@ class _Batch:
                 )
             physical.append(sheet)
         sheet_truth = SheetTruth(
-            serial=format_serial(serial),
+            serial=sheet_name(layout.form.kind, serial),
             kind=layout.form.kind,
             version=layout.form.version,
             site=layout.form.centre.site_code,

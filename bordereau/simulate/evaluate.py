@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bordereau.forms.model import FormKind
 from bordereau.ocr.pipeline import ReadResult
 from bordereau.simulate.truth import BatchTruth
 
@@ -129,8 +130,10 @@ def summarise(fields: list[FieldOutcome]) -> dict[str, dict[str, Any]]:
 def simulate_and_read(out: Path, centres: list[Path], sheets: int, split: str,
                       profiles: list[str], seed: int, workers: int | None = None,
                       thresholds: dict[str, float] | None = None,
+                      kinds: tuple[FormKind, ...] = ("initiale", "suivi"),
                       ) -> tuple[Any, list[tuple[Path, BatchTruth]], float]:
-    """Simulate one batch per (profile, centre) under ``out`` and read them all.
+    """Simulate one batch per (profile, centre) under ``out`` and read them all
+    (sheets of ``kinds`` in turn: fiches, annexes).
 
     Returns the read result, the batches with their truth, and the reading time.
     """
@@ -146,7 +149,8 @@ def simulate_and_read(out: Path, centres: list[Path], sheets: int, split: str,
         for m, centre in enumerate(centres):
             folder = out / f"{profile}-{centre.stem}"
             truth = make_batch(centre, home, folder, sheets=sheets, split=split,  # type: ignore[arg-type]
-                               profile=profile, seed=seed + 100 * n + m, prefix=profile)
+                               profile=profile, seed=seed + 100 * n + m, prefix=profile,
+                               kinds=kinds)
             batches.append((folder, truth))
     start = time.perf_counter()
     result = read_batch([f for f, _ in batches], Home.open(home, create=False),

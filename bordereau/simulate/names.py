@@ -108,6 +108,9 @@ COUNTRIES = (
 # centre's thesaurus.
 OTHER_ORPHA = ("558", "586", "355", "324", "778", "908", "636", "805", "870", "881", "79445")
 HGNC_SYMBOLS = ("FBN1", "CFTR", "GBA1", "GLA", "MECP2", "FMR1", "NF1", "TSC2", "PKD1", "SCN1A")
+# CIF (ICF) categories written on the annexe statut fonctionnel: body functions (b),
+# structures (s), activities and participation (d), environment (e).
+CIF_CODES = ("B117", "B1440", "B710", "B730", "B280", "D450", "D550", "D330", "S750", "E120")
 CIM10 = ("Q780", "Q774", "E833", "G710", "G120", "Q871", "E752", "E790", "M894", "Q850")
 COMMENTS = (
     "Bilan genetique en attente.",

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout, Layout
 from bordereau.simulate import names
+from bordereau.simulate.annex_plans import AnnexPlans
 from bordereau.simulate.anomalies import plant_ambiguity, plant_anomaly
 from bordereau.simulate.answers import (
     Precision,
@@ -142,8 +143,10 @@ def age_parts(born: date, at: date) -> tuple[str, str]:
     return str(min(days // 365, 999)), "a"
 
 
-class _Planner:
+class _Planner(AnnexPlans):
     """Plans one sheet's answers; field ids decide what is written where."""
+
+    patient: Patient
 
     def __init__(
         self, layout: Layout, centre: Centre, rng: random.Random, today: date, opts: FillOptions
@@ -349,11 +352,15 @@ class _Planner:
         if "neonatal" in optional and self.young and rng.random() < 0.6:
             filled.add("neonatal")
         self.identity()
+        self.complement()
+        self.genetics()
         self.vital()
         self.care()
         for section in sorted(filled):
             if self.has(f"{section}.statut"):
                 self.diagnosis(section)
+            elif self.has(f"{section}.qualificatif"):
+                self.functional(section)
         if "neonatal" in filled:
             self.neonatal()
         if "recherche" in filled:

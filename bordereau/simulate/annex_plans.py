@@ -1,0 +1,107 @@
+"""What the simulator writes on the annex sheets (``forms generate --annexe``): a mixin of
+the sheet planner (``simulate/values.py``), whose helpers write combs, boxes and dates."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from typing import Protocol
+
+from bordereau.forms.centre import luhn_ok
+from bordereau.simulate import names
+from bordereau.simulate.answers import Precision
+
+
+class _Person(Protocol):
+    """What the annexes need of the planner's patient (``values.Patient``)."""
+
+    prenom: str
+    sexe: str
+
+YES, NO = "Y", "N"
+SITES = (("S001", "HU ROBERT DEBRE PARIS"), ("S123", "CHU DE LILLE"), ("S045", "HCL LYON"))
+BIOBANKS = ("CRB LYON", "BIOBANQUE HCL", "CRB CABANNE", "BIOBANQUE 2024")
+
+
+def rpps(rng: random.Random) -> str:
+    """A random 11-digit RPPS number with a valid Luhn key."""
+    while True:
+        number = "10" + "".join(rng.choice("0123456789") for _ in range(9))
+        if luhn_ok(number):
+            return number
+
+
+class AnnexPlans:
+    """Annex sections of the planner; the planner provides the attributes and helpers."""
+
+    rng: random.Random
+    patient: _Person
+    inclusion: date
+    today: date
+    young: bool
+
+    def has(self, field_id: str) -> bool:
+        raise NotImplementedError
+
+    def comb(self, field_id: str, text: str) -> None:
+        raise NotImplementedError
+
+    def choice(self, field_id: str, code: str | None = None) -> None:
+        raise NotImplementedError
+
+    def put_date(self, field_id: str, when: date, precision: Precision = "day") -> None:
+        raise NotImplementedError
+
+    def functional(self, prefix: str) -> None:
+        """One CIF evaluation of the annexe statut fonctionnel."""
+        rng = self.rng
+        self.comb(f"{prefix}.code", rng.choice(names.CIF_CODES))
+        self.choice(f"{prefix}.qualificatif")
+        if rng.random() < 0.8:
+            days = max((self.today - self.inclusion).days, 0)
+            self.put_date(f"{prefix}.date", self.inclusion + timedelta(rng.randint(0, days)))
+
+    def complement(self) -> None:
+        """The annexe identité et famille: forenames, multiple birth, representative, GP."""
+        if not self.has("identite.prenoms_acte"):
+            return
+        rng, p = self.rng, self.patient
+        pool = names.FEMALE_FORENAMES if p.sexe == "F" else names.MALE_FORENAMES
+        forenames = [p.prenom, *rng.sample(pool, k=rng.choice([0, 1, 1, 2]))]
+        self.comb("identite.prenoms_acte", " ".join(forenames)[:22].strip())
+        if len(forenames) > 1 and rng.random() < 0.2:
+            self.comb("identite.prenom_utilise", forenames[1])
+        multiple = rng.random() < 0.1
+        self.choice("identite.naissance_multiple", YES if multiple else NO)
+        if multiple:
+            self.comb("identite.rang", str(rng.randint(1, 2)))
+        if self.young or rng.random() < 0.1:
+            self.comb("representant.nom_naissance", rng.choice(names.SURNAMES))
+            self.comb("representant.premier_prenom", rng.choice(pool))
+        if rng.random() < 0.3:
+            self.choice("premier_cas.lien")
+            self.choice("premier_cas.sexe", rng.choice(["F", "M"]))
+            self.comb("premier_cas.code_orpha", rng.choice(names.OTHER_ORPHA))
+        if rng.random() < 0.2:
+            self.comb("biobanque.nom", rng.choice(BIOBANKS))
+        if rng.random() < 0.7:
+            self.comb("medecin_traitant.rpps", rpps(rng))
+            self.comb("medecin_traitant.nom", rng.choice(names.SURNAMES))
+            if rng.random() < 0.6:
+                self.comb("medecin_traitant.prenom", rng.choice(names.MALE_FORENAMES))
+
+    def genetics(self) -> None:
+        """The annexe génétique et clinique: another diagnosing site, HPO terms."""
+        if not self.has("genetique.hpo1"):
+            return
+        rng = self.rng
+        if rng.random() < 0.4:
+            code, name = rng.choice(SITES)
+            self.comb("genetique.site_diagnostic", code)
+            self.comb("genetique.site_nom", name)
+        for n in range(1, rng.randint(1, 4) + 1):
+            self.comb(f"genetique.hpo{n}", f"{rng.randint(1, 3_000_000):07d}")
+        if rng.random() < 0.4:
+            self.comb("genetique.gene3", rng.choice(names.HGNC_SYMBOLS))
+        if rng.random() < 0.2:
+            self.comb("genetique.precision_technique", "PCR DIGITALE")
