@@ -13,10 +13,11 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from typer import _click, rich_utils
 from typer._click import exceptions as click_errors
@@ -24,6 +25,8 @@ from typer.core import TyperCommand, TyperGroup
 
 from bordereau import logs
 from bordereau.errors import BordereauError, ExitCode, os_reason
+
+Event = TypeVar("Event", bound=BaseModel)
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 log = logging.getLogger(__name__)
@@ -195,6 +198,22 @@ def new_app(help_text: str) -> typer.Typer:
 def print_json(data: object) -> None:
     """Print a JSON document on stdout (the machine-readable contract)."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def line_reporter(as_json: bool, describe: Callable[[Event], str]) -> Callable[[Event], None]:
+    """What a long-running command says of each event (a file taken): one JSON object per
+    line with ``--json`` (the documented contract), else ``describe``'s French line;
+    flushed at once, so a supervisor's log shows it as it happens."""
+
+    def report(event: Event) -> None:
+        if as_json:
+            sys.stdout.write(json.dumps(event.model_dump(mode="json"), ensure_ascii=False)
+                             + "\n")
+        else:
+            typer.echo(describe(event))
+        sys.stdout.flush()
+
+    return report
 
 
 HomeOption = typer.Option(

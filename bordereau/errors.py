@@ -102,4 +102,6 @@ def os_reason(exc: OSError) -> str:
         errno.EROFS: "système de fichiers en lecture seule", errno.ENOENT: "introuvable",
         errno.EIO: "erreur d’entrée-sortie du disque", errno.ENOTDIR: "pas un dossier",
         errno.EISDIR: "c’est un dossier", errno.ENAMETOOLONG: "nom trop long",
+        errno.ELOOP: "boucle de liens symboliques", errno.ENXIO: "périphérique absent",
+        errno.EFBIG: "fichier trop grand pour le support",
     }.get(exc.errno or 0, f"erreur système {exc.errno}")

@@ -29,8 +29,9 @@ from bordereau.base.schema import Page, Reading, ScanFile, Sheet, utcnow
 from bordereau.base.sheets import refresh_sheet
 from bordereau.base.states import PageState, ReadingStatus, SheetStatus
 from bordereau.base.store import Damage, ScanStore, check_store
+from bordereau.errors import os_reason
 from bordereau.ocr.engine import EngineSpec
-from bordereau.ocr.entries import open_regular, os_reason, shown
+from bordereau.ocr.entries import open_regular, shown
 from bordereau.ocr.inputs import InputNames, require_inputs
 from bordereau.ocr.page_reader import PageResult
 from bordereau.ocr.pages import collect_inputs

@@ -27,9 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bordereau.base.schema import ScanFile
-from bordereau.errors import BordereauError, ExitCode
+from bordereau.errors import BordereauError, ExitCode, os_reason
 from bordereau.files import private_dir
-from bordereau.ocr.entries import open_regular, os_reason, shown
+from bordereau.ocr.entries import open_regular, shown
 
 BLOCK = 1 << 20
 ABSENT = "copie absente"

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import signal
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from bordereau.base.scan_queue import JobDone
-from bordereau.cli_support import BaseOption, HomeOption, JsonOption, print_json, stderr
+from bordereau.cli_support import (
+    BaseOption,
+    HomeOption,
+    JsonOption,
+    line_reporter,
+    print_json,
+    stderr,
+)
 from bordereau.establishment import Establishment
 
 STATES = {"read": "lue(s)", "blank": "blanche(s)", "refused": "refusée(s)"}
@@ -68,13 +73,7 @@ def worker_command(
     fichier en cours est terminé, puis arrêt."""
     worker = Establishment(home, base).scan_worker(workers, dt.timedelta(seconds=lease))
 
-    def report(done: JobDone) -> None:
-        if as_json:
-            sys.stdout.write(json.dumps(done.model_dump(mode="json"), ensure_ascii=False)
-                             + "\n")
-        else:
-            typer.echo(describe(done))
-        sys.stdout.flush()
+    report = line_reporter(as_json, describe)
 
     def on_signal(_signum: int, _frame: object) -> None:
         worker.request_stop()

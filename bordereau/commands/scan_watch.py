@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from bordereau.base.watch import DONE_DIR, REFUSED_DIR, WatchedFile
-from bordereau.cli_support import BaseOption, HomeOption, JsonOption, stderr
+from bordereau.cli_support import BaseOption, HomeOption, JsonOption, line_reporter, stderr
 from bordereau.establishment import Establishment
 
 STATES = {"read": "lue(s)", "blank": "blanche(s)", "refused": "refusée(s)"}
@@ -47,13 +45,7 @@ def watch(
     SIGTERM : le fichier en cours est terminé, puis arrêt (un second Ctrl-C l’abandonne)."""
     hot = Establishment(home, base).hot_folder(folder, workers, interval, settle)
 
-    def report(done: WatchedFile) -> None:
-        if as_json:
-            sys.stdout.write(json.dumps(done.model_dump(mode="json"), ensure_ascii=False)
-                             + "\n")
-        else:
-            typer.echo(describe(done))
-        sys.stdout.flush()
+    report = line_reporter(as_json, describe)
 
     if not as_json:
         stderr.print(f"Surveillance de {folder} (fichiers traités dans {DONE_DIR}/, refusés "

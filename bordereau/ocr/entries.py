@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from bordereau.errors import os_reason
 from bordereau.ocr.inputs import InputNames
 from bordereau.ocr.types import PageLoadError
 
@@ -47,19 +48,6 @@ def _decodable(path: Path) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def os_reason(error: OSError) -> str:
-    """A French wording of a system error (the system's own text is English)."""
-    return {
-        errno.EACCES: "accès refusé", errno.EPERM: "accès refusé",
-        errno.ENOENT: "introuvable", errno.ELOOP: "boucle de liens symboliques",
-        errno.EIO: "erreur de lecture du support", errno.ENOTDIR: "chemin invalide",
-        errno.ENAMETOOLONG: "nom trop long", errno.EISDIR: "c'est un dossier",
-        errno.ENXIO: "périphérique absent", errno.ENOSPC: "disque plein",
-        errno.EROFS: "support en lecture seule", errno.EFBIG: "fichier trop grand pour le support",
-        errno.EDQUOT: "quota disque dépassé",
-    }.get(error.errno or 0, f"erreur système n° {error.errno}")
 
 
 def open_regular(path: Path) -> BinaryIO:

@@ -34,6 +34,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
+from bordereau.errors import os_reason
 from bordereau.ocr.decoder_messages import damage, tiff_messages
 from bordereau.ocr.entries import (
     ACCEPTED,
@@ -41,7 +42,6 @@ from bordereau.ocr.entries import (
     Kind,
     entry_problem,
     open_regular,
-    os_reason,
     sniff_path,
 )
 from bordereau.ocr.entries import collect_inputs as collect_inputs

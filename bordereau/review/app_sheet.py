@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from bordereau.errors import BordereauError
 from bordereau.forms.manifest import FieldLayout
 from bordereau.review.app_group import GroupScreen
+from bordereau.review.app_widgets import EVIDENCE_BINDINGS
 from bordereau.review.queue import Decision, Item
 
 
@@ -37,12 +38,7 @@ class SheetScreen(GroupScreen):
         Binding("space", "mark", "Marquer", key_display="Espace"),
         Binding("t", "mark_all", "Tout", show=False),
         Binding("c,f2", "correct", "Corriger", key_display="c"),
-        Binding("f5", "suggest(0)", "Suggestion 1", show=False),
-        Binding("f6", "suggest(1)", "Suggestion 2", show=False),
-        Binding("f7", "suggest(2)", "Suggestion 3", show=False),
-        Binding("f8", "suggest(3)", "Suggestion 4", show=False),
-        Binding("f9,ctrl+t", "ask", "Médecin", key_display="F9"),
-        Binding("ctrl+n", "new_patient", "Patient", key_display="^n"),
+        *EVIDENCE_BINDINGS,
         Binding("f", "by_field", "Champ", key_display="f"),
         Binding("n", "next_sheet", "Suiv.", key_display="n"),
         Binding("o,ctrl+o", "page", "Page", key_display="o"),

@@ -10,6 +10,7 @@ from textual.widgets import Static
 from bordereau.errors import BordereauError
 from bordereau.review.app_entry import EntryScreen
 from bordereau.review.app_item_view import selected_codes
+from bordereau.review.app_widgets import EVIDENCE_BINDINGS
 
 __all__ = ["ReviewScreen", "selected_codes"]
 
@@ -28,12 +29,7 @@ class ReviewScreen(EntryScreen):
         Binding("ctrl+l,f12", "answers", "Réponses", key_display="^l"),
         Binding("pagedown", "scroll_text(1)", "Défiler", key_display="PgSuiv"),
         Binding("pageup", "scroll_text(-1)", "Remonter", key_display="PgPréc", show=False),
-        Binding("f5", "suggest(0)", "Suggestion 1", show=False),
-        Binding("f6", "suggest(1)", "Suggestion 2", show=False),
-        Binding("f7", "suggest(2)", "Suggestion 3", show=False),
-        Binding("f8", "suggest(3)", "Suggestion 4", show=False),
-        Binding("f9,ctrl+t", "ask", "Médecin", key_display="F9"),
-        Binding("ctrl+n", "new_patient", "Patient", key_display="^n"),
+        *EVIDENCE_BINDINGS,
         # Typing corrects here, so q cannot quit: ^q (the application's key) is shown.
         Binding("ctrl+q", "app.quit", "Quitter", key_display="^q"),
     ]

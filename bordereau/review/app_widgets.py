@@ -326,3 +326,15 @@ class FieldPicker(ModalScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+
+# The keys every deciding screen shares: take a suggestion (F5…F8), ask the clinician,
+# create the patient. Shown beside their values on the card or row, not in the footer.
+EVIDENCE_BINDINGS: list[BindingType] = [
+    Binding("f5", "suggest(0)", "Suggestion 1", show=False),
+    Binding("f6", "suggest(1)", "Suggestion 2", show=False),
+    Binding("f7", "suggest(2)", "Suggestion 3", show=False),
+    Binding("f8", "suggest(3)", "Suggestion 4", show=False),
+    Binding("f9,ctrl+t", "ask", "Médecin", key_display="F9"),
+    Binding("ctrl+n", "new_patient", "Patient", key_display="^n"),
+]
