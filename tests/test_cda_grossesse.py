@@ -5,10 +5,12 @@ checked by the kit's XML Schema and schematron; contradictions refused in French
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lxml import etree
 
 from bordereau.export import check_exportable, render_cda
@@ -225,3 +227,63 @@ def test_the_kit_really_checks_the_section() -> None:
     missing = validator().check(etree.tostring(root, encoding="unicode"))
     assert not missing.valid
     assert any("HistoriqueDesGrossesses" in e for e in missing.schematron_errors)
+
+
+def birth_facts(root: Any) -> dict[str, object]:
+    """What paper carries of the pregnancy section (case and accents aside; the examples'
+    hexadecimal fœtus identifiers cannot be written in an IPP comb)."""
+    subject = "h:subject/h:relatedSubject/h:subject"
+
+    def plain(text: str) -> str:
+        return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().upper()
+
+    def one(node: Any, path: str) -> str:
+        return plain(str(node.xpath(f"string({path})", namespaces=NS)))
+
+    (organizer,) = root.xpath(f"{SECTION}/h:entry/h:organizer", namespaces=NS)
+    births = []
+    for birth in root.xpath(BIRTHS, namespaces=NS):
+        births.append({
+            "order": one(birth, f"{subject}/sdtc:multipleBirthOrderNumber/@value"),
+            "names": [(n.get("qualifier"), plain(n.text)) for n in
+                      birth.xpath(f"{subject}/h:name/*", namespaces=NS)],
+            "sex": one(birth, f"{subject}/h:administrativeGenderCode/@code"),
+            "born": one(birth, f"{subject}/h:birthTime/@value"),
+            "multiple": one(birth, f"{subject}/sdtc:multipleBirthInd/@value"),
+            "observations": [(one(o, "h:code/@code") or one(o, "h:code/@nullFlavor"),
+                              one(o, "h:value/@code") or one(o, "h:value/@value")
+                              or one(o, "h:value/@nullFlavor"), one(o, "h:value/@unit"))
+                             for o in birth.xpath("h:component/h:observation", namespaces=NS)],
+        })
+    return {
+        "period": (one(organizer, "h:effectiveTime/h:low/@value"),
+                   one(organizer, "h:effectiveTime/h:high/@value")),
+        "count": one(organizer, ".//h:observation[h:code/@code='55281-0']/h:value/@value"),
+        "amp": one(organizer, ".//h:observation[h:code/@code='09.02']/h:value/@value"),
+        "births": births,
+    }
+
+
+MOTHER = {"patient__nom_naissance": "NESSI", "patient__nom_utilise": "DECOURCY",
+          "patient__premier_prenom": "RUTH"}
+
+
+@pytest.mark.parametrize(("example", "annex"), [
+    ("patiente-enceinte", grossesse(
+        grossesse__date_debut="2023-09-01", grossesse__nombre_foetus="2", grossesse__amp="N",
+        foetus1__ipp="8800000001", foetus1__sexe="F", foetus1__prenom="LEA",
+        foetus2__ipp="8800000002", foetus2__sexe="M", foetus2__prenom="PIERRE")),
+    ("patiente-post-grossesse", TWINS_ENDED),
+])
+def test_the_ans_examples_pregnancy_written_on_paper_comes_back_out_equivalent(
+        example: str, annex: dict[str, object]) -> None:
+    official = etree.parse(str(KIT / "examples" / f"SDM-MR_2024.01_{example}.xml")).getroot()
+    expected = birth_facts(official)
+    assert len(expected["births"]) == 2  # type: ignore[arg-type]
+    ours = birth_facts(document(annex, **MOTHER))
+    if example == "patiente-post-grossesse":
+        # the example's newborn also has the list of its forenames (« Léa Marie »): the
+        # annex has one forename comb, the list is not on paper
+        newborn = expected["births"][0]  # type: ignore[index]
+        newborn["names"] = [n for n in newborn["names"] if n[0] is not None]
+    assert ours == expected
