@@ -23,7 +23,8 @@ YES, NO = "Y", "N"
 SITES = (("S001", "HU ROBERT DEBRE PARIS"), ("S123", "CHU DE LILLE"), ("S045", "HCL LYON"))
 BIOBANKS = ("CRB LYON", "BIOBANQUE HCL", "CRB CABANNE", "BIOBANQUE 2024")
 BIRTH = "236973005"  # JDV_IssueGrossesse « Accouchement »; the others end a pregnancy early
-EARLY_ENDS = ("O01", "O00", "O03", "O04.-0", "O04", "P95")
+# Issues other than a birth by weeks of amenorrhoea: before 14, 14 to 21, from 22.
+EARLY_ENDS = (("O00", "O01", "O03", "O04.-0"), ("O03", "O04", "P95"), ("O04", "P95"))
 
 
 def rpps(rng: random.Random) -> str:
@@ -137,7 +138,8 @@ class AnnexPlans:
                 if rng.random() < 0.2:
                     self.comb(f"{prefix}.prenom", rng.choice(pool))
                 continue
-            outcome = BIRTH if weeks >= 24 and rng.random() < 0.7 else rng.choice(EARLY_ENDS)
+            early = EARLY_ENDS[(weeks >= 14) + (weeks >= 22)]
+            outcome = BIRTH if weeks >= 24 and rng.random() < 0.7 else rng.choice(early)
             self.choice(f"{prefix}.issue", outcome)
             if outcome == BIRTH:
                 self.comb(f"{prefix}.prenom", rng.choice(pool))
