@@ -18,6 +18,8 @@ from bordereau.export.ans import validator
 from bordereau.export.batch import CdaExporter
 from bordereau.home import Home
 from bordereau.ocr.pipeline import ReadOptions, ReadResult, read_batch
+from bordereau.ocr.rules import check_identifiers
+from bordereau.ocr.types import FieldReading
 from bordereau.review.queue import Queue
 from bordereau.review.values import format_value
 from bordereau.simulate.batch import make_batch
@@ -127,3 +129,28 @@ def test_read_reviewed_committed_exported_and_valid(batch: Batch, tmp_path: Path
                                 "/@code", namespaces=NS)
             assert issue == ([f[f"foetus{n}.issue"]] if f[f"foetus{n}.issue"] else [])
             assert set(issue) <= jdv
+
+
+def test_pregnancy_contradictions_go_to_review_at_reading() -> None:
+    def flagged(**values: str | None) -> dict[str, str | None]:
+        fields = {fid.replace("__", "."): FieldReading(
+            id=fid.replace("__", "."), kind="digits", value=value, confidence=0.99,
+            review=False, reason=None, page=1) for fid, value in values.items()}
+        check_identifiers(fields)
+        return {f: r.reason for f, r in fields.items() if r.review}
+
+    assert flagged(grossesse__nombre_foetus="2", grossesse__date_fin=None,
+                   foetus1__ipp="8800000001", foetus2__ipp="8800000002") == {}
+    assert flagged(grossesse__nombre_foetus="3", foetus1__ipp="8800000001") == {
+        "grossesse.nombre_foetus": "nombre de fœtus à vérifier (3 ; fœtus décrits sur la "
+                                   "page : 1)"}
+    assert flagged(grossesse__nombre_foetus="1", foetus2__sexe="F") == {
+        "grossesse.nombre_foetus": "nombre de fœtus à vérifier (1 ; fœtus décrits sur la "
+                                   "page : 1)"}
+    reason = "issue de la grossesse écrite sans date de fin de grossesse"
+    assert flagged(grossesse__nombre_foetus="1", grossesse__date_fin=None,
+                   foetus1__issue="O03") == {"grossesse.date_fin": reason,
+                                             "foetus1.issue": reason}
+    assert flagged(grossesse__nombre_foetus="1", grossesse__date_fin="2024-01-15",
+                   foetus1__ipp="8800000001", foetus1__issue=None) == {
+        "foetus1.issue": "issue de la grossesse absente alors que la grossesse est terminée"}
