@@ -232,8 +232,8 @@ def _pregnancy(sheet: SheetReader, start: PartialDate, pid: str) -> Pregnancy | 
         sheet.note("grossesse.date_fin", f"fin de grossesse ({end.french}) avant son début "
                                          f"({start.french})")
         return None
-    described = [(n, sheet.block(p)) for n, p in enumerate(FETUS_BLOCKS, 1)
-                 if sheet.block(p).filled()]
+    blocks = [(n, sheet.block(prefix)) for n, prefix in enumerate(FETUS_BLOCKS, 1)]
+    described = [(n, block) for n, block in blocks if block.filled()]
     fetuses = [_fetus(block, n, pid, ended=end is not None) for n, block in described]
     count = sheet.integer("grossesse.nombre_foetus", 1, 9)
     if count is None:
