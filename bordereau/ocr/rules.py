@@ -121,6 +121,38 @@ def check_annex_codes(fields: Fields) -> None:
         elif fid == "medecin_traitant.rpps" and not (len(value) == 11 and luhn_ok(value)):
             _flag(fields, [fid], "n° RPPS invalide (clé de contrôle fausse ou longueur "
                                  "différente de 11)")
+    if "grossesse.nombre_foetus" in fields:
+        check_pregnancy(fields)
+
+
+FETUS_ITEMS = ("ipp", "sexe", "prenom", "nom_enfant", "issue", "age_gestationnel",
+               "foetopathologie")
+AFTER_END = ("issue", "age_gestationnel", "foetopathologie")
+
+
+def check_pregnancy(fields: Fields) -> None:
+    """The annexe grossesse et fœtus (one page, two fœtus blocks): the number of fœtus
+    covers the fœtus described and is rarely above two; an issue needs an end date, an end
+    date needs each described fœtus's issue (as the export requires)."""
+    described = [n for n in (1, 2) if any(
+        _value(fields, f"foetus{n}.{item}") not in (None, "", []) for item in FETUS_ITEMS)]
+    count = _value(fields, "grossesse.nombre_foetus")
+    if isinstance(count, str) and count.isdigit() and (
+            int(count) == 0 or int(count) > 2 or (described and int(count) < described[-1])):
+        _flag(fields, ["grossesse.nombre_foetus"],
+              f"nombre de fœtus à vérifier ({count} ; fœtus décrits sur la page : "
+              f"{len(described)})")
+    ended = _value(fields, "grossesse.date_fin") is not None
+    for n in described:
+        if not ended:
+            written = [f"foetus{n}.{i}" for i in AFTER_END
+                       if _value(fields, f"foetus{n}.{i}") not in (None, "", [])]
+            if written:
+                _flag(fields, ["grossesse.date_fin", *written], "issue de la grossesse "
+                      "écrite sans date de fin de grossesse")
+        elif _value(fields, f"foetus{n}.issue") is None:
+            _flag(fields, [f"foetus{n}.issue"], "issue de la grossesse absente alors que la "
+                                                "grossesse est terminée")
 
 
 def check_nir_identity(fields: Fields, nir: str) -> None:
