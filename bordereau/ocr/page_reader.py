@@ -64,9 +64,11 @@ class Context:
 
     @cached_property
     def digits(self) -> DigitModel:
-        from bordereau.ocr.digits import default_recognizer
+        """The home's adapted digit model (``models adapt``) when it has one, else the
+        shipped one."""
+        from bordereau.ocr.adapt import home_recognizer
 
-        return default_recognizer()
+        return home_recognizer(self.home.root)
 
     @cached_property
     def engine(self) -> OcrEngine:

@@ -25,7 +25,7 @@ from bordereau.forms.model import FormKind
 from bordereau.simulate import extras as ex
 from bordereau.simulate.degrade import blank_back, scan
 from bordereau.simulate.fill import fill_page, render_pages
-from bordereau.simulate.handwriting import random_writer
+from bordereau.simulate.handwriting import Writer, random_writer
 from bordereau.simulate.printer import Printer
 from bordereau.simulate.profiles import ScanProfile, get_profile, random_profile
 from bordereau.simulate.scanfile import ScanFormat, write_scan
@@ -82,9 +82,11 @@ class _Batch:
         dpi: float,
         today: date,
         fill: FillOptions,
+        writer: Writer | None = None,
     ) -> None:
         self.forms, self.out_dir, self.work, self.rng = forms, out_dir, work, rng
         self.split, self.dpi, self.today, self.fill = split, dpi, today, fill
+        self.writer = writer  # one writer for every sheet (else a new one per sheet)
         self.renders: list[Generator[npt.NDArray[np.uint8], None, None]] = []
 
     def close(self) -> None:
@@ -117,7 +119,7 @@ class _Batch:
         answers, anomalies, _ = plan_sheet(
             layout, self.forms.centre.centre, rng, today=self.today, options=self.fill
         )
-        writer = random_writer(rng, self.split)
+        writer = self.writer or random_writer(rng, self.split)
         physical: list[_Physical] = []
         for number in range(1, layout.form.pages + 1):
             image = next(pages)
@@ -197,12 +199,14 @@ def make_batch(
     dpi: float | None = None,
     today: date | None = None,
     prefix: str = "scan",
+    writer: Writer | None = None,
 ) -> BatchTruth:
     """Simulate ``sheets`` filled sheets scanned into ``out_dir``; write ``truth.json``.
 
     ``profile`` names a preset of ``profiles.PRESETS``; None draws a random profile per
     sheet (all at one dpi). ``fmt`` defaults to the profile's format. The blank forms are
     printed with the establishment ``home``, whose secret the reader needs to verify them.
+    ``writer`` fills every sheet (one person's handwriting), else each sheet has its own.
     """
     extras = extras or Extras()
     rng = random.Random(seed)
@@ -219,7 +223,8 @@ def make_batch(
     sheet_truths: list[SheetTruth] = []
     physical: list[_Physical] = []
     with tempfile.TemporaryDirectory(prefix="bordereau-sim-") as tmp:
-        batch = _Batch(forms, out_dir, Path(tmp), rng, split, dpi, today, fill or FillOptions())
+        batch = _Batch(forms, out_dir, Path(tmp), rng, split, dpi, today, fill or FillOptions(),
+                       writer)
 
         def profile_for() -> ScanProfile:
             return preset or random_profile(rng, dpi)
