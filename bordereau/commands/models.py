@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bordereau.base.adapt import Adaptation
+from bordereau.base.adapt import MIN_CELLS, Adaptation
 from bordereau.cli_support import (
     BaseOption,
     FrenchCommand,
@@ -68,6 +68,9 @@ def adapt(
     revert: Annotated[bool, typer.Option(
         "--revert", help="Revenir au modèle que la dernière adaptation a remplacé (le "
         "modèle livré s’il n’y en avait pas d’autre).")] = False,
+    min_cells: Annotated[int, typer.Option(
+        "--min-cells", min=1, help="Nombre de cases de chiffres tranchées par un "
+        "vérificateur qu’il faut au moins pour adapter.")] = MIN_CELLS,
     home: Annotated[Path | None, HomeOption] = None,
     base: Annotated[str | None, BaseOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
@@ -90,7 +93,7 @@ def adapt(
         if version is None:
             raise typer.Exit(ExitCode.NOT_ADAPTED)
         return
-    result = establishment.adapt_digits()
+    result = establishment.adapt_digits(min_cells)
     if as_json:
         print_json({"cells": result.cells, "sheets": result.sheets, "fitted": result.fitted,
                     "held_back": result.held_back,
