@@ -36,7 +36,7 @@ from typing import Any
 from bordereau.establishment import Establishment
 from bordereau.forms.manifest import Layout
 from bordereau.heldout import HELDOUT_FONTS
-from bordereau.ocr.adapt import adapted_path
+from bordereau.ocr.adapt import adapted_path, home_recognizer
 from bordereau.ocr.pipeline import ReadOptions
 from bordereau.review.values import format_value
 from bordereau.simulate.batch import make_batch
@@ -131,7 +131,9 @@ def main() -> None:
             decisions = review_all(est, truths, layouts)
             adaptation = est.adapt_digits(min_cells=100)
             after = figures(est, work / "new", fresh)
+            in_use = home_recognizer(home).meta
             row = {"reviewed_sheets": target, "decisions": decisions,
+                   "temperature": in_use.get("adapt_temperature"),
                    "cells": adaptation.cells, "fitted": adaptation.fitted,
                    "held_back": adaptation.held_back, "installed": adaptation.installed,
                    "too_few": adaptation.too_few,

@@ -85,6 +85,10 @@ def test_decided_cells_carry_the_digit_the_reviewer_decided(
         decided = {tuple(row) for row in session.execute(
             select(Sheet.serial, Reading.field_id).join(Sheet)
             .where(Reading.status.in_(["accepted", "corrected"])))}
+        # what read each stored comb value is kept with it
+        models = {raw["details"].get("digit_model") for kind, raw in session.execute(
+            select(Reading.kind, Reading.raw)) if kind == "date" and raw["value"]}
+    assert models == {default_recognizer().version}
     assert len(cells) >= MIN_CELLS
     sheets = {s.serial: s for s in truth.sheets}
     for cell in cells:
