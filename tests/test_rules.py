@@ -216,7 +216,7 @@ def test_a_trusted_nir_answers_for_the_month_and_year_of_birth(layout: Layout) -
     assert not born.review and born.details["nir"] == "mois et année confirmés par le NIR"
     # the day is the NIR's blind spot: a doubtful day cell keeps the date in review
     unsure_day = sheet(layout, patient__ins=NIR)
-    doubtful(unsure_day["patient.date_naissance"], [0.95] + cells[1:], "17042012")
+    doubtful(unsure_day["patient.date_naissance"], [0.95, *cells[1:]], "17042012")
     check_sheet(unsure_day, layout, TODAY)
     assert unsure_day["patient.date_naissance"].review
     # a NIR the trust stage doubts confirms nothing
