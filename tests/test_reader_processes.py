@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from bordereau.home import Home
 from bordereau.ocr import stream
+from bordereau.ocr.page_reader import PageResult
 from bordereau.ocr.pages import OpenPdf, PageImage, PageLoadError
 from bordereau.ocr.stream import PageReaders
 from tests.conftest import ROOT, SAMPLES, replay
@@ -95,3 +97,26 @@ def test_pdf_pages_are_decoded_in_the_reading_processes(
     assert decoded_here == list(range(len(pdf_results)))  # here, from the one opening
     assert [(r.outcome.state, r.outcome.serial, r.outcome.page) for r in alone] == [
         (r.outcome.state, r.outcome.serial, r.outcome.page) for r in pdf_results]
+
+
+def _pages(results: list[PageResult]) -> list[tuple[str, str | None, int | None]]:
+    return [(r.outcome.state, r.outcome.serial, r.outcome.page) for r in results]
+
+
+def test_a_file_replaced_under_the_same_name_is_read_anew(tmp_path: Path) -> None:
+    """A reading process keeps the PDF it decodes open between pages; a hot folder may see
+    another file under the same name once the first one was moved away."""
+    first, second = PDF, PDF.with_name("recto-verso-02.pdf")
+    home = Home.open(SAMPLES / "home", create=False)
+    target = tmp_path / "scan.pdf"
+    with PageReaders(home, workers=1, engine=replay("samples")) as readers:
+        expected = [_pages(r) for _, r in readers.stream([first, second])]
+    assert expected[0] != expected[1]
+    with PageReaders(home, workers=2, keep_crops=True, engine=replay("samples")) as readers:
+        shutil.copyfile(first, target)
+        read_first = [_pages(r) for _, r in readers.stream([target])]
+        target.rename(tmp_path / "traités.pdf")  # still open in the reading processes
+        shutil.copyfile(second, target)
+        read_second = [_pages(r) for _, r in readers.stream([target])]
+    assert read_first == [expected[0]]
+    assert read_second == [expected[1]]

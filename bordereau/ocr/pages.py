@@ -87,6 +87,7 @@ class OpenPdf:
     path: Path
     document: pdfium.PdfDocument
     complete: bool
+    identity: tuple[int, ...]  # device, inode, size, modification time: the same file?
 
     @property
     def pages(self) -> int:
@@ -106,7 +107,9 @@ def open_source(path: Path) -> OpenPdf | Kind | PageLoadError:
     opened = _guarded(path, None, "fichier PDF illisible", _open_pdf, path)
     if isinstance(opened, PageLoadError):
         return opened
-    return OpenPdf(path, *opened)
+    found = path.stat()
+    identity = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
+    return OpenPdf(path, *opened, identity)
 
 
 def no_page(path: Path) -> PageLoadError:

@@ -84,11 +84,11 @@ def _work(page: PageImage) -> PageResult:
     return safe_read(page, _CONTEXT)
 
 
-def _work_pdf(path: Path, index: int) -> PageResult:
+def _work_pdf(path: Path, index: int, identity: tuple[int, ...]) -> PageResult:
     """Decode page ``index`` of the PDF at ``path`` in this reading process, and read it."""
     assert _CONTEXT is not None
     start = time.perf_counter()
-    page = _pdf_page_here(path, index)
+    page = _pdf_page_here(path, index, identity)
     decoding = time.perf_counter() - start
     result = load_error(page) if isinstance(page, PageLoadError) else safe_read(page, _CONTEXT)
     del page
@@ -96,11 +96,13 @@ def _work_pdf(path: Path, index: int) -> PageResult:
     return result
 
 
-def _pdf_page_here(path: Path, index: int) -> PageImage | PageLoadError:
+def _pdf_page_here(path: Path, index: int, identity: tuple[int, ...]
+                   ) -> PageImage | PageLoadError:
     """A page of ``path``, from the document this process keeps open (opened on the first
-    page of each file it is sent)."""
+    page of each file it is sent; again when the file at that path is another one, as in a
+    hot folder where a scanner reuses a name)."""
     global _PDF
-    if _PDF is None or _PDF.path != path:
+    if _PDF is None or _PDF.path != path or _PDF.identity != identity:
         if _PDF is not None:
             _PDF.document.close()
             _PDF = None
@@ -249,7 +251,8 @@ class PageReaders:
                 del page
                 state.done(number, result, decoding)
             else:
-                self._submit(pending, state, number, 0.0, _work_pdf, opened.path, index)
+                self._submit(pending, state, number, 0.0, _work_pdf, opened.path, index,
+                             opened.identity)
             yield from state.ready()
 
     def _read_here(self, page: PageImage) -> PageResult:
