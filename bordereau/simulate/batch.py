@@ -26,9 +26,10 @@ from bordereau.simulate import extras as ex
 from bordereau.simulate.degrade import blank_back, scan
 from bordereau.simulate.fill import fill_page, render_pages
 from bordereau.simulate.handwriting import Writer, random_writer
+from bordereau.simulate.legibility import lost_fields
 from bordereau.simulate.printer import Printer
 from bordereau.simulate.profiles import ScanProfile, get_profile, random_profile
-from bordereau.simulate.scanfile import ScanFormat, write_scan
+from bordereau.simulate.scanfile import BILEVEL_FORMATS, ScanFormat, write_scan
 from bordereau.simulate.truth import (
     BatchTruth,
     FileTruth,
@@ -82,10 +83,12 @@ class _Batch:
         dpi: float,
         today: date,
         fill: FillOptions,
+        bilevel: bool = False,
         writer: Writer | None = None,
     ) -> None:
         self.forms, self.out_dir, self.work, self.rng = forms, out_dir, work, rng
         self.split, self.dpi, self.today, self.fill = split, dpi, today, fill
+        self.bilevel = bilevel  # the scan files are black and white (G4, JBIG2)
         self.writer = writer  # one writer for every sheet (else a new one per sheet)
         self.renders: list[Generator[npt.NDArray[np.uint8], None, None]] = []
 
@@ -123,10 +126,15 @@ class _Batch:
         physical: list[_Physical] = []
         for number in range(1, layout.form.pages + 1):
             image = next(pages)
+            blank = image.copy()
             fill_page(image, layout, number, answers, writer, rng, self.dpi)
             params = profile.sample(rng)
             if shuffle:
                 params = params.model_copy(update={"rotation": rng.choice((0, 90, 180, 270))})
+            seed = rng.getrandbits(31)
+            for field_id in lost_fields(layout, number, answers, blank, image, params, seed,
+                                        self.dpi, self.bilevel):
+                answers[field_id] = answers[field_id].model_copy(update={"expect": "lost"})
             truth = PageTruth(
                 file="",
                 index=0,
@@ -135,7 +143,7 @@ class _Batch:
                 page=number,
                 kind=layout.form.kind,
             )
-            sheet = _Physical([self.scanned(image, params, truth)])
+            sheet = _Physical([self.scanned(image, params, truth, seed=seed)])
             if duplex:
                 back = blank_back(image, show, rng.getrandbits(31))
                 back_params = params.model_copy(update={"cut_corner": None})
@@ -164,9 +172,15 @@ class _Batch:
         return sheet_truth, physical
 
     def scanned(
-        self, image: npt.NDArray[np.uint8], params: ScanParams, truth: PageTruth, back: bool = False
+        self,
+        image: npt.NDArray[np.uint8],
+        params: ScanParams,
+        truth: PageTruth,
+        back: bool = False,
+        seed: int | None = None,
     ) -> _Page:
-        out, matrix = scan(image, params, self.rng.getrandbits(31), back=back)
+        seed = self.rng.getrandbits(31) if seed is None else seed
+        out, matrix = scan(image, params, seed, back=back)
         conditions = list(truth.conditions)
         if params.cut_corner:
             conditions.append("marker_missing")
@@ -224,7 +238,7 @@ def make_batch(
     physical: list[_Physical] = []
     with tempfile.TemporaryDirectory(prefix="bordereau-sim-") as tmp:
         batch = _Batch(forms, out_dir, Path(tmp), rng, split, dpi, today, fill or FillOptions(),
-                       writer)
+                       bilevel=fmt in BILEVEL_FORMATS, writer=writer)
 
         def profile_for() -> ScanProfile:
             return preset or random_profile(rng, dpi)
