@@ -154,8 +154,10 @@ def test_revert_goes_back_to_the_model_replaced(establishment: Establishment,
     assert summary["installed"] == adapted_version(home)
     assert summary["held_back"] + summary["fitted"] == summary["cells"]
     installed = adapted_path(home).read_bytes()
-    again = establishment.adapt_digits(min_cells=MIN_CELLS)  # the same corrections, again
-    assert again.installed is not None
+    # the same corrections again: no worse than itself, installed, the first one kept
+    again = run_cli(["models", "adapt", "--home", str(home), "--min-cells", str(MIN_CELLS)])
+    assert again.exit_code == 0 and "Modèle adapté installé" in again.stdout
+    assert "mis de côté" in again.stdout
     assert previous_path(home).read_bytes() == installed  # the one it replaced is kept
     back = run_cli(["models", "adapt", "--revert", "--home", str(home)])
     assert back.exit_code == 0 and "Modèle précédent rétabli" in back.stdout
@@ -195,6 +197,10 @@ def test_a_model_worse_on_the_held_back_sheets_is_not_installed(
                 year, *rest = row.final.split("-")
                 row.final = "-".join([year.translate(shift), *rest])
         session.commit()
+    said = run_cli(["models", "adapt", "--home", str(home), "--min-cells", str(MIN_CELLS)])
+    assert said.exit_code == 13
+    assert "modèle actuel" in said.stdout and "modèle adapté" in said.stdout
+    assert "n’est pas installé, rien n’a changé" in said.stdout
     worse = establishment.adapt_digits(min_cells=MIN_CELLS)
     assert worse.before is not None and worse.after is not None
     assert not worse.after.no_worse_than(worse.before)
