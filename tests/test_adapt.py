@@ -34,6 +34,7 @@ from bordereau.review.values import format_value
 from bordereau.simulate.batch import make_batch
 from bordereau.simulate.truth import BatchTruth
 from tests.conftest import LYON, replay, run_cli
+from tests.factories import INITIALE, Factory
 
 ENGINE = replay("simulated-adapt")
 MIN_CELLS = 40  # the base of these tests is small; the command's default is 300
@@ -207,3 +208,30 @@ def test_a_model_worse_on_the_held_back_sheets_is_not_installed(
     assert worse.installed is None
     assert adapted_path(home).read_bytes() == kept
     assert adapt_digits(db, establishment.home, min_cells=10**6).too_few
+
+
+def test_decided_cells_are_found_in_a_postgresql_base(tmp_path: Path, pg_url: str) -> None:
+    """The same query on the shared base: an accepted IPP and a corrected date, each cell
+    labelled with the decided value (the machine's for the accepted one), cut from the
+    stored crop of the printed form."""
+    factory = Factory(tmp_path, LYON, url=pg_url)
+    read_ipp = [{"char": c} for c in "4100200300"]
+    read_date = [{"char": c} for c in "17042?12"]
+    factory.sheet("initiale", INITIALE, {"patient.ipp": "lecture incertaine",
+                                         "activite.date": "chiffre illisible"},
+                  details={"patient.ipp": {"cells": read_ipp},
+                           "activite.date": {"cells": read_date}})
+    queue = Queue(factory.db, "alice")
+    for item in queue.items():
+        if item.field_id == "patient.ipp":
+            queue.accept(item.id)
+        else:
+            queue.set(item.id, "09/01/2023")
+    cells = list(decided_digit_cells(factory.db, factory.home))
+    by_field = {f: [(c.index, c.label) for c in cells if c.field_id == f]
+                for f in ("patient.ipp", "activite.date")}
+    assert by_field["patient.ipp"] == [(n, int(c)) for n, c in enumerate("4100200300")]
+    assert by_field["activite.date"] == [(n, int(c)) for n, c in enumerate("09012023")]
+    layout = factory.layout("initiale").field("patient.ipp")
+    width_mm = (layout.cells_mm or ())[0][2] - 2 * 0.3
+    assert all(abs(c.image.shape[1] - width_mm * 4.0) <= 1 for c in cells)  # 4 px/mm
