@@ -136,6 +136,19 @@ class Replay:
         else:
             self.queue.set(item.id, text)
 
+    def refused(self, item: Item, spent: float, error: BordereauError) -> bool:
+        """The queue refused the right value (a date after today, say): the reviewer, who
+        typed it, asks the clinician instead (one key more). Whether that was taken."""
+        try:
+            self.act(item, "clinician", "")
+        except BordereauError:
+            self.charge(item, spent, "skip")
+            self.unresolved.append(f"{item.serial} {item.field_id}: {error.message}")
+            self.queue.release(item.id)
+            return False
+        self.charge(item, spent + self.model.key, "refused, clinician")
+        return True
+
     def charge(self, item: Item, seconds: float, action: str) -> None:
         key = f"{item.sheet_kind} {item.field_id}"
         spent = self.by_field[key]
@@ -160,11 +173,10 @@ class Replay:
             action, text = self.choose(item, field)
             try:
                 self.act(item, action, text)
-            except BordereauError as exc:  # the replay met a refusal: counted, skipped
-                self.charge(item, self.model.look + self.model.key, "skip")
-                self.unresolved.append(f"{item.serial} {item.field_id}: {exc.message}")
-                skipped.add(item.id)
-                self.queue.release(item.id)
+            except BordereauError as exc:
+                spent = self.cost(action, text, grouped=False)
+                if not self.refused(item, spent, exc):
+                    skipped.add(item.id)
                 continue
             self.charge(item, self.cost(action, text, grouped=False), action)
 
@@ -225,9 +237,7 @@ class Replay:
                 try:
                     self.act(item, action, text)
                 except BordereauError as exc:
-                    self.charge(item, m.row + m.key, "skip")
-                    self.unresolved.append(f"{item.serial} {item.field_id}: {exc.message}")
-                    self.queue.release(item.id)
+                    self.refused(item, self.cost(action, text, grouped=True), exc)
                     continue
                 self.charge(item, self.cost(action, text, grouped=True), action)
             accepted = 0
