@@ -162,3 +162,24 @@ def test_a_pen_stroke_over_a_printed_character_is_not_print(
     first = reading.details["cells"][0]  # type: ignore[index]
     assert first["source"] != SOURCE  # type: ignore[index]
     assert reading.review or reading.value == values["patient.ipp"]
+
+
+def test_print_read_otherwise_by_the_recognisers_is_proposed_not_trusted(
+    typed: tuple[Establishment, Path, dict[str, Any]], tmp_path: Path,
+) -> None:
+    """poppler prints Helvetica-Bold with DejaVu Sans Bold, whose "1" has a foot: the
+    letter readers took the "1" of ACVR1 for an I (docs/fillable.md). The print is sure
+    of its "1": it is proposed, and the field stays in review."""
+    est, _, values = typed
+    layout = est.layout(LYON, "initiale")
+    gene = dict(values, **{"diagnostic1.gene1": "ACVR1"})
+    blank = tmp_path / "vierge.pdf"
+    serial = f"{est.print_forms(LYON, 'initiale', 1, blank, fillable=True).serials.start:06d}"
+    fill_pdf(blank, tmp_path / "rempli.pdf", pdf_inputs(layout, {serial: gene}))
+    folder = tmp_path / "imprime"
+    folder.mkdir()
+    _poppler(tmp_path / "rempli.pdf", folder)
+    (sheet,) = read_batch([folder], est.home, ReadOptions(workers=1, today=TODAY)).sheets
+    reading = sheet.fields["diagnostic1.gene1"]
+    assert reading.value == "ACVR1"
+    assert not reading.review or reading.reason == "case 5 : « 1 » imprimé, « I » reconnu"

@@ -220,7 +220,7 @@ def cell_chars(field: FieldLayout, index: int, kind: str) -> str:
     return allowed_letters(field, index) + DIGITS
 
 
-def confirm_print(page: AlignedPage, field: FieldLayout, cells: list[Cell]) -> None:
+def confirm_print(page: AlignedPage, field: FieldLayout, cells: list[Cell]) -> str | None:
     """Machine print (a value typed in the fillable PDF, printed): the cells the
     recognisers left under the field's threshold rise to ``PRINTED_CONFIDENCE`` when every
     inked cell of the field is surely print of the very character read (``ocr.printed``).
@@ -228,26 +228,38 @@ def confirm_print(page: AlignedPage, field: FieldLayout, cells: list[Cell]) -> N
     doubtful ones, is what keeps a lone print-like handwritten stroke (a capital I) from
     being taken for print. Fields already trusted are not matched (about 3 ms a cell),
     doubtful cells first (handwriting fails there at once), and a field with a doubt of
-    another kind (faint or very light marks, an unreadable cell) is left as it is."""
+    another kind (faint or very light marks, an unreadable cell) is left as it is.
+
+    When the whole field is surely print but a cell's print is another character than
+    the one read (poppler's DejaVu "1", with its foot, read "I"), the print's character
+    is proposed and the French reason returned: the field goes to review."""
     limit = limit_for(field.id, field.kind)
     doubtful = [n for n, c in enumerate(cells) if c.char and c.confidence < limit]
     if (not doubtful or limit > PRINTED_CONFIDENCE
             or any(c.faint or c.char == "?" or (c.char and c.ink < INKED_FROM) for c in cells)):
-        return
+        return None
     boxes = list(field.cells_mm or ())
     classes = field.cell_classes or "A" * len(boxes)
     others = [n for n, c in enumerate(cells) if c.char and n not in doubtful]
     found = {}
     for n in doubtful + others:
         match = match_cell(page, boxes[n], cell_chars(field, n, classes[n]))
-        if match is None or not match.sure or match.char != cells[n].char:
-            return
-        found[n] = match.score
-    for n, score in found.items():
-        cells[n].printed = score
-        if n in doubtful:
-            cells[n].confidence = max(cells[n].confidence, PRINTED_CONFIDENCE)
-            cells[n].source = PRINTED
+        if match is None or not match.sure:
+            return None
+        found[n] = match
+    differ = [n for n, m in found.items() if m.char != cells[n].char]
+    reason = (f"case {differ[0] + 1} : « {found[differ[0]].char} » imprimé, "
+              f"« {cells[differ[0]].char} » reconnu") if differ else None
+    for n, match in found.items():
+        cell = cells[n]
+        cell.printed = match.score
+        if n in differ:
+            cell.char, cell.source = match.char, PRINTED
+            cell.confidence = min(cell.confidence, 0.5)
+        elif n in doubtful:
+            cell.confidence = max(cell.confidence, PRINTED_CONFIDENCE)
+            cell.source = PRINTED
+    return reason
 
 
 def _joined(cells: list[Cell]) -> tuple[str | None, str | None]:
@@ -307,9 +319,9 @@ def read_comb(page: AlignedPage, field: FieldLayout, digits: DigitModel,
     """Read a digits, letters, alphanumeric, date or orpha_code field (``letters``: the
     letter recogniser, the shipped one by default)."""
     cells = read_cells(page, field, digits, engine, letters)
-    confirm_print(page, field, cells)
+    printed = confirm_print(page, field, cells)
     confidence = min((c.confidence for c in cells), default=0.0)
-    reasons = []
+    reasons = [printed] if printed else []
     if any(EMPTY_BELOW <= c.ink < INKED_FROM for c in cells):
         reasons.append("trait très léger dans une case")
     if any(c.faint for c in cells):
