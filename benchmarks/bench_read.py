@@ -26,15 +26,19 @@ import json
 import os
 import platform
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from bordereau.forms.model import ALL_KINDS, FormKind
-from bordereau.simulate.evaluate import FieldOutcome, compare, simulate_and_read, summarise
+from bordereau.simulate.evaluate import (
+    FieldOutcome,
+    compare,
+    read_kept,
+    simulate_and_read,
+    summarise,
+)
 from bordereau.simulate.profiles import PRESETS
-from bordereau.simulate.truth import BatchTruth
 
 ROOT = Path(__file__).resolve().parent.parent
 CENTRES = sorted((ROOT / "samples" / "centres").glob("*.yaml"))
@@ -82,26 +86,11 @@ def curve(outcomes: list[FieldOutcome]) -> list[dict[str, Any]]:
     return points
 
 
-def batches_in(folder: Path) -> list[tuple[Path, BatchTruth]]:
-    found = []
-    for truth in sorted(folder.glob("*/truth.json")):
-        found.append((truth.parent,
-                      BatchTruth.model_validate_json(truth.read_text(encoding="utf-8"))))
-    return found
-
-
 def run(out: Path, sheets: int, split: str, profiles: list[str], seed: int,
         workers: int | None, reuse: bool = False,
         kinds: tuple[FormKind, ...] = ("initiale", "suivi")) -> dict[str, Any]:
     if reuse:
-        from bordereau.home import Home
-        from bordereau.ocr.pipeline import ReadOptions, read_batch
-
-        batches = batches_in(out)
-        start = time.perf_counter()
-        result = read_batch([f for f, _ in batches], Home.open(out / "home", create=False),
-                            ReadOptions(workers=workers))
-        elapsed = time.perf_counter() - start
+        result, batches, elapsed = read_kept(out, workers)
     else:
         result, batches, elapsed = simulate_and_read(out, CENTRES, sheets, split, profiles,
                                                      seed, workers, kinds=kinds)

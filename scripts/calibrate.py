@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/calibrate.py [--sheets 6] [--seed 7] [--outcomes FILE]
     .venv/bin/python scripts/calibrate.py --from-outcomes FILE
+    .venv/bin/python scripts/calibrate.py --reuse DIR...  # bench_read.py --split calib --keep DIR
 
 Reads simulated batches (every scanner profile, both sample centres) whose digits come from
 the training side's validation slice — handwriting the digit network never learnt from,
@@ -20,13 +21,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import sys
 import tempfile
 from pathlib import Path
 
 from bordereau.ocr.trust import DEFAULT_THRESHOLDS, TARGET_PRECISION
-from bordereau.simulate.evaluate import FieldOutcome, compare, simulate_and_read
+from bordereau.simulate.evaluate import (
+    FieldOutcome,
+    clopper_pearson_upper,
+    compare,
+    read_kept,
+    simulate_and_read,
+)
 from bordereau.simulate.profiles import PRESETS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,35 +47,6 @@ CONFIDENCE_LEVEL = 0.95
 GROUPS = {"checkboxes": ["single_choice", "multi_choice", "boolean"],
           "digit_combs": ["digits", "date", "orpha_code"],
           "letter_combs": ["letters", "alphanumeric"]}
-
-
-def _binomial_cdf(k: int, n: int, p: float) -> float:
-    if p <= 0.0:
-        return 1.0
-    if p >= 1.0:
-        return 1.0 if k >= n else 0.0
-    total = 0.0
-    for i in range(k + 1):
-        log = (math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
-               + i * math.log(p) + (n - i) * math.log1p(-p))
-        total += math.exp(log)
-    return min(total, 1.0)
-
-
-def clopper_pearson_upper(errors: int, n: int, level: float = CONFIDENCE_LEVEL) -> float:
-    """One-sided Clopper–Pearson upper bound of an error rate (``errors`` in ``n``)."""
-    if n == 0:
-        return 1.0
-    if errors >= n:
-        return 1.0
-    low, high = errors / n, 1.0
-    for _ in range(60):  # bisection: P(X <= errors | n, p) = 1 - level
-        mid = (low + high) / 2
-        if _binomial_cdf(errors, n, mid) > 1 - level:
-            low = mid
-        else:
-            high = mid
-    return high
 
 
 def threshold_for(outcomes: list[FieldOutcome]) -> tuple[float, dict[str, float]]:
@@ -103,6 +80,9 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--outcomes", type=Path, help="save every field outcome here")
     parser.add_argument("--from-outcomes", type=Path, help="recompute from saved outcomes")
+    parser.add_argument("--reuse", type=Path, nargs="+",
+                        help="read the calibration-split scans `bench_read.py --split calib "
+                             "--keep DIR` left (their truth says their split)")
     args = parser.parse_args()
     zero = {kind: 0.0 for kind in DEFAULT_THRESHOLDS}
     fields: list[FieldOutcome] = []
@@ -110,13 +90,23 @@ def main() -> None:
         saved = json.loads(args.from_outcomes.read_text(encoding="utf-8"))
         fields = [FieldOutcome.model_validate(o) for o in saved["fields"]]
         sheets = int(saved["sheets"])
+    elif args.reuse:
+        sheets = 0
+        for kept in args.reuse:
+            result, batches, _ = read_kept(kept, thresholds=zero)
+            if any(truth.split != "calib" for _, truth in batches):
+                sys.exit(f"{kept}: not (only) calibration-split scans")
+            for folder, truth in batches:
+                fields += compare(result, truth, folder)["fields"]
+            sheets += len(result.sheets)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             result, batches, _ = simulate_and_read(Path(tmp), CENTRES, args.sheets, "calib",
                                                    list(PRESETS), args.seed, thresholds=zero)
             for folder, truth in batches:
                 fields += compare(result, truth, folder)["fields"]
-        sheets = len(result.sheets)
+    if not args.from_outcomes:
+        sheets = sheets if args.reuse else len(result.sheets)
         if args.outcomes:
             args.outcomes.write_text(json.dumps(
                 {"sheets": sheets, "fields": [f.model_dump() for f in fields]},

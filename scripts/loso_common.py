@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from calibrate import MAX_ERROR_BOUND, MIN_SUPPORT, NEVER, clopper_pearson_upper
+from calibrate import MAX_ERROR_BOUND, MIN_SUPPORT, NEVER
 
 from bordereau.ocr.trust import TARGET_PRECISION
+from bordereau.simulate.evaluate import clopper_pearson_upper
 
 ALL = "all"  # the reference run: no style left out
 FIXED_LEVEL = 0.99  # also reported: the per-cell level of identity fields

@@ -114,13 +114,23 @@ def full_document() -> Any:
         "genetique.gene3": "COL1A1", "genetique.precision_technique": "PCR DIGITALE",
         "genetique.autres_descriptions": "Variant de novo",
         "activite.precision_contexte": "RCP REGIONALE", "activite.lieu_finess": "750803454"}
+    pregnancy = blank("annexe_grossesse") | {
+        "patient.ipp": "0012345678", "grossesse.date_debut": "2023-09-01",
+        "grossesse.date_fin": "2024-02-28", "grossesse.nombre_foetus": "2",
+        "grossesse.amp": "N", "foetus1.ipp": "8800000001", "foetus1.sexe": "F",
+        "foetus1.prenom": "LEA", "foetus1.nom_enfant": "DECOURCY",
+        "foetus1.issue": "236973005", "foetus2.ipp": "8800000002", "foetus2.sexe": "M",
+        "foetus2.prenom": "PIERRE", "foetus2.issue": "O04", "foetus2.age_gestationnel": "27",
+        "foetus2.foetopathologie": "Y"}
     patient = build(data, suivis=[(sheet, datetime(2024, 5, 2, 10, tzinfo=PARIS))],
                     facility_type="SA01",
                     annexes=[("annexe_statut", annex, datetime(2024, 5, 2, 11, tzinfo=PARIS)),
                              ("annexe_identite", identity, datetime(2024, 5, 2, 11,
                                                                     tzinfo=PARIS)),
                              ("annexe_genetique", genetics, datetime(2024, 5, 2, 11,
-                                                                     tzinfo=PARIS))])
+                                                                     tzinfo=PARIS)),
+                             ("annexe_grossesse", pregnancy, datetime(2024, 5, 2, 11,
+                                                                      tzinfo=PARIS))])
     assert check_exportable(patient) == []
     xml = render_cda(patient)
     result = validator().check(xml)

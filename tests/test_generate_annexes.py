@@ -17,16 +17,26 @@ from tests.conftest import LYON
 from tests.test_generate import MM_PER_PT, decode_qr, render
 
 Printed = tuple[Establishment, Layout, Layout, Path]
+# --annexe name: kind letter, the title, a label of the annex (printed in French)
+ANNEXES = {
+    "statut": ("F", "Annexe statut fonctionnel", "Qualificatif (étendue de la déficience)"),
+    "grossesse": ("P", "Annexe grossesse et fœtus", "Issue de la grossesse (grossesse terminée)"),
+}
 
 
-@pytest.fixture(scope="module")
-def printed(tmp_path_factory: pytest.TempPathFactory) -> Printed:
+@pytest.fixture(scope="module", params=list(ANNEXES))
+def printed(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Printed:
     folder = tmp_path_factory.mktemp("annexes")
     est = Establishment(folder / "home")
     output = folder / "fiches.pdf"
-    result = est.print_forms(LYON, "initiale", 2, output, ["statut"])
+    result = est.print_forms(LYON, "initiale", 2, output, [request.param])
     (annex,) = result.annexes
     return est, est.layout(LYON, "initiale"), annex, output
+
+
+def texts(annex: Layout) -> tuple[str, str, str]:
+    return next(v for k, v in ANNEXES.items() if annex.form.kind == f"annexe_{k}")
 
 
 def test_each_fiche_is_followed_by_its_annex_signed_with_the_same_serial(
@@ -44,7 +54,8 @@ def test_each_fiche_is_followed_by_its_annex_signed_with_the_same_serial(
             assert code.verify(est.home.secret)
             assert (code.kind, code.layout_id, code.serial, code.page, code.pages) == (
                 layout.form.kind, layout.form.layout_id, serial, number, layout.form.pages)
-            expected = f"{serial:06d}-F" if layout is annex else f"{serial:06d}"
+            letter = texts(annex)[0]
+            expected = f"{serial:06d}-{letter}" if layout is annex else f"{serial:06d}"
             assert code.sheet == expected and code.fiche == f"{serial:06d}"
 
 
@@ -56,10 +67,11 @@ def test_the_annex_is_drawn_where_its_manifest_says_with_french_headers(
         text = page.extract_text()
         drawn = np.array([(r["x0"] * MM_PER_PT, r["top"] * MM_PER_PT, r["width"] * MM_PER_PT,
                            r["height"] * MM_PER_PT) for r in [*page.rects, *page.curves]])
-    assert "Bordereau SDM-MR — Annexe statut fonctionnel" in text
+    _, title, label = texts(annex)
+    assert f"Bordereau SDM-MR — {title}" in text
     assert "Annexe du bordereau n° 000001 · page 1/1" in text
     assert "Coller l’étiquette patient ici" in text
-    assert "Qualificatif (étendue de la déficience)" in text
+    assert label in text
     ids = [f.id for f in annex.fields]
     assert ids[:4] == ["patient.etiquette", "patient.date_naissance", "patient.ipp",
                        "patient.nom_naissance"]

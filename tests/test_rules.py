@@ -170,3 +170,64 @@ def test_the_label_proves_an_unsure_name_it_agrees_with_but_never_a_box(
     assert fields["patient.sexe"].review  # a faint box is not proved by the label
     # a label itself in doubt proves nothing
     assert read(True, patient__nom_naissance=0.6)["patient.nom_naissance"].review
+
+
+# A NIR of a girl born in April 2012 in Lyon (69123), with its key.
+NIR_BODY = "2120469123001"
+NIR = NIR_BODY + f"{97 - int(NIR_BODY) % 97:02d}"
+
+
+def doubtful(reading: FieldReading, cells: list[float], chars: str) -> None:
+    """The reading as the trust stage leaves it: in review for its confidence alone."""
+    reading.details["cells"] = [{"char": ch, "confidence": p} for ch, p in zip(chars, cells,
+                                                                                strict=True)]
+    reading.confidence = min(cells)
+    reading.review = True
+    reading.reason = f"lecture incertaine (confiance {min(cells):.2f} < 0,99)".replace(".", ",")
+
+
+def test_a_nir_whose_key_is_right_is_trusted_on_digits_read_at_half_or_more(
+        layout: Layout) -> None:
+    assert nir_key_ok(NIR)
+    fields = sheet(layout, patient__ins=NIR)
+    doubtful(fields["patient.ins"], [0.99] * 14 + [0.62], NIR)
+    check_sheet(fields, layout, TODAY)
+    assert not fields["patient.ins"].review and fields["patient.ins"].confidence == 0.99
+    assert fields["patient.ins"].details["cle"] == "clé du NIR juste"
+    weak = sheet(layout, patient__ins=NIR)
+    doubtful(weak["patient.ins"], [0.99] * 14 + [0.45], NIR)  # a digit the readers doubt
+    check_sheet(weak, layout, TODAY)
+    assert weak["patient.ins"].review
+    wrong = NIR[:-1] + str((int(NIR[-1]) + 1) % 10)  # a misread key digit
+    keyless = sheet(layout, patient__ins=wrong)
+    doubtful(keyless["patient.ins"], [0.99] * 15, wrong)
+    check_sheet(keyless, layout, TODAY)
+    assert keyless["patient.ins"].review
+    assert "clé" in (keyless["patient.ins"].reason or "")
+
+
+def test_a_trusted_nir_answers_for_the_month_and_year_of_birth(layout: Layout) -> None:
+    fields = sheet(layout, patient__ins=NIR)
+    day_century = {0, 1, 4, 5}
+    cells = [0.995 if n in day_century else 0.7 for n in range(8)]
+    doubtful(fields["patient.date_naissance"], cells, "17042012")
+    check_sheet(fields, layout, TODAY)
+    born = fields["patient.date_naissance"]
+    assert not born.review and born.details["nir"] == "mois et année confirmés par le NIR"
+    # the day is the NIR's blind spot: a doubtful day cell keeps the date in review
+    unsure_day = sheet(layout, patient__ins=NIR)
+    doubtful(unsure_day["patient.date_naissance"], [0.95] + cells[1:], "17042012")
+    check_sheet(unsure_day, layout, TODAY)
+    assert unsure_day["patient.date_naissance"].review
+    # a NIR the trust stage doubts confirms nothing
+    unsure_nir = sheet(layout, patient__ins=NIR)
+    doubtful(unsure_nir["patient.ins"], [0.99] * 14 + [0.3], NIR)
+    doubtful(unsure_nir["patient.date_naissance"], cells, "17042012")
+    check_sheet(unsure_nir, layout, TODAY)
+    assert unsure_nir["patient.date_naissance"].review
+    # another month: the NIR contradicts the date, both go to review with the message
+    other = sheet(layout, patient__ins=NIR, patient__date_naissance="2012-05-17")
+    doubtful(other["patient.date_naissance"], cells, "17052012")
+    check_sheet(other, layout, TODAY)
+    assert other["patient.date_naissance"].review
+    assert "matricule INS" in (other["patient.date_naissance"].reason or "")

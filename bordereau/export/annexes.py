@@ -14,13 +14,16 @@ from bordereau.export._values import SheetReader
 from bordereau.export.model import (
     ORPHA_SYSTEM,
     Coded,
+    Fetus,
     FunctionalScore,
     PartialDate,
     Person,
     Practitioner,
+    Pregnancy,
     Site,
     stable_id,
 )
+from bordereau.export.model_pregnancy import BIRTH
 from bordereau.forms.centre import Centre, luhn_ok
 from bordereau.forms.model import load_form
 
@@ -189,3 +192,82 @@ def genetics_complement(annexes: Sequence[Annex], centre: Centre
         else:
             updates["diagnosing_site"] = Site(code=site, name=name)
     return updates, [sheet]
+
+
+FETUS_BLOCKS = ("foetus1", "foetus2")
+_AFTER_END = ("grossesse sans date de fin : l’issue, l’âge gestationnel et la fœtopathologie "
+              "s’écrivent une fois la grossesse terminée")
+
+
+def pregnancies(annexes: Sequence[Annex], centre: Centre, key: str
+                ) -> tuple[tuple[Pregnancy, ...], list[SheetReader]]:
+    """The pregnancies of every annexe grossesse et fœtus, by start date (a later sheet of
+    the same pregnancy, same start date, replaces an earlier one: printed during the
+    pregnancy, then after its end), and the readers whose anomalies the caller reports."""
+    form = load_form("annexe_grossesse")
+    found: dict[str, tuple[Pregnancy, SheetReader]] = {}
+    unread: list[SheetReader] = []
+    for kind, values, at in sorted(annexes, key=lambda a: a[2]):
+        if kind != "annexe_grossesse":
+            continue
+        sheet = SheetReader(values, form, centre, f"annexe grossesse et fœtus du {at:%d/%m/%Y}")
+        start = sheet.date("grossesse.date_debut")
+        if start is None:
+            if sheet.raw("grossesse.date_debut") is None:
+                sheet.note("grossesse.date_debut", "date de début de grossesse absente")
+            unread.append(sheet)
+            continue
+        pregnancy = _pregnancy(sheet, start, stable_id(key, "grossesse", start.ts))
+        if pregnancy is None:
+            unread.append(sheet)
+        else:
+            found[start.ts] = (pregnancy, sheet)
+    kept = sorted(found.values(), key=lambda p: p[0].start.earliest)
+    return tuple(p for p, _ in kept), unread + [s for _, s in kept]
+
+
+def _pregnancy(sheet: SheetReader, start: PartialDate, pid: str) -> Pregnancy | None:
+    end = sheet.date("grossesse.date_fin")
+    if end is not None and end.latest < start.earliest:
+        sheet.note("grossesse.date_fin", f"fin de grossesse ({end.french}) avant son début "
+                                         f"({start.french})")
+        return None
+    blocks = [(n, sheet.block(prefix)) for n, prefix in enumerate(FETUS_BLOCKS, 1)]
+    described = [(n, block) for n, block in blocks if block.filled()]
+    fetuses = [_fetus(block, n, pid, ended=end is not None) for n, block in described]
+    count = sheet.integer("grossesse.nombre_foetus", 1, 9)
+    if count is None:
+        if sheet.raw("grossesse.nombre_foetus") is None:
+            sheet.note("grossesse.nombre_foetus", "nombre de fœtus absent")
+        return None
+    if described and count < described[-1][0]:
+        sheet.note("grossesse.nombre_foetus", f"nombre de fœtus ({count}) inférieur au "
+                                              f"fœtus {described[-1][0]} décrit")
+        return None
+    return Pregnancy(id=pid, start=start, end=end, fetus_count=count,
+                     amp=sheet.yes_no("grossesse.amp"), fetuses=tuple(fetuses))
+
+
+def _fetus(block: SheetReader, number: int, pid: str, *, ended: bool) -> Fetus:
+    ipp = block.digits("ipp", r"[0-9]{1,20}", "IPP du fœtus")
+    if block.raw("ipp") is None:
+        block.flag("ipp", "IPP du fœtus absent : fœtus transmis sans identifiant")
+    outcome = block.choice("issue", "issue_grossesse")
+    age = block.integer("age_gestationnel", 4, 45)
+    pathology = block.yes_no("foetopathologie")
+    if not ended:
+        for item in ("issue", "age_gestationnel", "foetopathologie"):
+            if block.raw(item) is not None:
+                block.note(item, _AFTER_END)
+    elif block.raw("issue") is None:
+        block.note("issue", "issue de la grossesse absente (grossesse terminée)")
+    child = _names(block.text("nom_enfant"))
+    if child and (outcome is None or outcome.code != BIRTH):
+        block.flag("nom_enfant", "nom de naissance de l’enfant sans issue « Accouchement » : "
+                                 "non transmis")
+        child = None
+    return Fetus(id=stable_id(pid, "foetus", str(number)), number=number, ipp=ipp,
+                 sex=block.choice("sexe", "sexe"), forename=_names(block.text("prenom")),
+                 child_birth_name=child, outcome=outcome if ended else None,
+                 gestational_age_weeks=age if ended else None,
+                 fetopathology=pathology if ended else None)

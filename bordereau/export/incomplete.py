@@ -22,7 +22,8 @@ MARGIN = 18.0  # mm
 KIND = {"initiale": "fiche initiale", "suivi": "fiche de suivi",
         "annexe_identite": "annexe identité et famille",
         "annexe_genetique": "annexe génétique et clinique",
-        "annexe_statut": "annexe statut fonctionnel"}
+        "annexe_statut": "annexe statut fonctionnel",
+        "annexe_grossesse": "annexe grossesse et fœtus"}
 
 
 def _french(day: str | None) -> str:

@@ -31,6 +31,7 @@ from bordereau.export.model_base import (
     _Model,
     stable_id,
 )
+from bordereau.export.model_pregnancy import Fetus, Pregnancy
 
 # Re-exported: the base lives in model_base.py (kept under 400 lines a file).
 __all__ = [
@@ -45,7 +46,9 @@ __all__ = [
     "UUID_PATTERN",
     "Answer",
     "Coded",
+    "Fetus",
     "PartialDate",
+    "Pregnancy",
     "stable_id",
 ]
 
@@ -339,6 +342,7 @@ class ExportPatient(_Model):
     neonatal: Neonatal = Neonatal()
     research: Research = Research()
     functional_status: tuple[FunctionalScore, ...] = ()
+    pregnancies: tuple[Pregnancy, ...] = ()  # annexe grossesse et fœtus
     comment: str | None = None
     # Values read on the sheets that could not be resolved (bad key, impossible date, …).
     anomalies: tuple[Problem, ...] = ()

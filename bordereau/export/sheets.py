@@ -26,6 +26,7 @@ from bordereau.export.annexes import (
     genetics_complement,
     identity_complement,
     latest_identity_annex,
+    pregnancies,
 )
 from bordereau.export.ins import qualify
 from bordereau.export.model import (
@@ -301,7 +302,8 @@ def patient_from_sheets(
                             "mais la fiche ne dit pas « premier cas : Non » avec son IPP : "
                             "non transmis")
     scores, annex_readers = functional_status(annexes, centre, key)
-    for annex in annex_readers + complement_readers + genetics_readers:
+    pregnancy_list, pregnancy_readers = pregnancies(annexes, centre, key)
+    for annex in annex_readers + complement_readers + genetics_readers + pregnancy_readers:
         anomalies.extend(annex.anomalies)
         to_review.extend(annex.to_review)
     first_activity = activites[0].date
@@ -362,6 +364,7 @@ def patient_from_sheets(
             biobanks=family_extra.get("biobanks"),
         ),
         functional_status=scores,
+        pregnancies=pregnancy_list,
         comment=reader.text("commentaire.texte"),
     )
     def problems(pairs: list[tuple[str, str]]) -> tuple[Problem, ...]:

@@ -5,7 +5,8 @@ Payload (QR alphanumeric mode, so the symbol stays small)::
     BDX1:<kind>:<version>:<site>:<layout id>:<establishment>:<serial>:<page>:<pages>:<tag>
 
 ``kind`` is ``I`` (fiche initiale), ``S`` (fiche de suivi) or an annex letter (``C``
-identité et famille, ``G`` génétique et clinique, ``F`` statut fonctionnel). An annex is
+identité et famille, ``G`` génétique et clinique, ``F`` statut fonctionnel, ``P``
+grossesse et fœtus). An annex is
 printed with the serial of its fiche initiale: the signed pair (kind, serial) joins it to
 its fiche, and it is stored as its own sheet, named ``<serial>-<letter>``
 (:attr:`PageCode.sheet`). ``establishment`` is a short fingerprint of the establishment's
@@ -27,7 +28,7 @@ from bordereau.forms.model import ANNEX_KINDS, FormKind
 PREFIX = "BDX1"
 KIND_LETTERS: dict[str, FormKind] = {
     "I": "initiale", "S": "suivi", "C": "annexe_identite", "G": "annexe_genetique",
-    "F": "annexe_statut"}
+    "F": "annexe_statut", "P": "annexe_grossesse"}
 LETTER_OF_KIND = {kind: letter for letter, kind in KIND_LETTERS.items()}
 TAG_CHARS = 16
 

@@ -16,12 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bordereau.errors import InputError, UsageError
 
-FormKind = Literal["initiale", "suivi", "annexe_identite", "annexe_genetique", "annexe_statut"]
+FormKind = Literal["initiale", "suivi", "annexe_identite", "annexe_genetique", "annexe_statut",
+                   "annexe_grossesse"]
 FORM_KINDS: tuple[FormKind, ...] = ("initiale", "suivi")
 # Annex sheets printed on demand with a fiche initiale (``forms generate --annexe``): the
 # name users type, then the form kind. An annex carries its fiche’s serial (docs/annexes.md).
 ANNEXES: dict[str, FormKind] = {
-    "identite": "annexe_identite", "genetique": "annexe_genetique", "statut": "annexe_statut"}
+    "identite": "annexe_identite", "genetique": "annexe_genetique", "statut": "annexe_statut",
+    "grossesse": "annexe_grossesse"}
 ANNEX_KINDS: tuple[FormKind, ...] = tuple(ANNEXES.values())
 ALL_KINDS: tuple[FormKind, ...] = FORM_KINDS + ANNEX_KINDS
 

@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from bordereau.forms.manifest import Box, FieldLayout
+from bordereau.ocr import lexicon
 from bordereau.ocr.aligned import AlignedPage, mark_area_mm2
 from bordereau.ocr.engine import OcrEngine
 from bordereau.ocr.letters_combine import combine
@@ -70,7 +71,9 @@ class Cell:
     confidence: float = 1.0
     source: str = ""
     faint: bool = False  # empty by the ink test, but with faint marks in it
-    top: list[tuple[str, float]] | None = None  # the digit recogniser's best digits
+    # the most probable characters: the digit recogniser's digits, or for a letter or
+    # alphanumeric cell the combined readers' candidates (ocr.letters_combine)
+    top: list[tuple[str, float]] | None = None
     printed: float | None = None  # match with the typed glyph's template (ocr.printed)
 
     def as_dict(self) -> dict[str, object]:
@@ -186,13 +189,20 @@ def cell_evidence(page: AlignedPage, field: FieldLayout, digits: DigitModel,
     return cells, evidence
 
 
+def _plain_digit(item: Evidence, cells: list[Cell]) -> bool:
+    """An INSEE code's second cell holds A or B only after a 2 (2A, 2B: Corsica); after
+    any other digit it is a digit like the others, read by the digit recogniser alone."""
+    return (item.allowed_letters == CORSICA and item.index > 0
+            and cells[item.index - 1].char not in {"2", "?"})
+
+
 def read_cells(page: AlignedPage, field: FieldLayout, digits: DigitModel,
                engine: OcrEngine, letters: LetterModel | None = None) -> list[Cell]:
     """Every cell of a comb field: empty, a character with its confidence, or "?"."""
     cells, evidence = cell_evidence(page, field, digits, engine, letters)
     for item in evidence:
         cell = cells[item.index]
-        if item.kind == "D" or item.letter_probs is None:
+        if item.kind == "D" or item.letter_probs is None or _plain_digit(item, cells):
             best = int(np.argmax(item.digit_probs))
             cell.source = "chiffres"
             cell.char = str(best) if best < 10 else "?"
@@ -204,6 +214,7 @@ def read_cells(page: AlignedPage, field: FieldLayout, digits: DigitModel,
                              item.allowed_letters)
             cell.char, cell.source = choice.char, choice.source
             cell.confidence = choice.confidence
+            cell.top = list(choice.top)
         if cell.ink < INKED_FROM:
             cell.confidence = min(cell.confidence, 0.5)
         if cell.faint and cell.char == "?":
@@ -342,6 +353,11 @@ def read_comb(page: AlignedPage, field: FieldLayout, digits: DigitModel,
     if field.kind == "date" and value is None and any(c.char for c in cells):
         details["read"] = date_as_read(cells)  # offered to the reviewer, never trusted
     reason = "; ".join(dict.fromkeys(reasons)) or None
+    if field.kind == "letters" and reason is None and value:
+        found = lexicon.match(field.id, value, details["cells"])  # type: ignore[arg-type]
+        if found is not None:
+            details["liste"] = found.model_dump()
+            confidence = max(confidence, lexicon.confirmed(found, value) or 0.0)
     return FieldReading(id=field.id, kind=field.kind, value=value,
                         confidence=0.0 if reason else confidence, review=reason is not None,
                         reason=reason, page=field.page, details=details)

@@ -75,6 +75,10 @@ class Choice(NamedTuple):
     confidence: float
     source: str  # which readers back ``char``, joined by "+"
     posterior: float  # the winner's probability among the candidates (before calibration)
+    top: tuple[tuple[str, float], ...] = ()  # the TOP_K most probable candidates
+
+
+TOP_K = 5
 
 
 def _letter_support(q: np.ndarray, char: str, reject_weight: float = 1.0) -> float:
@@ -160,8 +164,10 @@ def combine(kind: str, letter_probs: np.ndarray, digit_probs: np.ndarray | None,
     """The character of one inked ``L`` or ``A`` cell and how sure the readers are."""
     chars, posterior = scores(kind, letter_probs, digit_probs, tesseract, allowed_letters)
     char, inputs = features(kind, chars, posterior, letter_probs, digit_probs, tesseract)
+    top = tuple((chars[int(i)], float(posterior[i]))
+                for i in np.argsort(posterior)[::-1][:TOP_K])
     if char == UNREADABLE:
-        return Choice(UNREADABLE, 0.0, "lettres", float(posterior.max()))
+        return Choice(UNREADABLE, 0.0, "lettres", float(posterior.max()), top)
     backers = []
     if char in DIGITS:
         if digit_probs is not None and int(np.argmax(digit_probs)) == int(char):
@@ -171,4 +177,4 @@ def combine(kind: str, letter_probs: np.ndarray, digit_probs: np.ndarray | None,
     if tesseract is not None and tesseract[0] == char:
         backers.append("tesseract")
     source = "+".join(backers) or ("chiffres" if char in DIGITS else "lettres")
-    return Choice(char, calibrate(kind, inputs), source, float(posterior.max()))
+    return Choice(char, calibrate(kind, inputs), source, float(posterior.max()), top)

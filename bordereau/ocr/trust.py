@@ -19,8 +19,10 @@ TARGET_PRECISION = 0.995
 # Identity fields link the record to a person: a wrong one, trusted, files data under the
 # wrong patient. They are trusted on their own reading only when every cell is read at
 # 0.99 or more (set a priori, never tuned on the held-out split); the patient label
-# confirming them trusts them too (ocr.rules.apply_label_evidence).
-IDENTITY_FIELDS = frozenset({"patient.ipp", "patient.ins", "patient.date_naissance"})
+# confirming them trusts them too (ocr.rules.apply_label_evidence). A fœtus's IPP (annexe
+# grossesse et fœtus) names a person too, and no label or base can confirm it.
+IDENTITY_FIELDS = frozenset({"patient.ipp", "patient.ins", "patient.date_naissance",
+                             "foetus1.ipp", "foetus2.ipp"})
 IDENTITY_THRESHOLD = 0.99
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "single_choice": 0.5,

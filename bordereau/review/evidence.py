@@ -3,7 +3,9 @@
 Sources: the patient label (its barcode and printed text: « étiquette : GUILLOT »), the INS
 matricule (the NIR gives the sex, the month and year of birth, and the place of birth: the
 département and commune, or the country, as an INSEE code), the centre's gene list
-for gene symbols, and the centre's thesaurus for ORPHA codes (the disease name shown as
+for gene symbols, the INSEE lists of first names and birth names for a handwritten name
+read outside them or behind a closer name (``ocr.lexicon``), and the centre's thesaurus
+for ORPHA codes (the disease name shown as
 evidence, the nearest codes as suggestions). No CIM-10 table mapped from Orphanet is
 shipped with ``bordereau``, so no CIM-10 code is suggested. A measurement or an age shows its
 plausible range and sources (``templates/plausibility.yaml``): a value kept outside it is
@@ -32,6 +34,7 @@ LABEL_KEYS = {"patient.nom_naissance": "nom", "patient.premier_prenom": "prenom"
               "patient.date_naissance": "date_naissance", "patient.sexe": "sexe",
               "patient.ipp": "ipp"}
 NIR_SEX = {"1": "M", "2": "F"}
+NAME_SOURCES = {"prenoms": "prénoms INSEE", "noms": "noms INSEE"}
 
 
 class Suggestion(BaseModel):
@@ -195,6 +198,19 @@ def _from_centre(field: FieldLayout, values: dict[str, Any], centre: Centre | No
     return found
 
 
+def _from_lists(field: FieldLayout, values: dict[str, Any],
+                raws: dict[str, dict[str, Any]]) -> list[tuple[str, Any]]:
+    """The names of the INSEE lists that best fit the cells as read (``ocr.lexicon``), when
+    the reading is not itself the best of them."""
+    found = ((raws.get(field.id) or {}).get("details") or {}).get("liste")
+    if not isinstance(found, dict) or field.kind != "letters":
+        return []
+    source = f"{NAME_SOURCES.get(str(found.get('liste')), 'liste INSEE')}, le plus proche"
+    read = values.get(field.id)
+    words = [str(found.get("best") or "")] + [str(w) for w in found.get("others") or []]
+    return [(source, w) for w in words if w and w != read][:2]
+
+
 def _range_note(field: FieldLayout, values: dict[str, Any]) -> list[str]:
     """« Intervalle plausible : 18–45 cm (INTERGROWTH-21st ; …) » for a measurement or age."""
     table = plausibility()
@@ -212,7 +228,7 @@ def evidence_for(field: FieldLayout, values: dict[str, Any], raws: dict[str, dic
     ``raws`` the machine readings with their details) and from the centre."""
     notes: list[str] = []
     found = (_from_label(field, raws) + _from_nir(field, values, today or clock.today())
-             + _from_centre(field, values, centre, notes))
+             + _from_centre(field, values, centre, notes) + _from_lists(field, values, raws))
     if field.id == "patient.ins":
         found += [("NIR à clé juste (un chiffre changé)", nir)
                   for nir in _nir_repairs(values, raws)]

@@ -17,10 +17,14 @@ class _Person(Protocol):
 
     prenom: str
     sexe: str
+    ipp: str
 
 YES, NO = "Y", "N"
 SITES = (("S001", "HU ROBERT DEBRE PARIS"), ("S123", "CHU DE LILLE"), ("S045", "HCL LYON"))
 BIOBANKS = ("CRB LYON", "BIOBANQUE HCL", "CRB CABANNE", "BIOBANQUE 2024")
+BIRTH = "236973005"  # JDV_IssueGrossesse « Accouchement »; the others end a pregnancy early
+# Issues other than a birth by weeks of amenorrhoea: before 14, 14 to 21, from 22.
+EARLY_ENDS = (("O00", "O01", "O03", "O04.-0"), ("O03", "O04", "P95"), ("O04", "P95"))
 
 
 def rpps(rng: random.Random) -> str:
@@ -105,3 +109,43 @@ class AnnexPlans:
             self.comb("genetique.gene3", rng.choice(names.HGNC_SYMBOLS))
         if rng.random() < 0.2:
             self.comb("genetique.precision_technique", "PCR DIGITALE")
+
+    def pregnancy(self, twins: bool) -> None:
+        """The annexe grossesse et fœtus: one pregnancy, in progress or ended, with one
+        fœtus, or two when the planner fills the optional second block (``twins``)."""
+        if not self.has("grossesse.date_debut"):
+            return
+        rng = self.rng
+        ended = rng.random() < 0.6
+        weeks = rng.randint(6, 41) if ended else rng.randint(4, 36)  # weeks of amenorrhoea
+        end = self.today - timedelta(days=rng.randint(0, 700)) if ended else self.today
+        start = end - timedelta(weeks=weeks - 2)  # conception, two weeks after the period
+        self.put_date("grossesse.date_debut", start)
+        if ended:
+            self.put_date("grossesse.date_fin", end)
+        self.comb("grossesse.nombre_foetus", "2" if twins else "1")
+        if rng.random() < 0.9:
+            self.choice("grossesse.amp", YES if rng.random() < 0.15 else NO)
+        for n in (1, 2) if twins else (1,):
+            prefix = f"foetus{n}"
+            ipp = "".join(rng.choice("0123456789") for _ in self.patient.ipp)
+            self.comb(f"{prefix}.ipp", ipp)
+            sex = rng.choice(["F", "M"])
+            if rng.random() < 0.8:
+                self.choice(f"{prefix}.sexe", sex)
+            pool = names.FEMALE_FORENAMES if sex == "F" else names.MALE_FORENAMES
+            if not ended:
+                if rng.random() < 0.2:
+                    self.comb(f"{prefix}.prenom", rng.choice(pool))
+                continue
+            early = EARLY_ENDS[(weeks >= 14) + (weeks >= 22)]
+            outcome = BIRTH if weeks >= 24 and rng.random() < 0.7 else rng.choice(early)
+            self.choice(f"{prefix}.issue", outcome)
+            if outcome == BIRTH:
+                self.comb(f"{prefix}.prenom", rng.choice(pool))
+                self.comb(f"{prefix}.nom_enfant", rng.choice(names.SURNAMES))
+                continue
+            if rng.random() < 0.8:
+                self.comb(f"{prefix}.age_gestationnel", str(max(weeks, 4)))
+            if outcome in ("O04", "P95", "O03"):
+                self.choice(f"{prefix}.foetopathologie", YES if rng.random() < 0.6 else NO)

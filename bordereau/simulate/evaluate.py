@@ -8,6 +8,7 @@ when the reader's value equals the written value; fields written deliberately am
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ class FieldOutcome(BaseModel):
     reason: str | None
     raw_confidence: float | None = None  # before sheet rules and thresholds
     raw_review: bool | None = None
+    cells: list[dict[str, Any]] | None = None  # a names comb's cells as read (ocr.lexicon)
 
     @property
     def right(self) -> bool:
@@ -92,8 +94,16 @@ def compare(result: ReadResult, truth: BatchTruth, root: Path) -> dict[str, Any]
                 truth=_expected(field_id, answer, label), value=reading.value,
                 confidence=reading.confidence, review=reading.review, reason=reading.reason,
                 raw_confidence=before.confidence if before else None,
-                raw_review=before.review if before else None))
+                raw_review=before.review if before else None,
+                cells=_name_cells(before)))
     return {"pages": {"right": right, "wrong": wrong, "total": total}, "fields": fields}
+
+
+def _name_cells(reading: Any) -> list[dict[str, Any]] | None:
+    if reading is None or reading.kind != "letters":
+        return None
+    cells = reading.details.get("cells")
+    return cells if isinstance(cells, list) else None
 
 
 def summarise(fields: list[FieldOutcome]) -> dict[str, dict[str, Any]]:
@@ -156,3 +166,55 @@ def simulate_and_read(out: Path, centres: list[Path], sheets: int, split: str,
     result = read_batch([f for f, _ in batches], Home.open(home, create=False),
                         ReadOptions(workers=workers, thresholds=thresholds))
     return result, batches, time.perf_counter() - start
+
+
+def kept_batches(folder: Path) -> list[tuple[Path, BatchTruth]]:
+    """The batches a former ``--keep`` left in ``folder``, with their truth."""
+    return [(truth.parent, BatchTruth.model_validate_json(truth.read_text(encoding="utf-8")))
+            for truth in sorted(folder.glob("*/truth.json"))]
+
+
+def read_kept(out: Path, workers: int | None = None,
+              thresholds: dict[str, float] | None = None,
+              ) -> tuple[Any, list[tuple[Path, BatchTruth]], float]:
+    """Read again the batches a former ``--keep`` left in ``out`` (its home included), as
+    ``simulate_and_read`` returns them: two readers compare on the same scans."""
+    import time
+
+    from bordereau.home import Home
+    from bordereau.ocr.pipeline import ReadOptions, read_batch
+
+    batches = kept_batches(out)
+    start = time.perf_counter()
+    result = read_batch([f for f, _ in batches], Home.open(out / "home", create=False),
+                        ReadOptions(workers=workers, thresholds=thresholds))
+    return result, batches, time.perf_counter() - start
+
+
+def _binomial_cdf(k: int, n: int, p: float) -> float:
+    if p <= 0.0:
+        return 1.0
+    if p >= 1.0:
+        return 1.0 if k >= n else 0.0
+    total = 0.0
+    for i in range(k + 1):
+        log = (math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
+               + i * math.log(p) + (n - i) * math.log1p(-p))
+        total += math.exp(log)
+    return min(total, 1.0)
+
+
+def clopper_pearson_upper(errors: int, n: int, level: float = 0.95) -> float:
+    """One-sided Clopper–Pearson upper bound of an error rate (``errors`` in ``n``)."""
+    if n == 0:
+        return 1.0
+    if errors >= n:
+        return 1.0
+    low, high = errors / n, 1.0
+    for _ in range(60):  # bisection: P(X <= errors | n, p) = 1 - level
+        mid = (low + high) / 2
+        if _binomial_cdf(errors, n, mid) > 1 - level:
+            low = mid
+        else:
+            high = mid
+    return high

@@ -354,6 +354,7 @@ class _Planner(AnnexPlans):
         self.identity()
         self.complement()
         self.genetics()
+        self.pregnancy(twins="foetus2" in filled)
         self.vital()
         self.care()
         for section in sorted(filled):

@@ -1,0 +1,176 @@
+"""Handwritten names read against the INSEE lists of first names and birth names.
+
+A names comb keeps, for every inked cell, its most probable characters (``top`` in the
+cell details, from ``ocr.letters_combine``). A word of the list *fits* the field when it
+has one character per cell from the first inked cell to the last and a space exactly
+where a cell is empty. Its score is the sum over the cells of the log-probability of its
+character; a character outside a cell's top gets that cell's leftover probability, spread
+evenly. The scores of the fitting words, divided by ``TEMPERATURE`` and turned into
+shares (softmax), say how far ahead of every other name of the list the best one is.
+
+What comes of it (``NameMatch``):
+- a name read exactly as a word of the list, far ahead of every other fitting word, with no
+  cell below ``MIN_CELL``, is *confirmed*: its confidence becomes that share (the letter
+  threshold of ``ocr.trust`` then decides), so a clearly written « MARTIN » needs no
+  reviewer;
+- a name read outside the list, or behind another word, is never trusted on the list: the
+  best fitting words are offered to the reviewer as suggestions (``review.evidence``).
+Only words within ``MAX_DEFICIT`` of the reading fit at all: nothing is offered for a name
+far from every word of the list. A name outside the lists (they hold the names given or
+borne in France since 1891, not all of them) is read as before: the list can only raise
+the confidence of a reading that is one of its words, never replace what was read.
+
+First names are matched word by word (« JEAN PAUL » written with a blank cell is two
+first names); a birth name as a whole (« LE GALL » is one name of the list).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from bordereau.templates.names import NameList, name_list
+
+# Which list a field's names are checked against, by the last part of the field id.
+LISTS = {"nom_naissance": "noms", "nom_utilise": "noms", "nom": "noms",
+         "premier_prenom": "prenoms", "prenom_utilise": "prenoms", "prenom": "prenoms",
+         "prenoms_acte": "prenoms"}  # fmt: skip
+TEMPERATURE = 1.0
+FLOOR = 1e-4  # the least probability given to any character of an inked cell
+SUGGESTIONS = 3
+# A word of the list fits a reading only when it costs at most this much log-probability
+# below the reading itself: about two cells changed to a character the readers gave 1 %.
+MAX_DEFICIT = 9.0
+# A list confirms only a reading whose least sure cell reaches this: a list cannot tell a
+# misreading that happens to be another name of it (LEFEBVRE read LEFEBURE) from a right
+# reading when the written name is not in it; the readers' own doubt can. Fitted with
+# TEMPERATURE by benchmarks/bench_names.py --fit on the calibration split.
+MIN_CELL = 0.6
+
+
+class NameMatch(BaseModel):
+    """A reading compared with its list."""
+
+    liste: str  # "prenoms" or "noms"
+    in_list: bool  # the reading is a word of the list (every word, for first names)
+    best: str  # the fitting words of highest score, joined as the field is written
+    share: float  # the best words' share of the fitting words (product over words)
+    others: list[str] = []  # the next fitting readings, best first
+    weakest: float = 1.0  # the confidence of the reading's least sure cell
+
+
+def list_for(field_id: str) -> str | None:
+    """The list a field's names belong to, if any."""
+    return LISTS.get(field_id.rsplit(".", 1)[-1])
+
+
+def _log_table(cell: dict[str, Any]) -> np.ndarray:
+    """Log-probability of each byte value for one inked cell: the combined readers'
+    probabilities of its top characters, the leftover spread evenly over the others. (The
+    cells' calibrated confidences instead gave 14 points more review of names on the
+    held-out benchmark for no error fewer: docs/reading.md.)"""
+    top = [(str(c), float(p)) for c, p in cell.get("top") or [] if len(str(c)) == 1]
+    if not top and cell.get("char"):
+        top = [(str(cell["char"]), float(cell.get("confidence", 0.5)))]
+    rest = max(1.0 - sum(p for _, p in top), 0.0)
+    table = np.full(256, math.log(max(rest / 28, FLOOR)))
+    for char, p in top:
+        if char.isascii():
+            table[ord(char)] = math.log(max(p, FLOOR))
+    return table
+
+
+Span = list[dict[str, Any] | None]
+
+
+def _spans(cells: list[dict[str, Any]], words: bool) -> list[Span]:
+    """The cells from the first inked one to the last (``None`` standing for an empty cell),
+    cut at empty cells when ``words``."""
+    inked = [n for n, c in enumerate(cells) if c.get("char")]
+    if not inked:
+        return []
+    span = [c if c.get("char") else None for c in cells[inked[0]:inked[-1] + 1]]
+    if not words:
+        return [span]
+    out: list[Span] = []
+    current: Span = []
+    for cell in span:
+        if cell is None:
+            out.append(current)
+            current = []
+        else:
+            current.append(cell)
+    out.append(current)
+    return [s for s in out if s]
+
+
+def _match_span(span: Span, names: NameList, leave_out: frozenset[str] = frozenset(),
+                ) -> tuple[list[str], np.ndarray] | None:
+    """The fitting words of one span, best first, and their shares."""
+    rows = names.words(len(span))
+    if not len(rows):
+        return None
+    empty = np.array([cell is None for cell in span])
+    keep = ((rows == ord(" ")) == empty).all(axis=1)
+    for word in leave_out:
+        if len(word) == len(span) and word.isascii():
+            keep &= ~(rows == np.frombuffer(word.encode("ascii"), dtype=np.uint8)).all(axis=1)
+    fits = rows[keep]
+    if not len(fits):
+        return None
+    score = np.zeros(len(fits))
+    own = 0.0  # the reading's own score: the best character of every cell
+    for n, cell in enumerate(span):
+        if cell is not None:
+            table = _log_table(cell)
+            score += table[fits[:, n]]
+            own += float(table.max())
+    order = np.argsort(score)[::-1][:SUGGESTIONS + 1]
+    order = order[score[order] >= own - MAX_DEFICIT]
+    if not len(order):
+        return None
+    z = (score - score[order[0]]) / TEMPERATURE
+    shares = np.exp(z[order]) / np.exp(z).sum()
+    return [fits[i].tobytes().decode("ascii") for i in order], shares
+
+
+def match(field_id: str, value: str | None, cells: list[dict[str, Any]],
+          leave_out: frozenset[str] = frozenset()) -> NameMatch | None:
+    """Compare a names comb's reading with its list (``None``: no list, or nothing fits).
+
+    ``leave_out``: words taken out of the list, to measure what happens to a name the list
+    does not hold (``benchmarks/bench_names.py``)."""
+    kind = list_for(field_id)
+    if kind is None or not value or not cells:
+        return None
+    names = name_list(kind)
+    spans = _spans(cells, words=kind == "prenoms")
+    found = [_match_span(span, names, leave_out) for span in spans]
+    if not found or any(f is None for f in found):
+        return None
+    matched = [f for f in found if f is not None]
+    best = " ".join(words[0] for words, _ in matched)
+    share = float(np.prod([shares[0] for _, shares in matched]))
+    read = value.split(" ") if kind == "prenoms" else [value]
+    in_list = all(word in names and word not in leave_out for word in read)
+    others = []
+    for k, (words, _) in enumerate(matched):  # one word changed at a time
+        for alternative in words[1:]:
+            parts = [w[0] for w, _ in matched]
+            parts[k] = alternative
+            others.append(" ".join(parts))
+    weakest = min(float(c.get("confidence", 0.0)) for c in cells if c.get("char"))
+    return NameMatch(liste=kind, in_list=in_list, best=best, share=round(share, 4),
+                     others=others[:SUGGESTIONS], weakest=round(weakest, 4))
+
+
+def confirmed(found: NameMatch | None, value: str | None) -> float | None:
+    """The confidence a list gives a reading: the best words' share when the reading is
+    those very words of the list and its least sure cell reaches ``MIN_CELL``, else
+    nothing."""
+    if found is None or not found.in_list or found.best != value or found.weakest < MIN_CELL:
+        return None
+    return found.share

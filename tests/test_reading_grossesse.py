@@ -1,0 +1,156 @@
+"""The annexe grossesse et fœtus from paper to BaMaRa: simulated filled annexes (printed,
+filled by hand and scanned by ``bordereau.simulate``) are read as sheets ``<serial>-P``
+with no value trusted wrong; ingested for their patients (whose fiches initiales are in
+the base), reviewed (a simulated reviewer types the written value where the reader was
+wrong or unsure), committed and exported, they give documents the ANS kit accepts, carrying
+the pregnancy and fœtus written on paper (issues as codes of JDV_IssueGrossesse)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from bordereau.base.ingest import Ingestor
+from bordereau.export.ans import validator
+from bordereau.export.batch import CdaExporter
+from bordereau.home import Home
+from bordereau.ocr.pipeline import ReadOptions, ReadResult, read_batch
+from bordereau.ocr.rules import check_identifiers
+from bordereau.ocr.types import FieldReading
+from bordereau.review.queue import Queue
+from bordereau.review.values import format_value
+from bordereau.simulate.batch import make_batch
+from bordereau.simulate.evaluate import compare
+from bordereau.simulate.truth import BatchTruth
+from bordereau.simulate.values import FillOptions
+from tests.conftest import LYON, replay
+from tests.factories import INITIALE, Factory
+from tests.test_cda import NS
+from tests.test_cda_grossesse import BIRTHS, ISSUE_SET, SECTION
+
+ENGINE = replay("simulated-grossesse")
+CLEAN = FillOptions(optional_sections=0.5, required_missing=0, inconsistency_rate=0,
+                    ambiguity_rate=0, cancel_rate=0, partial_date_rate=0)
+Batch = tuple[Factory, BatchTruth, Path]
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
+    root = tmp_path_factory.mktemp("grossesse")
+    factory = Factory(root, LYON)
+    truth = make_batch(LYON, root / "home", root / "scans", sheets=6,
+                       kinds=("annexe_grossesse",), split="eval", profile="clean_300",
+                       fmt="png", dpi=200, seed=12, fill=CLEAN)
+    return factory, truth, root / "scans"
+
+
+@pytest.fixture(scope="module")
+def read(batch: Batch) -> ReadResult:
+    factory, _, scans = batch
+    return read_batch([scans], Home.open(factory.root / "home", create=False),
+                      ReadOptions(workers=1, engine=ENGINE))
+
+
+def written(truth: BatchTruth, field_id: str) -> list[Any]:
+    return [s.fields[field_id].value for s in truth.sheets if field_id in s.fields]
+
+
+def test_the_simulated_annexes_cover_both_kinds_of_pregnancy(batch: Batch) -> None:
+    _, truth, _ = batch
+    assert any(written(truth, "grossesse.date_fin"))  # ended
+    assert None in written(truth, "grossesse.date_fin")  # in progress
+    assert any(written(truth, "foetus2.ipp"))  # twins
+    assert any(written(truth, "foetus1.issue"))
+
+
+def test_annex_pages_are_sheets_named_serial_dash_p_and_nothing_is_trusted_wrong(
+        batch: Batch, read: ReadResult) -> None:
+    _, truth, scans = batch
+    outcome = compare(read, truth, scans)
+    assert outcome["pages"]["wrong"] == []
+    assert sorted(s.serial for s in read.sheets) == [f"00000{n}-P" for n in range(1, 7)]
+    assert {s.kind for s in read.sheets} == {"annexe_grossesse"}
+    fields = [f for f in outcome["fields"] if f.truth is not None and f.expect != "review"]
+    wrong = [(f.serial, f.field_id, f.truth, f.value) for f in fields
+             if not f.review and not f.right]
+    assert wrong == []
+    issues = [f for f in fields if f.field_id.endswith(".issue")]
+    assert len(issues) >= 2 and all(f.right and not f.review for f in issues)
+
+
+def test_read_reviewed_committed_exported_and_valid(batch: Batch, tmp_path: Path) -> None:
+    factory, truth, scans = batch
+    for sheet in truth.sheets:  # the mothers' fiches initiales are in the base
+        value = {k: sheet.fields[k].value for k in
+                 ("patient.ipp", "patient.nom_naissance", "patient.date_naissance")}
+        factory.sheet("initiale", INITIALE | value)
+    Ingestor(factory.db, "secretariat", engine=ENGINE).ingest([scans], workers=1)
+    queue = Queue(factory.db, "alice")
+    sheets = {s.serial: s for s in truth.sheets}
+    for item in queue.items(status="pending"):
+        assert item.serial.endswith("-P")
+        want = sheets[item.serial].fields[item.field_id].value
+        if item.value == want:
+            queue.accept(item.id)
+        else:
+            queue.set(item.id, format_value(queue.field_of(item.id), want) or "vide")
+    assert queue.items(status="pending") == []
+    out = tmp_path / "cda"
+    report = CdaExporter(factory.db, "alice").export(out)
+    assert report.skipped == [] and len(report.written) == len(truth.sheets)
+    svs = {"s": "urn:ihe:iti:svs:2008"}
+    jdv = {c.get("code") for c in etree.parse(str(ISSUE_SET)).xpath("//s:Concept",
+                                                                    namespaces=svs)}
+    for entry in report.written:
+        path = out / entry["file"]
+        assert validator().check_file(path).valid
+        root = etree.parse(str(path)).getroot()
+        ipp = root.xpath("string(//h:recordTarget//h:id/@extension)", namespaces=NS)
+        (sheet,) = [s for s in truth.sheets if s.fields["patient.ipp"].value == ipp]
+        f = {k: a.value for k, a in sheet.fields.items()}
+        (organizer,) = root.xpath(f"{SECTION}/h:entry/h:organizer", namespaces=NS)
+        low = organizer.xpath("string(h:effectiveTime/h:low/@value)", namespaces=NS)
+        high = organizer.xpath("string(h:effectiveTime/h:high/@value)", namespaces=NS)
+        assert low == f["grossesse.date_debut"].replace("-", "")
+        assert high == (f["grossesse.date_fin"] or "").replace("-", "")
+        count = organizer.xpath("string(.//h:observation[h:code/@code='55281-0']/h:value"
+                                "/@value)", namespaces=NS)
+        assert count == f["grossesse.nombre_foetus"]
+        births = root.xpath(BIRTHS, namespaces=NS)
+        blocks = [n for n in (1, 2) if f.get(f"foetus{n}.ipp")]
+        assert len(births) == len(blocks)
+        for birth, n in zip(births, blocks, strict=True):
+            assert birth.xpath("string(.//sdtc:id/@extension)",
+                               namespaces=NS) == f[f"foetus{n}.ipp"]
+            issue = birth.xpath("h:component/h:observation[h:code/@code='63893-2']/h:value"
+                                "/@code", namespaces=NS)
+            assert issue == ([f[f"foetus{n}.issue"]] if f[f"foetus{n}.issue"] else [])
+            assert set(issue) <= jdv
+
+
+def test_pregnancy_contradictions_go_to_review_at_reading() -> None:
+    def flagged(**values: str | None) -> dict[str, str | None]:
+        fields = {fid.replace("__", "."): FieldReading(
+            id=fid.replace("__", "."), kind="digits", value=value, confidence=0.99,
+            review=False, reason=None, page=1) for fid, value in values.items()}
+        check_identifiers(fields)
+        return {f: r.reason for f, r in fields.items() if r.review}
+
+    assert flagged(grossesse__nombre_foetus="2", grossesse__date_fin=None,
+                   foetus1__ipp="8800000001", foetus2__ipp="8800000002") == {}
+    assert flagged(grossesse__nombre_foetus="3", foetus1__ipp="8800000001") == {
+        "grossesse.nombre_foetus": "nombre de fœtus à vérifier (3 ; fœtus décrits sur la "
+                                   "page : 1)"}
+    assert flagged(grossesse__nombre_foetus="1", foetus2__sexe="F") == {
+        "grossesse.nombre_foetus": "nombre de fœtus à vérifier (1 ; fœtus décrits sur la "
+                                   "page : 1)"}
+    reason = "issue de la grossesse écrite sans date de fin de grossesse"
+    assert flagged(grossesse__nombre_foetus="1", grossesse__date_fin=None,
+                   foetus1__issue="O03") == {"grossesse.date_fin": reason,
+                                             "foetus1.issue": reason}
+    assert flagged(grossesse__nombre_foetus="1", grossesse__date_fin="2024-01-15",
+                   foetus1__ipp="8800000001", foetus1__issue=None) == {
+        "foetus1.issue": "issue de la grossesse absente alors que la grossesse est terminée"}
