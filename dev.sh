@@ -171,7 +171,12 @@ case "${1:-}" in
     "$VENV/bin/python" -m ruff check bordereau tests scripts benchmarks
     log "mypy (strict)"
     "$VENV/bin/python" -m mypy
-    log "pytest"
-    exec "$VENV/bin/python" -m pytest "${@:2}" ;;
+    # One pytest worker per core (pytest-xdist), at most 4 (each opens its own PostgreSQL
+    # connections); a test file stays on one worker, so its module fixtures are made once;
+    # files go out in collection order (tests/conftest.py puts the longest first).
+    # BORDEREAU_TEST_JOBS=0 runs the suite in one process.
+    log "pytest (${BORDEREAU_TEST_JOBS:-one worker per core})"
+    exec "$VENV/bin/python" -m pytest -n "${BORDEREAU_TEST_JOBS:-auto}" --maxprocesses 4 \
+      --dist loadfile --no-loadscope-reorder "${@:2}" ;;
   *) echo "usage: ./dev.sh demo|test|setup" >&2; exit 2 ;;
 esac

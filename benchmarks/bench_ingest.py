@@ -6,8 +6,9 @@ Each size ingests that many simulated 300-dpi pages (``scan_cache``: real scan f
 generated once into ``out/bench-cache`` or ``$BORDEREAU_BENCH_CACHE``) with the real
 command, ``bordereau scan ingest FILES --json``, into a fresh SQLite base. While it runs,
 the proportional set size (``Pss`` of ``/proc/PID/smaps_rollup``) of the command and all
-its reading processes is summed every 0.1 s; the peak is reported, with the wall time, the
-pages per second and the CPU seconds per page (all processes).
+its reading processes is summed every 0.1 s; the peak is reported (and each process's own
+peak), with the wall time, the pages per second and the CPU seconds per page (all
+processes).
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ def ingest_once(pages: int, workers: int | None, base: str | None = None
         "seconds": round(elapsed, 1), "pages_per_second": round(total / elapsed, 2),
         "cpu_seconds_per_page": round(cpu / total, 3),
         "peak_pss_mb": round(peak / 1024, 1), "samples": sampler.samples,
+        "main_peak_mb": round(sampler.peaks_kb.get(process.pid, 0) / 1024, 1),
+        "reader_peaks_mb": sorted((round(kb / 1024, 1) for pid, kb in sampler.peaks_kb.items()
+                                   if pid != process.pid), reverse=True),
     }
 
 
@@ -101,7 +105,9 @@ def main() -> None:
             print(f"{run['pages']:>5} pages ({run['files']} files): {run['seconds']:>7} s, "
                   f"{run['pages_per_second']:>5} pages/s, "
                   f"{run['cpu_seconds_per_page']} CPU-s/page, "
-                  f"peak PSS {run['peak_pss_mb']} MB  {run['states']}")
+                  f"peak PSS {run['peak_pss_mb']} MB (own peaks: command "
+                  f"{run['main_peak_mb']} MB, readers {run['reader_peaks_mb']} MB)  "
+                  f"{run['states']}")
         figures.append({"size": size, "runs": runs})
     print(f"load after {os.getloadavg()[0]:.2f}")
     if args.json:

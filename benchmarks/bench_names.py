@@ -1,4 +1,5 @@
-"""Handwritten names against the INSEE lists: how many the lists confirm, and at what risk.
+"""Handwritten names and gene symbols against their lists: how many the lists confirm, and
+at what risk (the INSEE lists of first names and birth names, the HGNC approved symbols).
 
 Reads the field outcomes that ``bench_read.py --outcomes`` writes (they keep each names
 comb's cells with their most probable characters) and replays ``ocr.lexicon`` on them:
@@ -39,14 +40,16 @@ TARGET, BOUND = 0.995, 0.02
 def _rows(path: Path) -> list[dict[str, Any]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     rows = (data.get("outcomes") or data.get("fields") or []) if isinstance(data, dict) else data
-    return [r for r in rows if r.get("kind") == "letters" and r.get("cells")
+    return [r for r in rows if r.get("kind") in {"letters", "alphanumeric"} and r.get("cells")
             and lexicon.list_for(r["field_id"]) and r.get("truth")]
 
 
 def replay(rows: list[dict[str, Any]], leave_out: bool, threshold: float) -> dict[str, Any]:
-    """Counts of one mode."""
+    """Counts of one mode (``threshold``: the letters one; gene symbols take the
+    alphanumeric one)."""
     out: dict[str, dict[str, int]] = {}
     for row in rows:
+        limit = thresholds()["alphanumeric"] if row["kind"] == "alphanumeric" else threshold
         truth = str(row["truth"])
         kind = lexicon.list_for(row["field_id"]) or ""
         words = frozenset(truth.split(" ")) if kind == "prenoms" else frozenset([truth])
@@ -60,7 +63,7 @@ def replay(rows: list[dict[str, Any]], leave_out: bool, threshold: float) -> dic
         c["names"] += 1
         right = read == truth
         c["read_right"] += right
-        if share is not None and share >= threshold:
+        if share is not None and share >= limit:
             c["confirmed"] += 1
             c["confirmed_wrong"] += not right
         if not right:

@@ -63,37 +63,47 @@ def count_pages(files: list[Path]) -> int:
 
 def tree_pss_kb(root: int) -> int:
     """Proportional set size (kB) of a process and all its descendants."""
-    total = 0
+    return sum(process_pss_kb(root).values())
+
+
+def process_pss_kb(root: int) -> dict[int, int]:
+    """Proportional set size (kB) of a process and of each of its descendants, by pid."""
+    found: dict[int, int] = {}
     stack = [root]
     while stack:
         pid = stack.pop()
         try:
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
-                    total += int(line.split()[1])
+                    found[pid] = int(line.split()[1])
                     break
             for task in Path(f"/proc/{pid}/task").iterdir():
                 children = (task / "children").read_text().split()
                 stack.extend(int(child) for child in children)
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-    return total
+    return found
 
 
 class PeakSampler:
-    """Samples the process tree's PSS in a thread until stopped; keeps the peak."""
+    """Samples the process tree's PSS in a thread until stopped; keeps the peak of the
+    whole tree and each process's own peak (``peaks_kb``, by pid)."""
 
     def __init__(self, pid: int, every: float = 0.1) -> None:
         import threading
 
         self.pid, self.every, self.peak_kb, self.samples = pid, every, 0, 0
+        self.peaks_kb: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, tree_pss_kb(self.pid))
+            sizes = process_pss_kb(self.pid)
+            self.peak_kb = max(self.peak_kb, sum(sizes.values()))
+            for pid, size in sizes.items():
+                self.peaks_kb[pid] = max(self.peaks_kb.get(pid, 0), size)
             self.samples += 1
             self._stop.wait(self.every)
 

@@ -38,15 +38,8 @@ from bordereau.base.scan_queue import LEASE, ScanWorker, SubmittedFile, submit
 from bordereau.base.verify import Verification, verify
 from bordereau.base.watch import HotFolder
 from bordereau.errors import InputError, UsageError
-from bordereau.export.batch import CdaExporter, CdaExportReport
-from bordereau.export.report import compute_report
-from bordereau.export.report_data import make_period
-from bordereau.export.report_html import render_html
-from bordereau.export.tabular import build_table, to_csv, to_json
 from bordereau.files import check_output, write_file
 from bordereau.forms.centre import LoadedCentre, load_centre
-from bordereau.forms.generate import GenerationResult, generate
-from bordereau.forms.layout import build_layout
 from bordereau.forms.manifest import Layout
 from bordereau.forms.model import annex_kinds_of, load_form
 from bordereau.home import Home
@@ -54,7 +47,10 @@ from bordereau.ocr.inputs import require_inputs
 from bordereau.ocr.pipeline import Progress, ReadOptions, ReadResult, read_batch
 from bordereau.review.queue import Decision, Item, Queue
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # printing and exports import their own libraries when used: the
+    # reading processes forked by an ingest then inherit none of reportlab, pypdf, lxml, jinja2
+    from bordereau.export.batch import CdaExportReport
+    from bordereau.forms.generate import GenerationResult
     from bordereau.review.app import ReviewApp
 
 
@@ -108,6 +104,8 @@ class Establishment:
 
     def layout(self, centre_file: Path, kind: str) -> Layout:
         """The layout manifest of this kind of form for this centre (no home needed)."""
+        from bordereau.forms.layout import build_layout
+
         return build_layout(kind, self.centre(centre_file))
 
     def print_forms(self, centre_file: Path, kind: str, copies: int,
@@ -129,6 +127,8 @@ class Establishment:
         if self._home is None:
             self._home = Home.open(self._home_path)
         home = self._home
+        from bordereau.forms.layout import build_layout
+
         layout = build_layout(kind, centre)
         home.save_snapshot(centre, layout)
         annex_layouts = [build_layout(annex, centre) for annex in annex_kinds]
@@ -136,6 +136,8 @@ class Establishment:
             home.save_snapshot(centre, annex_layout)
         secret = home.secret
         serials = home.reserve_serials(copies)
+        from bordereau.forms.generate import generate
+
         result = generate(layout, secret, serials, output, annex_layouts, fillable)
         home.record_issue(layout, serials, output)
         for annex_layout in annex_layouts:
@@ -248,6 +250,8 @@ class Establishment:
     def export_table(self, fmt: Literal["csv", "json"], deidentified: bool = False) -> bytes:
         """The tabular export (codes and French labels), as CSV or JSON bytes, except
         the records of patients changed outside bordereau (counted in ``withheld``)."""
+        from bordereau.export.tabular import build_table, to_csv, to_json
+
         table = build_table(self.base, deidentified=deidentified,
                             exclude_patients=self._untampered())
         return to_csv(table) if fmt == "csv" else to_json(table)
@@ -256,6 +260,8 @@ class Establishment:
                    everything: bool = False, validate: bool = True) -> CdaExportReport:
         """Write the CDA documents due into ``output`` and log them, each checked with the
         ANS conformance kit first unless ``validate`` is false."""
+        from bordereau.export.batch import CdaExporter
+
         return CdaExporter(self.base, self.user, validate).export(output, since, everything)
 
     def verify(self) -> Verification:
@@ -266,6 +272,10 @@ class Establishment:
                centre: str | None = None, output: Path | None = None) -> dict[str, Any]:
         """The activity indicators of a period (dates as typed: AAAA-MM-JJ or JJ/MM/AAAA),
         also written as a self-contained HTML page to ``output`` when given."""
+        from bordereau.export.report import compute_report
+        from bordereau.export.report_data import make_period
+        from bordereau.export.report_html import render_html
+
         period = make_period(start, end)
         if output is not None:
             check_output(output)

@@ -19,6 +19,25 @@ MARSEILLE = SAMPLES / "centres" / "marseille-neuromusculaire.yaml"
 RECORDINGS = ROOT / "tests" / "recordings"  # recorded Tesseract output (docs/testing.md)
 
 
+# The longest test files, longest first (docs/testing.md, issue 8; test_reading_grossesse
+# from a run of its own). They are collected first so that ``./dev.sh test``'s workers
+# (pytest-xdist, one file per worker, files handed out in collection order) start them
+# early and finish together.
+LONGEST_FILES = (
+    "test_races.py", "test_base_failures.py", "test_ingest_concurrent.py", "test_pages.py",
+    "test_reading_grossesse.py", "test_queue.py", "test_ingest.py", "test_scan_queue.py",
+    "test_watch.py", "test_review_app.py", "test_fillable.py", "test_tamper.py",
+    "test_samples_end_to_end.py", "test_digits.py", "test_review_sheet.py", "test_blank.py",
+    "test_reading.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest files first, the others after in their usual order (a stable sort)."""
+    rank = {name: n for n, name in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 def replay(data_set: str) -> EngineSpec:
     """The replay engine of a test data set's recording (records with BORDEREAU_OCR_RECORD=1)."""
     return EngineSpec.replay(RECORDINGS / f"{data_set}.json")

@@ -9,6 +9,7 @@ still a cycle for a reader of the code. The layer order is the one of
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,7 @@ def imports_of(path: Path, modules: set[str]) -> set[str]:
     return found
 
 
+@cache  # the package does not change during a run: parsed once, not once per test
 def import_graph() -> dict[str, set[str]]:
     paths = [p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts]
     modules = {module_name(p) for p in paths}

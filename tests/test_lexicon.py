@@ -95,3 +95,16 @@ def test_a_list_never_confirms_a_reading_the_readers_doubt() -> None:
     assert lexicon.confirmed(found, "LEFEBURE") is None
     with_it = lexicon.match("patient.nom_naissance", "LEFEBURE", cells)
     assert with_it is not None and "LEFEBVRE" in [with_it.best, *with_it.others]
+
+
+def test_gene_symbols_are_matched_against_the_hgnc_approved_symbols() -> None:
+    assert lexicon.list_for("diagnostic1.gene1") == "hgnc"
+    assert lexicon.list_for("genetique.gene3") == "hgnc"
+    found = lexicon.match("diagnostic1.gene1", "FBN1", clear("FBN1"))
+    assert found is not None and found.liste == "hgnc" and found.in_list
+    assert lexicon.confirmed(found, "FBN1") == found.share
+    cells = clear("CFTR")
+    cells[3] = cell(("P", 0.6), ("R", 0.35))  # read CFTP: not a symbol
+    misread = lexicon.match("diagnostic1.gene1", "CFTP", cells)
+    assert misread is not None and not misread.in_list and misread.best == "CFTR"
+    assert lexicon.confirmed(misread, "CFTP") is None

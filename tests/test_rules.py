@@ -216,7 +216,7 @@ def test_a_trusted_nir_answers_for_the_month_and_year_of_birth(layout: Layout) -
     assert not born.review and born.details["nir"] == "mois et année confirmés par le NIR"
     # the day is the NIR's blind spot: a doubtful day cell keeps the date in review
     unsure_day = sheet(layout, patient__ins=NIR)
-    doubtful(unsure_day["patient.date_naissance"], [0.95] + cells[1:], "17042012")
+    doubtful(unsure_day["patient.date_naissance"], [0.95, *cells[1:]], "17042012")
     check_sheet(unsure_day, layout, TODAY)
     assert unsure_day["patient.date_naissance"].review
     # a NIR the trust stage doubts confirms nothing
@@ -231,3 +231,22 @@ def test_a_trusted_nir_answers_for_the_month_and_year_of_birth(layout: Layout) -
     check_sheet(other, layout, TODAY)
     assert other["patient.date_naissance"].review
     assert "matricule INS" in (other["patient.date_naissance"].reason or "")
+
+
+def test_a_trusted_nir_answers_for_the_place_of_birth_it_carries(layout: Layout) -> None:
+    fields = sheet(layout, patient__ins=NIR, patient__lieu_naissance="69123")
+    doubtful(fields["patient.lieu_naissance"], [0.99, 0.6, 0.99, 0.99, 0.99], "69123")
+    check_sheet(fields, layout, TODAY)
+    place = fields["patient.lieu_naissance"]
+    assert not place.review and place.details["nir"] == "code confirmé par le NIR"
+    other = sheet(layout, patient__ins=NIR, patient__lieu_naissance="69124")
+    doubtful(other["patient.lieu_naissance"], [0.99, 0.6, 0.99, 0.99, 0.99], "69124")
+    check_sheet(other, layout, TODAY)
+    assert other["patient.lieu_naissance"].review
+    corsican_body = "1120419004001"  # born in Ajaccio (2A004), written 19004 in a NIR
+    corsican = corsican_body + f"{97 - int(corsican_body) % 97:02d}"
+    ajaccio = sheet(layout, patient__ins=corsican, patient__lieu_naissance="2A004",
+                    patient__sexe="M")
+    doubtful(ajaccio["patient.lieu_naissance"], [0.99, 0.7, 0.99, 0.99, 0.99], "2A004")
+    check_sheet(ajaccio, layout, TODAY)
+    assert not ajaccio["patient.lieu_naissance"].review

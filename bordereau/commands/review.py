@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from bordereau.base.states import ReadingStatus
 from bordereau.cli_support import (
     BaseOption,
     FrenchCommand,
@@ -57,9 +58,10 @@ TranscribeOption = typer.Option(
     "--transcrire", help="Les commentaires manuscrits gardés en image, à recopier (facultatif).")
 AnswersOption = typer.Option(
     "--reponses", help="Saisir les réponses reçues du médecin (éléments « à compléter »).")
-STATES = {"pending": "à vérifier", "accepted": "accepté", "corrected": "corrigé",
-          "trusted": "lu avec assurance", "image": "gardé en image (à recopier si besoin)",
-          "clinician": "à compléter par le médecin"}
+STATES: dict[str, str] = {ReadingStatus.PENDING: "à vérifier", ReadingStatus.ACCEPTED: "accepté",
+          ReadingStatus.CORRECTED: "corrigé", ReadingStatus.TRUSTED: "lu avec assurance",
+          ReadingStatus.IMAGE: "gardé en image (à recopier si besoin)",
+          ReadingStatus.CLINICIAN: "à compléter par le médecin"}
 SAID = re.compile(r"confiance (\d,\d+)")
 
 
@@ -116,8 +118,8 @@ def list_items(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Lister les champs à vérifier, par bordereau puis par confiance."""
-    items = _open(ctx, home, base, None).review_items(None if all_items else "pending", field,
-                                                 serial, transcribe)
+    status = None if all_items else ReadingStatus.PENDING
+    items = _open(ctx, home, base, None).review_items(status, field, serial, transcribe)
     if as_json:
         print_json([item.model_dump(mode="json") for item in items])
         return

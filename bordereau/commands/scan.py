@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bordereau.base.ingest import IngestReport
+from bordereau.base.states import PageState, SheetStatus
 from bordereau.base.store import Damage
 from bordereau.cli_support import (
     BaseOption,
@@ -36,7 +37,7 @@ VerifyOption = typer.Option(
     "pas seulement sa taille.")
 WorkersOption = typer.Option("--workers", help="Nombre de processus (défaut : un par cœur).")
 
-STATES = {"read": "lue(s)", "blank": "blanche(s)", "refused": "refusée(s)"}
+STATES = {PageState.READ: "lue(s)", PageState.BLANK: "blanche(s)", PageState.REFUSED: "refusée(s)"}
 
 
 def progress_bar(enabled: bool) -> Progress | None:
@@ -61,7 +62,7 @@ def summary(result: ReadResult) -> str:
         lines.append(f"Bordereau {sheet.serial} ({sheet.kind}, {state}) : "
                      f"{len(sheet.fields)} champs, {review} à vérifier.")
     for page in result.pages:
-        if page.state == "refused":
+        if page.state == "refused":  # ocr.types.PageState: a Literal mypy checks
             lines.append(f"Refusée : {page.name or page.source}, page {page.index + 1} — "
                          f"{page.reason}")
     lines += [_sentence(skipped.reason) for skipped in result.skipped]
@@ -119,8 +120,8 @@ def ingest_summary(report: IngestReport) -> str:
     for refused in report.refused:
         lines.append(f"Refusée : {refused['file']}, page {refused['page']} — "
                      f"{refused['reason']}")
-    names = {"committed": "enregistré(s)", "waiting_review": "à vérifier",
-             "waiting_pages": "en attente de pages"}
+    names = {SheetStatus.COMMITTED: "enregistré(s)", SheetStatus.WAITING_REVIEW: "à vérifier",
+             SheetStatus.WAITING_PAGES: "en attente de pages"}
     for state, label in names.items():
         serials = sorted(report.sheets.get(state, []))
         if serials:
@@ -169,11 +170,12 @@ def status(
         return
     pages, sheets = report["pages"], report["sheets"]
     lines = [
-        f"{report['files']} fichier(s), {report['pages_total']} page(s) : {pages['read']} lue(s), "
-        f"{pages['blank']} blanche(s), {pages['refused']} refusée(s).",
-        f"Bordereaux : {sheets['committed']} enregistré(s), {sheets['waiting_review']} à "
-        f"vérifier ({report['review_items']} champ(s)), {sheets['waiting_pages']} en attente "
-        "de pages.",
+        f"{report['files']} fichier(s), {report['pages_total']} page(s) : "
+        f"{pages[PageState.READ]} lue(s), {pages[PageState.BLANK]} blanche(s), "
+        f"{pages[PageState.REFUSED]} refusée(s).",
+        f"Bordereaux : {sheets[SheetStatus.COMMITTED]} enregistré(s), "
+        f"{sheets[SheetStatus.WAITING_REVIEW]} à vérifier ({report['review_items']} "
+        f"champ(s)), {sheets[SheetStatus.WAITING_PAGES]} en attente de pages.",
     ]
     for waiting in report["waiting_pages"]:
         missing = ", ".join(map(str, waiting["missing"]))

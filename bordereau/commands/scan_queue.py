@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from bordereau.base.scan_queue import JobDone
+from bordereau.base.states import PageState
 from bordereau.cli_support import (
     BaseOption,
     HomeOption,
@@ -20,7 +21,7 @@ from bordereau.cli_support import (
 )
 from bordereau.establishment import Establishment
 
-STATES = {"read": "lue(s)", "blank": "blanche(s)", "refused": "refusée(s)"}
+STATES = {PageState.READ: "lue(s)", PageState.BLANK: "blanche(s)", PageState.REFUSED: "refusée(s)"}
 
 
 def submit_command(

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
+from bordereau.base.states import PageState
 from bordereau.base.watch import DONE_DIR, REFUSED_DIR, WatchedFile
 from bordereau.cli_support import BaseOption, HomeOption, JsonOption, line_reporter, stderr
 from bordereau.establishment import Establishment
 
-STATES = {"read": "lue(s)", "blank": "blanche(s)", "refused": "refusée(s)"}
+STATES = {PageState.READ: "lue(s)", PageState.BLANK: "blanche(s)", PageState.REFUSED: "refusée(s)"}
 
 
 def describe(done: WatchedFile) -> str:

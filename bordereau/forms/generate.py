@@ -25,8 +25,8 @@ from bordereau.forms import fonts
 from bordereau.forms.codes import PageCode, establishment_fingerprint, format_serial, page_code
 from bordereau.forms.fillable import add_fields
 from bordereau.forms.manifest import Box, FieldLayout, Layout, LineOp, PageLayout, RectOp, TextOp
+from bordereau.forms.markers import ARUCO_DICT
 
-ARUCO_DICT = cv2.aruco.DICT_4X4_50
 CELL_LINE = 0.2  # mm, comb cells and checkboxes
 CELL_GREY = 0.15
 

@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from bordereau.forms.generate import ARUCO_DICT
 from bordereau.forms.manifest import Box, PageLayout
+from bordereau.forms.markers import ARUCO_DICT
 
 DETECT_DPI = 150.0  # markers and QR codes are found on a copy at this resolution
 MIN_MARKERS = 3  # a homography from fewer markers is not trusted (page goes to review)

@@ -353,7 +353,7 @@ def read_comb(page: AlignedPage, field: FieldLayout, digits: DigitModel,
     if field.kind == "date" and value is None and any(c.char for c in cells):
         details["read"] = date_as_read(cells)  # offered to the reviewer, never trusted
     reason = "; ".join(dict.fromkeys(reasons)) or None
-    if field.kind == "letters" and reason is None and value:
+    if field.kind in {"letters", "alphanumeric"} and reason is None and value:
         found = lexicon.match(field.id, value, details["cells"])  # type: ignore[arg-type]
         if found is not None:
             details["liste"] = found.model_dump()

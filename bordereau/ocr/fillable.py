@@ -190,14 +190,17 @@ def read_typed_page(image: PageImage, typed: TypedPage, ctx: Context) -> PageRes
     return with_crops(result, aligned, located, ctx)
 
 
-def read_typed_file(path: Path, pages: list[TypedPage], ctx: Context) -> list[PageResult]:
-    """Every page of a fillable PDF, in order."""
-    document = pdfium.PdfDocument(path)
+def read_typed_file(path: Path, pages: list[TypedPage], ctx: Context,
+                    document: pdfium.PdfDocument | None = None) -> list[PageResult]:
+    """Every page of a fillable PDF, in order (``document``: the file already opened by
+    the caller, who closes it)."""
+    own = document is None
+    pdf = pdfium.PdfDocument(path) if document is None else document
     results = []
     try:
-        document.init_forms()
+        pdf.init_forms()
         for index, typed in enumerate(pages):
-            page = document[index]
+            page = pdf[index]
             try:
                 dpi = INK_DPI if typed.ink or not typed.values else RENDER_DPI
                 image = PageImage(source=path, index=index, pixels=_render(page, dpi), dpi=dpi)
@@ -208,5 +211,6 @@ def read_typed_file(path: Path, pages: list[TypedPage], ctx: Context) -> list[Pa
             log.info("%s, page %d : %s (champs saisis)%s", path.name, index + 1, outcome.state,
                      f" — {outcome.reason}" if outcome.reason else "")
     finally:
-        document.close()
+        if own:
+            pdf.close()
     return results

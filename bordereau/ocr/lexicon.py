@@ -21,17 +21,22 @@ borne in France since 1891, not all of them) is read as before: the list can onl
 the confidence of a reading that is one of its words, never replace what was read.
 
 First names are matched word by word (« JEAN PAUL » written with a blank cell is two
-first names); a birth name as a whole (« LE GALL » is one name of the list).
+first names); a birth name as a whole (« LE GALL » is one name of the list). Gene symbols
+(« Gène », « Autre gène ») are matched the same way against the HGNC approved symbols
+shipped in ``templates/hgnc/``.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from functools import cache
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
 
+from bordereau.templates.hgnc import hgnc_table
 from bordereau.templates.names import NameList, name_list
 
 # Which list a field's names are checked against, by the last part of the field id.
@@ -54,7 +59,7 @@ MIN_CELL = 0.6
 class NameMatch(BaseModel):
     """A reading compared with its list."""
 
-    liste: str  # "prenoms" or "noms"
+    liste: str  # "prenoms", "noms" or "hgnc"
     in_list: bool  # the reading is a word of the list (every word, for first names)
     best: str  # the fitting words of highest score, joined as the field is written
     share: float  # the best words' share of the fitting words (product over words)
@@ -63,8 +68,20 @@ class NameMatch(BaseModel):
 
 
 def list_for(field_id: str) -> str | None:
-    """The list a field's names belong to, if any."""
-    return LISTS.get(field_id.rsplit(".", 1)[-1])
+    """The list a field's words belong to, if any (``hgnc`` for gene symbols)."""
+    last = field_id.rsplit(".", 1)[-1]
+    if re.fullmatch(r"gene\d+", last):
+        return "hgnc"
+    return LISTS.get(last)
+
+
+@cache
+def word_list(kind: str) -> NameList:
+    """The INSEE lists, or the HGNC approved symbols (upper case) for gene fields."""
+    if kind == "hgnc":
+        symbols = [s.encode("ascii") for s in hgnc_table().approved if s.isascii()]
+        return NameList.of("hgnc", symbols)
+    return name_list(kind)
 
 
 def _log_table(cell: dict[str, Any]) -> np.ndarray:
@@ -146,7 +163,7 @@ def match(field_id: str, value: str | None, cells: list[dict[str, Any]],
     kind = list_for(field_id)
     if kind is None or not value or not cells:
         return None
-    names = name_list(kind)
+    names = word_list(kind)
     spans = _spans(cells, words=kind == "prenoms")
     found = [_match_span(span, names, leave_out) for span in spans]
     if not found or any(f is None for f in found):

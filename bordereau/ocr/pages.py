@@ -25,6 +25,7 @@ import re
 import warnings
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -64,13 +65,61 @@ class _PageError(Exception):
 
 def iter_pages(path: Path) -> Iterator[PageImage | PageLoadError]:
     """Yield every page of ``path`` in order, or the reason it cannot be read (French)."""
-    kind = _guarded(path, None, "fichier illisible", _kind, path)
-    if isinstance(kind, PageLoadError):
-        yield kind
-    elif kind == "pdf":
-        yield from _iter_pdf(path)
+    opened = open_source(path)
+    if isinstance(opened, PageLoadError):
+        yield opened
+    elif isinstance(opened, OpenPdf):
+        try:
+            if opened.pages == 0:
+                yield no_page(path)
+            yield from (pdf_page(opened, index) for index in range(opened.pages))
+        finally:
+            opened.document.close()
     else:
-        yield from _iter_raster(path, kind)
+        yield from _iter_raster(path, opened)
+
+
+@dataclass
+class OpenPdf:
+    """A PDF opened once (PDFium): its pages, whether it has form fields, and whether it
+    ends with ``%%EOF`` (else it was cut short). The caller closes ``document``."""
+
+    path: Path
+    document: pdfium.PdfDocument
+    complete: bool
+    identity: tuple[int, ...]  # device, inode, size, modification time: the same file?
+
+    @property
+    def pages(self) -> int:
+        return len(self.document)
+
+    @property
+    def has_form(self) -> bool:
+        """Whether the PDF has an AcroForm (``forms generate --fillable`` writes one)."""
+        return bool(self.document.get_formtype() != pdfium_c.FORMTYPE_NONE)
+
+
+def open_source(path: Path) -> OpenPdf | Kind | PageLoadError:
+    """A PDF opened, the kind of any other image file, or why the file cannot be read."""
+    kind = _guarded(path, None, "fichier illisible", _kind, path)
+    if kind != "pdf":
+        return kind
+    opened = _guarded(path, None, "fichier PDF illisible", _open_pdf, path)
+    if isinstance(opened, PageLoadError):
+        return opened
+    found = path.stat()
+    identity = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
+    return OpenPdf(path, *opened, identity)
+
+
+def no_page(path: Path) -> PageLoadError:
+    return PageLoadError(source=path, index=None, reason="PDF sans aucune page")
+
+
+def pdf_page(opened: OpenPdf, index: int) -> PageImage | PageLoadError:
+    """One page of an opened PDF, decoded, or why it cannot be."""
+    reading = (opened.path, opened.document, index, opened.complete)
+    return _guarded(opened.path, index, "page PDF illisible", _pdf_page, *reading)
 
 
 def _kind(path: Path) -> Kind:
@@ -107,22 +156,6 @@ def estimate_dpi(height: int, width: int) -> float:
 
 
 # --- PDF ---------------------------------------------------------------------------------
-
-
-def _iter_pdf(path: Path) -> Iterator[PageImage | PageLoadError]:
-    opened = _guarded(path, None, "fichier PDF illisible", _open_pdf, path)
-    if isinstance(opened, PageLoadError):
-        yield opened
-        return
-    document, complete = opened
-    try:
-        if len(document) == 0:
-            yield PageLoadError(source=path, index=None, reason="PDF sans aucune page")
-        for index in range(len(document)):
-            reading = (path, document, index, complete)
-            yield _guarded(path, index, "page PDF illisible", _pdf_page, *reading)
-    finally:
-        document.close()
 
 
 def _open_pdf(path: Path) -> tuple[pdfium.PdfDocument, bool]:

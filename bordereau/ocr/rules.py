@@ -289,11 +289,27 @@ def _trust_keyed_nir(nir: FieldReading) -> None:
         nir.details["cle"] = "clé du NIR juste"
 
 
+def _nir_birthplace(place: FieldReading | None, nir: str) -> None:
+    """The place of birth written as an INSEE code and the same code in a trusted NIR
+    (digits 6 to 10; Corsica's 2A and 2B are 19 and 18 there): two independent readings
+    agree, the code is trusted."""
+    if place is None or not _only_uncertain(place) or not isinstance(place.value, str):
+        return
+    written = place.value.upper()
+    if written.replace("2A", "19", 1).replace("2B", "18", 1) == nir[5:10] and (
+            written[:2] in {"2A", "2B"} or written == nir[5:10]):
+        place.review, place.reason = False, None
+        place.confidence = max(place.confidence, IDENTITY_THRESHOLD)
+        place.details["nir"] = "code confirmé par le NIR"
+
+
 def apply_nir_evidence(fields: Fields) -> None:
-    """A date of birth in review for its confidence alone, whose month and year the trusted
-    NIR carries too: the NIR's digits, read in other cells of the sheet at the identity
-    level, answer for the month and the last two digits of the year; the date is trusted
-    when its remaining cells (day and century) reach the identity level on their own."""
+    """A NIR trusted by its key (``_trust_keyed_nir``) answers for the place of birth it
+    carries and for the month and year of birth. A date of birth in review for its
+    confidence alone, whose month and year the trusted NIR carries too: the NIR's digits,
+    read in other cells of the sheet, answer for the month and the last two digits of the
+    year; the date is trusted when its remaining cells (day and century) reach the
+    identity level on their own."""
     nir, born = fields.get("patient.ins"), fields.get("patient.date_naissance")
     if nir is None:
         return
@@ -302,7 +318,10 @@ def apply_nir_evidence(fields: Fields) -> None:
             and nir_key_ok(number)):
         return
     _trust_keyed_nir(nir)
-    if born is None or nir.review or not _only_uncertain(born):
+    if nir.review:
+        return
+    _nir_birthplace(fields.get("patient.lieu_naissance"), number)
+    if born is None or not _only_uncertain(born):
         return
     value = born.value
     if not (isinstance(value, str) and value.count("-") == 2):

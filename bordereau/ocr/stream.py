@@ -2,14 +2,21 @@
 
 A :class:`PageReaders` keeps a pool of reading processes (or reads in this process with
 one worker) for as long as it is open, so a long-running caller (a batch, the hot folder,
-a queue worker) loads the models once. :meth:`PageReaders.stream` decodes pages lazily,
-keeps at most a few pages in flight whatever the size of the batch, and yields each file's
-page results, in input order, as soon as its last page is read: the caller stores one file
-while the next ones are being read, and memory does not grow with the batch.
+a queue worker) loads the models once. :meth:`PageReaders.stream` keeps at most a few
+pages in flight whatever the size of the batch, and yields each file's page results, in
+input order, as soon as its last page is read: the caller stores one file while the next
+ones are being read, and memory does not grow with the batch.
+
+A PDF is opened once here (PDFium), for its page count and to see whether it has form
+fields (only then does pypdf read them, ``ocr/fillable.py``); its pages are sent to the
+reading processes by reference (file, page number) and each process decodes its own
+pages, so no page's pixels are ever held, pickled or copied in this process. Other image
+files (TIFF, PNG, JPEG) are decoded here and sent as pixels.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -26,10 +33,9 @@ from bordereau import logs
 from bordereau.errors import MissingToolError
 from bordereau.home import Home
 from bordereau.ocr.engine import EngineSpec
-from bordereau.ocr.fillable import read_typed_file, typed_pages
 from bordereau.ocr.guards import guard_worker
 from bordereau.ocr.page_reader import Context, PageResult, read_page
-from bordereau.ocr.pages import iter_pages
+from bordereau.ocr.pages import OpenPdf, iter_pages, no_page, open_source, pdf_page
 from bordereau.ocr.types import PageImage, PageLoadError, PageOutcome
 
 Progress = Callable[[int, int], None]  # (pages done, pages seen so far)
@@ -40,6 +46,7 @@ STAGES = {"decode": "décodage", "blank": "test de page blanche", "identify": "i
           "align": "redressement", "read": "lecture des champs"}
 
 _CONTEXT: Context | None = None
+_PDF: OpenPdf | None = None  # the PDF a reading process last decoded a page of, kept open
 
 
 def _init_worker(home: Path, keep_images: bool, keep_crops: bool, engine: EngineSpec) -> None:
@@ -68,9 +75,43 @@ def single_threaded() -> Callable[[], None]:
     return restore
 
 
+def _ready() -> None:
+    """Nothing: submitted once so that the pool forks its processes at once."""
+
+
 def _work(page: PageImage) -> PageResult:
     assert _CONTEXT is not None
     return safe_read(page, _CONTEXT)
+
+
+def _work_pdf(path: Path, index: int, identity: tuple[int, ...]) -> PageResult:
+    """Decode page ``index`` of the PDF at ``path`` in this reading process, and read it."""
+    assert _CONTEXT is not None
+    start = time.perf_counter()
+    page = _pdf_page_here(path, index, identity)
+    decoding = time.perf_counter() - start
+    result = load_error(page) if isinstance(page, PageLoadError) else safe_read(page, _CONTEXT)
+    del page
+    result.seconds["decode"] = decoding
+    return result
+
+
+def _pdf_page_here(path: Path, index: int, identity: tuple[int, ...]
+                   ) -> PageImage | PageLoadError:
+    """A page of ``path``, from the document this process keeps open (opened on the first
+    page of each file it is sent; again when the file at that path is another one, as in a
+    hot folder where a scanner reuses a name)."""
+    global _PDF
+    if _PDF is None or _PDF.path != path or _PDF.identity != identity:
+        if _PDF is not None:
+            _PDF.document.close()
+            _PDF = None
+        opened = open_source(path)
+        if not isinstance(opened, OpenPdf):  # the file changed since it was opened
+            reason = opened.reason if isinstance(opened, PageLoadError) else "page PDF illisible"
+            return PageLoadError(source=path, index=index, reason=reason)
+        _PDF = opened
+    return pdf_page(_PDF, index)
 
 
 def safe_read(page: PageImage, ctx: Context) -> PageResult:
@@ -130,6 +171,13 @@ class PageReaders:
             self._pool = ProcessPoolExecutor(
                 self.workers, initializer=_init_worker,
                 initargs=(self.home.root, self.keep_images, self.keep_crops, self.engine))
+            # What this process has loaded is shared with the forked readers until written
+            # to: frozen, their garbage collector never walks (and so never copies) it.
+            gc.freeze()
+            try:
+                self._pool.submit(_ready).result()  # every process forks now
+            finally:
+                gc.unfreeze()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -151,49 +199,93 @@ class PageReaders:
                ) -> Iterator[tuple[Path, list[PageResult]]]:
         """Each file with its page results (in page order), files in the given order."""
         state = _Stream(progress)
-        window = IN_FLIGHT_PER_WORKER * self.workers
         pending: dict[Future[PageResult], tuple[int, float]] = {}  # -> file, decoding s
         for number, path in enumerate(files):
             state.start(number, path)
-            typed = self._read_typed(path)  # Issue 13: a PDF filled on screen
-            for result in typed or []:
-                state.item(number)
-                state.done(number, result, 0.0)
-            for item, decoding in _timed(iter_pages(path) if typed is None else iter(())):
-                state.item(number)
-                if isinstance(item, PageLoadError):
-                    state.done(number, load_error(item), decoding)
-                elif self._pool is None:
-                    assert self._ctx is not None, "PageReaders used outside its with block"
-                    state.done(number, safe_read(item, self._ctx), decoding)
-                else:
-                    pending[self._pool.submit(_work, item)] = (number, decoding)
-                    del item  # the worker has its copy: keep no page here
-                    while len(pending) >= window:
-                        self._collect(pending, state)
-                yield from state.ready()
+            opened = open_source(path)
+            if isinstance(opened, OpenPdf):
+                try:
+                    yield from self._pdf(number, opened, state, pending)
+                finally:
+                    opened.document.close()
+            else:  # an image file decoded here, or why the file cannot be read
+                items = iter([opened]) if isinstance(opened, PageLoadError) else iter_pages(path)
+                for item, decoding in _timed(items):
+                    state.item(number)
+                    if isinstance(item, PageLoadError):
+                        state.done(number, load_error(item), decoding)
+                    elif self._pool is None:
+                        state.done(number, self._read_here(item), decoding)
+                    else:
+                        self._submit(pending, state, number, decoding, _work, item)
+                        del item  # the worker has its copy: keep no page here
+                    yield from state.ready()
             state.finish(number)
             yield from state.ready()
         while pending:
             self._collect(pending, state)
             yield from state.ready()
 
-    def _read_typed(self, path: Path) -> list[PageResult] | None:
+    def _pdf(self, number: int, opened: OpenPdf, state: _Stream,
+             pending: dict[Future[PageResult], tuple[int, float]]
+             ) -> Iterator[tuple[Path, list[PageResult]]]:
+        """Read every page of an opened PDF: from its fields when it was filled on screen
+        (issue 13), else each page decoded where it is read."""
+        typed = self._read_typed(opened) if opened.has_form else None
+        for result in typed or []:
+            state.item(number)
+            state.done(number, result, 0.0)
+        if typed is not None:
+            return
+        if opened.pages == 0:
+            state.item(number)
+            state.done(number, load_error(no_page(opened.path)), 0.0)
+        for index in range(opened.pages):
+            state.item(number)
+            if self._pool is None:
+                start = time.perf_counter()
+                page = pdf_page(opened, index)
+                decoding = time.perf_counter() - start
+                result = (load_error(page) if isinstance(page, PageLoadError)
+                          else self._read_here(page))
+                del page
+                state.done(number, result, decoding)
+            else:
+                self._submit(pending, state, number, 0.0, _work_pdf, opened.path, index,
+                             opened.identity)
+            yield from state.ready()
+
+    def _read_here(self, page: PageImage) -> PageResult:
+        assert self._ctx is not None, "PageReaders used outside its with block"
+        return safe_read(page, self._ctx)
+
+    def _submit(self, pending: dict[Future[PageResult], tuple[int, float]], state: _Stream,
+                number: int, decoding: float, work: Callable[..., PageResult],
+                *args: object) -> None:
+        """Hand one page to the pool, then wait while the window of pages is full."""
+        assert self._pool is not None
+        pending[self._pool.submit(work, *args)] = (number, decoding)
+        while len(pending) >= IN_FLIGHT_PER_WORKER * self.workers:
+            self._collect(pending, state)
+
+    def _read_typed(self, opened: OpenPdf) -> list[PageResult] | None:
         """The pages of a fillable PDF of ours, read from its fields (``ocr/fillable.py``);
         None for any other file, or when its fields cannot be read (the scanner path then
         reads it and says what is wrong)."""
-        pages = typed_pages(path)
+        from bordereau.ocr.fillable import read_typed_file, typed_pages  # pypdf: only here
+
+        pages = typed_pages(opened.path)
         if pages is None:
             return None
         if self._typed_ctx is None:
             self._typed_ctx = Context(self.home.root, self.keep_images, self.engine,
                                       self.keep_crops)
         try:
-            return read_typed_file(path, pages, self._typed_ctx)
+            return read_typed_file(opened.path, pages, self._typed_ctx, opened.document)
         except MissingToolError:
             raise
         except Exception as exc:  # PDFium disagrees with pypdf
-            log.debug("%s : lecture des champs impossible (%s)", path.name, exc)
+            log.debug("%s : lecture des champs impossible (%s)", opened.path.name, exc)
             return None
 
     @staticmethod

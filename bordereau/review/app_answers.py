@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, ListView, Static
 
+from bordereau.base.states import ReadingStatus
 from bordereau.review.app_group import GroupScreen
 from bordereau.review.app_group_row import GroupList
 from bordereau.review.queue import Item
@@ -49,7 +50,7 @@ class AnswersScreen(GroupScreen):
 
     def collect(self) -> list[Item]:
         items: list[Item] = []
-        for listed in self.review.queue.items("clinician", limit=ANSWERS_SIZE):
+        for listed in self.review.queue.items(ReadingStatus.CLINICIAN, limit=ANSWERS_SIZE):
             claimed = self.review.claim(listed)
             if claimed is not None and claimed.open:
                 items.append(claimed)

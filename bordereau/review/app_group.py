@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input, ListView, Static
 
+from bordereau.base.states import ReadingStatus
 from bordereau.errors import BordereauError
 from bordereau.forms.manifest import FieldLayout
 from bordereau.review import images
@@ -87,7 +88,7 @@ class GroupScreen(Screen[Switch | None]):
     def on_mount(self) -> None:
         self.query_one("#loupe", CropBase).set_max_rows(max(6, self.app.size.height // 4))
         if self.field_id is None and not self.named:
-            pending = self.review.queue.items("pending")
+            pending = self.review.queue.items(ReadingStatus.PENDING)
             self.field_id = pending[0].field_id if pending else None
         self.load()
         self.set_interval(RENEW_SECONDS, self._renew)
@@ -262,7 +263,7 @@ class GroupScreen(Screen[Switch | None]):
 
     def all_decided(self) -> None:
         """Every row is decided: the next rows of the field."""
-        more = self.review.queue.items("pending", field_id=self.field_id, limit=1)
+        more = self.review.queue.items(ReadingStatus.PENDING, field_id=self.field_id, limit=1)
         if more:
             self.review.say("Lignes suivantes de ce champ.")
             self.load()
@@ -366,7 +367,7 @@ class GroupScreen(Screen[Switch | None]):
         self.dismiss(None)
 
     def action_pick(self) -> None:
-        pending = self.review.queue.items("pending")
+        pending = self.review.queue.items(ReadingStatus.PENDING)
         if not pending:
             self.review.say("Rien à vérifier.")
             return

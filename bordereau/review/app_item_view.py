@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from bordereau.base.states import ReadingStatus
 from bordereau.errors import BordereauError
 from bordereau.forms.manifest import FieldLayout
 from bordereau.review import images
@@ -136,7 +137,7 @@ class ItemView(Screen[None]):
         self.item, self.field = None, None
         for name in ("#body", "#value", "#message"):
             self.query_one(name).display = False
-        waiting = len(self.skipped & {i.id for i in self.review.queue.items("pending")})
+        waiting = len(self.skipped & {i.id for i in self.review.queue.items(ReadingStatus.PENDING)})
         text = Text("Rien à vérifier.\n\n", style="bold green")
         if waiting:
             text.append(f"{plural(waiting, 'élément')} passé{'s' if waiting > 1 else ''} "

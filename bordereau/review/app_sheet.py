@@ -16,6 +16,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
+from bordereau.base.states import ReadingStatus
 from bordereau.errors import BordereauError
 from bordereau.forms.manifest import FieldLayout
 from bordereau.review.app_group import GroupScreen
@@ -60,7 +61,7 @@ class SheetScreen(GroupScreen):
     def next_serial(self) -> str | None:
         """The first sheet with items to review, other than this one and those passed."""
         skip = self.passed | {self.serial or ""}
-        for item in self.review.queue.items("pending"):
+        for item in self.review.queue.items(ReadingStatus.PENDING):
             if item.serial not in skip:
                 return item.serial
         return None
@@ -71,7 +72,7 @@ class SheetScreen(GroupScreen):
         if not self.serial:
             return []
         items: list[Item] = []
-        for listed in self.review.queue.items("pending", serial=self.serial):
+        for listed in self.review.queue.items(ReadingStatus.PENDING, serial=self.serial):
             claimed = self.review.claim(listed)
             if claimed is not None and claimed.open:
                 items.append(claimed)

@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from bordereau.base.states import ReadingStatus
 from bordereau.forms import fonts
 from bordereau.forms.manifest import Box, FieldLayout
 from bordereau.forms.widgets import BOX, CHOICE_PT
@@ -32,9 +33,9 @@ if TYPE_CHECKING:
 TARGET_PX_PER_MM = 2.4  # half-block pixels per millimetre at which handwriting reads well
 TEXT_LINES = 0  # ``CropBase.show(strips=TEXT_LINES)``: handwritten text, line by line
 TEXT_PX_PER_MM = 1.6  # handwritten comments: written larger than letters in cells
-STATUS = {"pending": "à vérifier", "accepted": "accepté", "corrected": "corrigé",
-          "trusted": "lu avec assurance", "image": "gardé en image",
-          "clinician": "à compléter (médecin)"}
+STATUS: dict[str, str] = {ReadingStatus.PENDING: "à vérifier", ReadingStatus.ACCEPTED: "accepté",
+          ReadingStatus.CORRECTED: "corrigé", ReadingStatus.TRUSTED: "lu avec assurance",
+          ReadingStatus.IMAGE: "gardé en image", ReadingStatus.CLINICIAN: "à compléter (médecin)"}
 
 
 def french_number(value: float, digits: int = 2) -> str:

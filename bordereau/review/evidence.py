@@ -34,7 +34,7 @@ LABEL_KEYS = {"patient.nom_naissance": "nom", "patient.premier_prenom": "prenom"
               "patient.date_naissance": "date_naissance", "patient.sexe": "sexe",
               "patient.ipp": "ipp"}
 NIR_SEX = {"1": "M", "2": "F"}
-NAME_SOURCES = {"prenoms": "prénoms INSEE", "noms": "noms INSEE"}
+NAME_SOURCES = {"prenoms": "prénoms INSEE", "noms": "noms INSEE", "hgnc": "HGNC"}
 
 
 class Suggestion(BaseModel):
@@ -203,7 +203,7 @@ def _from_lists(field: FieldLayout, values: dict[str, Any],
     """The names of the INSEE lists that best fit the cells as read (``ocr.lexicon``), when
     the reading is not itself the best of them."""
     found = ((raws.get(field.id) or {}).get("details") or {}).get("liste")
-    if not isinstance(found, dict) or field.kind != "letters":
+    if not isinstance(found, dict) or field.kind not in {"letters", "alphanumeric"}:
         return []
     source = f"{NAME_SOURCES.get(str(found.get('liste')), 'liste INSEE')}, le plus proche"
     read = values.get(field.id)

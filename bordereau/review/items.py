@@ -8,10 +8,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from bordereau.base.sheets import DECIDED
+from bordereau.base.states import ReadingStatus
 from bordereau.errors import BordereauError, ExitCode
 from bordereau.review.evidence import Suggestion
 
-OPEN_STATUSES = ("pending", "image", "clinician")
+OPEN_STATUSES = (ReadingStatus.PENDING, ReadingStatus.IMAGE, ReadingStatus.CLINICIAN)
 
 
 class ConflictError(BordereauError):

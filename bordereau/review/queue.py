@@ -22,7 +22,7 @@ from bordereau.base.people import check_name
 from bordereau.base.records import commit_sheet
 from bordereau.base.schema import Audit, Page, Reading, Record, Sheet, utcnow
 from bordereau.base.sheets import CLINICIAN, DECIDED, IMAGE, current_value, refresh_sheet
-from bordereau.base.states import ReadingStatus
+from bordereau.base.states import ReadingStatus, SheetStatus
 from bordereau.errors import BordereauError, InputError, NotFoundError
 from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout
@@ -37,14 +37,14 @@ __all__ = ["LEASE", "ConflictError", "Decision", "Item", "Queue"]
 LEASE = dt.timedelta(minutes=10)
 WRITE_WAIT = 15.0  # seconds a claim or decision waits for another SQLite writer
 log = logging.getLogger(__name__)
-OPEN = ("pending", IMAGE, CLINICIAN)  # items that can still be decided
+OPEN = (ReadingStatus.PENDING, IMAGE, CLINICIAN)  # items that can still be decided
 
 
 def _shown(field: FieldLayout, row: Reading) -> str:
     """The value as a reviewer would type it; for a value the reader could not make valid
     (an impossible date), the characters it read, so they are offered instead of "vide"."""
     shown = format_value(field, current_value(row))
-    if not shown and row.status == "pending" and isinstance(row.raw, dict):
+    if not shown and row.status == ReadingStatus.PENDING and isinstance(row.raw, dict):
         details = row.raw.get("details")
         read = details.get("read") if isinstance(details, dict) else None
         if isinstance(read, str):
@@ -64,11 +64,12 @@ class Queue:
         # The queue served: doubtful fields, or (opt-in) the handwritten comments kept as
         # images, to transcribe — on sheets still in review or already committed.
         self.transcribe = transcribe
-        self.waiting = IMAGE if transcribe else "pending"
+        self.waiting = IMAGE if transcribe else ReadingStatus.PENDING
 
     def _waiting(self) -> Any:
         """The condition on (Reading, Sheet) of the items this queue serves."""
-        sheets = ("waiting_review", "committed") if self.transcribe else ("waiting_review",)
+        sheets = ((SheetStatus.WAITING_REVIEW, SheetStatus.COMMITTED) if self.transcribe
+                  else (SheetStatus.WAITING_REVIEW,))
         return and_(Reading.status == self.waiting, Sheet.status.in_(sheets))
 
     # -- reading -----------------------------------------------------------------------
@@ -114,12 +115,12 @@ class Queue:
                     required=self._required_row(row, field),
                     suggestions=found.suggestions, notes=found.notes)
 
-    def items(self, status: str | None = "pending", field_id: str | None = None,
+    def items(self, status: str | None = ReadingStatus.PENDING, field_id: str | None = None,
               serial: str | None = None, limit: int | None = None) -> list[Item]:
         """Items ordered by sheet then by confidence (the least sure first)."""
         with self.db.session() as session:
             query = select(Reading).join(Sheet)
-            if status == "pending":
+            if status == ReadingStatus.PENDING:
                 query = query.where(self._waiting())
             elif status is not None:
                 query = query.where(Reading.status == status)
@@ -144,7 +145,7 @@ class Queue:
         """How many items wait for the clinician's answer (« à compléter »)."""
         with self.db.session() as session:
             return int(session.scalar(select(func.count(Reading.id)).join(Sheet).where(
-                Reading.status == CLINICIAN, Sheet.status == "waiting_review")) or 0)
+                Reading.status == CLINICIAN, Sheet.status == SheetStatus.WAITING_REVIEW)) or 0)
 
     def get(self, item_id: int) -> Item:
         with self.db.session() as session:
@@ -228,7 +229,7 @@ class Queue:
         Never empties a field where the reader saw ink: the reviewer says so on purpose
         (``set`` with « vide »), or transcribes it."""
         item = self.get(item_id)
-        if item.ink and item.status in ("pending", IMAGE) and current_empty(item):
+        if item.ink and item.status in (ReadingStatus.PENDING, IMAGE) and current_empty(item):
             raise InputError(
                 f"Élément {item_id} : de l’écriture a été trouvée dans « {item.label} » mais "
                 "la lecture est vide ; taper la valeur, ou « vide » pour confirmer qu’il n’y "
@@ -292,7 +293,7 @@ class Queue:
                     and expires > utcnow() and row.status in OPEN):
                 raise ConflictError(f"Élément {item_id} réservé par {row.claimed_by} jusqu’à "
                                     f"{expires.astimezone():%H:%M}.")
-            if sheet.status == "waiting_pages":
+            if sheet.status == SheetStatus.WAITING_PAGES:
                 raise ConflictError(f"Bordereau {sheet.serial} incomplet : attendre ses pages "
                                     "manquantes avant de vérifier ses champs.")
             before = current_value(row)
@@ -315,10 +316,11 @@ class Queue:
                               machine_value=row.value, previous_value=before,
                               final_value=final, reason=row.reason))
             session.flush()
-            waiting = {r.id for r in sheet.readings if r.status == "pending" and r.id != row.id}
+            waiting = {r.id for r in sheet.readings
+                       if r.status == ReadingStatus.PENDING and r.id != row.id}
             record = self._after_decision(session, sheet)
             cleared = sorted(r.id for r in sheet.readings
-                             if r.id in waiting and r.status != "pending")
+                             if r.id in waiting and r.status != ReadingStatus.PENDING)
             session.commit()
             log.info("élément %d (%s, bordereau %s) : %s par %s ; bordereau %s", item_id,
                      row.field_id, sheet.serial, action, self.reviewer, sheet.status)
@@ -329,7 +331,8 @@ class Queue:
 
     def _after_decision(self, session: Session, sheet: Sheet) -> Record | None:
         layout = self.db.home.layout(sheet.layout_id)
-        if sheet.status == "committed":
+        already = sheet.status == SheetStatus.COMMITTED  # (refresh_sheet may commit it below)
+        if already:
             values = {r.field_id: current_value(r) for r in sheet.readings}
             old = session.scalars(select(Record).where(Record.sheet_id == sheet.id,
                                                        Record.current.is_(True))).first()
@@ -338,7 +341,7 @@ class Queue:
                                 {f.id: values.get(f.id) for f in layout.fields}, pages,
                                 self.reviewer)
         refresh_sheet(session, sheet, layout, self.reviewer, self.today)
-        if sheet.status == "committed":
+        if sheet.status == SheetStatus.COMMITTED:
             return session.scalars(select(Record).where(Record.sheet_id == sheet.id,
                                                         Record.current.is_(True))).first()
         return None

@@ -100,7 +100,7 @@ def compare(result: ReadResult, truth: BatchTruth, root: Path) -> dict[str, Any]
 
 
 def _name_cells(reading: Any) -> list[dict[str, Any]] | None:
-    if reading is None or reading.kind != "letters":
+    if reading is None or reading.kind not in {"letters", "alphanumeric"}:
         return None
     cells = reading.details.get("cells")
     return cells if isinstance(cells, list) else None

@@ -44,6 +44,15 @@ class NameList:
     def __len__(self) -> int:
         return sum(len(rows) for rows in self.by_length.values())
 
+    @classmethod
+    def of(cls, kind: str, words: list[bytes]) -> NameList:
+        """A list from ASCII words (any order; duplicates are harmless)."""
+        by_length: dict[int, list[bytes]] = {}
+        for word in words:
+            by_length.setdefault(len(word), []).append(word)
+        return cls(kind, {n: np.frombuffer(b"".join(sorted(ws)), dtype=np.uint8)
+                          .reshape(len(ws), n).copy() for n, ws in by_length.items()})
+
 
 @cache
 def name_list(kind: str) -> NameList:
@@ -51,8 +60,4 @@ def name_list(kind: str) -> NameList:
     if kind not in KINDS:
         raise ValueError(kind)
     data = files("bordereau.templates").joinpath("names", f"{kind}.txt.gz").read_bytes()
-    by_length: dict[int, list[bytes]] = {}
-    for word in filter(None, gzip.decompress(data).split(b"\n")):
-        by_length.setdefault(len(word), []).append(word)
-    return NameList(kind, {n: np.frombuffer(b"".join(sorted(ws)), dtype=np.uint8)
-                           .reshape(len(ws), n).copy() for n, ws in by_length.items()})
+    return NameList.of(kind, list(filter(None, gzip.decompress(data).split(b"\n"))))
