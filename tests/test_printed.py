@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,11 @@ from bordereau.ocr.combs import CELL_INSET_MM, EMPTY_BELOW, cell_chars
 from bordereau.ocr.engine import EngineSpec
 from bordereau.ocr.page_reader import Context, LocatedPage, align_page, read_page
 from bordereau.ocr.pipeline import ReadOptions, read_batch
-from bordereau.ocr.printed import SOURCE, TYPED_CHARS, match_cell, templates
+from bordereau.ocr.printed import SOURCE, TEMPLATE_FILE, TYPED_CHARS, match_cell, templates
 from bordereau.ocr.types import PageImage
 from bordereau.simulate.batch import make_batch
 from bordereau.simulate.fillable import CLEAN, fill_pdf, pdf_inputs, typed_values
-from tests.conftest import LYON
+from tests.conftest import LYON, ROOT
 
 TODAY = dt.date.today()
 DPI = 200
@@ -90,11 +91,22 @@ def test_a_printed_fillable_copy_is_read_right_and_trusted(
     assert review == []
 
 
-def test_every_typable_character_has_a_template_in_the_generators_font() -> None:
-    faces = {t.face for t in templates(DPI / 25.4, 5.0, 6.5)}
-    assert "standard" in faces  # PDFium's Helvetica-Bold, as the fillable PDF prints
-    standard = {t.char for t in templates(DPI / 25.4, 5.0, 6.5) if t.face == "standard"}
-    assert standard == set(TYPED_CHARS)
+def test_the_shipped_templates_are_the_generators_glyphs(tmp_path: Path) -> None:
+    """bordereau/ocr/models/print-glyphs.npz is what scripts/print_glyphs.py draws now
+    from the generator's placement (forms.fillable.glyph_origin) with PDFium: every
+    typable character, at the same place in its cell."""
+    fresh = tmp_path / "glyphs.npz"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "print_glyphs.py"), str(fresh)],
+                   check=True, capture_output=True)
+    with np.load(fresh) as drawn, np.load(TEMPLATE_FILE) as shipped:
+        for data in (drawn, shipped):
+            standard = data["faces"] == "standard"
+            assert sorted(data["chars"][standard]) == sorted(TYPED_CHARS)
+        mine, theirs = (d["faces"] == "standard" for d in (drawn, shipped))
+        assert np.array_equal(drawn["shapes"][mine], shipped["shapes"][theirs])
+        assert np.allclose(drawn["offsets_mm"][mine], shipped["offsets_mm"][theirs],
+                           atol=0.02)
+    assert {t.char for t in templates(DPI / 25.4)} == set(TYPED_CHARS)
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ just under the thresholds that protect handwriting (0.99 per identity cell) on s
 print. This module recognises the print as print: each character the generator can type
 is drawn, by the generator's own placement, in the faces a reader prints Helvetica-Bold
 with (PDFium's built-in substitute, and the substitutes poppler and others take from the
-system: DejaVu Sans Bold, Liberation Sans Bold), rendered by PDFium at the page's
-resolution. A cell is machine print when
+system: DejaVu Sans Bold, Liberation Sans Bold), rendered by PDFium at 600 dpi once, by
+``scripts/print_glyphs.py`` (the reading processes hold no PDF drawing code), and scaled
+to the page's resolution here. A cell is machine print when
 
 - one template matches it closely (normalised correlation ≥ ``MATCH_MIN``) at the place
   the generator prints it (within ``SHIFT_MM``), at the size it prints it (no scaling:
@@ -24,7 +25,6 @@ agrees with the character read: the thresholds themselves never change.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,7 +32,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bordereau.forms.fillable import COMB_FONT, FONTS, PT_PER_MM, TEXT_PT, glyph_origin
 from bordereau.forms.manifest import Box
 from bordereau.ocr.aligned import AlignedPage, mark_area_mm2
 
@@ -46,13 +45,9 @@ GROW_MM = 0.35
 INSET_MM = 0.35  # the cell's printed outline left out
 INK_LEVEL = 0.72  # AlignedPage.ink's level: a pixel darker than this share of the paper
 BLUR_MM = 0.08  # both the scan and the templates, so rasterisation does not matter
-NARROWED_BELOW = 0.9  # poppler narrows a substitute whose "m" is wider than 1/0.9 times
 TYPED_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-'"  # what a comb cell can be typed
-SYSTEM_FACES = (  # faces readers substitute for Helvetica-Bold (the first found of each)
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",),
-    ("/usr/share/fonts/truetype/liberation2/LiberationSans-Bold.ttf",
-     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
-)
+TEMPLATE_FILE = Path(__file__).parent / "models" / "print-glyphs.npz"  # scripts/print_glyphs.py
+TEMPLATE_DPI = 600  # the templates are drawn at this resolution, scaled to the page's
 
 
 @dataclass(frozen=True)
@@ -84,62 +79,20 @@ class PrintMatch:
                 and self.stray_mm2 < STRAY_MM2)
 
 
-def _faces() -> list[tuple[str, float, str]]:
-    """(reportlab font name, horizontal scale in %, label) of every face templates are
-    drawn in. A system face is drawn as it is and, when it is much wider, narrowed to
-    Helvetica-Bold's width of "m" (what poppler does with a substitute font)."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    faces = [(FONTS[COMB_FONT], 100.0, "standard")]
-    for candidates in SYSTEM_FACES:
-        path = next((Path(p) for p in candidates if Path(p).is_file()), None)
-        if path is None:
-            continue
-        name = f"bdx-{path.stem}"
-        if name not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont(name, str(path)))
-        faces.append((name, 100.0, path.stem))
-        ratio = pdfmetrics.stringWidth("m", FONTS[COMB_FONT], 1) / pdfmetrics.stringWidth(
-            "m", name, 1)
-        if ratio < NARROWED_BELOW:
-            faces.append((name, 100.0 * ratio, f"{path.stem} narrowed"))
-    return faces
-
-
-def _sheet(cell_w: float, cell_h: float, faces: list[tuple[str, float, str]]) -> bytes:
-    """A PDF page: one row per face, one cell per typable character, each character
-    placed in its cell exactly as the fillable PDF places it."""
-    from reportlab.pdfgen import canvas
-
-    w, h = cell_w * PT_PER_MM, cell_h * PT_PER_MM
-    buffer = io.BytesIO()
-    sheet = canvas.Canvas(buffer, pagesize=(w * len(TYPED_CHARS), h * len(faces)))
-    for row, (font, scale, _) in enumerate(faces):
-        for col, char in enumerate(TYPED_CHARS):
-            x, base = glyph_origin(char, w, h)
-            top = h * (len(faces) - 1 - row)  # row 0 at the top of the page
-            text = sheet.beginText(col * w + x, top + base)
-            text.setFont(font, TEXT_PT)
-            text.setHorizScale(scale)
-            text.textOut(char)
-            sheet.drawText(text)
-    sheet.showPage()
-    sheet.save()
-    return buffer.getvalue()
-
-
-def _render(data: bytes, px_per_mm: float) -> np.ndarray:
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(data)
-    try:
-        bitmap = document[0].render(scale=px_per_mm / PT_PER_MM, grayscale=True)
-        pixels = np.array(bitmap.to_numpy(), dtype=np.uint8)
-        bitmap.close()
-    finally:
-        document.close()
-    return pixels[:, :, 0] if pixels.ndim == 3 else pixels
+@cache
+def _drawn() -> list[tuple[str, str, np.ndarray, tuple[float, float]]]:
+    """(character, face, darkness 0-255 at TEMPLATE_DPI, top-left from the cell centre
+    in mm) of every glyph drawn by ``scripts/print_glyphs.py``."""
+    with np.load(TEMPLATE_FILE) as data:
+        pixels, shapes, offsets = data["pixels"], data["shapes"], data["offsets_mm"]
+        chars, faces = data["chars"], data["faces"]
+    found, start = [], 0
+    for n, (h, w) in enumerate(shapes):
+        glyph = pixels[start:start + h * w].reshape(h, w)
+        start += h * w
+        found.append((str(chars[n]), str(faces[n]), glyph, (float(offsets[n][0]),
+                                                            float(offsets[n][1]))))
+    return found
 
 
 def _blur(darkness: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -148,32 +101,23 @@ def _blur(darkness: np.ndarray, px_per_mm: float) -> np.ndarray:
 
 
 @cache
-def templates(px_per_mm: float, cell_w: float, cell_h: float) -> tuple[Template, ...]:
-    """Every typable character in every face, as printed in a ``cell_w`` x ``cell_h`` mm
-    cell at ``px_per_mm`` (cached: a page's resolution is one of a few)."""
-    faces = _faces()
-    page = _render(_sheet(cell_w, cell_h, faces), px_per_mm)
-    darkness = (255.0 - page.astype(np.float32)) / 255.0
+def templates(px_per_mm: float) -> tuple[Template, ...]:
+    """Every typable character in every face, as printed in a comb cell at ``px_per_mm``
+    (cached: a page's resolution is one of a few)."""
     k = px_per_mm
+    scale = k / (TEMPLATE_DPI / 25.4)
     margin = round(GROW_MM * k) + 1
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin - 1, 2 * margin - 1))
     found = []
-    for row, (_, _, face) in enumerate(faces):
-        for col, char in enumerate(TYPED_CHARS):
-            x0, y0 = round(col * cell_w * k), round(row * cell_h * k)
-            x1, y1 = round((col + 1) * cell_w * k), round((row + 1) * cell_h * k)
-            cell = darkness[y0:y1, x0:x1]
-            ys, xs = np.nonzero(cell > 0.3)
-            if not len(xs):
-                continue
-            top, left = max(0, ys.min() - margin), max(0, xs.min() - margin)
-            bottom = min(cell.shape[0], ys.max() + margin + 1)
-            right = min(cell.shape[1], xs.max() + margin + 1)
-            glyph = cell[top:bottom, left:right]
-            mask = cv2.dilate((glyph > 0.3).astype(np.uint8) * 255, grow)
-            found.append(Template(char, face, _blur(glyph, k), mask,
-                                  left - (x1 - x0) / 2, top - (y1 - y0) / 2,
-                                  int((glyph > 1 - INK_LEVEL).sum())))
+    for char, face, drawn, (ox, oy) in _drawn():
+        size = (max(1, round(drawn.shape[1] * scale)), max(1, round(drawn.shape[0] * scale)))
+        small = cv2.resize(drawn.astype(np.float32) / 255.0, size,
+                           interpolation=cv2.INTER_AREA)
+        glyph = cv2.copyMakeBorder(small, margin, margin, margin, margin,
+                                   cv2.BORDER_CONSTANT, value=0.0)
+        mask = cv2.dilate((glyph > 0.3).astype(np.uint8) * 255, grow)
+        found.append(Template(char, face, _blur(glyph, k), mask, ox * k - margin,
+                              oy * k - margin, int((glyph > 1 - INK_LEVEL).sum())))
     return tuple(found)
 
 
@@ -182,7 +126,7 @@ def match_cell(page: AlignedPage, box: Box, allowed: str) -> PrintMatch | None:
     None when the cell has no template of that kind."""
     k = page.px_per_mm
     x, y, w, h = box
-    chosen = [t for t in templates(round(k, 3), round(w, 2), round(h, 2)) if t.char in allowed]
+    chosen = [t for t in templates(round(k, 3)) if t.char in allowed]
     if not chosen:
         return None
     x0, y0, x1, y1 = page.px(box, INSET_MM)
