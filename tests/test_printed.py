@@ -143,7 +143,7 @@ def test_held_out_handwriting_is_never_taken_for_print(
                     continue
                 match = match_cell(aligned, box, cell_chars(field, n, classes[n]))
                 assert match is not None
-                sure.append(match.sure)
+                sure.append(match.is_print)
             cells += len(sure)
             fields += bool(sure)
             # a field is print only when every inked cell is: never for handwriting

@@ -14,8 +14,10 @@ to the page's resolution here. A cell is machine print when
 - one template matches it closely (normalised correlation ≥ ``MATCH_MIN``) at the place
   the generator prints it (within ``SHIFT_MM``), at the size it prints it (no scaling:
   the page is already aligned to its layout);
-- that character beats every other character the cell may hold by ``MARGIN``;
-- no ink in the cell lies outside the matched glyph (a pen stroke, a correction).
+- no ink in the cell lies outside the matched glyph (a pen stroke, a correction);
+
+and it is sure of its character when that character also beats every other character the
+cell may hold by ``MARGIN``.
 
 Handwriting fails at least one of these: its size, place, slant and stroke vary. The
 comb reader (``ocr.combs``) asks only about cells its recognisers left under the field's
@@ -74,9 +76,14 @@ class PrintMatch:
     ink_ratio: float  # the cell's ink over the glyph's: stroke width and size
 
     @property
+    def is_print(self) -> bool:
+        """The cell holds machine print (of this character, or of a close one)."""
+        return self.score >= MATCH_MIN and self.stray_mm2 < STRAY_MM2
+
+    @property
     def sure(self) -> bool:
-        return (self.score >= MATCH_MIN and self.score - self.runner_up >= MARGIN
-                and self.stray_mm2 < STRAY_MM2)
+        """Machine print of this very character, clearly ahead of any other."""
+        return self.is_print and self.score - self.runner_up >= MARGIN
 
 
 @cache
