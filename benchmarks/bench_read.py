@@ -16,7 +16,8 @@ Prints and writes (``--json``):
   text apart); per field kind, per scanner profile and per writer style (font and pen);
 - the precision–coverage curve: for each confidence threshold applied on top of the
   reader's decision, the coverage and the errors among trusted fields;
-- written comments the reader neither flagged nor kept (must be 0).
+- written comments the reader neither flagged nor kept (must be 0);
+- fields written but lost by a bilevel scan (``expect == "lost"``), counted apart.
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ def run(out: Path, sheets: int, split: str, profiles: list[str], seed: int,
     lost = [f.model_dump() for f in fields
             if f.kind == "free_text" and filled(f) and not f.review]
     identity = [o for o in fields if o.field_id in IDENTITY]
+    lost_by_scan = [o for o in fields if o.expect == "lost"]
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "split": split, "profiles": profiles, "sheets": len(result.sheets),
@@ -127,6 +129,10 @@ def run(out: Path, sheets: int, split: str, profiles: list[str], seed: int,
         "by_style": grouped(fields, lambda o: style_of.get(o.serial, "?")),
         "precision_coverage": curve(fields),
         "comments_lost": lost,
+        "lost_by_scan": {"fields": len(lost_by_scan),
+                         "trusted_empty": sum(o.value is None and not o.review
+                                              for o in lost_by_scan),
+                         "review": sum(o.review for o in lost_by_scan)},
         "outcomes": [o.model_dump() | {"profile": profile_of.get(o.serial),
                                        "style": style_of.get(o.serial)} for o in fields],
     }
@@ -164,6 +170,9 @@ def show(figures: dict[str, Any]) -> None:
               f"{point['trusted']}  wrong {point['wrong']}")
     print(f"trusted but wrong: {len(figures['trusted_errors'])}; written comments neither "
           f"flagged nor kept: {len(figures['comments_lost'])}")
+    gone = figures["lost_by_scan"]
+    print(f"written but lost by the scan (not counted above): {gone['fields']} "
+          f"({gone['trusted_empty']} read empty, {gone['review']} to review)")
 
 
 def main() -> None:

@@ -14,7 +14,17 @@ import typer
 
 from bordereau import logs
 from bordereau.cli_support import FrenchCommand, new_app
-from bordereau.commands import base, forms, records, report, review, scan, scan_queue, scan_watch
+from bordereau.commands import (
+    base,
+    forms,
+    models,
+    records,
+    report,
+    review,
+    scan,
+    scan_queue,
+    scan_watch,
+)
 
 app = new_app(
     "bordereau : bordereaux papier du set de données minimal maladies rares (SDM-MR) — "
@@ -45,6 +55,7 @@ app.add_typer(scan.app, name="scan")
 app.add_typer(review.app, name="review")
 app.add_typer(records.app, name="records")
 app.add_typer(base.app, name="base")
+app.add_typer(models.app, name="models")
 app.command("report", cls=FrenchCommand)(report.report)
 
 

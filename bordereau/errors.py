@@ -29,6 +29,7 @@ class ExitCode(IntEnum):
     EXPORT_INCOMPLETE = 10
     MISSING_TOOL = 11
     TAMPERED = 12
+    NOT_ADAPTED = 13  # models adapt: the adapted digit model was not installed
     INTERNAL = 70
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from bordereau.base import queries
+from bordereau.base.adapt import Adaptation, adapt_digits
 from bordereau.base.engine import Database
 from bordereau.base.incomplete import IncompleteSheet, incomplete
 from bordereau.base.ingest import Ingestor, IngestReport
@@ -43,6 +44,7 @@ from bordereau.forms.centre import LoadedCentre, load_centre
 from bordereau.forms.manifest import Layout
 from bordereau.forms.model import annex_kinds_of, load_form
 from bordereau.home import Home
+from bordereau.ocr.adapt import revert
 from bordereau.ocr.inputs import require_inputs
 from bordereau.ocr.pipeline import Progress, ReadOptions, ReadResult, read_batch
 from bordereau.review.queue import Decision, Item, Queue
@@ -225,6 +227,19 @@ class Establishment:
     def comment_images(self, record: dict[str, Any], folder: Path) -> dict[int, str]:
         """Write a record's handwritten comments (PNG, owner-only) into ``folder``."""
         return queries.write_comment_images(self.base, record["images"], folder)
+
+    # -- the digit model, adapted to this establishment's writers --------------------------
+    def adapt_digits(self, min_cells: int | None = None) -> Adaptation:
+        """Refit the digit model on the reviewers' decisions and install it in the home
+        only if it is no worse on the sheets held back (``models adapt``)."""
+        if min_cells is None:
+            return adapt_digits(self.base, self.home)
+        return adapt_digits(self.base, self.home, min_cells=min_cells)
+
+    def revert_digits(self) -> str | None:
+        """Go back to the digit model the last adaptation replaced; the version now in use,
+        None when no adapted model was installed (``models adapt --revert``)."""
+        return revert(self.home.root)
 
     # -- records and exports -------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:

@@ -118,3 +118,11 @@ def test_unknown_form_kind_is_a_usage_error() -> None:
 
 def test_value_set_files_exist() -> None:
     assert len(list(Path(JDV_DIR).glob("JDV_*.xml"))) == 12
+
+
+def test_every_kind_of_sheet_has_a_french_name_for_screens_and_lists() -> None:
+    from bordereau.forms.model import ALL_KINDS, KIND_NAMES
+
+    assert set(KIND_NAMES) == set(ALL_KINDS)
+    assert KIND_NAMES["annexe_grossesse"] == "annexe grossesse et fœtus"
+    assert KIND_NAMES["suivi"] == "fiche de suivi"

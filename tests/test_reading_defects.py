@@ -122,6 +122,64 @@ def test_a_field_the_label_confirms_leaves_review_without_its_stale_reason(
     assert (name.review, name.reason, name.confidence) == (False, None, 0.99)
 
 
+# -- a written IPP the label contradicts ---------------------------------------------------
+# The cells of a held-out writer's IPP "0033686344" on an office 200-dpi JPEG scan
+# (bench_read.py, annexe statut 000012-F): two digits in doubt, the fifth surely not a 3.
+# Its sticker, another IPP by one digit (a miswritten IPP, or another patient's sticker),
+# was trusted in its place at 0.99: a silent error on the patient's identity.
+WRITTEN_IPP = [("0", [("0", 1.0)]), ("0", [("0", 1.0)]), ("3", [("3", 1.0)]), ("3", [("3", 1.0)]),
+               ("6", [("6", 0.616), ("4", 0.345), ("8", 0.001)]),
+               ("0", [("0", 0.947), ("8", 0.046), ("9", 0.001)]),
+               ("6", [("6", 1.0)]), ("3", [("3", 1.0)]), ("4", [("4", 1.0)]), ("4", [("4", 1.0)])]
+
+
+def with_written_ipp(layout: Layout, label_ipp: str, barcode: bool) -> dict[str, Any]:
+    """A sheet whose written IPP was read 0033606344 in doubt, with a sticker."""
+    fields = sheet(layout, patient__ipp="0033606344")
+    ipp = fields["patient.ipp"]
+    ipp.confidence, ipp.review = 0.616, True
+    ipp.reason = "lecture incertaine (confiance 0,62 < 0,99)"
+    ipp.details["cells"] = [{"char": c, "confidence": top[0][1], "top": [list(t) for t in top]}
+                            for c, top in WRITTEN_IPP]
+    label = fields["patient.etiquette"]
+    label.value = label_ipp
+    label.details["identity"] = {"ipp": label_ipp}
+    if barcode:
+        label.details["barcode"] = {"format": "Code128", "text": label_ipp}
+    return fields
+
+
+def test_a_written_ipp_the_sticker_contradicts_goes_to_review(layout: Layout) -> None:
+    fields = with_written_ipp(layout, "0033386344", barcode=True)
+    check_sheet(fields, layout, TODAY)
+    ipp = fields["patient.ipp"]
+    assert (ipp.value, ipp.review) == ("0033606344", True)
+    assert ipp.reason is not None
+    assert "l’IPP écrit diffère de celui de l’étiquette patient" in ipp.reason
+
+
+def test_the_sticker_barcode_settles_only_the_digits_in_doubt(layout: Layout) -> None:
+    fields = with_written_ipp(layout, "0033686344", barcode=True)  # the doubtful 0 was an 8
+    check_sheet(fields, layout, TODAY)
+    ipp = fields["patient.ipp"]
+    assert (ipp.value, ipp.review, ipp.confidence) == ("0033686344", False, 0.99)
+    assert ipp.details["label"] == "repris de l’étiquette"
+
+
+def test_an_ipp_read_in_the_sticker_text_alone_is_never_trusted(layout: Layout) -> None:
+    fields = with_written_ipp(layout, "0033686344", barcode=False)  # Tesseract only
+    check_sheet(fields, layout, TODAY)
+    assert (fields["patient.ipp"].value, fields["patient.ipp"].review) == ("0033606344", True)
+    fields = sheet(layout, patient__ipp=None)  # nothing written: nothing to agree with
+    fields["patient.etiquette"].details["identity"] = {"ipp": "4100200300"}
+    check_sheet(fields, layout, TODAY)
+    assert (fields["patient.ipp"].value, fields["patient.ipp"].review) == (None, True)
+    fields["patient.etiquette"].details["barcode"] = {"format": "Code128", "text": "4100200300"}
+    fields["patient.ipp"].review, fields["patient.ipp"].reason = False, None
+    check_sheet(fields, layout, TODAY)  # the barcode carries it: taken
+    assert (fields["patient.ipp"].value, fields["patient.ipp"].review) == ("4100200300", False)
+
+
 # -- written comments are never dropped ----------------------------------------------------
 def test_a_short_comment_in_the_tall_box_goes_to_review(
         printed: tuple[Layout, list[np.ndarray]]) -> None:

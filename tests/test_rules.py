@@ -118,6 +118,8 @@ def test_required_items_and_optional_sections_once_used(layout: Layout) -> None:
 def test_the_patient_label_confirms_fills_or_contradicts_the_identity(layout: Layout) -> None:
     def with_label(fields: dict[str, FieldReading], **identity: str) -> None:
         fields["patient.etiquette"].details["identity"] = identity
+        fields["patient.etiquette"].details["barcode"] = {"format": "Code128",
+                                                          "text": identity["ipp"]}
 
     fields = sheet(layout, patient__ipp=None)
     with_label(fields, ipp="4100200300", date_naissance="2012-04-17", nom="MARTIN")

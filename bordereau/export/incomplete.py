@@ -17,13 +17,10 @@ from reportlab.pdfgen.canvas import Canvas
 from bordereau import clock
 from bordereau.base.incomplete import IncompleteSheet
 from bordereau.forms.fonts import PT_PER_MM, font_name, wrap
+from bordereau.forms.model import KIND_NAMES
 
 MARGIN = 18.0  # mm
-KIND = {"initiale": "fiche initiale", "suivi": "fiche de suivi",
-        "annexe_identite": "annexe identité et famille",
-        "annexe_genetique": "annexe génétique et clinique",
-        "annexe_statut": "annexe statut fonctionnel",
-        "annexe_grossesse": "annexe grossesse et fœtus"}
+KIND = KIND_NAMES
 
 
 def _french(day: str | None) -> str:

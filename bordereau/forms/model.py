@@ -26,6 +26,13 @@ ANNEXES: dict[str, FormKind] = {
     "grossesse": "annexe_grossesse"}
 ANNEX_KINDS: tuple[FormKind, ...] = tuple(ANNEXES.values())
 ALL_KINDS: tuple[FormKind, ...] = FORM_KINDS + ANNEX_KINDS
+# What each kind of sheet is called on screens and printed lists.
+KIND_NAMES: dict[str, str] = {
+    "initiale": "fiche initiale", "suivi": "fiche de suivi",
+    "annexe_identite": "annexe identité et famille",
+    "annexe_genetique": "annexe génétique et clinique",
+    "annexe_statut": "annexe statut fonctionnel",
+    "annexe_grossesse": "annexe grossesse et fœtus"}
 
 FieldKind = Literal[
     "single_choice",

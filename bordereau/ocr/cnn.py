@@ -202,8 +202,8 @@ class SmallCnn:
         self.extra = int(meta.get("extra_features", 0))
         self.version = f"{meta['name']}+{hashlib.sha256(data).hexdigest()[:10]}"
 
-    def logits(self, batch: FloatArray, extra: FloatArray | None = None) -> FloatArray:
-        """Class scores (temperature folded in) for (n, 28, 28) normalised cells."""
+    def features(self, batch: FloatArray, extra: FloatArray | None = None) -> FloatArray:
+        """The hidden dense layer's output (after ReLU): what the last layer weighs."""
         x = np.asarray(batch, dtype=np.float32).reshape(-1, INPUT_SIZE, INPUT_SIZE, 1)
         layers = self.layers
         for name in ("c1", "c2", "c3"):
@@ -213,7 +213,12 @@ class SmallCnn:
             if extra is None:
                 raise ValueError(f"this model needs {self.extra} extra features per cell")
             flat = np.hstack([flat, np.asarray(extra, np.float32).reshape(len(flat), -1)])
-        hidden = np.maximum(flat @ layers["f1.w"].T + layers["f1.b"], 0.0)
+        return np.asarray(np.maximum(flat @ layers["f1.w"].T + layers["f1.b"], 0.0), np.float32)
+
+    def logits(self, batch: FloatArray, extra: FloatArray | None = None) -> FloatArray:
+        """Class scores (temperature folded in) for (n, 28, 28) normalised cells."""
+        hidden = self.features(batch, extra)
+        layers = self.layers
         return np.asarray(hidden @ layers["f2.w"].T + layers["f2.b"], np.float32)
 
     def probabilities(self, batch: FloatArray, extra: FloatArray | None = None) -> FloatArray:

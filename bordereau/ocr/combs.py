@@ -43,6 +43,9 @@ class DigitModel(Protocol):
 
     def predict(self, cells: list[np.ndarray]) -> np.ndarray: ...
 
+    @property
+    def version(self) -> str: ...
+
 
 class LetterModel(Protocol):
     """The part of ``ocr.letters.LetterRecognizer`` the comb reader uses."""
@@ -353,6 +356,8 @@ def read_comb(page: AlignedPage, field: FieldLayout, digits: DigitModel,
     if value is not None and "?" in value:
         value = value if field.kind != "date" else None
     details: dict[str, object] = {"cells": [c.as_dict() for c in cells]}
+    if field.kind != "letters" and any(c.source for c in cells):
+        details["digit_model"] = digits.version  # which digit model read it (models adapt)
     if field.kind == "date" and value is None and any(c.char for c in cells):
         details["read"] = date_as_read(cells)  # offered to the reviewer, never trusted
     reason = "; ".join(dict.fromkeys(reasons)) or None

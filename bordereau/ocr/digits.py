@@ -74,6 +74,13 @@ class DigitRecognizer:
                 f"réinstallez bordereau ou régénérez-le avec scripts/train_digits.py ({exc})."
             ) from exc
 
+    @classmethod
+    def from_bytes(cls, data: bytes) -> DigitRecognizer:
+        """A recogniser of weights held in memory (an adapted model before it is kept)."""
+        recogniser = cls.__new__(cls)
+        recogniser._load(data)
+        return recogniser
+
     def _load(self, data: bytes) -> None:
         self._net = SmallCnn(data, CLASSES)
         self.meta: dict[str, object] = self._net.meta
@@ -83,6 +90,11 @@ class DigitRecognizer:
     def version(self) -> str:
         """Name of the model and a hash of its file, to record which model read a field."""
         return self._version
+
+    @property
+    def network(self) -> SmallCnn:
+        """The network itself (its layers and ``features``, for adapting the last layer)."""
+        return self._net
 
     @property
     def classes(self) -> tuple[str, ...]:

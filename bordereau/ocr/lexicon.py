@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from bordereau.templates.hgnc import hgnc_table
+from bordereau.templates.hgnc import approved_symbols
 from bordereau.templates.names import NameList, name_list
 
 # Which list a field's names are checked against, by the last part of the field id.
@@ -79,8 +79,7 @@ def list_for(field_id: str) -> str | None:
 def word_list(kind: str) -> NameList:
     """The INSEE lists, or the HGNC approved symbols (upper case) for gene fields."""
     if kind == "hgnc":
-        symbols = [s.encode("ascii") for s in hgnc_table().approved if s.isascii()]
-        return NameList.of("hgnc", symbols)
+        return NameList.of("hgnc", [s for s in approved_symbols() if s.isascii()])
     return name_list(kind)
 
 

@@ -62,11 +62,15 @@ class Context:
         self.engine_spec = engine or EngineSpec()
         self.keep_crops = keep_crops  # PNGs of the page and of every field, for the base
 
-    @cached_property
+    @property
     def digits(self) -> DigitModel:
-        from bordereau.ocr.digits import default_recognizer
+        """The home's adapted digit model (``models adapt``) when it has one, else the
+        shipped one; looked up at each use (a ``stat``; loaded once per version), so a
+        long-running reader (``scan watch``, ``scan worker``) takes up a model installed
+        or reverted while it runs from its next page."""
+        from bordereau.ocr.adapt import home_recognizer
 
-        return default_recognizer()
+        return home_recognizer(self.home.root)
 
     @cached_property
     def engine(self) -> OcrEngine:

@@ -17,7 +17,7 @@ from bordereau.forms.centre import luhn_ok
 from bordereau.forms.manifest import Layout
 from bordereau.ocr.context import decide
 from bordereau.ocr.context import nir_key_ok as nir_key_ok
-from bordereau.ocr.label import plain
+from bordereau.ocr.label import ipp_from_barcode, plain
 from bordereau.ocr.trust import IDENTITY_THRESHOLD
 from bordereau.ocr.types import FieldReading
 
@@ -228,6 +228,35 @@ def _only_uncertain(reading: FieldReading) -> bool:
     return reading.review and reason.startswith("lecture incertaine (") and ";" not in reason
 
 
+def _label_may_fill_ipp(reading: FieldReading, ipp: str, label: FieldReading) -> bool:
+    """May the label's IPP replace a written IPP it differs from? Only an IPP its barcode
+    carries (never one Tesseract read in its printed text alone), and only when the
+    handwriting is empty or allows it: every digit read differently is itself in doubt
+    (under the identity threshold) with the label's digit among its candidates. A written
+    IPP that surely differs from the sticker is a contradiction (a miswritten IPP, or
+    another patient's sticker) for a reviewer, never settled by the reader."""
+    barcode = label.details.get("barcode")
+    text = barcode.get("text") if isinstance(barcode, dict) else None
+    if not isinstance(text, str) or ipp_from_barcode(text) != ipp:
+        return False
+    if reading.value is None:
+        return True
+    cells = reading.details.get("cells")
+    if not reading.review or not isinstance(cells, list) or len(cells) < len(ipp):
+        return False
+    written = [c for c in cells if isinstance(c, dict)]
+    if len(written) != len(cells) or any(c.get("char") for c in written[len(ipp):]):
+        return False
+    for cell, digit in zip(written, ipp, strict=False):
+        if cell.get("char") == digit:
+            continue
+        top = cell.get("top") or []
+        candidates = {str(t[0]) for t in top if isinstance(t, list | tuple) and t}
+        if float(cell.get("confidence", 1.0)) >= IDENTITY_THRESHOLD or digit not in candidates:
+            return False
+    return True
+
+
 def apply_label_evidence(fields: Fields) -> None:
     """Confront the identity written by hand with the patient label's barcode and text."""
     label = fields.get("patient.etiquette")
@@ -261,7 +290,11 @@ def apply_label_evidence(fields: Fields) -> None:
                 reading.review, reading.reason = False, None
         elif message is None:
             continue
-        elif reading.value is None or (reading.review and key == "ipp"):
+        elif key == "ipp" and not _label_may_fill_ipp(reading, evidence, label):
+            _flag(fields, [field_id], message if reading.value is not None else
+                  "IPP non écrit ou non lu : celui lu dans le texte de l’étiquette "
+                  "(code-barres illisible) est à vérifier")
+        elif reading.value is None or key == "ipp":
             reading.value = plain(evidence) if key in {"nom", "prenom"} else evidence
             reading.confidence = LABEL_CONFIDENCE if key == "ipp" else 0.9
             reading.review, reading.reason = False, None

@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from bordereau.base.states import ReadingStatus
 from bordereau.errors import BordereauError
 from bordereau.forms.manifest import FieldLayout
+from bordereau.forms.model import KIND_NAMES
 from bordereau.review.app_group import GroupScreen
 from bordereau.review.app_widgets import EVIDENCE_BINDINGS
 from bordereau.review.queue import Decision, Item
@@ -79,8 +80,8 @@ class SheetScreen(GroupScreen):
         return sorted(items, key=lambda i: paper_order(i, self.review.field(i.id)))
 
     def what(self) -> Text:
-        kind = "fiche de suivi" if self.rows and self.rows[0].item.sheet_kind == "suivi" \
-            else "fiche initiale"
+        found = self.rows[0].item.sheet_kind if self.rows else "initiale"
+        kind = KIND_NAMES.get(found, "fiche initiale")
         return Text.assemble("bordereau ", (self.serial or "", "bold"), f" ({kind})")
 
     def nothing(self) -> str:

@@ -25,10 +25,11 @@ from bordereau.forms.model import FormKind
 from bordereau.simulate import extras as ex
 from bordereau.simulate.degrade import blank_back, scan
 from bordereau.simulate.fill import fill_page, render_pages
-from bordereau.simulate.handwriting import random_writer
+from bordereau.simulate.handwriting import Writer, random_writer
+from bordereau.simulate.legibility import lost_fields
 from bordereau.simulate.printer import Printer
 from bordereau.simulate.profiles import ScanProfile, get_profile, random_profile
-from bordereau.simulate.scanfile import ScanFormat, write_scan
+from bordereau.simulate.scanfile import BILEVEL_FORMATS, ScanFormat, write_scan
 from bordereau.simulate.truth import (
     BatchTruth,
     FileTruth,
@@ -82,9 +83,13 @@ class _Batch:
         dpi: float,
         today: date,
         fill: FillOptions,
+        bilevel: bool = False,
+        writer: Writer | None = None,
     ) -> None:
         self.forms, self.out_dir, self.work, self.rng = forms, out_dir, work, rng
         self.split, self.dpi, self.today, self.fill = split, dpi, today, fill
+        self.bilevel = bilevel  # the scan files are black and white (G4, JBIG2)
+        self.writer = writer  # one writer for every sheet (else a new one per sheet)
         self.renders: list[Generator[npt.NDArray[np.uint8], None, None]] = []
 
     def close(self) -> None:
@@ -117,14 +122,19 @@ class _Batch:
         answers, anomalies, _ = plan_sheet(
             layout, self.forms.centre.centre, rng, today=self.today, options=self.fill
         )
-        writer = random_writer(rng, self.split)
+        writer = self.writer or random_writer(rng, self.split)
         physical: list[_Physical] = []
         for number in range(1, layout.form.pages + 1):
             image = next(pages)
+            blank = image.copy()
             fill_page(image, layout, number, answers, writer, rng, self.dpi)
             params = profile.sample(rng)
             if shuffle:
                 params = params.model_copy(update={"rotation": rng.choice((0, 90, 180, 270))})
+            seed = rng.getrandbits(31)
+            for field_id in lost_fields(layout, number, answers, blank, image, params, seed,
+                                        self.dpi, self.bilevel):
+                answers[field_id] = answers[field_id].model_copy(update={"expect": "lost"})
             truth = PageTruth(
                 file="",
                 index=0,
@@ -133,7 +143,7 @@ class _Batch:
                 page=number,
                 kind=layout.form.kind,
             )
-            sheet = _Physical([self.scanned(image, params, truth)])
+            sheet = _Physical([self.scanned(image, params, truth, seed=seed)])
             if duplex:
                 back = blank_back(image, show, rng.getrandbits(31))
                 back_params = params.model_copy(update={"cut_corner": None})
@@ -162,9 +172,15 @@ class _Batch:
         return sheet_truth, physical
 
     def scanned(
-        self, image: npt.NDArray[np.uint8], params: ScanParams, truth: PageTruth, back: bool = False
+        self,
+        image: npt.NDArray[np.uint8],
+        params: ScanParams,
+        truth: PageTruth,
+        back: bool = False,
+        seed: int | None = None,
     ) -> _Page:
-        out, matrix = scan(image, params, self.rng.getrandbits(31), back=back)
+        seed = self.rng.getrandbits(31) if seed is None else seed
+        out, matrix = scan(image, params, seed, back=back)
         conditions = list(truth.conditions)
         if params.cut_corner:
             conditions.append("marker_missing")
@@ -197,12 +213,14 @@ def make_batch(
     dpi: float | None = None,
     today: date | None = None,
     prefix: str = "scan",
+    writer: Writer | None = None,
 ) -> BatchTruth:
     """Simulate ``sheets`` filled sheets scanned into ``out_dir``; write ``truth.json``.
 
     ``profile`` names a preset of ``profiles.PRESETS``; None draws a random profile per
     sheet (all at one dpi). ``fmt`` defaults to the profile's format. The blank forms are
     printed with the establishment ``home``, whose secret the reader needs to verify them.
+    ``writer`` fills every sheet (one person's handwriting), else each sheet has its own.
     """
     extras = extras or Extras()
     rng = random.Random(seed)
@@ -219,7 +237,8 @@ def make_batch(
     sheet_truths: list[SheetTruth] = []
     physical: list[_Physical] = []
     with tempfile.TemporaryDirectory(prefix="bordereau-sim-") as tmp:
-        batch = _Batch(forms, out_dir, Path(tmp), rng, split, dpi, today, fill or FillOptions())
+        batch = _Batch(forms, out_dir, Path(tmp), rng, split, dpi, today, fill or FillOptions(),
+                       bilevel=fmt in BILEVEL_FORMATS, writer=writer)
 
         def profile_for() -> ScanProfile:
             return preset or random_profile(rng, dpi)

@@ -3,7 +3,8 @@
 Shared by ``benchmarks/bench_read.py`` (figures on the held-out split) and
 ``scripts/calibrate.py`` (thresholds on the training split). A field "counts" as right
 when the reader's value equals the written value; fields written deliberately ambiguous
-(``expect == "review"``) are right only when they went to review.
+(``expect == "review"``) are right only when they went to review; fields the scan lost
+(``expect == "lost"``, ``simulate/legibility.py``) are counted apart.
 """
 
 from __future__ import annotations
@@ -111,6 +112,9 @@ def summarise(fields: list[FieldOutcome]) -> dict[str, dict[str, Any]]:
     table: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
     for f in fields:
         row = table[f.kind]
+        if f.expect == "lost":  # nothing left on the scan to read: neither right nor wrong
+            row["lost"] += 1
+            continue
         if f.expect == "review":
             row["ambiguous"] += 1
             row["ambiguous_caught"] += int(f.review)
@@ -128,7 +132,7 @@ def summarise(fields: list[FieldOutcome]) -> dict[str, dict[str, Any]]:
         trusted = row["trusted_right"] + row["trusted_wrong"]
         out[kind] = {
             "clean": 0, "review": 0, "trusted_right": 0, "trusted_wrong": 0, "read_right": 0,
-            "ambiguous": 0, "ambiguous_caught": 0,
+            "ambiguous": 0, "ambiguous_caught": 0, "lost": 0,
             **row,
             "coverage": round(trusted / row["clean"], 4) if row["clean"] else None,
             "precision": round(row["trusted_right"] / trusted, 4) if trusted else None,

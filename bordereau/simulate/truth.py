@@ -23,10 +23,12 @@ Split = Literal["train", "calib", "eval"]
 the training side's validation slice (digits the networks never learnt from, training
 fonts), used to calibrate trust thresholds; ``eval`` the held-out data."""
 
-Expect = Literal["read", "review"]
+Expect = Literal["read", "review", "lost"]
 """``read``: written cleanly, a good reader gets it right; ``review``: deliberately
 ambiguous (two marks in a single choice, a half-filled box, an overwritten digit), a good
-reader sends it to review."""
+reader sends it to review; ``lost``: written, but the (bilevel) scan kept almost none of
+its ink (a light pencil under a G4 threshold: ``simulate/legibility.py``), nothing is
+there to read."""
 
 BoxIntent = Literal["check", "cancel", "half"]
 """What the writer meant to do in one checkbox: cross it, black it out to cancel it (the

@@ -32,6 +32,14 @@ class HgncTable:
         return self.previous.get(symbol.strip().upper(), ())
 
 
+def approved_symbols() -> list[bytes]:
+    """The approved symbols alone, upper case, as ASCII bytes: what the reader matches
+    handwriting against (``ocr.lexicon``), without the table's Python objects."""
+    data = files("bordereau.templates").joinpath("hgnc", "hgnc_approved.tsv.gz").read_bytes()
+    rows = gzip.decompress(data).split(b"\n")[1:]
+    return [row.split(b"\t")[1].upper() for row in rows if row.count(b"\t") >= 1]
+
+
 @cache
 def hgnc_table() -> HgncTable:
     """The shipped table, read once per process (about 0.1 s)."""
