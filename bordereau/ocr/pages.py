@@ -22,21 +22,17 @@ from __future__ import annotations
 import logging
 import math
 import re
-import warnings
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image
 
 from bordereau.errors import os_reason
-from bordereau.ocr.decoder_messages import damage, tiff_messages
 from bordereau.ocr.entries import (
     ACCEPTED,
     SUFFIXES,
@@ -46,21 +42,23 @@ from bordereau.ocr.entries import (
     sniff_path,
 )
 from bordereau.ocr.entries import collect_inputs as collect_inputs
-from bordereau.ocr.guards import MAX_PIXELS, page_too_large, too_many_pixels
+from bordereau.ocr.guards import page_too_large, too_many_pixels
+from bordereau.ocr.page_checks import (
+    MAX_DPI,
+    MIN_DPI,
+    PageError,
+    finish,
+    guarded,
+    refuse,
+)
+from bordereau.ocr.page_checks import estimate_dpi as estimate_dpi
+from bordereau.ocr.raster import iter_raster
 from bordereau.ocr.types import PageImage, PageLoadError
 
 log = logging.getLogger(__name__)
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb check, past our header check
 
-MIN_DPI, MAX_DPI, RENDER_DPI = 150.0, 600.0, 300.0
-_A4_INCHES = (297 / 25.4, 210 / 25.4)
-_COMMON_DPI = (150, 200, 240, 300, 400, 600)
+RENDER_DPI = 300.0
 _Matrix = tuple[float, float, float, float, float, float]
-_T = TypeVar("_T")
-
-
-class _PageError(Exception):
-    """A page that cannot be turned into pixels; the message is the French reason."""
 
 
 def iter_pages(path: Path) -> Iterator[PageImage | PageLoadError]:
@@ -76,7 +74,7 @@ def iter_pages(path: Path) -> Iterator[PageImage | PageLoadError]:
         finally:
             opened.document.close()
     else:
-        yield from _iter_raster(path, opened)
+        yield from iter_raster(path, opened)
 
 
 @dataclass
@@ -101,10 +99,10 @@ class OpenPdf:
 
 def open_source(path: Path) -> OpenPdf | Kind | PageLoadError:
     """A PDF opened, the kind of any other image file, or why the file cannot be read."""
-    kind = _guarded(path, None, "fichier illisible", _kind, path)
+    kind = guarded(path, None, "fichier illisible", _kind, path)
     if kind != "pdf":
         return kind
-    opened = _guarded(path, None, "fichier PDF illisible", _open_pdf, path)
+    opened = guarded(path, None, "fichier PDF illisible", _open_pdf, path)
     if isinstance(opened, PageLoadError):
         return opened
     found = path.stat()
@@ -119,40 +117,32 @@ def no_page(path: Path) -> PageLoadError:
 def pdf_page(opened: OpenPdf, index: int) -> PageImage | PageLoadError:
     """One page of an opened PDF, decoded, or why it cannot be."""
     reading = (opened.path, opened.document, index, opened.complete)
-    return _guarded(opened.path, index, "page PDF illisible", _pdf_page, *reading)
+    return guarded(opened.path, index, "page PDF illisible", _pdf_page, *reading)
 
 
 def _kind(path: Path) -> Kind:
     """The file's format from its first bytes; the extension only words the error."""
     problem = entry_problem(path)
     if problem is not None:
-        raise _PageError(problem)
+        raise PageError(problem)
     try:
         if path.stat().st_size == 0:
-            raise _PageError("fichier vide")
+            raise PageError("fichier vide")
         kind = sniff_path(path)
     except OSError as error:
-        raise _PageError(f"fichier illisible ({os_reason(error)})") from error
+        raise PageError(f"fichier illisible ({os_reason(error)})") from error
     expected = SUFFIXES.get(path.suffix.lower())
     if kind is None and expected is None:
-        raise _PageError(f"format non pris en charge ({ACCEPTED})")
+        raise PageError(f"format non pris en charge ({ACCEPTED})")
     if kind is None:
         name = str(expected).upper()
         with open_regular(path) as handle:
             control = re.search(rb"[\x00-\x08\x0e-\x1f]", handle.read(512))
         content = "non reconnu" if control else "du texte"
-        raise _PageError(f"fichier {name} illisible : ce n'est pas un {name} (contenu : {content})")
+        raise PageError(f"fichier {name} illisible : ce n'est pas un {name} (contenu : {content})")
     if expected not in (None, kind):
         log.info("%s : contenu %s malgré l'extension", path.name, kind.upper())
     return kind
-
-
-def estimate_dpi(height: int, width: int) -> float:
-    """Resolution of an image assumed to be a whole A4 page, snapped to a usual scanner value."""
-    long_px, short_px = max(height, width), min(height, width)
-    dpi = math.sqrt(long_px / _A4_INCHES[0] * short_px / _A4_INCHES[1])
-    nearest = min(_COMMON_DPI, key=lambda value: abs(value - dpi))
-    return float(nearest) if abs(nearest - dpi) <= 0.06 * nearest else round(dpi, 1)
 
 
 # --- PDF ---------------------------------------------------------------------------------
@@ -171,7 +161,7 @@ def _open_pdf(path: Path) -> tuple[pdfium.PdfDocument, bool]:
             pdfium_c.FPDF_ERR_SECURITY: "PDF chiffré d'une façon non prise en charge",
         }.get(getattr(error, "err_code", None), "")
         damage = "endommagé ?" if complete else "tronqué ?"
-        raise _PageError(reason or f"fichier PDF illisible ({damage})") from error
+        raise PageError(reason or f"fichier PDF illisible ({damage})") from error
 
 
 def _pdf_page(
@@ -180,11 +170,11 @@ def _pdf_page(
     page = document[index]
     try:
         width_pt, height_pt = page.get_size()
-        _refuse(page_too_large(width_pt * 25.4 / 72, height_pt * 25.4 / 72))
+        refuse(page_too_large(width_pt * 25.4 / 72, height_pt * 25.4 / 72))
         pixels, dpi, bilevel = _pdf_pixels(page, complete)
     finally:
         page.close()
-    return _finish(path, index, pixels, dpi, bilevel)
+    return finish(path, index, pixels, dpi, bilevel)
 
 
 def _pdf_pixels(page: pdfium.PdfPage, complete: bool) -> tuple[np.ndarray, float, bool]:
@@ -200,7 +190,7 @@ def _pdf_pixels(page: pdfium.PdfPage, complete: bool) -> tuple[np.ndarray, float
     dpi = max((_image_dpi(image) for image in images), default=RENDER_DPI)
     dpi = min(max(dpi, MIN_DPI), MAX_DPI)
     width, height = page.get_size()
-    _refuse(too_many_pixels(math.ceil(width * dpi / 72), math.ceil(height * dpi / 72)))
+    refuse(too_many_pixels(math.ceil(width * dpi / 72), math.ceil(height * dpi / 72)))
     bitmap = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False, no_smoothimage=True)
     width, height = page.get_size()  # as displayed; PDFium rounds the bitmap size up
     pixels = _bitmap_grey(bitmap)[: round(height * dpi / 72), : round(width * dpi / 72)]
@@ -216,7 +206,7 @@ def _embedded(page: pdfium.PdfPage, image: pdfium.PdfImage) -> tuple[np.ndarray,
         return None
     m = image.get_matrix()
     matrix: _Matrix = (m.a, m.b, m.c, m.d, m.e, m.f)
-    _refuse(too_many_pixels(*image.get_px_size()))
+    refuse(too_many_pixels(*image.get_px_size()))
     try:
         if image.get_metadata().colorspace == pdfium_c.FPDF_COLORSPACE_UNKNOWN:
             # an image mask: PDFium paints it in the fill colour, its matrix applied
@@ -224,7 +214,7 @@ def _embedded(page: pdfium.PdfPage, image: pdfium.PdfImage) -> tuple[np.ndarray,
         else:
             pixels = _bitmap_grey(image.get_bitmap(render=False))
     except pdfium.PdfiumError as error:
-        raise _PageError("image de la page illisible (données endommagées)") from error
+        raise PageError("image de la page illisible (données endommagées)") from error
     upright = _orient(pixels, matrix, page.get_rotation())
     if upright is None:
         return None
@@ -278,15 +268,15 @@ def _check_stream(image: pdfium.PdfImage, complete: bool) -> None:
     if filters == ["DCTDecode"]:
         raw = bytes(image.get_data(decode_simple=False))
         if b"\xff\xd9" not in raw[-64:]:
-            raise _PageError("image JPEG de la page incomplète (fichier tronqué ?)")
+            raise PageError("image JPEG de la page incomplète (fichier tronqué ?)")
     elif filters == ["FlateDecode"] and not complete:
         inflater = zlib.decompressobj()
         try:
             inflater.decompress(bytes(image.get_data(decode_simple=False)))
         except zlib.error as error:
-            raise _PageError("image de la page endommagée (fichier tronqué ?)") from error
+            raise PageError("image de la page endommagée (fichier tronqué ?)") from error
         if not inflater.eof:
-            raise _PageError("image de la page incomplète (fichier tronqué ?)")
+            raise PageError("image de la page incomplète (fichier tronqué ?)")
 
 
 def _bitmap_grey(bitmap: pdfium.PdfBitmap) -> np.ndarray:
@@ -305,161 +295,3 @@ def _mask_grey(bitmap: pdfium.PdfBitmap) -> np.ndarray:
     return np.asarray((grey * alpha + 255 * (255 - alpha) + 127) // 255, dtype=np.uint8)
 
 
-# --- TIFF, PNG, JPEG ---------------------------------------------------------------------
-
-
-def _iter_raster(path: Path, kind: Kind) -> Iterator[PageImage | PageLoadError]:
-    label = {"tiff": "TIFF", "png": "PNG", "jpeg": "JPEG"}[kind]
-    image = _guarded(path, None, f"fichier {label} illisible", _open_image, path)
-    if isinstance(image, PageLoadError):
-        yield image
-        return
-    with image:
-        index = 0
-        while index == 0 or kind == "tiff":  # only TIFF pages are pages; APNG/MPO frames are not
-            found = _guarded(path, index, f"page {label} illisible", _seek, image, index)
-            if found is not True:
-                if isinstance(found, PageLoadError):
-                    yield found
-                break
-            reason = f"image {label} illisible (tronquée ou endommagée ?)"
-            yield _guarded(path, index, reason, _raster_page, path, index, image, kind)
-            index += 1
-
-
-def _open_image(path: Path) -> Image.Image:
-    """Pillow's lazy open (headers only); its bomb check worded like ours."""
-    try:
-        return Image.open(path)
-    except Image.DecompressionBombError as error:
-        found = re.search(r"\((\d+) pixels\)", str(error))
-        count = f"{int(found.group(1)) // 1_000_000} millions de" if found else "trop de"
-        raise _PageError(f"image trop grande ({count} pixels, au plus "
-                         f"{MAX_PIXELS // 1_000_000} millions) : refusée sans être "
-                         "décodée") from error
-
-
-def _seek(image: Image.Image, index: int) -> bool:
-    try:
-        image.seek(index)
-    except EOFError:
-        return False
-    return True
-
-
-def _raster_page(
-    path: Path, index: int, image: Image.Image, kind: Kind
-) -> PageImage | PageLoadError:
-    _refuse(too_many_pixels(*image.size))  # before anything is decoded
-    if kind == "jpeg" and image.mode in ("RGB", "YCbCr"):
-        image.draft("L", image.size)  # libjpeg decodes the luminance only
-    bilevel = image.mode == "1"
-    with tiff_messages() as messages:
-        image.load()
-    if kind == "tiff" and damage(messages):
-        raise _PageError("page TIFF endommagée (données d'image incorrectes) : la numériser "
-                         "de nouveau")
-    pixels = _pil_grey(image)
-    tags = getattr(image, "tag_v2", None) if kind == "tiff" else None
-    orientation = tags.get(274, 1) if tags is not None else image.getexif().get(0x0112, 1)
-    found = image.info.get("dpi")
-    dpi_x, dpi_y = (float(found[0]), float(found[1])) if found else (0.0, 0.0)
-    if orientation in (5, 6, 7, 8):
-        dpi_x, dpi_y = dpi_y, dpi_x
-    pixels = _apply_orientation(pixels, int(orientation))
-    dpi: float | None = None
-    if dpi_x > 0 and dpi_y > 0:
-        if abs(dpi_x - dpi_y) > 0.015 * dpi_x:  # non-square pixels (fax): make them square
-            height = round(pixels.shape[0] * dpi_x / dpi_y)
-            interpolation = cv2.INTER_NEAREST if bilevel else cv2.INTER_LINEAR
-            pixels = cv2.resize(pixels, (pixels.shape[1], height), interpolation=interpolation)
-        dpi = dpi_x
-    return _finish(path, index, pixels, dpi, bilevel)
-
-
-def _pil_grey(image: Image.Image) -> np.ndarray:
-    if image.mode == "L":
-        return np.array(image)
-    if image.mode.startswith("I"):
-        array = np.asarray(image).astype(np.float64)
-        top = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
-        return np.asarray(np.clip(array * (255.0 / top), 0, 255).round(), dtype=np.uint8)
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        return np.array(Image.alpha_composite(white, image.convert("RGBA")).convert("L"))
-    return np.array(image.convert("L"))
-
-
-def _apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
-    """Turn pixels upright by the EXIF/TIFF orientation tag (1 = already upright)."""
-    if orientation in (5, 6, 7, 8):
-        a, orientation = a.T, {5: 1, 6: 2, 7: 3, 8: 4}[orientation]  # 6 = transpose + mirror
-    if orientation in (2, 3):
-        a = a[:, ::-1]
-    if orientation in (3, 4):
-        a = a[::-1]
-    return np.ascontiguousarray(a)
-
-
-# --- shared ------------------------------------------------------------------------------
-
-
-def _guarded(
-    source: Path, index: int | None, reason: str, step: Callable[..., _T], *args: object
-) -> _T | PageLoadError:
-    """Run one reading step; whatever it raises becomes a PageLoadError with ``reason``.
-
-    The boundary that keeps one bad file or page from stopping a batch: decoders raise many
-    kinds of exception on damaged data. Pillow's warnings are silenced (never across a yield).
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return step(*args)
-    except _PageError as error:
-        reason = str(error)
-    except Image.DecompressionBombError:
-        reason = "image trop grande (ou fichier endommagé) : refusée sans être décodée"
-    except Exception as error:
-        where = source.name if index is None else f"{source.name}, page {index + 1}"
-        log.debug("%s: %s", where, reason, exc_info=error)
-    return PageLoadError(source=source, index=index, reason=reason)
-
-
-def _refuse(reason: str | None) -> None:
-    if reason is not None:
-        raise _PageError(reason)
-
-
-def _finish(
-    source: Path, index: int, pixels: np.ndarray, dpi: float | None, bilevel: bool
-) -> PageImage | PageLoadError:
-    """Check the resolution (estimate it if absurd), reduce pages over 600 dpi."""
-    height, width = pixels.shape[:2]
-    if min(height, width) < 64:
-        return PageLoadError(source=source, index=index, reason="image trop petite pour une page")
-    known = dpi is not None and _plausible(height, width, dpi)
-    resolution = dpi if known and dpi is not None else estimate_dpi(height, width)
-    if abs(resolution - round(resolution)) < 0.05:
-        resolution = float(round(resolution))  # 299.9994 from PNG's pixels per metre
-    if resolution < 0.93 * MIN_DPI:
-        reason = f"résolution trop faible ({resolution:.0f} dpi) : numérisez entre 150 et 600 dpi"
-        return PageLoadError(source=source, index=index, reason=reason)
-    if resolution > 1.05 * MAX_DPI:
-        factor = math.ceil(resolution / MAX_DPI)
-        size = (max(1, round(width / factor)), max(1, round(height / factor)))
-        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
-        resolution, bilevel = resolution / factor, False
-    return PageImage(
-        source=source, index=index, pixels=pixels, dpi=resolution, dpi_known=known, bilevel=bilevel
-    )
-
-
-def _plausible(height: int, width: int, dpi: float) -> bool:
-    """Whether ``dpi`` gives a paper size between A6 and A3 (software writes 72 or 96)."""
-    if not 50 <= dpi <= 2400:
-        return False
-    long_mm = max(height, width) / dpi * 25.4
-    short_mm = min(height, width) / dpi * 25.4
-    return 100 <= long_mm <= 450 and short_mm >= 50
