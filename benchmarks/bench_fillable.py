@@ -89,6 +89,7 @@ def score(result: ReadResult, truth: dict[str, dict[str, Any]], printed: bool) -
     counts = {"fields": 0, "right": 0, "review": 0, "wrong_trusted": 0}
     label = {"fields": 0, "review": 0}
     wrong: list[dict[str, Any]] = []
+    not_right: list[dict[str, Any]] = []  # wrong, but sent to review
     reasons: dict[str, int] = {}
     for sheet in result.sheets:
         expected = truth[sheet.serial]
@@ -116,6 +117,9 @@ def score(result: ReadResult, truth: dict[str, dict[str, Any]], printed: bool) -
                 counts["wrong_trusted"] += 1
                 wrong.append({"serial": sheet.serial, "field": field_id, "typed": want,
                               "read": reading.value})
+            elif not right:
+                not_right.append({"serial": sheet.serial, "field": field_id, "typed": want,
+                                  "read": reading.value, "reason": reading.reason})
     n = max(1, counts["fields"])
     pages = [p.state for p in result.pages]
     return {**counts, "right_share": round(counts["right"] / n, 5),
@@ -123,6 +127,7 @@ def score(result: ReadResult, truth: dict[str, dict[str, Any]], printed: bool) -
             "wrong_trusted_share": round(counts["wrong_trusted"] / n, 5),
             "pages": {s: pages.count(s) for s in sorted(set(pages))},
             "label_zone": label, "wrong_trusted_fields": wrong[:20],
+            "wrong_reviewed_fields": not_right[:20],
             "review_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:12])}
 
 

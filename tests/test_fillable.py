@@ -213,10 +213,12 @@ def test_a_printed_copy_reads_back_through_the_scanner_path(
              if kinds[k] not in {"free_text", "label_zone"} and not r.review
              and r.value != _expected(values[k], kinds[k])}
     assert wrong == {}
-    review = [k for k, r in sheet.fields.items() if r.review and kinds[k] != "label_zone"]
     # identity digits need 0.99 per cell (docs/reading.md): printed Helvetica digits reach
-    # 0.95-0.97 on some cells, so a few go to review; the typed comment is kept as an image
-    assert len(review) <= 6, [(k, sheet.fields[k].reason) for k in review]
+    # 0.95-0.97 on some cells, and the machine-print path (ocr/printed.py) confirms them;
+    # the typed comment is kept as an image, a written ORPHA code is always reviewed
+    review = [k for k, r in sheet.fields.items() if r.review
+              and kinds[k] not in {"label_zone", "free_text", "orpha_code"}]
+    assert review == [], [(k, sheet.fields[k].reason) for k in review]
     assert sheet.fields["commentaire.texte"].reason == "texte libre à recopier"
 
 

@@ -51,6 +51,7 @@ FONTS = {"Helv": "Helvetica", "HeBo": "Helvetica-Bold", "Cour": "Courier",
          "CoBo": "Courier-Bold"}  # standard fonts: every reader has them, nothing embedded
 COMB_FONT = "HeBo"  # typed characters in comb cells (cells are 5 x 6.5 mm)
 TEXT_PT = 12.0
+CAP_HEIGHT = 0.716  # Helvetica-Bold's capital height, in ems
 COMMENT_SIZES = (13.0, 12.0, 11.0, 10.0, 9.0, 8.0, 7.0)
 COMMENT_MAX = 2000
 DATE_PARTS = ((0, 2), (2, 4), (4, 8))  # JJ, MM, AAAA among the eight date cells
@@ -152,18 +153,26 @@ def _font(writer: PdfWriter, resource: str) -> IndirectObject:
     return cache[resource]
 
 
+def glyph_origin(char: str, width: float, height: float) -> tuple[float, float]:
+    """Where a typed character starts in a comb cell of ``width`` x ``height`` points
+    (from its bottom left corner): centred by its Helvetica-Bold width, capitals centred
+    vertically. ``ocr.printed`` draws its glyph templates from the same place."""
+    x = (width - stringWidth(char, FONTS[COMB_FONT], TEXT_PT)) / 2
+    return x, (height - TEXT_PT * CAP_HEIGHT) / 2
+
+
 def comb_content(text: str, cells: int, width: float, height: float) -> str:
     """Draw one character centred in each of ``cells`` equal cells."""
     if not text:
         return ""
     cell = width / cells
     ops = ["/Tx BMC", "q", "BT", f"/{COMB_FONT} {TEXT_PT} Tf", "0 g"]
-    base = (height - TEXT_PT * 0.716) / 2
     x_prev, y_prev = 0.0, 0.0
     for n, char in enumerate(text[:cells]):
         if char == " ":
             continue
-        x = n * cell + (cell - stringWidth(char, FONTS[COMB_FONT], TEXT_PT)) / 2
+        x, base = glyph_origin(char, cell, height)
+        x += n * cell
         ops.append(f"{x - x_prev:.3f} {base - y_prev:.3f} Td ({_pdf_text(char)}) Tj")
         x_prev, y_prev = x, base
     ops += ["ET", "Q", "EMC"]

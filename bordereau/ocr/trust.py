@@ -49,6 +49,14 @@ def thresholds() -> dict[str, float]:
     return merged
 
 
+def limit_for(field_id: str, kind: str, table: dict[str, float] | None = None) -> float:
+    """The confidence a field needs to be trusted on its own reading."""
+    limit = (table if table is not None else thresholds()).get(kind, 1.0)
+    if field_id in IDENTITY_FIELDS and kind != "label_zone":
+        limit = max(limit, IDENTITY_THRESHOLD)
+    return limit
+
+
 def apply_thresholds(readings: dict[str, FieldReading],
                      table: dict[str, float] | None = None) -> None:
     """Send to review every field whose confidence is below its kind's threshold."""
@@ -56,9 +64,7 @@ def apply_thresholds(readings: dict[str, FieldReading],
     for reading in readings.values():
         if reading.review or (reading.value is None and reading.confidence >= 0.5):
             continue
-        limit = table.get(reading.kind, 1.0)
-        if reading.id in IDENTITY_FIELDS and reading.kind != "label_zone":
-            limit = max(limit, IDENTITY_THRESHOLD)
+        limit = limit_for(reading.id, reading.kind, table)
         if reading.confidence < limit:
             reading.review = True
             digits = 2 if round(reading.confidence, 2) < round(limit, 2) else 3
