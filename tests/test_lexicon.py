@@ -29,7 +29,7 @@ def test_the_lists_hold_names_as_written_on_a_form() -> None:
     assert "MARTIN" in noms and "LE GALL" in noms and "N'DIAYE" in noms
     assert "DUPONT" not in prenoms and "XQZWK" not in noms and "Léa" not in prenoms
     with pytest.raises(ValueError):
-        name_list("communes")
+        name_list("villes")
 
 
 def test_a_name_read_clearly_as_a_word_of_the_list_is_confirmed() -> None:
@@ -108,3 +108,19 @@ def test_gene_symbols_are_matched_against_the_hgnc_approved_symbols() -> None:
     misread = lexicon.match("diagnostic1.gene1", "CFTP", cells)
     assert misread is not None and not misread.in_list and misread.best == "CFTR"
     assert lexicon.confirmed(misread, "CFTP") is None
+
+
+def test_insee_commune_codes_are_checked_against_the_official_geographic_code() -> None:
+    assert lexicon.list_for("patient.lieu_naissance") == "communes"
+    assert "69123" in name_list("communes") and "2A004" in name_list("communes")
+    cells = [cell(("6", 0.99)), cell(("9", 0.7), ("8", 0.25)), cell(("1", 0.99)),
+             cell(("2", 0.99)), cell(("3", 0.99))]
+    found = lexicon.match("patient.lieu_naissance", "69123", cells)
+    assert found is not None and found.in_list and found.best == "69123"
+    assert "68123" in found.others  # another commune: the doubtful cell keeps it close
+    assert lexicon.unknown_code("patient.lieu_naissance", "69123") is None
+    # 34772 is no commune (34172 is Montpellier): a misread digit the list catches
+    assert lexicon.unknown_code("patient.commune_residence", "34772") == (
+        "code INSEE absent du code officiel géographique (2017)")
+    assert lexicon.unknown_code("patient.lieu_naissance", "99352") is None  # abroad: not checked
+    assert lexicon.unknown_code("diagnostic1.gene1", "34772") is None

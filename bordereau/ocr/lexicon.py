@@ -23,7 +23,9 @@ the confidence of a reading that is one of its words, never replace what was rea
 First names are matched word by word (« JEAN PAUL » written with a blank cell is two
 first names); a birth name as a whole (« LE GALL » is one name of the list). Gene symbols
 (« Gène », « Autre gène ») are matched the same way against the HGNC approved symbols
-shipped in ``templates/hgnc/``.
+shipped in ``templates/hgnc/``, and INSEE commune codes (place of birth, commune of
+residence) against the official geographic code (``templates/communes/``), where a code
+outside the list also goes to review (``unknown_code``).
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ from bordereau.templates.names import NameList, name_list
 # Which list a field's names are checked against, by the last part of the field id.
 LISTS = {"nom_naissance": "noms", "nom_utilise": "noms", "nom": "noms",
          "premier_prenom": "prenoms", "prenom_utilise": "prenoms", "prenom": "prenoms",
-         "prenoms_acte": "prenoms"}  # fmt: skip
+         "prenoms_acte": "prenoms",
+         "commune_residence": "communes", "lieu_naissance": "communes"}  # fmt: skip
 TEMPERATURE = 1.0
 FLOOR = 1e-4  # the least probability given to any character of an inked cell
 SUGGESTIONS = 3
@@ -181,6 +184,17 @@ def match(field_id: str, value: str | None, cells: list[dict[str, Any]],
     weakest = min(float(c.get("confidence", 0.0)) for c in cells if c.get("char"))
     return NameMatch(liste=kind, in_list=in_list, best=best, share=round(share, 4),
                      others=others[:SUGGESTIONS], weakest=round(weakest, 4))
+
+
+def unknown_code(field_id: str, value: str) -> str | None:
+    """Why an INSEE commune code read is doubtful: not a code of the official geographic
+    code (a commune abroad, 99…, is not checked). The list is of 2017: a commune merged
+    away before, or an arrondissement, goes to review too — at the cost of a look."""
+    if list_for(field_id) != "communes" or value.startswith("99") or len(value) != 5:
+        return None
+    if value in word_list("communes"):
+        return None
+    return "code INSEE absent du code officiel géographique (2017)"
 
 
 def confirmed(found: NameMatch | None, value: str | None) -> float | None:

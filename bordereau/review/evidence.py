@@ -34,7 +34,8 @@ LABEL_KEYS = {"patient.nom_naissance": "nom", "patient.premier_prenom": "prenom"
               "patient.date_naissance": "date_naissance", "patient.sexe": "sexe",
               "patient.ipp": "ipp"}
 NIR_SEX = {"1": "M", "2": "F"}
-NAME_SOURCES = {"prenoms": "prénoms INSEE", "noms": "noms INSEE", "hgnc": "HGNC"}
+NAME_SOURCES = {"prenoms": "prénoms INSEE", "noms": "noms INSEE", "hgnc": "HGNC",
+                "communes": "codes INSEE des communes"}
 
 
 class Suggestion(BaseModel):

@@ -17,8 +17,10 @@ from importlib.resources import files
 
 import numpy as np
 
-SOURCE = {"prenoms": "fichier des prénoms de l’INSEE", "noms": "fichier des noms de l’INSEE"}
-KINDS = ("prenoms", "noms")
+SOURCE = {"prenoms": "fichier des prénoms de l’INSEE", "noms": "fichier des noms de l’INSEE",
+          "communes": "code officiel géographique de l’INSEE (2017)"}
+KINDS = ("prenoms", "noms", "communes")
+FOLDERS = {"prenoms": "names", "noms": "names", "communes": "communes"}
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,9 @@ class NameList:
 
 @cache
 def name_list(kind: str) -> NameList:
-    """The shipped list ``prenoms`` or ``noms``, read once per process (about 0.2 s)."""
+    """The shipped list ``prenoms``, ``noms`` or ``communes`` (INSEE codes), read once per
+    process (about 0.2 s)."""
     if kind not in KINDS:
         raise ValueError(kind)
-    data = files("bordereau.templates").joinpath("names", f"{kind}.txt.gz").read_bytes()
+    data = files("bordereau.templates").joinpath(FOLDERS[kind], f"{kind}.txt.gz").read_bytes()
     return NameList.of(kind, list(filter(None, gzip.decompress(data).split(b"\n"))))
