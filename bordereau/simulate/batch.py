@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 import tempfile
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -23,24 +22,29 @@ from bordereau.forms.codes import format_serial, page_code, sheet_name
 from bordereau.forms.manifest import Layout
 from bordereau.forms.model import FormKind
 from bordereau.simulate import extras as ex
+from bordereau.simulate.batch_files import (
+    Page,
+    Physical,
+    corrupted,
+    file_order,
+    missing_pages,
+    write_files,
+)
 from bordereau.simulate.degrade import blank_back, scan
 from bordereau.simulate.fill import fill_page, render_pages
 from bordereau.simulate.handwriting import Writer, random_writer
 from bordereau.simulate.legibility import lost_fields
 from bordereau.simulate.printer import Printer
 from bordereau.simulate.profiles import ScanProfile, get_profile, random_profile
-from bordereau.simulate.scanfile import BILEVEL_FORMATS, ScanFormat, write_scan
+from bordereau.simulate.scanfile import BILEVEL_FORMATS, ScanFormat
 from bordereau.simulate.truth import (
     BatchTruth,
-    FileTruth,
     PageTruth,
     ScanParams,
     SheetTruth,
     Split,
 )
 from bordereau.simulate.values import FillOptions, plan_sheet
-
-SUFFIX = {"pdf": ".pdf", "tiff": ".tif", "png": ".png", "jpeg": ".jpg"}
 
 
 class Extras(BaseModel):
@@ -56,20 +60,6 @@ class Extras(BaseModel):
     corrupted_file: bool = False  # an extra file cut short
     files: int = Field(1, ge=1)  # how many scan files the pages are split into
     show_through: float = Field(0.05, ge=0, le=0.3)  # duplex backs
-
-
-@dataclass(eq=False)
-class _Page:
-    image: npt.NDArray[np.uint8]
-    truth: PageTruth
-    late: bool = False
-
-
-@dataclass(eq=False)
-class _Physical:
-    """One sheet of paper as it goes through the scanner: its front and maybe its back."""
-
-    sides: list[_Page] = field(default_factory=list)
 
 
 class _Batch:
@@ -117,13 +107,13 @@ class _Batch:
         shuffle: bool,
         duplex: bool,
         show: float,
-    ) -> tuple[SheetTruth, list[_Physical]]:
+    ) -> tuple[SheetTruth, list[Physical]]:
         rng = self.rng
         answers, anomalies, _ = plan_sheet(
             layout, self.forms.centre.centre, rng, today=self.today, options=self.fill
         )
         writer = self.writer or random_writer(rng, self.split)
-        physical: list[_Physical] = []
+        physical: list[Physical] = []
         for number in range(1, layout.form.pages + 1):
             image = next(pages)
             blank = image.copy()
@@ -143,7 +133,7 @@ class _Batch:
                 page=number,
                 kind=layout.form.kind,
             )
-            sheet = _Physical([self.scanned(image, params, truth, seed=seed)])
+            sheet = Physical([self.scanned(image, params, truth, seed=seed)])
             if duplex:
                 back = blank_back(image, show, rng.getrandbits(31))
                 back_params = params.model_copy(update={"cut_corner": None})
@@ -178,7 +168,7 @@ class _Batch:
         truth: PageTruth,
         back: bool = False,
         seed: int | None = None,
-    ) -> _Page:
+    ) -> Page:
         seed = self.rng.getrandbits(31) if seed is None else seed
         out, matrix = scan(image, params, seed, back=back)
         conditions = list(truth.conditions)
@@ -187,7 +177,7 @@ class _Batch:
         if params.rotation:
             conditions.append(f"rotated_{params.rotation}")
         transform = None if back or truth.reason == "not_a_form" else matrix.round(6).tolist()
-        return _Page(
+        return Page(
             out,
             truth.model_copy(
                 update={"scan": params, "conditions": conditions, "transform": transform}
@@ -235,7 +225,7 @@ def make_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     establishment = forms.home.establishment
     sheet_truths: list[SheetTruth] = []
-    physical: list[_Physical] = []
+    physical: list[Physical] = []
     with tempfile.TemporaryDirectory(prefix="bordereau-sim-") as tmp:
         batch = _Batch(forms, out_dir, Path(tmp), rng, split, dpi, today, fill or FillOptions(),
                        bilevel=fmt in BILEVEL_FORMATS, writer=writer)
@@ -261,15 +251,15 @@ def make_batch(
             sheet_truths.append(truth)
             physical.extend(sides)
         if extras.lost_page or extras.late_page:
-            _missing_pages(sheet_truths, physical, extras, rng)
+            missing_pages(sheet_truths, physical, extras.lost_page, extras.late_page, rng)
         special = _special_pages(batch, forms, extras, profile_for(), establishment, home)
         for page in special:
-            physical.insert(rng.randint(0, len(physical)), _Physical([page]))
+            physical.insert(rng.randint(0, len(physical)), Physical([page]))
         if shuffle:
             rng.shuffle(physical)
-        files = _write_files(physical, out_dir, fmt, dpi, extras.files, prefix, rng)
+        files = write_files(physical, out_dir, fmt, dpi, extras.files, prefix, rng)
         if extras.corrupted_file and files:
-            files.append(_corrupted(out_dir, files[0], prefix, rng))
+            files.append(corrupted(out_dir, files[0], prefix, rng))
         batch.close()
     page_truths = [p.truth for s in physical for p in s.sides]
     page_truths += [
@@ -288,47 +278,11 @@ def make_batch(
         shuffle=shuffle,
         today=today.isoformat(),
         sheets=sheet_truths,
-        pages=sorted(page_truths, key=lambda p: (_file_order(files, p.file), p.index or 0)),
+        pages=sorted(page_truths, key=lambda p: (file_order(files, p.file), p.index or 0)),
         files=files,
     )
     (out_dir / "truth.json").write_text(batch_truth.model_dump_json(indent=1), encoding="utf-8")
     return batch_truth
-
-
-def _file_order(files: list[FileTruth], name: str) -> int:
-    return next(i for i, f in enumerate(files) if f.file == name)
-
-
-def _missing_pages(
-    sheets: list[SheetTruth], physical: list[_Physical], extras: Extras, rng: random.Random
-) -> None:
-    """Drop one page of a multi-page sheet (lost) and/or hold one back to the last file
-    (late), on different sheets when there are several."""
-    multi = [s for s in sheets if s.pages > 1]
-    if not multi:
-        return
-    rng.shuffle(multi)
-    cases = [c for c, wanted in (("lost", extras.lost_page), ("late", extras.late_page)) if wanted]
-    for n, case in enumerate(cases):
-        sheet = multi[n % len(multi)]
-        taken = set(sheet.pages_missing + sheet.pages_late)
-        free = [p for p in range(2, sheet.pages + 1) if p not in taken]
-        if not free:
-            continue
-        number = rng.choice(free)
-        sides = next(
-            s
-            for s in physical
-            if s.sides[0].truth.serial == sheet.serial and s.sides[0].truth.page == number
-        )
-        if case == "lost":
-            physical.remove(sides)
-            sheet.pages_missing.append(number)
-        else:
-            sheet.pages_late.append(number)
-            for side in sides.sides:
-                side.late = True
-                side.truth.conditions.append("late")
 
 
 def _special_pages(
@@ -338,7 +292,7 @@ def _special_pages(
     profile: ScanProfile,
     establishment: str,
     home: Path,
-) -> list[_Page]:
+) -> list[Page]:
     rng, pages = batch.rng, []
     clean = profile.model_copy(update={"cut_corner": False})
     if extras.foreign_page:
@@ -378,57 +332,3 @@ def _special_pages(
     return pages
 
 
-def _write_files(
-    physical: list[_Physical],
-    out_dir: Path,
-    fmt: ScanFormat,
-    dpi: float,
-    count: int,
-    prefix: str,
-    rng: random.Random,
-) -> list[FileTruth]:
-    """Split the pages into ``count`` files in order (late pages go to the last one)."""
-    sides = [p for s in physical for p in s.sides]
-    late = [p for p in sides if p.late]
-    main = [p for p in sides if not p.late]
-    count = max(count, 2 if late else 1)
-    chunks: list[list[_Page]] = [[] for _ in range(count)]
-    per = -(-len(main) // (count - 1 if late else count)) if main else 1
-    for n, page in enumerate(main):
-        chunks[min(n // per, count - 1)].append(page)
-    chunks[-1].extend(late)
-    files: list[FileTruth] = []
-    kind = fmt.split("-")[0]
-    for number, chunk in enumerate(chunks, start=1):
-        if not chunk:
-            continue
-        target = out_dir / f"{prefix}-{number:02d}{SUFFIX[kind]}"
-        written = write_scan([p.image for p in chunk], target, fmt, dpi)
-        single = kind in {"png", "jpeg"}  # one file per page
-        for index, page in enumerate(chunk):
-            path = written[index] if single else written[0]
-            page.truth = page.truth.model_copy(
-                update={
-                    "file": path.relative_to(out_dir).as_posix(),
-                    "index": 0 if single else index,
-                }
-            )
-        for path in written:
-            n = 1 if single else len(chunk)
-            files.append(
-                FileTruth(file=path.relative_to(out_dir).as_posix(), fmt=fmt, pages=n, dpi=dpi)
-            )
-    return files
-
-
-def _corrupted(out_dir: Path, source: FileTruth, prefix: str, rng: random.Random) -> FileTruth:
-    path = out_dir / source.file
-    target = path.with_name(f"{prefix}-corrupt{path.suffix}")
-    ex.corrupt_copy(path, target, rng)
-    return FileTruth(
-        file=target.relative_to(out_dir).as_posix(),
-        fmt=source.fmt,
-        pages=0,
-        dpi=source.dpi,
-        corrupted=True,
-    )
