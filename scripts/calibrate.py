@@ -105,12 +105,11 @@ def main() -> None:
                                                    list(PRESETS), args.seed, thresholds=zero)
             for folder, truth in batches:
                 fields += compare(result, truth, folder)["fields"]
-    if not args.from_outcomes:
-        sheets = sheets if args.reuse else len(result.sheets)
-        if args.outcomes:
-            args.outcomes.write_text(json.dumps(
-                {"sheets": sheets, "fields": [f.model_dump() for f in fields]},
-                ensure_ascii=False, default=str))
+        sheets = len(result.sheets)
+    if args.outcomes and not args.from_outcomes:
+        args.outcomes.write_text(json.dumps(
+            {"sheets": sheets, "fields": [f.model_dump() for f in fields]},
+            ensure_ascii=False, default=str))
     thresholds, support = {}, {}
     for group, kinds in GROUPS.items():
         threshold, support[group] = threshold_for([o for o in fields if o.kind in kinds])

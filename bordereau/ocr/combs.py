@@ -366,7 +366,7 @@ def read_comb(page: AlignedPage, field: FieldLayout, digits: DigitModel,
         if found is not None:
             details["liste"] = found.model_dump()
             confidence = max(confidence, lexicon.confirmed(found, value) or 0.0)
-        reason = lexicon.unknown_code(field.id, value)
+        reason = lexicon.unknown_code(field.id, value, found)
     return FieldReading(id=field.id, kind=field.kind, value=value,
                         confidence=0.0 if reason else confidence, review=reason is not None,
                         reason=reason, page=field.page, details=details)

@@ -77,6 +77,12 @@ def date_value(chars: list[str]) -> str | None:
     return None if problem else value
 
 
+def nir_place(code: str) -> str:
+    """An INSEE place code as a NIR writes it (its digits 6 to 10): Corsica's 2A and 2B
+    are 19 and 18 there."""
+    return {"2A": "19", "2B": "18"}.get(code[:2], code[:2]) + code[2:]
+
+
 def nir_key_ok(nir: str) -> bool:
     """The NIR (INS matricule) key: 97 - (first 13 digits mod 97)."""
     if len(nir) != 15 or not nir.isdigit():

@@ -62,7 +62,7 @@ MIN_CELL = 0.6
 class NameMatch(BaseModel):
     """A reading compared with its list."""
 
-    liste: str  # "prenoms", "noms" or "hgnc"
+    liste: str  # "prenoms", "noms", "hgnc" or "communes"
     in_list: bool  # the reading is a word of the list (every word, for first names)
     best: str  # the fitting words of highest score, joined as the field is written
     share: float  # the best words' share of the fitting words (product over words)
@@ -186,13 +186,14 @@ def match(field_id: str, value: str | None, cells: list[dict[str, Any]],
                      others=others[:SUGGESTIONS], weakest=round(weakest, 4))
 
 
-def unknown_code(field_id: str, value: str) -> str | None:
+def unknown_code(field_id: str, value: str, found: NameMatch | None = None) -> str | None:
     """Why an INSEE commune code read is doubtful: not a code of the official geographic
     code (a commune abroad, 99…, is not checked). The list is of 2017: a commune merged
-    away before, or an arrondissement, goes to review too — at the cost of a look."""
+    away before, or an arrondissement, goes to review too — at the cost of a look.
+    ``found``: the reading's ``match``, when made, which already says whether it is in."""
     if list_for(field_id) != "communes" or value.startswith("99") or len(value) != 5:
         return None
-    if value in word_list("communes"):
+    if found.in_list if found is not None else value in word_list("communes"):
         return None
     return "code INSEE absent du code officiel géographique (2017)"
 

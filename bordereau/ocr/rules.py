@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from bordereau import clock
 from bordereau.forms.centre import luhn_ok
 from bordereau.forms.manifest import Layout
-from bordereau.ocr.context import decide
+from bordereau.ocr.context import decide, nir_place
 from bordereau.ocr.context import nir_key_ok as nir_key_ok
 from bordereau.ocr.label import ipp_from_barcode, plain
 from bordereau.ocr.trust import IDENTITY_THRESHOLD
@@ -328,9 +328,7 @@ def _nir_birthplace(place: FieldReading | None, nir: str) -> None:
     agree, the code is trusted."""
     if place is None or not _only_uncertain(place) or not isinstance(place.value, str):
         return
-    written = place.value.upper()
-    if written.replace("2A", "19", 1).replace("2B", "18", 1) == nir[5:10] and (
-            written[:2] in {"2A", "2B"} or written == nir[5:10]):
+    if nir_place(place.value.upper()) == nir[5:10]:
         place.review, place.reason = False, None
         place.confidence = max(place.confidence, IDENTITY_THRESHOLD)
         place.details["nir"] = "code confirmé par le NIR"

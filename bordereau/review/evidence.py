@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from bordereau import clock
 from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout
+from bordereau.ocr.context import nir_place
 from bordereau.ocr.label import plain
 from bordereau.ocr.rules import nir_key_ok
 from bordereau.review.values import format_value
@@ -82,7 +83,7 @@ def _nir_consistency(nir: str, values: dict[str, Any]) -> int:
         score += int(nir[1:3] == born[2:4]) + int(nir[3:5] == born[5:7])
     lieu = values.get("patient.lieu_naissance")
     if isinstance(lieu, str):
-        score += int(nir[5:10] == lieu.replace("2A", "19").replace("2B", "18"))
+        score += int(nir[5:10] == nir_place(lieu))
     return score
 
 

@@ -35,7 +35,7 @@ class FieldOutcome(BaseModel):
     reason: str | None
     raw_confidence: float | None = None  # before sheet rules and thresholds
     raw_review: bool | None = None
-    cells: list[dict[str, Any]] | None = None  # a names comb's cells as read (ocr.lexicon)
+    cells: list[dict[str, Any]] | None = None  # a letter or alphanumeric comb's cells (ocr.lexicon)
 
     @property
     def right(self) -> bool:
@@ -96,11 +96,11 @@ def compare(result: ReadResult, truth: BatchTruth, root: Path) -> dict[str, Any]
                 confidence=reading.confidence, review=reading.review, reason=reading.reason,
                 raw_confidence=before.confidence if before else None,
                 raw_review=before.review if before else None,
-                cells=_name_cells(before)))
+                cells=_list_cells(before)))
     return {"pages": {"right": right, "wrong": wrong, "total": total}, "fields": fields}
 
 
-def _name_cells(reading: Any) -> list[dict[str, Any]] | None:
+def _list_cells(reading: Any) -> list[dict[str, Any]] | None:
     if reading is None or reading.kind not in {"letters", "alphanumeric"}:
         return None
     cells = reading.details.get("cells")
