@@ -89,12 +89,21 @@ def curve(outcomes: list[FieldOutcome]) -> list[dict[str, Any]]:
 
 def run(out: Path, sheets: int, split: str, profiles: list[str], seed: int,
         workers: int | None, reuse: bool = False,
-        kinds: tuple[FormKind, ...] = ("initiale", "suivi")) -> dict[str, Any]:
+        kinds: tuple[FormKind, ...] = ("initiale", "suivi"),
+        thresholds: dict[str, float] | None = None, home: Path | None = None) -> dict[str, Any]:
+    """Simulate and read (or read again with ``reuse``: with ``thresholds`` and another
+    ``home``'s models when given), then measure."""
     if reuse:
-        result, batches, elapsed = read_kept(out, workers)
+        result, batches, elapsed = read_kept(out, workers, thresholds, home)
     else:
         result, batches, elapsed = simulate_and_read(out, CENTRES, sheets, split, profiles,
                                                      seed, workers, kinds=kinds)
+    return measure(result, batches, elapsed, split, profiles)
+
+
+def measure(result: Any, batches: list[tuple[Path, Any]], elapsed: float, split: str,
+            profiles: list[str]) -> dict[str, Any]:
+    """Every figure of the benchmark (and each field's outcome) for batches read."""
     fields: list[FieldOutcome] = []
     pages_right, pages_total, wrong_pages = 0, 0, []
     profile_of: dict[str, str] = {}

@@ -73,6 +73,18 @@ def threshold_for(outcomes: list[FieldOutcome]) -> tuple[float, dict[str, float]
                    "precision": 0.0, "error_upper_95": 1.0}
 
 
+def fit_thresholds(fields: list[FieldOutcome],
+                   ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Every kind's threshold (``threshold_for`` of its reader's group, GROUPS) and each
+    group's support, from fields read with no threshold at all."""
+    thresholds: dict[str, float] = {}
+    support: dict[str, dict[str, float]] = {}
+    for group, kinds in GROUPS.items():
+        threshold, support[group] = threshold_for([o for o in fields if o.kind in kinds])
+        thresholds.update({kind: threshold for kind in kinds})
+    return thresholds, support
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sheets", type=int, default=6)
@@ -110,10 +122,7 @@ def main() -> None:
         args.outcomes.write_text(json.dumps(
             {"sheets": sheets, "fields": [f.model_dump() for f in fields]},
             ensure_ascii=False, default=str))
-    thresholds, support = {}, {}
-    for group, kinds in GROUPS.items():
-        threshold, support[group] = threshold_for([o for o in fields if o.kind in kinds])
-        thresholds.update({kind: threshold for kind in kinds})
+    thresholds, support = fit_thresholds(fields)
     data = {
         "created": dt.date.today().isoformat(),
         "split": "calib",

@@ -8,7 +8,9 @@ L2-regularised towards the shipped weights) and its temperature, with numpy alon
 the adapted model in its home (``models/``, owner-only) only when it is no worse there.
 
 The reader uses the home's model when there is one (:func:`home_recognizer`): each
-reading records the version of the digit model that read it.
+reading records the version of the digit model that read it. A home may also hold its own
+letter model (:func:`home_letters`, ``models/letters-cnn.npz``): nothing adapts it yet,
+the leave-one-style-out benchmark installs networks trained without a writer style there.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ import numpy.typing as npt
 from bordereau import clock
 from bordereau.files import private_dir, write_private
 from bordereau.ocr.digits import CLASSES, DigitRecognizer, default_recognizer
+from bordereau.ocr.letters import LetterRecognizer
+from bordereau.ocr.letters import default_recognizer as default_letters
 
 MODELS_DIR = "models"
 ADAPTED_FILE = "digits-cnn.npz"  # the adapted model the reader uses
 PREVIOUS_FILE = "digits-cnn.precedent.npz"  # the one it replaced (absent: the shipped one)
 ADAPTED_NAME = "digits-cnn-adapte"
+LETTERS_FILE = "letters-cnn.npz"  # the home's own letter model, when it has one
 L2 = 0.01  # pull of the shipped weights (per cell, on the squared difference)
 STEPS = 400
 # The temperature is refitted only on this many cells set aside: on fewer, one or two
@@ -66,6 +71,27 @@ def home_recognizer(home_root: Path) -> DigitRecognizer:
     except FileNotFoundError:
         return default_recognizer()
     return _load(path, (info.st_mtime_ns, info.st_size))
+
+
+def letters_path(home_root: Path) -> Path:
+    """Where a home keeps its own letter model."""
+    return home_root / MODELS_DIR / LETTERS_FILE
+
+
+@lru_cache(maxsize=4)
+def _load_letters(path: Path, stamp: tuple[int, int]) -> LetterRecognizer:
+    return LetterRecognizer(path)
+
+
+def home_letters(home_root: Path) -> LetterRecognizer:
+    """The home's own letter model when there is one, else the shipped one (loaded once
+    per file version and process, like :func:`home_recognizer`)."""
+    path = letters_path(home_root)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return default_letters()
+    return _load_letters(path, (info.st_mtime_ns, info.st_size))
 
 
 def _softmax(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

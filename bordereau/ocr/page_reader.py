@@ -21,7 +21,7 @@ from bordereau.home import Home
 from bordereau.ocr.align import Detection, detect, warp
 from bordereau.ocr.aligned import AlignedPage, flatten, paper_level
 from bordereau.ocr.blank import is_blank
-from bordereau.ocr.combs import DigitModel, read_comb
+from bordereau.ocr.combs import DigitModel, LetterModel, read_comb
 from bordereau.ocr.engine import EngineSpec, OcrEngine
 from bordereau.ocr.engines import make_engine
 from bordereau.ocr.freetext import read_free_text
@@ -72,6 +72,14 @@ class Context:
 
         return home_recognizer(self.home.root)
 
+    @property
+    def letters(self) -> LetterModel:
+        """The home's own letter model (``models/letters-cnn.npz``) when it has one, else
+        the shipped one; looked up at each use like :attr:`digits`."""
+        from bordereau.ocr.adapt import home_letters
+
+        return home_letters(self.home.root)
+
     @cached_property
     def engine(self) -> OcrEngine:
         return make_engine(self.engine_spec)
@@ -111,7 +119,7 @@ def read_fields(aligned: AlignedPage, located: Located, ctx: Context) -> list[Fi
         if field_layout.kind in CHOICE_KINDS or field_layout.kind == "boolean":
             reading = read_choice(aligned, field_layout)
         elif field_layout.kind in COMB_KINDS:
-            reading = read_comb(aligned, field_layout, ctx.digits, ctx.engine)
+            reading = read_comb(aligned, field_layout, ctx.digits, ctx.engine, ctx.letters)
         elif field_layout.kind == "label_zone":
             reading = read_label(aligned, field_layout, ctx.engine)
         else:

@@ -75,8 +75,10 @@ class _Batch:
         fill: FillOptions,
         bilevel: bool = False,
         writer: Writer | None = None,
+        style: str | None = None,
     ) -> None:
         self.forms, self.out_dir, self.work, self.rng = forms, out_dir, work, rng
+        self.style = style  # each sheet's writer writes in this font family only
         self.split, self.dpi, self.today, self.fill = split, dpi, today, fill
         self.bilevel = bilevel  # the scan files are black and white (G4, JBIG2)
         self.writer = writer  # one writer for every sheet (else a new one per sheet)
@@ -112,7 +114,7 @@ class _Batch:
         answers, anomalies, _ = plan_sheet(
             layout, self.forms.centre.centre, rng, today=self.today, options=self.fill
         )
-        writer = self.writer or random_writer(rng, self.split)
+        writer = self.writer or random_writer(rng, self.split, self.style)
         physical: list[Physical] = []
         for number in range(1, layout.form.pages + 1):
             image = next(pages)
@@ -204,13 +206,16 @@ def make_batch(
     today: date | None = None,
     prefix: str = "scan",
     writer: Writer | None = None,
+    style: str | None = None,
 ) -> BatchTruth:
     """Simulate ``sheets`` filled sheets scanned into ``out_dir``; write ``truth.json``.
 
     ``profile`` names a preset of ``profiles.PRESETS``; None draws a random profile per
     sheet (all at one dpi). ``fmt`` defaults to the profile's format. The blank forms are
     printed with the establishment ``home``, whose secret the reader needs to verify them.
-    ``writer`` fills every sheet (one person's handwriting), else each sheet has its own.
+    ``writer`` fills every sheet (one person's handwriting), else each sheet has its own;
+    ``style`` (a font family, ``handwriting.font_style``) restricts those writers' letters
+    and digits to that family's fonts.
     """
     extras = extras or Extras()
     rng = random.Random(seed)
@@ -228,7 +233,7 @@ def make_batch(
     physical: list[Physical] = []
     with tempfile.TemporaryDirectory(prefix="bordereau-sim-") as tmp:
         batch = _Batch(forms, out_dir, Path(tmp), rng, split, dpi, today, fill or FillOptions(),
-                       bilevel=fmt in BILEVEL_FORMATS, writer=writer)
+                       bilevel=fmt in BILEVEL_FORMATS, writer=writer, style=style)
 
         def profile_for() -> ScanProfile:
             return preset or random_profile(rng, dpi)

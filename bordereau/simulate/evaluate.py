@@ -141,6 +141,25 @@ def summarise(fields: list[FieldOutcome]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def simulate(out: Path, centres: list[Path], sheets: int, split: str, profiles: list[str],
+             seed: int, kinds: tuple[FormKind, ...] = ("initiale", "suivi"),
+             style: str | None = None) -> list[tuple[Path, BatchTruth]]:
+    """Simulate one batch per (profile, centre) under ``out`` (its home in ``out/home``),
+    sheets of ``kinds`` in turn, written in ``style`` only when given (a font family)."""
+    from bordereau.simulate.batch import make_batch
+
+    home = out / "home"
+    batches = []
+    for n, profile in enumerate(profiles):
+        for m, centre in enumerate(centres):
+            folder = out / f"{profile}-{centre.stem}"
+            truth = make_batch(centre, home, folder, sheets=sheets, split=split,  # type: ignore[arg-type]
+                               profile=profile, seed=seed + 100 * n + m, prefix=profile,
+                               kinds=kinds, style=style)
+            batches.append((folder, truth))
+    return batches
+
+
 def simulate_and_read(out: Path, centres: list[Path], sheets: int, split: str,
                       profiles: list[str], seed: int, workers: int | None = None,
                       thresholds: dict[str, float] | None = None,
@@ -155,17 +174,9 @@ def simulate_and_read(out: Path, centres: list[Path], sheets: int, split: str,
 
     from bordereau.home import Home
     from bordereau.ocr.pipeline import ReadOptions, read_batch
-    from bordereau.simulate.batch import make_batch
 
     home = out / "home"
-    batches = []
-    for n, profile in enumerate(profiles):
-        for m, centre in enumerate(centres):
-            folder = out / f"{profile}-{centre.stem}"
-            truth = make_batch(centre, home, folder, sheets=sheets, split=split,  # type: ignore[arg-type]
-                               profile=profile, seed=seed + 100 * n + m, prefix=profile,
-                               kinds=kinds)
-            batches.append((folder, truth))
+    batches = simulate(out, centres, sheets, split, profiles, seed, kinds)
     start = time.perf_counter()
     result = read_batch([f for f, _ in batches], Home.open(home, create=False),
                         ReadOptions(workers=workers, thresholds=thresholds))
@@ -179,10 +190,11 @@ def kept_batches(folder: Path) -> list[tuple[Path, BatchTruth]]:
 
 
 def read_kept(out: Path, workers: int | None = None,
-              thresholds: dict[str, float] | None = None,
+              thresholds: dict[str, float] | None = None, home: Path | None = None,
               ) -> tuple[Any, list[tuple[Path, BatchTruth]], float]:
     """Read again the batches a former ``--keep`` left in ``out`` (its home included), as
-    ``simulate_and_read`` returns them: two readers compare on the same scans."""
+    ``simulate_and_read`` returns them: two readers compare on the same scans. ``home``:
+    read with a copy of that home instead (same secret and layouts, other ``models/``)."""
     import time
 
     from bordereau.home import Home
@@ -190,7 +202,7 @@ def read_kept(out: Path, workers: int | None = None,
 
     batches = kept_batches(out)
     start = time.perf_counter()
-    result = read_batch([f for f, _ in batches], Home.open(out / "home", create=False),
+    result = read_batch([f for f, _ in batches], Home.open(home or out / "home", create=False),
                         ReadOptions(workers=workers, thresholds=thresholds))
     return result, batches, time.perf_counter() - start
 

@@ -90,6 +90,18 @@ def split_fonts(split: Split) -> tuple[Path, ...]:
     return tuple(f for f in fonts if f.exists())
 
 
+def font_style(font: Path) -> str:
+    """The writer style of a font: its family, named by its folder (``kristi``,
+    ``comic-neue``: the faces of one family are one style), as ``scripts/loso.py`` groups
+    them."""
+    return font.parent.name
+
+
+def style_fonts(split: Split, style: str) -> tuple[Path, ...]:
+    """The installed fonts of ``split`` written in ``style``."""
+    return tuple(f for f in split_fonts(split) if font_style(f) == style)
+
+
 def _crop(ink: FloatArray) -> tuple[FloatArray, int, int]:
     ys, xs = np.nonzero(ink > 0.12)
     if len(ys) == 0:
@@ -183,6 +195,7 @@ class Writer:
     jitter: float  # 0 careful .. 1 hurried
     sloppy_rate: float  # share of glyphs written carelessly (bigger, off-centre)
     mark_style: MarkStyle
+    style: str | None = None  # every glyph from this font family (``font_style``)
 
     def info(self) -> WriterInfo:
         sources = [
@@ -198,17 +211,23 @@ class Writer:
         )
 
 
-def random_writer(rng: random.Random, split: Split) -> Writer:
-    """A plausible writer whose glyph sources all belong to ``split``."""
-    fonts = split_fonts(split)
+def random_writer(rng: random.Random, split: Split, style: str | None = None) -> Writer:
+    """A plausible writer whose glyph sources all belong to ``split``; with ``style`` (a
+    font family of the split, ``font_style``), letters *and* digits come only from that
+    family's fonts (a leave-one-style-out evaluation writes whole sheets in one style)."""
+    fonts = split_fonts(split) if style is None else style_fonts(split, style)
     if not fonts:
+        if style is not None:
+            raise ValueError(f"no installed font of the {split} split has the style {style!r}")
         packages = heldout.HELDOUT_FONT_PACKAGES if split == "eval" else ("fonts-humor-sans",)
         raise RuntimeError(f"no handwriting font of the {split} split is installed ({packages})")
     weights = rng.choice([(0.7, 0.1, 0.2), (0.5, 0.2, 0.3), (0.9, 0.0, 0.1), (0.3, 0.1, 0.6)])
-    if split == "calib":  # the digit network learnt the training fonts' digits: not those
+    if style is not None:
+        weights = (0.0, 0.0, 1.0)
+    elif split == "calib":  # the digit network learnt the training fonts' digits: not those
         weights = (weights[0] + weights[2], weights[1], 0.0)
-    styles: list[MarkStyle] = ["cross", "tick", "slash", "heavy"]
-    style = rng.choices(styles, [65, 22, 8, 5])[0]
+    marks: list[MarkStyle] = ["cross", "tick", "slash", "heavy"]
+    mark_style = rng.choices(marks, [65, 22, 8, 5])[0]
     return Writer(
         split=split,
         pen=random_pen(rng),
@@ -218,7 +237,8 @@ def random_writer(rng: random.Random, split: Split) -> Writer:
         slant_deg=rng.uniform(-4.0, 7.0),
         jitter=rng.uniform(0.1, 0.9),
         sloppy_rate=rng.uniform(0.0, 0.06),
-        mark_style=style,
+        mark_style=mark_style,
+        style=style,
     )
 
 
@@ -231,13 +251,17 @@ def glyph_for(char: str, writer: Writer, rng: random.Random) -> Glyph:
         if source == "sklearn":
             return sklearn_glyph(rng.choice(sklearn_indices(writer.split, int(char))))
     glyph = font_glyph(writer.font, char)
-    if glyph is None:  # the writer's font lacks it: another font of the same split
-        for font in split_fonts(writer.split):
+    if glyph is None:  # the writer's font lacks it: another font of its style, of its split
+        others = split_fonts(writer.split)
+        if writer.style is not None:
+            others = style_fonts(writer.split, writer.style)
+        for font in others:
             glyph = font_glyph(font, char)
             if glyph is not None:
                 break
     if glyph is None:
-        raise ValueError(f"no font of the {writer.split} split has {char!r}")
+        where = f"style {writer.style!r} of the " if writer.style else ""
+        raise ValueError(f"no font of the {where}{writer.split} split has {char!r}")
     return glyph
 
 
