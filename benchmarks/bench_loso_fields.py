@@ -204,6 +204,48 @@ def _meta(path: Path) -> dict[str, Any]:
             if k in meta}
 
 
+def _rate(row: dict[str, Any]) -> str:
+    silent = f"{row['silent']} ({100 * (row['silent_rate'] or 0):.2f} %)"
+    right = row["right_when_trusted"]
+    return (f"{row['filled']} | {silent} | {100 * (row['review_rate'] or 0):.1f} % | "
+            + (f"{100 * right:.2f} %" if right is not None else "—"))
+
+
+def table(results: dict[str, Any]) -> str:
+    """The Markdown tables of docs/reading.md, from the saved results."""
+    head = ("| {} | filled | silent errors | review | right when trusted |\n"
+            "|---|---:|---:|---:|---:|")
+    lines = [head.format("sheets in the style left out, read by")]
+    reference = ROOT / "docs" / "bench-read-eval.json"
+    for style, f in results["folds"].items():
+        lines.append(f"| **{style}**: fold networks, fold thresholds | "
+                     f"{_rate(f['loso']['overall'])} |")
+        lines.append(f"| {style}: fold networks, shipped thresholds | "
+                     f"{_rate(f['fold_networks_shipped_thresholds']['overall'])} |")
+        lines.append(f"| {style}: shipped networks (trained on it), shipped thresholds | "
+                     f"{_rate(f['shipped_networks']['overall'])} |")
+    if reference.exists():
+        held = json.loads(reference.read_text(encoding="utf-8"))
+        lines.append(f"| held-out split (docs/bench-read-eval.json), shipped | "
+                     f"{_rate(held['overall'])} |")
+    lines += ["", head.format("fold networks and thresholds: style, part")]
+    for style, f in results["folds"].items():
+        figures = f["loso"]
+        lines.append(f"| {style}, identity (IPP, NIR, birth date) | "
+                     f"{_rate(figures['identity'])} |")
+        for kind, row in figures["rates_by_kind"].items():
+            if row["filled"]:
+                lines.append(f"| {style}, {kind} | {_rate(row)} |")
+    lines += ["", "| style | " + " | ".join(
+        ["digit comb threshold", "letter comb threshold", "checkbox threshold",
+         "calibration sheets"]) + " |", "|---|---:|---:|---:|---:|"]
+    for style, f in results["folds"].items():
+        t = f["calibration"]["thresholds"]
+        lines.append(f"| {style} | {t['digits']} | {t['letters']} | {t['single_choice']} | "
+                     f"{f['calibration']['sheets']} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--styles", nargs="+", default=styles(), choices=styles())
@@ -218,8 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2, help="torch threads for training")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "loso-fields.json")
+    parser.add_argument("--again", action="store_true", help="measure folds done before again")
     parser.add_argument("--outcomes-dir", type=Path, default=Path("/work/scans/loso"))
+    parser.add_argument("--table", action="store_true", help="print the tables of --json")
     args = parser.parse_args(argv)
+    if args.table:
+        print(table(json.loads(args.json.read_text(encoding="utf-8"))))
+        return 0
     import torch
 
     torch.set_num_threads(args.threads)
@@ -234,7 +281,16 @@ def main(argv: list[str] | None = None) -> int:
                     "calib_sheets": args.calib_sheets})
     folds: dict[str, Any] = results.setdefault("folds", {})
     for style in args.styles:
-        folds[style] = fold(style, args)
+        done = args.work / style / "fold.json"  # a fold measured with these settings
+        settings = {k: results[k] for k in ("epochs", "letter_epochs", "letter_copies",
+                                            "sheets", "calib_sheets")}
+        saved = json.loads(done.read_text(encoding="utf-8")) if done.exists() else {}
+        if saved.get("settings") == settings and not args.again:
+            folds[style] = saved["fold"]
+        else:
+            folds[style] = fold(style, args)
+            done.write_text(json.dumps({"settings": settings, "fold": folds[style]},
+                                       ensure_ascii=False, default=str), encoding="utf-8")
         log(f"{style}: done in {folds[style]['seconds']} s")
         args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str)
                              + "\n", encoding="utf-8")
