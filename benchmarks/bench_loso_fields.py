@@ -3,7 +3,7 @@
     nice -n 10 .venv/bin/python benchmarks/bench_loso_fields.py --styles kristi humor-sans \\
         [--work /tmp/loso-fields] [--sheets 1] [--calib-sheets 4] [--epochs 4] \\
         [--letter-epochs 8] [--letter-copies 60] [--json docs/loso-fields.json] \\
-        [--outcomes-dir /work/scans/loso] [--calib /work/scans/calib]
+        [--outcomes-dir /work/scans/loso] [--calib /work/scans/calib /work/scans/calib8]
 
 A *style* is a font family of ``heldout.TRAINING_FONTS`` (faces of one family grouped, as
 ``scripts/loso.py`` and ``scripts/loso_letters.py`` group them). For each style S, a *fold*:
@@ -117,19 +117,24 @@ def home_with(models: Path, home: Path, copy: Path) -> Path:
     return copy
 
 
-def calibrate_fold(style: str, calib: Path, home: Path, workers: int | None,
-                   ) -> dict[str, Any]:
-    """Thresholds fitted on the calibration sheets not written in ``style``, read by the
-    networks of ``home`` with no threshold (``scripts/calibrate.py``'s rule)."""
+def calibrate_fold(style: str, pools: list[Path], models: Path, where: Path,
+                   workers: int | None) -> dict[str, Any]:
+    """Thresholds fitted on the calibration sheets of ``pools`` not written in ``style``,
+    read by the fold's networks (``models``) with no threshold (``scripts/calibrate.py``'s
+    rule); each pool is read with a copy of its own home."""
     zero = {kind: 0.0 for kind in DEFAULT_THRESHOLDS}
-    result, batches, elapsed = read_kept(calib, workers, thresholds=zero, home=home)
     fields: list[FieldOutcome] = []
-    for folder, truth in batches:
-        fields += without_style(compare(result, truth, folder)["fields"], truth, style)
+    elapsed = 0.0
+    for n, pool in enumerate(pools):
+        home = home_with(models, pool / "home", where / f"calib-home-{n}")
+        result, batches, seconds = read_kept(pool, workers, thresholds=zero, home=home)
+        elapsed += seconds
+        for folder, truth in batches:
+            fields += without_style(compare(result, truth, folder)["fields"], truth, style)
     thresholds, support = fit_thresholds(fields)
     sheets = len({f.serial for f in fields})
     return {"thresholds": thresholds, "support": support, "sheets": sheets,
-            "seconds": round(elapsed)}
+            "pools": [str(p) for p in pools], "seconds": round(elapsed)}
 
 
 def models_for(style: str, args: argparse.Namespace) -> Path:
@@ -154,25 +159,24 @@ def brief(figures: dict[str, Any]) -> dict[str, Any]:
                                           "rates_by_kind", "precision_coverage")}
 
 
-def calibration_pool(args: argparse.Namespace) -> Path:
+def calibration_pools(args: argparse.Namespace) -> list[Path]:
     """``--calib`` (scans ``bench_read.py --split calib --keep DIR`` left), else a pool
     simulated once in ``WORK/calib``."""
-    if args.calib is not None:
-        if any(truth.split != "calib" for _, truth in kept_batches(args.calib)):
-            raise SystemExit(f"{args.calib}: not (only) calibration-split scans")
-        return Path(args.calib)
+    if args.calib:
+        for pool in args.calib:
+            if any(truth.split != "calib" for _, truth in kept_batches(pool)):
+                raise SystemExit(f"{pool}: not (only) calibration-split scans")
+        return list(args.calib)
     calib = args.work / "calib"
     simulated(calib, args.calib_sheets, "calib", args.profiles.split(","), CALIB_SEED, None)
-    return calib
+    return [calib]
 
 
 def fold(style: str, args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
     where = args.work / style
     models = models_for(style, args)
-    calib = calibration_pool(args)
-    calibration = calibrate_fold(style, calib, home_with(models, calib / "home",
-                                                         where / "calib-home"), args.workers)
+    calibration = calibrate_fold(style, calibration_pools(args), models, where, args.workers)
     log(f"{style}: thresholds {calibration['thresholds']} ({calibration['sheets']} sheets)")
     profiles = args.profiles.split(",")
     sheets = where / "eval"
@@ -252,13 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/loso-fields"))
     parser.add_argument("--sheets", type=int, default=1, help="per centre and profile, per style")
     parser.add_argument("--calib-sheets", type=int, default=4, help="per centre and profile")
-    parser.add_argument("--calib", type=Path, help="kept calibration-split scans to use")
+    parser.add_argument("--calib", type=Path, nargs="*", help="kept calibration-split scans")
     parser.add_argument("--profiles", default=",".join(PRESETS))
     parser.add_argument("--epochs", type=int, default=4, help="digit network")
     parser.add_argument("--letter-epochs", type=int, default=8, help="0: shipped letters")
     parser.add_argument("--letter-copies", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2, help="torch threads for training")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for training")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "loso-fields.json")
     parser.add_argument("--again", action="store_true", help="measure folds done before again")
     parser.add_argument("--outcomes-dir", type=Path, default=Path("/work/scans/loso"))
@@ -278,12 +282,13 @@ def main(argv: list[str] | None = None) -> int:
                     + " ".join(argv if argv is not None else sys.argv[1:]),
                     "epochs": args.epochs, "letter_epochs": args.letter_epochs,
                     "letter_copies": args.letter_copies, "sheets": args.sheets,
-                    "calib_sheets": args.calib_sheets})
+                    "calib_sheets": args.calib_sheets,
+                    "calib": [str(p) for p in args.calib or []]})
     folds: dict[str, Any] = results.setdefault("folds", {})
     for style in args.styles:
         done = args.work / style / "fold.json"  # a fold measured with these settings
         settings = {k: results[k] for k in ("epochs", "letter_epochs", "letter_copies",
-                                            "sheets", "calib_sheets")}
+                                            "sheets", "calib_sheets", "calib")}
         saved = json.loads(done.read_text(encoding="utf-8")) if done.exists() else {}
         if saved.get("settings") == settings and not args.again:
             folds[style] = saved["fold"]
