@@ -199,6 +199,30 @@ def fold(style: str, args: argparse.Namespace) -> dict[str, Any]:
             "shipped_networks": brief(shipped), "seconds": round(time.monotonic() - started)}
 
 
+def reference(args: argparse.Namespace, folds: dict[str, Any]) -> dict[str, Any]:
+    """The same recipe trained on every style (nothing left out) and calibrated on every
+    calibration sheet, reading each fold's sheets: what the fold loses by not having seen
+    its style, apart from what the shorter recipe loses against the shipped networks."""
+    from loso_common import ALL
+
+    started = time.monotonic()
+    where = args.work / ALL
+    models = models_for(ALL, args)
+    calibration = calibrate_fold(ALL, calibration_pools(args), models, where, args.workers)
+    log(f"reference: thresholds {calibration['thresholds']} ({calibration['sheets']} sheets)")
+    profiles = args.profiles.split(",")
+    for style, done in folds.items():
+        sheets = args.work / style / "eval"
+        if not (sheets / "complete").exists():
+            continue
+        home = home_with(models, sheets / "home", where / f"eval-home-{style}")
+        done["reference_networks"] = brief(bench_read.run(
+            sheets, args.sheets, "train", profiles, EVAL_SEED, args.workers, reuse=True,
+            thresholds=calibration["thresholds"], home=home))
+    return {"models": {p.name: _meta(p) for p in sorted(models.glob("*.npz"))},
+            "calibration": calibration, "seconds": round(time.monotonic() - started)}
+
+
 def _meta(path: Path) -> dict[str, Any]:
     import numpy as np
 
@@ -226,6 +250,9 @@ def table(results: dict[str, Any]) -> str:
                      f"{_rate(f['loso']['overall'])} |")
         lines.append(f"| {style}: fold networks, shipped thresholds | "
                      f"{_rate(f['fold_networks_shipped_thresholds']['overall'])} |")
+        if "reference_networks" in f:
+            lines.append(f"| {style}: same recipe on every style (trained on it), its "
+                         f"thresholds | {_rate(f['reference_networks']['overall'])} |")
         lines.append(f"| {style}: shipped networks (trained on it), shipped thresholds | "
                      f"{_rate(f['shipped_networks']['overall'])} |")
     if reference.exists():
@@ -264,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="torch threads for training")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "loso-fields.json")
+    parser.add_argument("--reference", action="store_true",
+                        help="then the same recipe trained on every style reads each fold's "
+                             "sheets")
     parser.add_argument("--again", action="store_true", help="measure folds done before again")
     parser.add_argument("--outcomes-dir", type=Path, default=Path("/work/scans/loso"))
     parser.add_argument("--table", action="store_true", help="print the tables of --json")
@@ -297,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
             done.write_text(json.dumps({"settings": settings, "fold": folds[style]},
                                        ensure_ascii=False, default=str), encoding="utf-8")
         log(f"{style}: done in {folds[style]['seconds']} s")
+        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str)
+                             + "\n", encoding="utf-8")
+    if args.reference:
+        results["reference"] = reference(args, folds)
         args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str)
                              + "\n", encoding="utf-8")
     return 0

@@ -5,7 +5,8 @@ network exactly as ``scripts/loso.py`` does for S (same rendered cells, seeds, r
 loop) and ``train_letters_without(S)`` the letter network as ``scripts/loso_letters.py``
 does; each then fits its temperature on the validation renderings without S and writes the
 network with ``train_digits.export`` / ``train_letters.export`` (temperature folded in), so
-``DigitRecognizer`` / ``LetterRecognizer`` read it like the shipped one. Never the held-out
+``DigitRecognizer`` / ``LetterRecognizer`` read it like the shipped one. ``loso_common.ALL``
+leaves nothing out: the reference networks of the same recipe. Never the held-out
 data of ``bordereau/heldout.py``; nothing under ``bordereau/ocr/models`` is written.
 """
 
@@ -39,7 +40,7 @@ def train_digits_without(style: str, out: Path, cache: Path, epochs: int, seed: 
     loso.check_training_side(train_src + val_src)
     train = loso.render(train_src, td.COPIES, seed, cache)
     val = loso.render(val_src, td.VAL_COPIES, seed + 1, cache)
-    if not (train.style == style).any():
+    if style != ALL and not (train.style == style).any():
         raise ValueError(f"no digit of the style {style!r} among the training sources")
     index = [ALL, *loso.training_styles()].index(style)
     kept_train, _ = loso.split_sources(train_src, style)
@@ -83,7 +84,7 @@ def train_letters_without(style: str, out: Path, cache: Path, epochs: int, copie
     """The letter network of ``scripts/loso_letters.py``'s run for ``style``, to ``out``."""
     started = time.monotonic()
     sets = letter_sets(cache, copies, seed)
-    if style not in sets:
+    if style != ALL and style not in sets:
         raise ValueError(f"no letter font of the style {style!r}")
     others = [s for name, s in sets.items() if name != style]
     train = loso_letters.merge([s["train"] for s in others])
