@@ -124,15 +124,16 @@ def calibrate_fold(style: str, pools: list[Path], models: Path, where: Path,
     rule); each pool is read with a copy of its own home."""
     zero = {kind: 0.0 for kind in DEFAULT_THRESHOLDS}
     fields: list[FieldOutcome] = []
-    elapsed = 0.0
+    elapsed, sheets = 0.0, 0
     for n, pool in enumerate(pools):
         home = home_with(models, pool / "home", where / f"calib-home-{n}")
         result, batches, seconds = read_kept(pool, workers, thresholds=zero, home=home)
         elapsed += seconds
         for folder, truth in batches:
-            fields += without_style(compare(result, truth, folder)["fields"], truth, style)
+            kept = without_style(compare(result, truth, folder)["fields"], truth, style)
+            fields += kept
+            sheets += len({f.serial for f in kept})  # serials repeat from pool to pool
     thresholds, support = fit_thresholds(fields)
-    sheets = len({f.serial for f in fields})
     return {"thresholds": thresholds, "support": support, "sheets": sheets,
             "pools": [str(p) for p in pools], "seconds": round(elapsed)}
 
