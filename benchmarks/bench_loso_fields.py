@@ -268,6 +268,17 @@ def table(results: dict[str, Any]) -> str:
         for kind, row in figures["rates_by_kind"].items():
             if row["filled"]:
                 lines.append(f"| {style}, {kind} | {_rate(row)} |")
+    names = list(results["folds"])
+    lines += ["", "| scanner profile | " + " | ".join(names) + " |",
+              "|---|" + "---:|" * len(names)]
+    profiles = dict.fromkeys(p for f in results["folds"].values() for p in f["loso"]["by_profile"])
+    for profile in profiles:
+        cells = []
+        for f in results["folds"].values():
+            row = f["loso"]["by_profile"].get(profile)
+            cells.append(f"{row['silent']} / {100 * (row['review_rate'] or 0):.0f} %"
+                         if row else "—")
+        lines.append(f"| {profile} | " + " | ".join(cells) + " |")
     lines += ["", "| style | " + " | ".join(
         ["digit comb threshold", "letter comb threshold", "checkbox threshold",
          "calibration sheets"]) + " |", "|---|---:|---:|---:|---:|"]
