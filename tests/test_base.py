@@ -94,3 +94,14 @@ def test_postgresql_base_works_like_sqlite(tmp_path: Path, pg_url: str) -> None:
         pending = session.scalars(select(Reading).where(Reading.status == "pending")).all()
         assert [r.field_id for r in pending] == ["patient.premier_prenom"]
         assert session.scalars(select(Sheet.serial)).all() == [sheet.serial]
+
+
+def test_postgresql_stores_kinds_longer_than_16_characters(tmp_path: Path, pg_url: str) -> None:
+    """``annexe_traitements`` (18 characters): migration 0006 widened the kind columns."""
+    factory = Factory(tmp_path, LYON, pg_url)
+    factory.sheet("initiale", INITIALE)
+    annex = factory.sheet("annexe_traitements", {"patient.ipp": INITIALE["patient.ipp"],
+                                                 "traitement1.medicament": "NUSINERSEN"})
+    assert annex.status == "committed"
+    with factory.db.session() as session:
+        assert sorted(session.scalars(select(Sheet.kind))) == ["annexe_traitements", "initiale"]

@@ -21,7 +21,7 @@ Printed = tuple[Establishment, Layout, Layout, Path]
 ANNEXES = {
     "statut": ("F", "Annexe statut fonctionnel", "Qualificatif (étendue de la déficience)"),
     "grossesse": ("P", "Annexe grossesse et fœtus", "Issue de la grossesse (grossesse terminée)"),
-    "traitements": ("T", "Annexe traitements", "Code ATC (7 caractères, ex. A16AX07)"),
+    "traitements": ("T", "Annexe traitements", "Code ATC (ex. A16AX07)"),
 }
 
 

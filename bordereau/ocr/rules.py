@@ -88,7 +88,7 @@ def check_annex_codes(fields: Fields) -> None:
                                  "différente de 11)")
     if "grossesse.nombre_foetus" in fields:
         check_pregnancy(fields)
-    if "traitement1.medicament" in fields:
+    if any(fid.startswith("traitement") for fid in fields):
         check_treatments(fields)
 
 
