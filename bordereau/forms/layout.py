@@ -417,8 +417,10 @@ class _Builder:
             self.add_section(self.resolve(section))
         total = len(self.pages)
         if self.form.max_pages and total > self.form.max_pages:
+            title = self.form.title.lower()
+            article = "L’" if title[:1] in "aeiouyéèêh" else "La "  # « L’annexe », « La fiche »
             raise InputError(
-                f"La {self.form.title.lower()} ne tient pas sur {self.form.max_pages} page(s) "
+                f"{article}{title} ne tient pas sur {self.form.max_pages} page(s) "
                 f"avec ce fichier de centre ({total} pages) : raccourcir le thésaurus."
             )
         centre = self.loaded.centre
