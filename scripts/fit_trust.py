@@ -1,0 +1,219 @@
+"""Fit the field-level trust model on the calibration split and say whether it ships.
+
+    .venv/bin/python scripts/fit_trust.py --reuse /work/scans/calib /work/scans/calib8 \\
+        --outcomes /tmp/trust-calib.json            # read (no threshold), then fit
+    .venv/bin/python scripts/fit_trust.py --from-outcomes /tmp/trust-calib.json [MORE.json]
+
+For each reader group (digit combs: digits, dates, ORPHA codes; letter combs: names,
+alphanumeric) it
+1. takes the comb fields a zero-threshold reading left to the trust stage (not sent to
+   review by another stage, not decided by the sheet's evidence — label, NIR key —
+   afterwards) with their trust signals (``ocr.trust_model``), right or wrong;
+2. chooses among a few predeclared feature sets and L2 strengths by cross-validated
+   log-loss, folds grouped by sheet (``--group-by style``: by writer style);
+3. scores every field out of fold and picks the threshold by fixed-sequence
+   Clopper–Pearson testing (``training.trust_fit.risk_threshold``): the trusted fields'
+   error rate has a 95 % upper bound ≤ ``--alpha`` and an observed rate ≤ 0.5 %, as the
+   shipped thresholds' rule (``scripts/calibrate.py``) asks;
+4. compares, on the same out-of-fold scores, with today's decision (the shipped
+   per-kind thresholds and 0.99 per identity cell): silent errors at equal review and
+   review at equal silent errors, and at the threshold of step 3. The group's model is
+   marked ``shipped`` only when step 3's operating point has fewer silent errors at no
+   more review, or less review at no more silent errors.
+The model refitted on every field and the thresholds go to ``--output``
+(``bordereau/ocr/models/trust-model.json``). Never the held-out split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bordereau.ocr.trust import IDENTITY_FIELDS, DEFAULT_THRESHOLDS, limit_for, thresholds
+from bordereau.ocr.trust_model import GROUPS
+from bordereau.simulate.evaluate import FieldOutcome, compare, read_kept
+from bordereau.training.trust_fit import (
+    NEVER,
+    fit_logistic,
+    grouped_folds,
+    log_loss,
+    risk_threshold,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "bordereau" / "ocr" / "models" / "trust-model.json"
+MAX_OBSERVED = 0.005  # as TARGET_PRECISION 0.995 of ocr.trust
+CELLS = ["min_logit", "second_logit", "mean_logit", "weak_margin", "inked"]
+FEATURE_SETS: dict[str, dict[str, list[str]]] = {
+    "confidence": {"digit_combs": ["min_logit", "kind_date", "kind_orpha"],
+                   "letter_combs": ["confidence_logit", "kind_alphanumeric"]},
+    "cells": {"digit_combs": CELLS + ["kind_date", "kind_orpha"],
+              "letter_combs": CELLS + ["confidence_logit", "alone_share", "listed",
+                                       "list_share_logit", "kind_alphanumeric"]},
+    "cells+writer": {
+        "digit_combs": CELLS + ["kind_date", "kind_orpha", "writer_median_logit",
+                                "writer_doubt_share"],
+        "letter_combs": CELLS + ["confidence_logit", "alone_share", "listed",
+                                 "list_share_logit", "kind_alphanumeric",
+                                 "writer_median_logit", "writer_doubt_share"]},
+}
+L2 = [0.3, 3.0, 30.0]
+
+
+def filled(o: FieldOutcome) -> bool:
+    return o.truth not in (None, False, [], "")
+
+
+def load(paths: list[Path]) -> list[FieldOutcome]:
+    """Outcomes saved by this script or calibrate.py ({"fields": [...]}) or bench_read.py
+    (a list)."""
+    found = []
+    for path in paths:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = data["fields"] if isinstance(data, dict) else data
+        found += [FieldOutcome.model_validate(r) for r in rows]
+    return found
+
+
+def read(dirs: list[Path]) -> list[FieldOutcome]:
+    zero = {kind: 0.0 for kind in DEFAULT_THRESHOLDS}
+    fields: list[FieldOutcome] = []
+    for kept in dirs:
+        result, batches, _ = read_kept(kept, thresholds=zero)
+        if any(truth.split != "calib" for _, truth in batches):
+            sys.exit(f"{kept}: not (only) calibration-split scans")
+        for folder, truth in batches:
+            fields += compare(result, truth, folder)["fields"]
+    return fields
+
+
+def raised(o: FieldOutcome) -> bool:
+    """Decided by the sheet's evidence (label, NIR key) after the trust stage."""
+    return o.trust is not None and o.confidence > float(o.trust["confidence"]) + 1e-6
+
+
+def today_trusts(o: FieldOutcome) -> bool:
+    assert o.trust is not None
+    return float(o.trust["confidence"]) >= limit_for(o.field_id, o.kind, thresholds())
+
+
+def operating(rows: list[FieldOutcome], trusts: list[bool]) -> dict[str, int]:
+    """Review and silent errors among the filled fields of ``rows`` (a group's fields
+    with trust signals) when the trust stage trusts ``trusts``; other stages' review and
+    the evidence's decisions as they were."""
+    review = silent = n = 0
+    for o, ok in zip(rows, trusts, strict=True):
+        if not filled(o) or o.expect != "read":
+            continue
+        n += 1
+        if o.review or not (ok or raised(o)):
+            review += 1
+        elif not o.right:
+            silent += 1
+    return {"filled": n, "review": review, "silent": silent}
+
+
+def cross_validate(x: np.ndarray, y: np.ndarray, groups: list[str], names: list[str],
+                   l2: float, k: int) -> np.ndarray:
+    scores = np.zeros(len(y))
+    for fold in grouped_folds(groups, k):
+        train = np.setdiff1d(np.arange(len(y)), fold)
+        scores[fold] = fit_logistic(x[train], y[train], names, l2).predict(x[fold])
+    return scores
+
+
+def fit_group(group: str, outcomes: list[FieldOutcome], args: argparse.Namespace,
+              ) -> dict[str, Any]:
+    rows = [o for o in outcomes if o.kind in GROUPS[group] and o.trust is not None
+            and o.expect == "read"]
+    decided = [o for o in rows if not o.review and not raised(o)]
+    y = np.array([o.right for o in decided], dtype=float)
+    key = (lambda o: o.style or o.serial) if args.group_by == "style" else (
+        lambda o: o.serial)
+    groups = [key(o) for o in decided]
+    tried = []
+    for set_name, sets in FEATURE_SETS.items():
+        names = sets[group]
+        x = np.array([[float(o.trust.get(n, 0.0)) for n in names] for o in decided])  # type: ignore[union-attr]
+        for l2 in L2:
+            scores = cross_validate(x, y, groups, names, l2, args.folds)
+            tried.append((log_loss(scores, y), set_name, l2, names, x, scores))
+    tried.sort(key=lambda t: t[0])
+    best_loss, set_name, l2, names, x, scores = tried[0]
+    chosen = risk_threshold(scores, y.astype(bool), args.alpha, args.delta, MAX_OBSERVED)
+    score_of = {id(o): s for o, s in zip(decided, scores, strict=True)}
+
+    def model_trusts(t: float) -> list[bool]:
+        return [id(o) in score_of and score_of[id(o)] >= t and (
+            o.field_id not in IDENTITY_FIELDS or today_trusts(o)) for o in rows]
+
+    base = operating(rows, [today_trusts(o) for o in rows])
+    at = operating(rows, model_trusts(chosen.value))
+    sweep = [(t, operating(rows, model_trusts(t))) for t in np.unique(scores)]
+    equal_review = min((p for _, p in sweep if p["review"] <= base["review"]),
+                       key=lambda p: (p["silent"], p["review"]), default=None)
+    equal_silent = min((p for _, p in sweep if p["silent"] <= base["silent"]),
+                       key=lambda p: (p["review"], p["silent"]), default=None)
+    ships = ((at["silent"] < base["silent"] and at["review"] <= base["review"])
+             or (at["review"] < base["review"] and at["silent"] <= base["silent"]))
+    model = fit_logistic(x, y, names, l2)
+    return {**model.as_dict(), "kinds": list(GROUPS[group]), "shipped": bool(ships),
+            "threshold": chosen.value if chosen.value < NEVER else NEVER,
+            "support": {"fields": len(decided), "wrong": int(len(y) - y.sum()),
+                        "trusted": chosen.trusted, "trusted_wrong": chosen.wrong,
+                        "error_upper_95": round(chosen.bound, 4),
+                        "thresholds_tested": chosen.tested},
+            "selection": {"feature_set": set_name, "l2": l2,
+                          "cv_log_loss": round(best_loss, 4),
+                          "tried": [[s, l, round(v, 4)] for v, s, l, *_ in tried]},
+            "cv": {"today": base, "at_threshold": at, "equal_review": equal_review,
+                   "equal_silent": equal_silent}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reuse", type=Path, nargs="*", default=[],
+                        help="calibration-split scans kept by bench_read.py --split calib")
+    parser.add_argument("--from-outcomes", type=Path, nargs="*", default=[],
+                        help="field outcomes with trust signals (calibration data only)")
+    parser.add_argument("--outcomes", type=Path, help="save the outcomes read here")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--alpha", type=float, default=0.02)
+    parser.add_argument("--delta", type=float, default=0.05)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--group-by", choices=["sheet", "style"], default="sheet")
+    args = parser.parse_args()
+    outcomes = load(args.from_outcomes)
+    if args.reuse:
+        fresh = read(args.reuse)
+        if args.outcomes:
+            args.outcomes.write_text(json.dumps(
+                {"sheets": len({o.serial for o in fresh}),
+                 "fields": [o.model_dump() for o in fresh]}, ensure_ascii=False, default=str))
+        outcomes += fresh
+    lacking = sum(o.kind in GROUPS["digit_combs"] + GROUPS["letter_combs"]
+                  and o.trust is None and o.value is not None for o in outcomes)
+    if lacking:
+        print(f"{lacking} comb fields read without trust signals (older reader): left out")
+    result = {g: fit_group(g, outcomes, args) for g in GROUPS}
+    data = {"created": dt.date.today().isoformat(), "split": "calib",
+            "command": "python scripts/fit_trust.py " + " ".join(sys.argv[1:]),
+            "sheets": len({o.serial for o in outcomes}), "alpha": args.alpha,
+            "delta": args.delta, "max_observed": MAX_OBSERVED, "groups": result}
+    args.output.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    for group, found in result.items():
+        print(f"{group}: {found['selection']['feature_set']} (l2 {found['selection']['l2']}), "
+              f"threshold {found['threshold']:.4f}, shipped {found['shipped']}")
+        print(f"  support {found['support']}")
+        for name, point in found["cv"].items():
+            print(f"  {name:<13} {point}")
+
+
+if __name__ == "__main__":
+    main()
