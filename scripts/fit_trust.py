@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from bordereau.ocr.trust import IDENTITY_FIELDS, DEFAULT_THRESHOLDS, limit_for, thresholds
+from bordereau.ocr.trust import DEFAULT_THRESHOLDS, IDENTITY_FIELDS, limit_for, thresholds
 from bordereau.ocr.trust_model import GROUPS
 from bordereau.simulate.evaluate import FieldOutcome, compare, read_kept
 from bordereau.training.trust_fit import (
@@ -50,18 +50,16 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "bordereau" / "ocr" / "models" / "trust-model.json"
 MAX_OBSERVED = 0.005  # as TARGET_PRECISION 0.995 of ocr.trust
 CELLS = ["min_logit", "second_logit", "mean_logit", "weak_margin", "inked"]
+DIGIT_KINDS = ["kind_date", "kind_orpha"]
+LETTER_EXTRA = ["confidence_logit", "alone_share", "listed", "list_share_logit",
+                "kind_alphanumeric"]
+WRITER = ["writer_median_logit", "writer_doubt_share"]
 FEATURE_SETS: dict[str, dict[str, list[str]]] = {
-    "confidence": {"digit_combs": ["min_logit", "kind_date", "kind_orpha"],
+    "confidence": {"digit_combs": ["min_logit", *DIGIT_KINDS],
                    "letter_combs": ["confidence_logit", "kind_alphanumeric"]},
-    "cells": {"digit_combs": CELLS + ["kind_date", "kind_orpha"],
-              "letter_combs": CELLS + ["confidence_logit", "alone_share", "listed",
-                                       "list_share_logit", "kind_alphanumeric"]},
-    "cells+writer": {
-        "digit_combs": CELLS + ["kind_date", "kind_orpha", "writer_median_logit",
-                                "writer_doubt_share"],
-        "letter_combs": CELLS + ["confidence_logit", "alone_share", "listed",
-                                 "list_share_logit", "kind_alphanumeric",
-                                 "writer_median_logit", "writer_doubt_share"]},
+    "cells": {"digit_combs": CELLS + DIGIT_KINDS, "letter_combs": CELLS + LETTER_EXTRA},
+    "cells+writer": {"digit_combs": CELLS + DIGIT_KINDS + WRITER,
+                     "letter_combs": CELLS + LETTER_EXTRA + WRITER},
 }
 L2 = [0.3, 3.0, 30.0]
 
@@ -154,6 +152,11 @@ def fit_group(group: str, outcomes: list[FieldOutcome], args: argparse.Namespace
             o.field_id not in IDENTITY_FIELDS or today_trusts(o)) for o in rows]
 
     base = operating(rows, [today_trusts(o) for o in rows])
+    own = np.array([float(o.trust["confidence"]) for o in decided])  # type: ignore[index]
+    recalibrated = risk_threshold(own, y.astype(bool), args.alpha, args.delta, MAX_OBSERVED)
+    confidence_at = operating(rows, [
+        id(o) in score_of and float(o.trust["confidence"]) >= recalibrated.value  # type: ignore[index]
+        and (o.field_id not in IDENTITY_FIELDS or today_trusts(o)) for o in rows])
     at = operating(rows, model_trusts(chosen.value))
     sweep = [(t, operating(rows, model_trusts(t))) for t in np.unique(scores)]
     equal_review = min((p for _, p in sweep if p["review"] <= base["review"]),
@@ -171,8 +174,10 @@ def fit_group(group: str, outcomes: list[FieldOutcome], args: argparse.Namespace
                         "thresholds_tested": chosen.tested},
             "selection": {"feature_set": set_name, "l2": l2,
                           "cv_log_loss": round(best_loss, 4),
-                          "tried": [[s, l, round(v, 4)] for v, s, l, *_ in tried]},
-            "cv": {"today": base, "at_threshold": at, "equal_review": equal_review,
+                          "tried": [[s, c, round(v, 4)] for v, s, c, *_ in tried]},
+            "cv": {"today": base,
+                   "confidence_at_bound": {**confidence_at, "threshold": recalibrated.value},
+                   "at_threshold": at, "equal_review": equal_review,
                    "equal_silent": equal_silent}}
 
 

@@ -3,10 +3,16 @@ the trust stage deciding with it."""
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 
+from bordereau.home import Home
 from bordereau.ocr import trust_model
-from bordereau.ocr.trust import apply_thresholds
+from bordereau.ocr.pipeline import ReadOptions, read_pages
+from bordereau.ocr.trust import IDENTITY_FIELDS, apply_thresholds
 from bordereau.ocr.types import FieldReading
 from bordereau.simulate.evaluate import clopper_pearson_upper
 from bordereau.training.trust_fit import (
@@ -16,6 +22,7 @@ from bordereau.training.trust_fit import (
     least_support,
     risk_threshold,
 )
+from tests.conftest import SAMPLES, replay
 
 
 def _fields(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -135,7 +142,51 @@ def test_the_trust_stage_decides_comb_fields_with_a_model() -> None:
     apply_thresholds(sheet, models={"digit_combs": model})
     assert not sheet["a"].review
     assert sheet["b"].review
-    assert sheet["b"].reason == "lecture incertaine (confiance 0,97, exactitude estimée 0,617 < 0,900)"
+    assert sheet["b"].reason == ("lecture incertaine (confiance 0,97, exactitude estimée "
+                                 "0,617 < 0,900)")
     assert sheet["patient.ipp"].review  # 0.985 < 0.99 per identity cell, whatever the model
     assert sheet["patient.ipp"].reason == "lecture incertaine (confiance 0,98 < 0,99)"
     assert sheet["a"].details["trust"]["p"] > 0.9  # type: ignore[index]
+
+
+MODEL_FILE = Path(trust_model.__file__).parent / "models" / "trust-model.json"
+
+
+def test_the_reader_keeps_the_signals_and_decides_with_the_fitted_model(
+        tmp_path: Path) -> None:
+    """The bundled sample scans, read by the real reader: every inked comb field carries
+    its signals, and the fitted models (shipped or not) decide from them — a field under
+    its group's threshold goes to review saying so, one above it is trusted unless it is
+    an identity field under 0.99 per cell."""
+    home = tmp_path / "home"
+    shutil.copytree(SAMPLES / "home", home)
+    results = read_pages([SAMPLES / "scans"], Home.open(home, create=False),
+                         ReadOptions(workers=1, engine=replay("samples")))
+    models = json.loads(MODEL_FILE.read_text(encoding="utf-8"))["groups"]
+    sheets: dict[str, dict[str, FieldReading]] = {}
+    for result in results:
+        if result.code is not None and result.outcome.state == "read":
+            sheets.setdefault(result.code.sheet, {}).update(
+                {r.id: r for r in result.readings})
+    decided = {"trusted": 0, "review": 0}
+    for fields in sheets.values():
+        before = {fid: r.review for fid, r in fields.items()}
+        apply_thresholds(fields, models=models)
+        for fid, reading in fields.items():
+            trust = reading.details.get("trust")
+            if reading.kind not in trust_model.GROUP_OF or not isinstance(trust, dict):
+                continue
+            assert trust["writer_fields"] == sum(
+                1 for other in fields.values() if other.id != fid
+                and other.kind in trust_model.GROUP_OF and "trust" in other.details)
+            if before[fid] or "p" not in trust:
+                continue
+            threshold = models[trust_model.GROUP_OF[reading.kind]]["threshold"]
+            if trust["p"] < threshold:
+                assert reading.review and "exactitude estimée" in (reading.reason or "")
+                decided["review"] += 1
+            else:
+                assert not reading.review
+                assert fid not in IDENTITY_FIELDS or reading.confidence >= 0.99
+                decided["trusted"] += 1
+    assert decided["trusted"] > 0 and decided["review"] > 0

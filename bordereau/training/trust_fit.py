@@ -43,7 +43,8 @@ class Logistic:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         z = ((x - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.coef)
-        return 1.0 / (1.0 + np.exp(-np.clip(z + self.intercept, -50, 50)))
+        out: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z + self.intercept, -50, 50)))
+        return out
 
     def as_dict(self) -> dict[str, object]:
         return {"features": self.features, "mean": [round(v, 6) for v in self.mean],
