@@ -37,7 +37,7 @@ import numpy as np
 
 from bordereau.ocr.trust import DEFAULT_THRESHOLDS, IDENTITY_FIELDS, limit_for, thresholds
 from bordereau.ocr.trust_model import GROUPS
-from bordereau.simulate.evaluate import FieldOutcome, compare, read_kept
+from bordereau.simulate.evaluate import FieldOutcome, compare, kept_batches, read_kept
 from bordereau.training.trust_fit import (
     NEVER,
     fit_logistic,
@@ -91,6 +91,28 @@ def read(dirs: list[Path]) -> list[FieldOutcome]:
     return fields
 
 
+def read_loso(folds: list[Path]) -> list[FieldOutcome]:
+    """The sheets of ``benchmarks/bench_loso_fields.py``'s folds (``WORK/S``): written in
+    the style S only, read with that fold's networks, which never saw S (``S/eval`` with
+    the home ``S/eval-home``), no threshold."""
+    from bordereau.home import Home
+    from bordereau.ocr.pipeline import ReadOptions, read_batch
+
+    zero = {kind: 0.0 for kind in DEFAULT_THRESHOLDS}
+    fields: list[FieldOutcome] = []
+    for fold in folds:
+        batches = kept_batches(fold / "eval")
+        if any(truth.split == "eval" for _, truth in batches):
+            sys.exit(f"{fold}: held-out scans")
+        result = read_batch([f for f, _ in batches],
+                            Home.open(fold / "eval-home", create=False),
+                            ReadOptions(thresholds=zero))
+        for folder, truth in batches:
+            fields += [o.model_copy(update={"style": f"loso {fold.name}: {o.style}"})
+                       for o in compare(result, truth, folder)["fields"]]
+    return fields
+
+
 def raised(o: FieldOutcome) -> bool:
     """Decided by the sheet's evidence (label, NIR key) after the trust stage."""
     return o.trust is not None and o.confidence > float(o.trust["confidence"]) + 1e-6
@@ -117,6 +139,33 @@ def operating(rows: list[FieldOutcome], trusts: list[bool]) -> dict[str, int]:
     return {"filled": n, "review": review, "silent": silent}
 
 
+def is_loso(o: FieldOutcome) -> bool:
+    return (o.style or "").startswith("loso ")
+
+
+def compare_points(rows: list[FieldOutcome], score_of: dict[int, float],
+                   own_of: dict[int, float], threshold: float, confidence_threshold: float,
+                   ) -> dict[str, dict[str, Any] | None]:
+    """Today's decision, the confidence alone and the model at their bounded thresholds,
+    and the model at today's review and at today's silent errors, on ``rows``."""
+
+    def trusts(of: dict[int, float], t: float) -> list[bool]:
+        return [id(o) in of and of[id(o)] >= t and (
+            o.field_id not in IDENTITY_FIELDS or today_trusts(o)) for o in rows]
+
+    base = operating(rows, [today_trusts(o) for o in rows])
+    sweep = [operating(rows, trusts(score_of, t))
+             for t in np.unique([score_of[id(o)] for o in rows if id(o) in score_of])]
+    return {
+        "today": base,
+        "confidence_at_bound": operating(rows, trusts(own_of, confidence_threshold)),
+        "at_threshold": operating(rows, trusts(score_of, threshold)),
+        "equal_review": min((p for p in sweep if p["review"] <= base["review"]),
+                            key=lambda p: (p["silent"], p["review"]), default=None),
+        "equal_silent": min((p for p in sweep if p["silent"] <= base["silent"]),
+                            key=lambda p: (p["review"], p["silent"]), default=None)}
+
+
 def cross_validate(x: np.ndarray, y: np.ndarray, groups: list[str], names: list[str],
                    l2: float, k: int) -> np.ndarray:
     scores = np.zeros(len(y))
@@ -132,9 +181,8 @@ def fit_group(group: str, outcomes: list[FieldOutcome], args: argparse.Namespace
             and o.expect == "read"]
     decided = [o for o in rows if not o.review and not raised(o)]
     y = np.array([o.right for o in decided], dtype=float)
-    key = (lambda o: o.style or o.serial) if args.group_by == "style" else (
-        lambda o: o.serial)
-    groups = [key(o) for o in decided]
+    groups = [(o.style or o.serial) if args.group_by == "style" else o.serial
+              for o in decided]
     tried = []
     for set_name, sets in FEATURE_SETS.items():
         names = sets[group]
@@ -144,25 +192,23 @@ def fit_group(group: str, outcomes: list[FieldOutcome], args: argparse.Namespace
             tried.append((log_loss(scores, y), set_name, l2, names, x, scores))
     tried.sort(key=lambda t: t[0])
     best_loss, set_name, l2, names, x, scores = tried[0]
-    chosen = risk_threshold(scores, y.astype(bool), args.alpha, args.delta, MAX_OBSERVED)
-    score_of = {id(o): s for o, s in zip(decided, scores, strict=True)}
-
-    def model_trusts(t: float) -> list[bool]:
-        return [id(o) in score_of and score_of[id(o)] >= t and (
-            o.field_id not in IDENTITY_FIELDS or today_trusts(o)) for o in rows]
-
-    base = operating(rows, [today_trusts(o) for o in rows])
     own = np.array([float(o.trust["confidence"]) for o in decided])  # type: ignore[index]
-    recalibrated = risk_threshold(own, y.astype(bool), args.alpha, args.delta, MAX_OBSERVED)
-    confidence_at = operating(rows, [
-        id(o) in score_of and float(o.trust["confidence"]) >= recalibrated.value  # type: ignore[index]
-        and (o.field_id not in IDENTITY_FIELDS or today_trusts(o)) for o in rows])
-    at = operating(rows, model_trusts(chosen.value))
-    sweep = [(t, operating(rows, model_trusts(t))) for t in np.unique(scores)]
-    equal_review = min((p for _, p in sweep if p["review"] <= base["review"]),
-                       key=lambda p: (p["silent"], p["review"]), default=None)
-    equal_silent = min((p for _, p in sweep if p["silent"] <= base["silent"]),
-                       key=lambda p: (p["review"], p["silent"]), default=None)
+    bound_rows = np.array([args.bound_on == "all" or is_loso(o) for o in decided])
+    right = y.astype(bool)
+    chosen = risk_threshold(scores[bound_rows], right[bound_rows], args.alpha, args.delta,
+                            MAX_OBSERVED)
+    recalibrated = risk_threshold(own[bound_rows], right[bound_rows], args.alpha,
+                                  args.delta, MAX_OBSERVED)
+    score_of = {id(o): s for o, s in zip(decided, scores, strict=True)}
+    own_of = {id(o): s for o, s in zip(decided, own, strict=True)}
+    cv = {"all": compare_points(rows, score_of, own_of, chosen.value, recalibrated.value)}
+    if any(is_loso(o) for o in rows):
+        cv["loso"] = compare_points([o for o in rows if is_loso(o)], score_of, own_of,
+                                    chosen.value, recalibrated.value)
+        cv["calib"] = compare_points([o for o in rows if not is_loso(o)], score_of, own_of,
+                                     chosen.value, recalibrated.value)
+    at, base = cv["all"]["at_threshold"], cv["all"]["today"]
+    assert at is not None and base is not None
     ships = ((at["silent"] < base["silent"] and at["review"] <= base["review"])
              or (at["review"] < base["review"] and at["silent"] <= base["silent"]))
     model = fit_logistic(x, y, names, l2)
@@ -175,10 +221,7 @@ def fit_group(group: str, outcomes: list[FieldOutcome], args: argparse.Namespace
             "selection": {"feature_set": set_name, "l2": l2,
                           "cv_log_loss": round(best_loss, 4),
                           "tried": [[s, c, round(v, 4)] for v, s, c, *_ in tried]},
-            "cv": {"today": base,
-                   "confidence_at_bound": {**confidence_at, "threshold": recalibrated.value},
-                   "at_threshold": at, "equal_review": equal_review,
-                   "equal_silent": equal_silent}}
+            "confidence_threshold": recalibrated.value, "cv": cv}
 
 
 def main() -> None:
@@ -187,16 +230,20 @@ def main() -> None:
                         help="calibration-split scans kept by bench_read.py --split calib")
     parser.add_argument("--from-outcomes", type=Path, nargs="*", default=[],
                         help="field outcomes with trust signals (calibration data only)")
+    parser.add_argument("--loso", type=Path, nargs="*", default=[],
+                        help="bench_loso_fields.py fold folders (WORK/STYLE): unseen styles")
     parser.add_argument("--outcomes", type=Path, help="save the outcomes read here")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--alpha", type=float, default=0.02)
     parser.add_argument("--delta", type=float, default=0.05)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--group-by", choices=["sheet", "style"], default="sheet")
+    parser.add_argument("--bound-on", choices=["all", "loso"], default="all",
+                        help="the fields the thresholds are bounded on (loso: unseen styles)")
     args = parser.parse_args()
     outcomes = load(args.from_outcomes)
-    if args.reuse:
-        fresh = read(args.reuse)
+    if args.reuse or args.loso:
+        fresh = read(args.reuse) + read_loso(args.loso)
         if args.outcomes:
             args.outcomes.write_text(json.dumps(
                 {"sheets": len({o.serial for o in fresh}),
@@ -216,8 +263,9 @@ def main() -> None:
         print(f"{group}: {found['selection']['feature_set']} (l2 {found['selection']['l2']}), "
               f"threshold {found['threshold']:.4f}, shipped {found['shipped']}")
         print(f"  support {found['support']}")
-        for name, point in found["cv"].items():
-            print(f"  {name:<13} {point}")
+        for subset, points in found["cv"].items():
+            for name, point in points.items():
+                print(f"  {subset:<6}{name:<20} {point}")
 
 
 if __name__ == "__main__":
