@@ -10,7 +10,9 @@ alphanumeric) it
    review by another stage, not decided by the sheet's evidence — label, NIR key —
    afterwards) with their trust signals (``ocr.trust_model``), right or wrong;
 2. chooses among a few predeclared feature sets and L2 strengths by cross-validated
-   log-loss, folds grouped by sheet (``--group-by style``: by writer style);
+   log-loss, folds grouped by the writer's font (every sheet of a font in one fold, so
+   each fold's model is judged on fonts it never learnt from; ``--group-by sheet``: by
+   sheet);
 3. scores every field out of fold and picks the threshold by fixed-sequence
    Clopper–Pearson testing (``training.trust_fit.risk_threshold``): the trusted fields'
    error rate has a 95 % upper bound ≤ ``--alpha`` and an observed rate ≤ 0.5 %, as the
@@ -68,30 +70,36 @@ def filled(o: FieldOutcome) -> bool:
     return o.truth not in (None, False, [], "")
 
 
-def load(paths: list[Path]) -> list[FieldOutcome]:
-    """Outcomes saved by this script or calibrate.py ({"fields": [...]}) or bench_read.py
-    (a list)."""
-    found = []
+def load(paths: list[Path]) -> tuple[list[FieldOutcome], int]:
+    """Outcomes saved by this script or calibrate.py ({"sheets": n, "fields": [...]}) or
+    bench_read.py (a list), and their number of sheets (serials restart at 1 in each
+    simulated home: counted per file)."""
+    found: list[FieldOutcome] = []
+    sheets = 0
     for path in paths:
         data = json.loads(path.read_text(encoding="utf-8"))
         rows = data["fields"] if isinstance(data, dict) else data
         found += [FieldOutcome.model_validate(r) for r in rows]
-    return found
+        sheets += (int(data["sheets"]) if isinstance(data, dict)
+                   else len({r["serial"] for r in rows}))
+    return found, sheets
 
 
-def read(dirs: list[Path]) -> list[FieldOutcome]:
+def read(dirs: list[Path]) -> tuple[list[FieldOutcome], int]:
     zero = {kind: 0.0 for kind in DEFAULT_THRESHOLDS}
     fields: list[FieldOutcome] = []
+    sheets = 0
     for kept in dirs:
         result, batches, _ = read_kept(kept, thresholds=zero)
         if any(truth.split != "calib" for _, truth in batches):
             sys.exit(f"{kept}: not (only) calibration-split scans")
         for folder, truth in batches:
             fields += compare(result, truth, folder)["fields"]
-    return fields
+        sheets += len(result.sheets)
+    return fields, sheets
 
 
-def read_loso(folds: list[Path]) -> list[FieldOutcome]:
+def read_loso(folds: list[Path]) -> tuple[list[FieldOutcome], int]:
     """The sheets of ``benchmarks/bench_loso_fields.py``'s folds (``WORK/S``): written in
     the style S only, read with that fold's networks, which never saw S (``S/eval`` with
     the home ``S/eval-home``), no threshold."""
@@ -100,6 +108,7 @@ def read_loso(folds: list[Path]) -> list[FieldOutcome]:
 
     zero = {kind: 0.0 for kind in DEFAULT_THRESHOLDS}
     fields: list[FieldOutcome] = []
+    sheets = 0
     for fold in folds:
         batches = kept_batches(fold / "eval")
         if any(truth.split == "eval" for _, truth in batches):
@@ -110,7 +119,8 @@ def read_loso(folds: list[Path]) -> list[FieldOutcome]:
         for folder, truth in batches:
             fields += [o.model_copy(update={"style": f"loso {fold.name}: {o.style}"})
                        for o in compare(result, truth, folder)["fields"]]
-    return fields
+        sheets += len(result.sheets)
+    return fields, sheets
 
 
 def raised(o: FieldOutcome) -> bool:
@@ -181,8 +191,8 @@ def fit_group(group: str, outcomes: list[FieldOutcome], args: argparse.Namespace
             and o.expect == "read"]
     decided = [o for o in rows if not o.review and not raised(o)]
     y = np.array([o.right for o in decided], dtype=float)
-    groups = [(o.style or o.serial) if args.group_by == "style" else o.serial
-              for o in decided]
+    groups = [(o.style or o.serial).split(",")[0] if args.group_by == "style" else o.serial
+              for o in decided]  # a style: the font (any pen)
     tried = []
     for set_name, sets in FEATURE_SETS.items():
         names = sets[group]
@@ -237,18 +247,20 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, default=0.02)
     parser.add_argument("--delta", type=float, default=0.05)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--group-by", choices=["sheet", "style"], default="sheet")
+    parser.add_argument("--group-by", choices=["sheet", "style"], default="style")
     parser.add_argument("--bound-on", choices=["all", "loso"], default="all",
                         help="the fields the thresholds are bounded on (loso: unseen styles)")
     args = parser.parse_args()
-    outcomes = load(args.from_outcomes)
+    outcomes, sheets = load(args.from_outcomes)
     if args.reuse or args.loso:
-        fresh = read(args.reuse) + read_loso(args.loso)
+        (calib, n), (loso, m) = read(args.reuse), read_loso(args.loso)
+        fresh = calib + loso
         if args.outcomes:
             args.outcomes.write_text(json.dumps(
-                {"sheets": len({o.serial for o in fresh}),
+                {"sheets": n + m,
                  "fields": [o.model_dump() for o in fresh]}, ensure_ascii=False, default=str))
         outcomes += fresh
+        sheets += n + m
     lacking = sum(o.kind in GROUPS["digit_combs"] + GROUPS["letter_combs"]
                   and o.trust is None and o.value is not None for o in outcomes)
     if lacking:
@@ -256,7 +268,7 @@ def main() -> None:
     result = {g: fit_group(g, outcomes, args) for g in GROUPS}
     data = {"created": dt.date.today().isoformat(), "split": "calib",
             "command": "python scripts/fit_trust.py " + " ".join(sys.argv[1:]),
-            "sheets": len({o.serial for o in outcomes}), "alpha": args.alpha,
+            "sheets": sheets, "fields": len(outcomes), "alpha": args.alpha,
             "delta": args.delta, "max_observed": MAX_OBSERVED, "groups": result}
     args.output.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     for group, found in result.items():

@@ -70,7 +70,7 @@ def test_a_laxer_bound_never_raises_the_threshold() -> None:
 
 
 def test_too_few_fields_are_never_trusted() -> None:
-    scores = np.linspace(0.5, 0.99, least_support(0.02, 0.05) - 1)
+    scores = np.linspace(0.5, 0.99, least_support(0.02, 0.05, 1) - 1)
     found = risk_threshold(scores, np.ones_like(scores, dtype=bool), 0.02)
     assert found.value == NEVER and found.trusted == 0 and found.tested == 0
 
@@ -78,10 +78,10 @@ def test_too_few_fields_are_never_trusted() -> None:
 def test_one_early_failure_stops_the_search() -> None:
     """Fixed-sequence testing: an error among the surest fields stops it there, even if
     laxer thresholds would pass again."""
-    n = 400
+    n = 1000
     scores = np.linspace(0.999, 0.0, n)
     right = np.ones(n, dtype=bool)
-    right[:3] = False  # the three surest fields are wrong
+    right[:3] = False  # the three surest fields are wrong: past what the start absorbs
     found = risk_threshold(scores, right, alpha=0.02, max_observed=0.005)
     assert found.value == NEVER
 

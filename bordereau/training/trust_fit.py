@@ -13,8 +13,8 @@ held-out split). Three pieces, numpy only:
   advance are tested from the strictest to the laxest and the search stops at the first
   that fails, so the bound holds for the threshold returned (at level ``1 - delta``)
   although many were tried. The sequence starts only where enough fields are trusted for
-  a bound of ``alpha`` to be reachable at all — a choice made from the scores alone, not
-  from which fields were right, which keeps the test valid.
+  a bound of ``alpha`` to be reachable with one error among them — a choice made from
+  the scores alone, not from which fields were right, which keeps the test valid.
 """
 
 from __future__ import annotations
@@ -99,9 +99,13 @@ class Threshold:
     tested: int  # thresholds tested before stopping
 
 
-def least_support(alpha: float, delta: float) -> int:
-    """The fewest trusted fields whose bound can reach ``alpha`` (none of them wrong)."""
-    return math.ceil(math.log(delta) / math.log(1 - alpha))
+def least_support(alpha: float, delta: float, errors: int = 0) -> int:
+    """The fewest trusted fields whose bound can reach ``alpha`` with ``errors`` of them
+    wrong."""
+    n = math.ceil(math.log(delta) / math.log(1 - alpha))
+    while clopper_pearson_upper(errors, n, 1 - delta) > alpha:
+        n += max(1, n // 100)
+    return n
 
 
 # The candidate thresholds, fixed before any data is seen: even steps of 0.02 in log-odds
@@ -111,14 +115,17 @@ GRID = 1.0 / (1.0 + np.exp(-np.arange(10.0, -5.0, -0.02)))
 
 def risk_threshold(scores: np.ndarray, right: np.ndarray, alpha: float,
                    delta: float = 0.05, max_observed: float | None = None,
-                   grid: np.ndarray = GRID) -> Threshold:
+                   grid: np.ndarray = GRID, absorb: int = 1) -> Threshold:
     """The lowest threshold of a fixed sequence (``grid``, strictest first, from the first
-    that trusts ``least_support`` fields) whose trusted fields' error rate has its
+    that trusts enough fields for the bound to reach ``alpha`` with ``absorb`` of them
+    wrong: one confident error at the very top must not end the search) whose trusted fields' error rate has its
     ``1 - delta`` Clopper–Pearson upper bound ≤ ``alpha`` (and an observed error rate
     ≤ ``max_observed`` if given), every stricter one of the sequence passing too."""
     wrong_scores = np.sort(scores[~right.astype(bool)])
     all_scores = np.sort(scores)
-    start = least_support(alpha, delta)
+    start = least_support(alpha, delta, absorb)
+    if max_observed:
+        start = max(start, math.ceil(absorb / max_observed))
     best = Threshold(NEVER, 0, 0, 1.0, 0)
     tested = 0
     for value in grid:
