@@ -355,6 +355,7 @@ class _Planner(AnnexPlans):
         self.complement()
         self.genetics()
         self.pregnancy(twins="foetus2" in filled)
+        self.treatments(sorted(s for s in filled if s.startswith("traitement")))
         self.vital()
         self.care()
         for section in sorted(filled):
