@@ -118,9 +118,10 @@ def risk_threshold(scores: np.ndarray, right: np.ndarray, alpha: float,
                    grid: np.ndarray = GRID, absorb: int = 1) -> Threshold:
     """The lowest threshold of a fixed sequence (``grid``, strictest first, from the first
     that trusts enough fields for the bound to reach ``alpha`` with ``absorb`` of them
-    wrong: one confident error at the very top must not end the search) whose trusted fields' error rate has its
-    ``1 - delta`` Clopper–Pearson upper bound ≤ ``alpha`` (and an observed error rate
-    ≤ ``max_observed`` if given), every stricter one of the sequence passing too."""
+    wrong: one confident error at the very top must not end the search) whose trusted
+    fields' error rate has its ``1 - delta`` Clopper–Pearson upper bound ≤ ``alpha``
+    (and an observed error rate ≤ ``max_observed`` if given), every stricter one of the
+    sequence passing too."""
     wrong_scores = np.sort(scores[~right.astype(bool)])
     all_scores = np.sort(scores)
     start = least_support(alpha, delta, absorb)
