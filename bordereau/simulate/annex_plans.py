@@ -13,7 +13,7 @@ from bordereau.simulate.answers import Precision
 
 
 class _Person(Protocol):
-    """What the annexes need of the planner's patient (``values.Patient``)."""
+    """What the annexes need of the planner's patient (``patients.Patient``)."""
 
     prenom: str
     sexe: str
