@@ -37,6 +37,8 @@ class FieldOutcome(BaseModel):
     raw_confidence: float | None = None  # before sheet rules and thresholds
     raw_review: bool | None = None
     cells: list[dict[str, Any]] | None = None  # a letter or alphanumeric comb's cells (ocr.lexicon)
+    trust: dict[str, float] | None = None  # a comb field's trust signals (ocr.trust_model)
+    style: str | None = None  # who wrote the sheet: "font, pen"
 
     @property
     def right(self) -> bool:
@@ -106,8 +108,14 @@ def compare(result: ReadResult, truth: BatchTruth, root: Path) -> dict[str, Any]
                 confidence=reading.confidence, review=reading.review, reason=reading.reason,
                 raw_confidence=before.confidence if before else None,
                 raw_review=before.review if before else None,
-                cells=_list_cells(before)))
+                cells=_list_cells(before), trust=_trust_signals(reading),
+                style=f"{sheet.writer.font}, {sheet.writer.pen}"))
     return {"pages": {"right": right, "wrong": wrong, "total": total}, "fields": fields}
+
+
+def _trust_signals(reading: Any) -> dict[str, float] | None:
+    found = reading.details.get("trust")
+    return dict(found) if isinstance(found, dict) else None
 
 
 def _list_cells(reading: Any) -> list[dict[str, Any]] | None:
