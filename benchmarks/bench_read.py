@@ -188,7 +188,8 @@ def main() -> None:
     parser.add_argument("--outcomes", type=Path, help="write every field's outcome here")
     parser.add_argument("--kinds", default="initiale,suivi",
                         help="form kinds to simulate, in turn (annexes: annexe_identite, "
-                             "annexe_statut)")
+                             "annexe_genetique, annexe_statut, annexe_grossesse, "
+                             "annexe_traitements)")
     args = parser.parse_args()
     profiles = args.profiles.split(",")
     kinds = tuple(k for k in ALL_KINDS if k in args.kinds.split(","))

@@ -21,7 +21,7 @@ from tests.factories import INITIALE, Factory
 
 def test_an_empty_base_is_migrated_to_the_newest_schema(tmp_path: Path) -> None:
     db = Database.open(Home.open(tmp_path / "home"))
-    assert db.revision() == "0005"
+    assert db.revision() == "0006"
     tables = set(inspect(db.engine).get_table_names())
     assert {"scan_file", "page", "sheet", "reading", "audit", "patient", "record",
             "record_item", "establishment", "scan_job"} <= tables
@@ -41,7 +41,7 @@ def test_migrating_from_the_previous_version_keeps_the_data(tmp_path: Path) -> N
                              ingested_by="test"))
         session.commit()
     reopened = Database.open(home, url)
-    assert reopened.revision() == "0005"
+    assert reopened.revision() == "0006"
     with reopened.session() as session:
         assert session.scalars(select(ScanFile.name)).all() == ["old.pdf"]
 
@@ -87,10 +87,21 @@ def test_a_second_process_writing_a_sqlite_base_is_told_so(tmp_path: Path) -> No
 def test_postgresql_base_works_like_sqlite(tmp_path: Path, pg_url: str) -> None:
     factory = Factory(tmp_path, LYON, pg_url)
     assert factory.db.engine.dialect.name == "postgresql"
-    assert factory.db.revision() == "0005"
+    assert factory.db.revision() == "0006"
     sheet = factory.sheet("initiale", INITIALE, doubtful={"patient.premier_prenom": "x"})
     assert sheet.status == "waiting_review"
     with factory.db.session() as session:
         pending = session.scalars(select(Reading).where(Reading.status == "pending")).all()
         assert [r.field_id for r in pending] == ["patient.premier_prenom"]
         assert session.scalars(select(Sheet.serial)).all() == [sheet.serial]
+
+
+def test_postgresql_stores_kinds_longer_than_16_characters(tmp_path: Path, pg_url: str) -> None:
+    """``annexe_traitements`` (18 characters): migration 0006 widened the kind columns."""
+    factory = Factory(tmp_path, LYON, pg_url)
+    factory.sheet("initiale", INITIALE)
+    annex = factory.sheet("annexe_traitements", {"patient.ipp": INITIALE["patient.ipp"],
+                                                 "traitement1.medicament": "NUSINERSEN"})
+    assert annex.status == "committed"
+    with factory.db.session() as session:
+        assert sorted(session.scalars(select(Sheet.kind))) == ["annexe_traitements", "initiale"]

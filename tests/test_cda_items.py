@@ -122,6 +122,12 @@ def full_document() -> Any:
         "foetus1.issue": "236973005", "foetus2.ipp": "8800000002", "foetus2.sexe": "M",
         "foetus2.prenom": "PIERRE", "foetus2.issue": "O04", "foetus2.age_gestationnel": "27",
         "foetus2.foetopathologie": "Y"}
+    treatments = blank("annexe_traitements") | {
+        "patient.ipp": "0012345678", "traitement1.medicament": "SAPROPTERINE",
+        "traitement1.atc": "A16AX07", "traitement1.ema": "000943",
+        "traitement1.date_debut": "2024-01-20", "traitement2.medicament": "NITISINONE",
+        "traitement2.atc": "A16AX04", "traitement2.date_debut": "2024-02",
+        "traitement2.arrete": True, "traitement2.date_fin": "2024-04-30"}
     patient = build(data, suivis=[(sheet, datetime(2024, 5, 2, 10, tzinfo=PARIS))],
                     facility_type="SA01",
                     annexes=[("annexe_statut", annex, datetime(2024, 5, 2, 11, tzinfo=PARIS)),
@@ -130,7 +136,9 @@ def full_document() -> Any:
                              ("annexe_genetique", genetics, datetime(2024, 5, 2, 11,
                                                                      tzinfo=PARIS)),
                              ("annexe_grossesse", pregnancy, datetime(2024, 5, 2, 11,
-                                                                      tzinfo=PARIS))])
+                                                                      tzinfo=PARIS)),
+                             ("annexe_traitements", treatments, datetime(2024, 5, 2, 11,
+                                                                         tzinfo=PARIS))])
     assert check_exportable(patient) == []
     xml = render_cda(patient)
     result = validator().check(xml)

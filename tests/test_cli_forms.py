@@ -53,7 +53,7 @@ def test_generate_with_an_annex_prints_it_after_each_fiche_same_serial(
 @pytest.mark.parametrize(("extra", "message"), [
     (("--annexe", "statut,grossesses"),
      "Erreur : Annexe inconnue : « grossesses ». Annexes possibles : identite, genetique, "
-     "statut, grossesse.\n"),
+     "statut, grossesse, traitements.\n"),
     (("--annexe", "statut", "--kind", "suivi"),
      "Erreur : Les annexes s’impriment avec la fiche initiale (--kind initiale).\n"),
 ])

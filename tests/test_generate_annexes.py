@@ -21,6 +21,7 @@ Printed = tuple[Establishment, Layout, Layout, Path]
 ANNEXES = {
     "statut": ("F", "Annexe statut fonctionnel", "Qualificatif (étendue de la déficience)"),
     "grossesse": ("P", "Annexe grossesse et fœtus", "Issue de la grossesse (grossesse terminée)"),
+    "traitements": ("T", "Annexe traitements", "Code ATC (ex. A16AX07)"),
 }
 
 

@@ -145,4 +145,4 @@ def test_a_suivi_that_cannot_fit_one_page_is_refused(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as info:
         build_layout("suivi", load_centre(path))
-    assert "ne tient pas sur 1 page" in info.value.message
+    assert info.value.message.startswith("La fiche de suivi ne tient pas sur 1 page")

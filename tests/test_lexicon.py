@@ -124,3 +124,17 @@ def test_insee_commune_codes_are_checked_against_the_official_geographic_code() 
         "code INSEE absent du code officiel géographique (2017)")
     assert lexicon.unknown_code("patient.lieu_naissance", "99352") is None  # abroad: not checked
     assert lexicon.unknown_code("diagnostic1.gene1", "34772") is None
+
+
+def test_cim10_codes_are_checked_against_the_who_icd10() -> None:
+    assert lexicon.list_for("diagnostic1.cim10") == "cim10"
+    codes = name_list("cim10")
+    assert "Q780" in codes and "E84" in codes and "E840" in codes and "E847" not in codes
+    cells = clear("Q780")[:5]
+    found = lexicon.match("diagnostic1.cim10", "Q780", cells)
+    assert found is not None and found.liste == "cim10" and found.in_list
+    assert lexicon.unknown_code("diagnostic1.cim10", "Q780", found) is None
+    # E84.7 does not exist (cystic fibrosis: E84.0, .1, .8, .9): a misread digit goes to review
+    assert lexicon.unknown_code("diagnostic1.cim10", "E847") == (
+        "code absent de la CIM-10 de l’OMS (2019)")
+    assert lexicon.unknown_code("diagnostic1.gene1", "E847") is None

@@ -19,10 +19,11 @@ from bordereau.simulate import handwriting as hw
 from bordereau.simulate.batch import Extras, make_batch
 from bordereau.simulate.degrade import scan
 from bordereau.simulate.fill import fill_page, render_pages, to_px
+from bordereau.simulate.patients import nir_key
 from bordereau.simulate.printer import Printer
 from bordereau.simulate.profiles import PRESETS, random_profile
 from bordereau.simulate.truth import Answer, BatchTruth
-from bordereau.simulate.values import FillOptions, nir_key, plan_sheet
+from bordereau.simulate.values import FillOptions, plan_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 CENTRES = sorted((ROOT / "samples" / "centres").glob("*.yaml"))

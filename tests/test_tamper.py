@@ -148,7 +148,7 @@ def test_a_base_from_before_tamper_evidence_is_sealed_when_first_opened(
         connection.commit()
     Database.close_all()
     db = Database.open(Home.open(factory.home.root, create=False), url)
-    assert db.revision() == "0005"
+    assert db.revision() == "0006"
     result = verify(db)
     assert (result.records, result.patients, result.audit, result.findings) == (2, 2, 6, [])
 

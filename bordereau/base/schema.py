@@ -99,7 +99,7 @@ class Sheet(Base):
     __tablename__ = "sheet"
     id: Mapped[int] = mapped_column(primary_key=True)
     serial: Mapped[str] = mapped_column(String(12), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     layout_id: Mapped[str] = mapped_column(String(16))
     centre: Mapped[str] = mapped_column(String(16))
@@ -224,7 +224,7 @@ class Record(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sheet_id: Mapped[int] = mapped_column(ForeignKey("sheet.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     current: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     committed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

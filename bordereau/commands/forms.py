@@ -19,8 +19,8 @@ CentreOption = typer.Option(
 )
 KindOption = typer.Option(
     "--kind", "-k", help="Type de bordereau : initiale, suivi, ou une annexe seule "
-    "(annexe_identite, annexe_genetique, annexe_statut, annexe_grossesse : numéro propre, "
-    "rattachée par l’IPP)."
+    "(annexe_identite, annexe_genetique, annexe_statut, annexe_grossesse, annexe_traitements : "
+    "numéro propre, rattachée par l’IPP)."
 )
 
 

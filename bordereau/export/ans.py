@@ -12,6 +12,11 @@ read-only in site-packages; each document then takes about 0.1 s. The compiled r
 the value sets from ``../jeuxDeValeurs/``: the stylesheet is given a base URI inside the
 kit's ``schematrons/`` folder so that path resolves to the kit's value sets.
 
+The kit has no rule for the section FR-Traitements-maladies-rares (1.2.250.1.213.1.1.2.54)
+of the annexe traitements: the ANS rules of that section and of its entries, taken from the
+previous ANS kit (``bordereau/templates/ans-traitements/``, provenance in its README), are
+compiled the same way and run, as a third check, on the documents that carry the section.
+
 ``python -m bordereau.export.ans DOC.xml…`` checks files from the command line (exit 1 when
 one is invalid), for developers; ``records export --format cda`` calls :func:`validator`.
 """
@@ -32,6 +37,9 @@ SCHEMATRON = KIT / "schematrons" / "CI-SIS_SDM-MR_2024.01.sch"
 ENGINE = KIT / "schematrons" / "moteur"
 XSD = KIT / "infrastructure" / "cda" / "CDA_extended.xsd"
 VALUE_SETS = KIT / "jeuxDeValeurs"
+TREATMENT_RULES = (KIT.parent / "ans-traitements" / "schematrons"
+                   / "traitements-maladies-rares.sch")
+TREATMENT_SECTION = "1.2.250.1.213.1.1.2.54"  # FR-Traitements-maladies-rares
 SVRL = "{http://purl.oclc.org/dsdl/svrl}"
 _RULE = re.compile(r"^\s*\[([^\]]+)\]")
 
@@ -62,24 +70,29 @@ class AnsValidator:
 
         self._schema = etree.XMLSchema(etree.parse(str(XSD)))
         self._proc: Any = PySaxonProcessor(license=False)
-        self._rules: Any = self._compile()
+        self._rules: Any = self._compile(SCHEMATRON)
+        self._treatment_rules: Any = self._compile(TREATMENT_RULES)
 
-    def _node(self, text: str, name: str) -> Any:
-        """Parse ``text`` as if it were the file ``name`` of the kit's schematron folder."""
+    def _node(self, text: str, path: Path) -> Any:
+        """Parse ``text`` as if it were the file ``path`` (relative paths resolve there)."""
         builder = self._proc.new_document_builder()
-        builder.set_base_uri((SCHEMATRON.parent / name).as_uri())
+        builder.set_base_uri(path.as_uri())
         return builder.parse_xml(xml_text=text)
 
-    def _compile(self) -> Any:
+    def _compile(self, schematron: Path) -> Any:
         xslt = self._proc.new_xslt30_processor()
         include, expand, to_xslt = (
             xslt.compile_stylesheet(stylesheet_file=str(ENGINE / name))
             for name in ("iso_dsdl_include.xsl", "iso_abstract_expand.xsl",
                          "iso_svrl_for_xslt2.xsl"))
-        included = include.transform_to_string(source_file=str(SCHEMATRON))
-        expanded = expand.transform_to_string(xdm_node=self._node(included, "included.sch"))
-        compiled = to_xslt.transform_to_string(xdm_node=self._node(expanded, "expanded.sch"))
-        return xslt.compile_stylesheet(stylesheet_node=self._node(compiled, "sdm-mr.xsl"))
+        folder = schematron.parent
+        included = include.transform_to_string(source_file=str(schematron))
+        expanded = expand.transform_to_string(
+            xdm_node=self._node(included, folder / "included.sch"))
+        compiled = to_xslt.transform_to_string(
+            xdm_node=self._node(expanded, folder / "expanded.sch"))
+        return xslt.compile_stylesheet(
+            stylesheet_node=self._node(compiled, folder / f"{schematron.stem}.xsl"))
 
     def check(self, document: str | bytes) -> Conformity:
         """Check one document given as its XML text."""
@@ -95,19 +108,32 @@ class AnsValidator:
             for error in errors:
                 xsd_errors.append(f"ligne {error.line} : {error.message}")
                 rules.append(f"XSD {error.type_name}")
-        svrl = self._rules.transform_to_string(
-            xdm_node=self._proc.new_document_builder().parse_xml(
-                xml_text=data.decode("utf-8")))
+        stylesheets = [self._rules]
+        if tree.xpath("//h:section/h:templateId[@root=$root]", root=TREATMENT_SECTION,
+                      namespaces={"h": "urn:hl7-org:v3"}):
+            stylesheets.append(self._treatment_rules)
         schematron_errors = []
-        for failed in etree.fromstring(svrl.encode("utf-8")).iter(f"{SVRL}failed-assert"):
-            text = " ".join("".join(map(str, failed.itertext())).split())
-            schematron_errors.append(text)
-            tag = _RULE.match(text)
-            rules.append(f"schématron {tag.group(1) if tag else failed.get('location', '?')}")
+        for stylesheet in stylesheets:
+            svrl = stylesheet.transform_to_string(
+                xdm_node=self._proc.new_document_builder().parse_xml(
+                    xml_text=data.decode("utf-8")))
+            for failed in _failures(svrl):
+                text = " ".join("".join(map(str, failed.itertext())).split())
+                schematron_errors.append(text)
+                tag = _RULE.match(text)
+                rules.append(
+                    f"schématron {tag.group(1) if tag else failed.get('location', '?')}")
         return Conformity(xsd_errors, schematron_errors, list(dict.fromkeys(rules)))
 
     def check_file(self, path: Path) -> Conformity:
         return self.check(path.read_bytes())
+
+
+def _failures(svrl: str) -> list[Any]:
+    """The failed assertions and the successful reports (the ANS rules use both: a report
+    names what is forbidden) of one SVRL result."""
+    root = etree.fromstring(svrl.encode("utf-8"))
+    return [node for node in root.iter(f"{SVRL}failed-assert", f"{SVRL}successful-report")]
 
 
 @cache

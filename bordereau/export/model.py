@@ -32,6 +32,7 @@ from bordereau.export.model_base import (
     stable_id,
 )
 from bordereau.export.model_pregnancy import Fetus, Pregnancy
+from bordereau.export.model_treatment import Treatment
 
 # Re-exported: the base lives in model_base.py (kept under 400 lines a file).
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "Fetus",
     "PartialDate",
     "Pregnancy",
+    "Treatment",
     "stable_id",
 ]
 
@@ -343,6 +345,7 @@ class ExportPatient(_Model):
     research: Research = Research()
     functional_status: tuple[FunctionalScore, ...] = ()
     pregnancies: tuple[Pregnancy, ...] = ()  # annexe grossesse et fœtus
+    treatments: tuple[Treatment, ...] = ()  # annexe traitements
     comment: str | None = None
     # Values read on the sheets that could not be resolved (bad key, impossible date, …).
     anomalies: tuple[Problem, ...] = ()

@@ -56,6 +56,7 @@ from bordereau.export.model import (
     stable_id,
 )
 from bordereau.export.suivi import same_patient, update_diagnoses, update_vital
+from bordereau.export.treatments import treatments
 from bordereau.forms.centre import Centre, Referent
 from bordereau.forms.model import load_form
 from bordereau.templates.hgnc import SOURCE_DATE, hgnc_table
@@ -303,7 +304,9 @@ def patient_from_sheets(
                             "non transmis")
     scores, annex_readers = functional_status(annexes, centre, key)
     pregnancy_list, pregnancy_readers = pregnancies(annexes, centre, key)
-    for annex in annex_readers + complement_readers + genetics_readers + pregnancy_readers:
+    treatment_list, treatment_readers = treatments(annexes, centre, key)
+    for annex in (annex_readers + complement_readers + genetics_readers + pregnancy_readers
+                  + treatment_readers):
         anomalies.extend(annex.anomalies)
         to_review.extend(annex.to_review)
     first_activity = activites[0].date
@@ -365,6 +368,7 @@ def patient_from_sheets(
         ),
         functional_status=scores,
         pregnancies=pregnancy_list,
+        treatments=treatment_list,
         comment=reader.text("commentaire.texte"),
     )
     def problems(pairs: list[tuple[str, str]]) -> tuple[Problem, ...]:

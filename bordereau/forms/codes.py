@@ -6,7 +6,7 @@ Payload (QR alphanumeric mode, so the symbol stays small)::
 
 ``kind`` is ``I`` (fiche initiale), ``S`` (fiche de suivi) or an annex letter (``C``
 identité et famille, ``G`` génétique et clinique, ``F`` statut fonctionnel, ``P``
-grossesse et fœtus). An annex is
+grossesse et fœtus, ``T`` traitements). An annex is
 printed with the serial of its fiche initiale: the signed pair (kind, serial) joins it to
 its fiche, and it is stored as its own sheet, named ``<serial>-<letter>``
 (:attr:`PageCode.sheet`). ``establishment`` is a short fingerprint of the establishment's
@@ -28,7 +28,8 @@ from bordereau.forms.model import ANNEX_KINDS, FormKind
 PREFIX = "BDX1"
 KIND_LETTERS: dict[str, FormKind] = {
     "I": "initiale", "S": "suivi", "C": "annexe_identite", "G": "annexe_genetique",
-    "F": "annexe_statut", "P": "annexe_grossesse"}
+    "F": "annexe_statut", "P": "annexe_grossesse",
+    "T": "annexe_traitements"}
 LETTER_OF_KIND = {kind: letter for letter, kind in KIND_LETTERS.items()}
 TAG_CHARS = 16
 

@@ -17,13 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from bordereau.errors import InputError, UsageError
 
 FormKind = Literal["initiale", "suivi", "annexe_identite", "annexe_genetique", "annexe_statut",
-                   "annexe_grossesse"]
+                   "annexe_grossesse", "annexe_traitements"]
 FORM_KINDS: tuple[FormKind, ...] = ("initiale", "suivi")
 # Annex sheets printed on demand with a fiche initiale (``forms generate --annexe``): the
 # name users type, then the form kind. An annex carries its fiche’s serial (docs/annexes.md).
 ANNEXES: dict[str, FormKind] = {
     "identite": "annexe_identite", "genetique": "annexe_genetique", "statut": "annexe_statut",
-    "grossesse": "annexe_grossesse"}
+    "grossesse": "annexe_grossesse", "traitements": "annexe_traitements"}
 ANNEX_KINDS: tuple[FormKind, ...] = tuple(ANNEXES.values())
 ALL_KINDS: tuple[FormKind, ...] = FORM_KINDS + ANNEX_KINDS
 # What each kind of sheet is called on screens and printed lists.
@@ -32,7 +32,8 @@ KIND_NAMES: dict[str, str] = {
     "annexe_identite": "annexe identité et famille",
     "annexe_genetique": "annexe génétique et clinique",
     "annexe_statut": "annexe statut fonctionnel",
-    "annexe_grossesse": "annexe grossesse et fœtus"}
+    "annexe_grossesse": "annexe grossesse et fœtus",
+    "annexe_traitements": "annexe traitements"}
 
 FieldKind = Literal[
     "single_choice",

@@ -24,8 +24,9 @@ First names are matched word by word (« JEAN PAUL » written with a blank cell 
 first names); a birth name as a whole (« LE GALL » is one name of the list). Gene symbols
 (« Gène », « Autre gène ») are matched the same way against the HGNC approved symbols
 shipped in ``templates/hgnc/``, and INSEE commune codes (place of birth, commune of
-residence) against the official geographic code (``templates/communes/``), where a code
-outside the list also goes to review (``unknown_code``).
+residence) against the official geographic code (``templates/communes/``) and CIM-10 codes
+against the WHO's ICD-10 (``templates/cim10/``): there a code outside the list also goes to
+review (``unknown_code``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,11 @@ from bordereau.templates.names import NameList, name_list
 LISTS = {"nom_naissance": "noms", "nom_utilise": "noms", "nom": "noms",
          "premier_prenom": "prenoms", "prenom_utilise": "prenoms", "prenom": "prenoms",
          "prenoms_acte": "prenoms",
-         "commune_residence": "communes", "lieu_naissance": "communes"}  # fmt: skip
+         "commune_residence": "communes", "lieu_naissance": "communes",
+         "cim10": "cim10"}  # fmt: skip
+# Codes whose reading outside the list goes to review, and why.
+UNKNOWN = {"communes": "code INSEE absent du code officiel géographique (2017)",
+           "cim10": "code absent de la CIM-10 de l’OMS (2019)"}
 TEMPERATURE = 1.0
 FLOOR = 1e-4  # the least probability given to any character of an inked cell
 SUGGESTIONS = 3
@@ -62,7 +67,7 @@ MIN_CELL = 0.6
 class NameMatch(BaseModel):
     """A reading compared with its list."""
 
-    liste: str  # "prenoms", "noms", "hgnc" or "communes"
+    liste: str  # "prenoms", "noms", "hgnc", "communes" or "cim10"
     in_list: bool  # the reading is a word of the list (every word, for first names)
     best: str  # the fitting words of highest score, joined as the field is written
     share: float  # the best words' share of the fitting words (product over words)
@@ -187,15 +192,20 @@ def match(field_id: str, value: str | None, cells: list[dict[str, Any]],
 
 
 def unknown_code(field_id: str, value: str, found: NameMatch | None = None) -> str | None:
-    """Why an INSEE commune code read is doubtful: not a code of the official geographic
-    code (a commune abroad, 99…, is not checked). The list is of 2017: a commune merged
-    away before, or an arrondissement, goes to review too — at the cost of a look.
-    ``found``: the reading's ``match``, when made, which already says whether it is in."""
-    if list_for(field_id) != "communes" or value.startswith("99") or len(value) != 5:
+    """Why a code read is doubtful: an INSEE commune code that is not in the official
+    geographic code (a commune abroad, 99…, is not checked), or a CIM-10 code that is not
+    in the WHO's ICD-10. The commune list is of 2017: a commune merged away before, or an
+    arrondissement, goes to review too; so does a code of the French edition's extensions
+    (CIM-10 FR) — at the cost of a look. ``found``: the reading's ``match``, when made,
+    which already says whether it is in."""
+    kind = list_for(field_id)
+    if kind == "communes" and (value.startswith("99") or len(value) != 5):
         return None
-    if found.in_list if found is not None else value in word_list("communes"):
+    if kind not in UNKNOWN:
         return None
-    return "code INSEE absent du code officiel géographique (2017)"
+    if found.in_list if found is not None else value in word_list(kind):
+        return None
+    return UNKNOWN[kind]
 
 
 def confirmed(found: NameMatch | None, value: str | None) -> float | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from bordereau import clock
 from bordereau.forms.centre import luhn_ok
@@ -18,49 +18,14 @@ from bordereau.forms.manifest import Layout
 from bordereau.ocr.context import decide, nir_place
 from bordereau.ocr.context import nir_key_ok as nir_key_ok
 from bordereau.ocr.label import ipp_from_barcode, plain
+from bordereau.ocr.rules_base import Fields, _before, _date_key, _flag, _french_date, _value
+from bordereau.ocr.rules_treatments import check_treatments
 from bordereau.ocr.trust import IDENTITY_THRESHOLD
 from bordereau.ocr.types import FieldReading
 
 CONFIRMED = "255545003"  # statut "diagnostic définitif" (confirmé)
 AT_AGE = "767023003"  # âge "période de la vie..." (à l'âge de, préciser)
 LABEL_CONFIDENCE = 0.99
-
-Fields = dict[str, FieldReading]
-
-
-def _flag(fields: Fields, ids: Iterable[str], message: str) -> None:
-    for field_id in ids:
-        reading = fields.get(field_id)
-        if reading is None:
-            continue
-        reading.review = True
-        reading.reason = message if not reading.reason else f"{reading.reason} ; {message}"
-
-
-def _value(fields: Fields, field_id: str) -> object:
-    reading = fields.get(field_id)
-    return None if reading is None else reading.value
-
-
-def _date_key(value: object) -> tuple[int, ...] | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return tuple(int(part) for part in value.split("-"))
-    except ValueError:
-        return None
-
-
-def _before(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-    """True when date a is surely after date b (at their common precision)."""
-    n = min(len(a), len(b))
-    return a[:n] > b[:n]
-
-
-def _french_date(value: object) -> str:
-    parts = str(value).split("-")
-    return "/".join(reversed(parts))
-
 
 def check_dates(fields: Fields, today: dt.date) -> None:
     """Date of birth <= inclusion <= activity <= today; death after birth, not in the future."""
@@ -123,6 +88,8 @@ def check_annex_codes(fields: Fields) -> None:
                                  "différente de 11)")
     if "grossesse.nombre_foetus" in fields:
         check_pregnancy(fields)
+    if any(fid.startswith("traitement") for fid in fields):
+        check_treatments(fields)
 
 
 FETUS_ITEMS = ("ipp", "sexe", "prenom", "nom_enfant", "issue", "age_gestationnel",

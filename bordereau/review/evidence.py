@@ -36,7 +36,7 @@ LABEL_KEYS = {"patient.nom_naissance": "nom", "patient.premier_prenom": "prenom"
               "patient.ipp": "ipp"}
 NIR_SEX = {"1": "M", "2": "F"}
 NAME_SOURCES = {"prenoms": "prénoms INSEE", "noms": "noms INSEE", "hgnc": "HGNC",
-                "communes": "codes INSEE des communes"}
+                "communes": "codes INSEE des communes", "cim10": "CIM-10"}
 
 
 class Suggestion(BaseModel):

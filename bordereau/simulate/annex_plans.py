@@ -13,11 +13,12 @@ from bordereau.simulate.answers import Precision
 
 
 class _Person(Protocol):
-    """What the annexes need of the planner's patient (``values.Patient``)."""
+    """What the annexes need of the planner's patient (``patients.Patient``)."""
 
     prenom: str
     sexe: str
     ipp: str
+    naissance: date
 
 YES, NO = "Y", "N"
 SITES = (("S001", "HU ROBERT DEBRE PARIS"), ("S123", "CHU DE LILLE"), ("S045", "HCL LYON"))
@@ -25,6 +26,17 @@ BIOBANKS = ("CRB LYON", "BIOBANQUE HCL", "CRB CABANNE", "BIOBANQUE 2024")
 BIRTH = "236973005"  # JDV_IssueGrossesse « Accouchement »; the others end a pregnancy early
 # Issues other than a birth by weeks of amenorrhoea: before 14, 14 to 21, from 22.
 EARLY_ENDS = (("O00", "O01", "O03", "O04.-0"), ("O03", "O04", "P95"), ("O04", "P95"))
+
+# Orphan and other specific drugs of rare diseases (name, ATC code, EMA procedure number
+# after EMEA/H/C/), for the annexe traitements; Dacogen is the ANS example's.
+DRUGS = (("NUSINERSEN", "M09AX07", "004312"), ("ELOSULFASE ALFA", "A16AB12", "002779"),
+         ("CERLIPONASE ALFA", "A16AB17", "004065"), ("IVACAFTOR", "R07AX02", "002494"),
+         ("ELIGLUSTAT", "A16AX10", "003724"), ("MIGLUSTAT", "A16AX06", "000435"),
+         ("NITISINONE", "A16AX04", "000555"), ("SAPROPTERINE", "A16AX07", "000943"),
+         ("ICATIBANT", "B06AC02", "000899"), ("TAFAMIDIS", "N07XX08", "002294"),
+         ("AGALSIDASE BETA", "A16AB04", "000370"), ("BUROSUMAB", "M05BX05", "004275"),
+         ("VOSORITIDE", "M05BX07", "005475"), ("HYDROXYCARBAMIDE", "L01XX05", "000689"),
+         ("DECITABINE", "L01BC08", "002221"))
 
 
 def rpps(rng: random.Random) -> str:
@@ -54,6 +66,9 @@ class AnnexPlans:
         raise NotImplementedError
 
     def put_date(self, field_id: str, when: date, precision: Precision = "day") -> None:
+        raise NotImplementedError
+
+    def boolean(self, field_id: str, value: bool) -> None:
         raise NotImplementedError
 
     def functional(self, prefix: str) -> None:
@@ -149,3 +164,27 @@ class AnnexPlans:
                 self.comb(f"{prefix}.age_gestationnel", str(max(weeks, 4)))
             if outcome in ("O04", "P95", "O03"):
                 self.choice(f"{prefix}.foetopathologie", YES if rng.random() < 0.6 else NO)
+
+    def treatments(self, blocks: list[str]) -> None:
+        """The annexe traitements: one drug per filled block (``traitement1``…), in progress
+        or stopped, with its ATC code and, for some, its EMA number."""
+        if not self.has("traitement1.medicament"):
+            return
+        rng = self.rng
+        for prefix, (name, atc, ema) in zip(blocks, rng.sample(DRUGS, len(blocks)),
+                                            strict=True):
+            if rng.random() < 0.95:
+                self.comb(f"{prefix}.medicament", name)
+            if rng.random() < 0.85:
+                self.comb(f"{prefix}.atc", atc)
+            if rng.random() < 0.4:
+                self.comb(f"{prefix}.ema", ema)
+            days = max((self.today - self.inclusion).days, 0) + 700
+            start = max(self.today - timedelta(days=rng.randint(30, days)),
+                        self.patient.naissance)
+            if rng.random() < 0.9:
+                self.put_date(f"{prefix}.date_debut", start)
+            if rng.random() < 0.3:  # stopped
+                self.boolean(f"{prefix}.arrete", True)
+                self.put_date(f"{prefix}.date_fin",
+                              start + timedelta(days=rng.randint(0, (self.today - start).days)))

@@ -18,9 +18,10 @@ from importlib.resources import files
 import numpy as np
 
 SOURCE = {"prenoms": "fichier des prénoms de l’INSEE", "noms": "fichier des noms de l’INSEE",
-          "communes": "code officiel géographique de l’INSEE (2017)"}
-KINDS = ("prenoms", "noms", "communes")
-FOLDERS = {"prenoms": "names", "noms": "names", "communes": "communes"}
+          "communes": "code officiel géographique de l’INSEE (2017)",
+          "cim10": "CIM-10 de l’OMS (2019)"}
+KINDS = ("prenoms", "noms", "communes", "cim10")
+FOLDERS = {"prenoms": "names", "noms": "names", "communes": "communes", "cim10": "cim10"}
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ class NameList:
 
 @cache
 def name_list(kind: str) -> NameList:
-    """The shipped list ``prenoms``, ``noms`` or ``communes`` (INSEE codes), read once per
-    process (about 0.2 s)."""
+    """The shipped list ``prenoms``, ``noms``, ``communes`` (INSEE codes) or ``cim10``
+    (CIM-10 codes without the dot), read once per process (about 0.2 s)."""
     if kind not in KINDS:
         raise ValueError(kind)
     data = files("bordereau.templates").joinpath(FOLDERS[kind], f"{kind}.txt.gz").read_bytes()
