@@ -384,3 +384,21 @@ def test_make_batch_is_reproducible(tmp_path: Path) -> None:
     ]
     assert runs[0].sheets[0].fields == runs[1].sheets[0].fields
     assert [p.scan for p in runs[0].pages] == [p.scan for p in runs[1].pages]
+
+
+def test_a_blank_identity_field_is_expected_to_take_the_sticker_value() -> None:
+    """The reader fills a blank IPP, birth name, first name or date of birth from the patient
+    sticker (ocr.rules.apply_label_evidence): the benchmark expects the sticker's value."""
+    from bordereau.simulate.evaluate import _expected
+    from bordereau.simulate.truth import Answer
+
+    label = {"nom": "Müller", "prenom": "Léa", "date_naissance": "2001-02-03", "ipp": "123"}
+    blank = Answer(kind="letters")
+    assert _expected("patient.premier_prenom", blank, label) == "LEA"
+    assert _expected("patient.nom_naissance", blank, label) == "MULLER"
+    assert _expected("patient.date_naissance", Answer(kind="date"), label) == "2001-02-03"
+    assert _expected("patient.ipp", Answer(kind="digits"), label) == "123"
+    assert _expected("patient.premier_prenom", Answer(kind="letters", value="ZOE"),
+                     label) == "ZOE"  # what is written counts
+    assert _expected("patient.premier_prenom", blank, None) is None
+    assert _expected("patient.nom_utilise", blank, label) is None

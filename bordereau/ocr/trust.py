@@ -13,6 +13,7 @@ import json
 from functools import cache
 from importlib import resources
 
+from bordereau.ocr import trust_model
 from bordereau.ocr.types import FieldReading
 
 TARGET_PRECISION = 0.995
@@ -58,15 +59,43 @@ def limit_for(field_id: str, kind: str, table: dict[str, float] | None = None) -
 
 
 def apply_thresholds(readings: dict[str, FieldReading],
-                     table: dict[str, float] | None = None) -> None:
-    """Send to review every field whose confidence is below its kind's threshold."""
+                     table: dict[str, float] | None = None,
+                     models: dict[str, dict[str, object]] | None = None) -> None:
+    """Send to review every field whose confidence is below its kind's threshold.
+
+    The signals of every inked comb field are kept in its details (``trust``). With the
+    shipped thresholds (no ``table``), a comb field of a group that has a shipped model
+    (``ocr.trust_model``) is decided by the model's probability that it is right instead
+    of its confidence; an identity field must pass both."""
+    if models is None:
+        models = trust_model.shipped() if table is None else {}
     table = {**thresholds(), **(table or {})}
+    found = trust_model.sheet_signals(readings)
+    for field_id, values in found.items():
+        readings[field_id].details["trust"] = {k: round(v, 6) for k, v in values.items()}
     for reading in readings.values():
         if reading.review or (reading.value is None and reading.confidence >= 0.5):
             continue
         limit = limit_for(reading.id, reading.kind, table)
-        if reading.confidence < limit:
+        model = models.get(trust_model.GROUP_OF.get(reading.kind, ""))
+        if model is not None and reading.id in found and (
+                reading.id not in IDENTITY_FIELDS or reading.confidence >= limit):
+            _apply_model(reading, found[reading.id], model)
+        elif reading.confidence < limit:
             reading.review = True
             digits = 2 if round(reading.confidence, 2) < round(limit, 2) else 3
             reading.reason = (f"lecture incertaine (confiance {reading.confidence:.{digits}f} "
                               f"< {limit:.{digits}f})").replace(".", ",")
+
+
+def _apply_model(reading: FieldReading, found: dict[str, float],
+                 model: dict[str, object]) -> None:
+    p = trust_model.probability(found, model)
+    limit = float(model["threshold"])  # type: ignore[arg-type]
+    trust = reading.details["trust"]
+    assert isinstance(trust, dict)
+    trust["p"] = round(p, 4)
+    if p < limit:
+        reading.review = True
+        reading.reason = (f"lecture incertaine (confiance {reading.confidence:.2f}, "
+                          f"exactitude estimée {p:.3f} < {limit:.3f})").replace(".", ",")

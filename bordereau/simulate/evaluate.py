@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bordereau.forms.model import FormKind
+from bordereau.ocr.label import plain
 from bordereau.ocr.pipeline import ReadResult
 from bordereau.simulate.truth import BatchTruth
 
@@ -36,6 +37,8 @@ class FieldOutcome(BaseModel):
     raw_confidence: float | None = None  # before sheet rules and thresholds
     raw_review: bool | None = None
     cells: list[dict[str, Any]] | None = None  # a letter or alphanumeric comb's cells (ocr.lexicon)
+    trust: dict[str, float] | None = None  # a comb field's trust signals (ocr.trust_model)
+    style: str | None = None  # who wrote the sheet: "font, pen"
 
     @property
     def right(self) -> bool:
@@ -48,11 +51,20 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+# Identity fields a reader takes from the patient sticker when nothing is written there
+# (ocr.rules.apply_label_evidence), and the sticker's key for each.
+FROM_LABEL = {"patient.ipp": "ipp", "patient.nom_naissance": "nom",
+              "patient.premier_prenom": "prenom", "patient.date_naissance": "date_naissance"}
+
+
 def _expected(field_id: str, answer: Any, label: dict[str, Any] | None) -> Any:
-    """The value a reader should give: the sticker's IPP counts when no IPP is written."""
-    if field_id == "patient.ipp" and answer.value is None and label and label.get("ipp"):
-        return label["ipp"]
-    return answer.value
+    """The value a reader should give: what is written, or, when an identity field is left
+    blank, what the patient sticker says (names as written on a form: capitals without
+    accents)."""
+    key = FROM_LABEL.get(field_id)
+    if key is None or answer.value is not None or not label or not label.get(key):
+        return answer.value
+    return plain(label[key]) if key in {"nom", "prenom"} else label[key]
 
 
 def compare(result: ReadResult, truth: BatchTruth, root: Path) -> dict[str, Any]:
@@ -96,8 +108,14 @@ def compare(result: ReadResult, truth: BatchTruth, root: Path) -> dict[str, Any]
                 confidence=reading.confidence, review=reading.review, reason=reading.reason,
                 raw_confidence=before.confidence if before else None,
                 raw_review=before.review if before else None,
-                cells=_list_cells(before)))
+                cells=_list_cells(before), trust=_trust_signals(reading),
+                style=f"{sheet.writer.font}, {sheet.writer.pen}"))
     return {"pages": {"right": right, "wrong": wrong, "total": total}, "fields": fields}
+
+
+def _trust_signals(reading: Any) -> dict[str, float] | None:
+    found = reading.details.get("trust")
+    return dict(found) if isinstance(found, dict) else None
 
 
 def _list_cells(reading: Any) -> list[dict[str, Any]] | None:
