@@ -38,6 +38,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the fork server that racing processes come from (``tests/races.py``), if one
+    was started, and wait for it: nothing is left running, and its processes' CPU time
+    counts in the run's (``time``, docs/testing.md). ``_stop`` is the standard library's
+    own way to stop it (its tests use it); without it, the server ends with this process."""
+    from multiprocessing import forkserver
+
+    stop = getattr(forkserver._forkserver, "_stop", None)
+    if stop is not None:
+        stop()
+
+
 def replay(data_set: str) -> EngineSpec:
     """The replay engine of a test data set's recording (records with BORDEREAU_OCR_RECORD=1)."""
     return EngineSpec.replay(RECORDINGS / f"{data_set}.json")

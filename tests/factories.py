@@ -1,14 +1,20 @@
 """Build bases with sheets in them without scanning (for queue, app and record tests).
 
-Sheets are made from real generated forms: each page of the printed PDF is rendered, kept
+Sheets are made from real generated forms: each page of a printed blank is rendered, kept
 as the page image, and cut into the same crops the reader would store. Readings carry the
 values given; fields named in ``doubtful`` are sent to review with that reason. The sheet
 state is then computed by the same code as after a real ingestion.
+
+The blank of a (centre, kind) is printed and rendered once per test process (in a scratch
+home; 0.2 s of CPU each time): a factory's home gets what printing gives a home (the
+centre file and layout kept, a serial reserved, the issue recorded), and its sheets the
+pixels of that shared blank, which nothing writes to.
 """
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +72,27 @@ SUIVI: dict[str, Any] = {
 }
 
 
+_BLANKS: dict[tuple[Path, str], list[np.ndarray]] = {}  # (centre, kind) -> its pages
+
+
+def blank_pages(centre: Path, kind: str) -> list[np.ndarray]:
+    """The pages of a printed blank of ``kind`` for ``centre`` at ``PX_PER_MM`` (greyscale,
+    read-only), printed once per process."""
+    if (centre, kind) not in _BLANKS:
+        with tempfile.TemporaryDirectory() as scratch:
+            pdf = Path(scratch) / "blank.pdf"
+            Establishment(Path(scratch) / "home").print_forms(centre, kind, 1, pdf)
+            document = pdfium.PdfDocument(pdf)
+            pages = [np.array(page.render(scale=PX_PER_MM * 25.4 / 72, grayscale=True)
+                              .to_pil().convert("L"))
+                     for page in document]
+            document.close()
+        for page in pages:
+            page.flags.writeable = False
+        _BLANKS[centre, kind] = pages
+    return _BLANKS[centre, kind]
+
+
 class Factory:
     """One establishment home, one base, one centre; sheets made on request."""
 
@@ -87,16 +114,13 @@ class Factory:
 
     def _rendered(self, kind: str) -> list[np.ndarray]:
         if kind not in self._pages:
-            pdf = self.root / f"blank-{kind}.pdf"
-            result = self.establishment.print_forms(self.centre, kind, 1, pdf)
-            self._serial = max(self._serial, result.serials.stop)
-            document = pdfium.PdfDocument(pdf)
-            self._pages[kind] = [
-                np.array(page.render(scale=PX_PER_MM * 25.4 / 72, grayscale=True)
-                         .to_pil().convert("L"))
-                for page in document
-            ]
-            document.close()
+            # what Establishment.print_forms does to the home, one copy, without drawing it
+            layout = self.layout(kind)
+            self.home.save_snapshot(self.establishment.centre(self.centre), layout)
+            serials = self.home.reserve_serials(1)
+            self.home.record_issue(layout, serials, self.root / f"blank-{kind}.pdf")
+            self._serial = max(self._serial, serials.stop)
+            self._pages[kind] = blank_pages(self.centre, kind)
         return self._pages[kind]
 
     def sheet(self, kind: str, values: dict[str, Any], doubtful: dict[str, str] | None = None,

@@ -23,6 +23,9 @@ from tests.conftest import LYON, ROOT, SAMPLES, run_cli
 from tests.factories import INITIALE, Factory
 
 BORDEREAU = Path(sys.executable).with_name("bordereau")
+# Recorded Tesseract output in every process these tests start (BORDEREAU_OCR_REPLAY is
+# inherited): they test processes and bases, not Tesseract (docs/testing.md)
+pytestmark = pytest.mark.usefixtures("replay_samples")
 LYON_SCANS = SAMPLES / "scans" / "lyon-os"
 DOUBTS = {"patient.nom_naissance": "lecture incertaine"}
 LEAKS = ("SELECT", "INSERT", "UPDATE", "sqlite3", "psycopg", "Error", "error", "Traceback",

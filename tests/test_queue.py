@@ -18,6 +18,7 @@ from bordereau.home import Home
 from bordereau.review.queue import ConflictError, Queue
 from tests.conftest import LYON
 from tests.factories import INITIALE, SUIVI, Factory
+from tests.races import process_context
 
 DOUBTS = {"patient.nom_naissance": "lecture incertaine",
           "activite.date": "chiffre illisible",
@@ -208,7 +209,7 @@ def test_several_reviewers_on_postgresql_never_get_the_same_item(
     expected = {i.id for i in Queue(factory.db, "x").items()}
     assert len(expected) == 36
     factory.db.close()
-    context = multiprocessing.get_context("spawn")
+    context = process_context()  # new processes, started without importing again
     results: multiprocessing.Queue[object] = context.Queue()
     start = context.Barrier(4)
     workers = [context.Process(target=_review_all,

@@ -20,6 +20,9 @@ from bordereau.home import Home
 from tests.conftest import ROOT, SAMPLES
 
 BORDEREAU = str(Path(sys.executable).with_name("bordereau"))
+# Recorded Tesseract output in every process these tests start (BORDEREAU_OCR_REPLAY is
+# inherited): they test processes and bases, not Tesseract (docs/testing.md)
+pytestmark = pytest.mark.usefixtures("replay_samples")
 
 
 @pytest.fixture
