@@ -120,3 +120,26 @@ def test_a_file_replaced_under_the_same_name_is_read_anew(tmp_path: Path) -> Non
         read_second = [_pages(r) for _, r in readers.stream([target])]
     assert read_first == [expected[0]]
     assert read_second == [expected[1]]
+
+
+def test_one_reader_in_this_process_reads_on_one_thread_and_restores() -> None:
+    """With one worker the pages are read here: OpenCV and BLAS are held to one thread while
+    the readers are open (extra threads only spin, ~40 % of a page's CPU) and given back."""
+    import cv2
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    home = Home.open(SAMPLES / "home", create=False)
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        with threadpool_limits(2):
+            blas = [pool["num_threads"] for pool in threadpool_info()]
+            with PageReaders(home, workers=1, engine=replay("samples")) as readers:
+                assert cv2.getNumThreads() == 1
+                assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+                results = [r for _, rs in readers.stream([PDF]) for r in rs]
+            assert cv2.getNumThreads() == 2
+            assert [pool["num_threads"] for pool in threadpool_info()] == blas
+    finally:
+        cv2.setNumThreads(before)
+    assert results and all(r.outcome.state in ("read", "blank") for r in results)

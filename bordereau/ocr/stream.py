@@ -58,7 +58,8 @@ def _init_worker(home: Path, keep_images: bool, keep_crops: bool, engine: Engine
 
 def single_threaded() -> Callable[[], None]:
     """One thread for OpenCV, BLAS and OpenMP in this process (and the processes it forks
-    from now on); returns what restores the previous settings.
+    from now on) while pages are read, by reading processes or, with one worker, here;
+    returns what restores the previous settings.
 
     The pool already runs one process per core, and extra threads only spin against each
     other (on this 2-core machine they cost 40 % of the CPU time of a page). It is set in
@@ -164,10 +165,10 @@ class PageReaders:
         self._restore: Callable[[], None] | None = None
 
     def __enter__(self) -> PageReaders:
+        self._restore = single_threaded()  # one reader per core: extra threads only spin
         if self.workers == 1:
             self._ctx = Context(self.home.root, self.keep_images, self.engine, self.keep_crops)
         else:
-            self._restore = single_threaded()
             self._pool = ProcessPoolExecutor(
                 self.workers, initializer=_init_worker,
                 initargs=(self.home.root, self.keep_images, self.keep_crops, self.engine))
