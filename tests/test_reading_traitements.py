@@ -13,50 +13,30 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from bordereau.base.ingest import Ingestor
 from bordereau.export.ans import validator
 from bordereau.export.batch import CdaExporter
-from bordereau.home import Home
-from bordereau.ocr.pipeline import ReadOptions, ReadResult, read_batch
+from bordereau.ocr.pipeline import ReadResult
 from bordereau.ocr.rules import check_identifiers
 from bordereau.ocr.types import FieldReading
-from bordereau.review.queue import Queue
-from bordereau.review.values import format_value
-from bordereau.simulate.batch import make_batch
 from bordereau.simulate.evaluate import compare
-from bordereau.simulate.truth import BatchTruth
-from bordereau.simulate.values import FillOptions
-from tests.conftest import LYON, replay
-from tests.factories import INITIALE, Factory
+from tests.annex_batches import Batch, ingest_and_review_to_truth, simulate, written
+from tests.annex_batches import read as read_annexes
+from tests.conftest import replay
 from tests.test_cda import NS
 from tests.test_cda_traitements import ENTRIES, MATERIAL
 
 ENGINE = replay("simulated-traitements")
-CLEAN = FillOptions(optional_sections=0.5, required_missing=0, inconsistency_rate=0,
-                    ambiguity_rate=0, cancel_rate=0, partial_date_rate=0)
-Batch = tuple[Factory, BatchTruth, Path]
 BLOCKS = ("traitement1", "traitement2", "traitement3", "traitement4")
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
-    root = tmp_path_factory.mktemp("traitements")
-    factory = Factory(root, LYON)
-    truth = make_batch(LYON, root / "home", root / "scans", sheets=6,
-                       kinds=("annexe_traitements",), split="eval", profile="clean_300",
-                       fmt="png", dpi=200, seed=12, fill=CLEAN)
-    return factory, truth, root / "scans"
+    return simulate(tmp_path_factory, "annexe_traitements")
 
 
 @pytest.fixture(scope="module")
 def read(batch: Batch) -> ReadResult:
-    factory, _, scans = batch
-    return read_batch([scans], Home.open(factory.root / "home", create=False),
-                      ReadOptions(workers=1, engine=ENGINE))
-
-
-def written(truth: BatchTruth, field_id: str) -> list[Any]:
-    return [s.fields[field_id].value for s in truth.sheets if field_id in s.fields]
+    return read_annexes(batch, ENGINE)
 
 
 def test_the_simulated_annexes_cover_ongoing_and_stopped_treatments(batch: Batch) -> None:
@@ -86,22 +66,8 @@ def test_annex_pages_are_sheets_named_serial_dash_t_and_nothing_is_trusted_wrong
 
 
 def test_read_reviewed_committed_exported_and_valid(batch: Batch, tmp_path: Path) -> None:
-    factory, truth, scans = batch
-    for sheet in truth.sheets:  # the patients' fiches initiales are in the base
-        value = {k: sheet.fields[k].value for k in
-                 ("patient.ipp", "patient.nom_naissance", "patient.date_naissance")}
-        factory.sheet("initiale", INITIALE | value)
-    Ingestor(factory.db, "secretariat", engine=ENGINE).ingest([scans], workers=1)
-    queue = Queue(factory.db, "alice")
-    sheets = {s.serial: s for s in truth.sheets}
-    for item in queue.items(status="pending"):
-        assert item.serial.endswith("-T")
-        want = sheets[item.serial].fields[item.field_id].value
-        if item.value == want:
-            queue.accept(item.id)
-        else:
-            queue.set(item.id, format_value(queue.field_of(item.id), want) or "vide")
-    assert queue.items(status="pending") == []
+    factory, truth, _ = batch
+    ingest_and_review_to_truth(batch, ENGINE, "T")
     out = tmp_path / "cda"
     report = CdaExporter(factory.db, "alice").export(out)
     assert report.skipped == [] and len(report.written) == len(truth.sheets)
