@@ -83,6 +83,13 @@ def suivi(**values: object) -> dict[str, object]:
     return data | {key.replace("__", "."): value for key, value in values.items()}
 
 
+def valid_cda(xml: str) -> etree._Element:
+    """A rendered document, checked by the ANS kit (XSD and schematron), parsed."""
+    result = validator().check(xml)
+    assert result.valid, result.xsd_errors + result.schematron_errors
+    return etree.fromstring(xml.encode("utf-8"))
+
+
 def build(
     data: dict[str, object],
     path: Path = LYON,

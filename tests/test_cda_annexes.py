@@ -14,7 +14,7 @@ from bordereau.export.ans import validator
 from bordereau.export.batch import CdaExporter
 from tests.conftest import LYON
 from tests.factories import INITIALE, Factory
-from tests.test_cda import NS, PARIS, blank, build, initiale
+from tests.test_cda import NS, PARIS, blank, build, initiale, valid_cda
 
 AT = datetime(2024, 7, 22, 11, tzinfo=PARIS)
 
@@ -30,9 +30,7 @@ def document(*annexes: dict[str, object]) -> etree._Element:
     patient = build(initiale(), annexes=[("annexe_statut", a, AT) for a in annexes])
     assert check_exportable(patient) == []
     xml = render_cda(patient)
-    result = validator().check(xml)
-    assert result.valid, result.xsd_errors + result.schematron_errors
-    return etree.fromstring(xml.encode("utf-8"))
+    return valid_cda(xml)
 
 
 def test_cif_evaluations_are_sent_as_in_the_ans_examples_and_pass_the_kit() -> None:
@@ -119,9 +117,7 @@ def identity_document(annex: dict[str, object], **fiche: object
     if problems:
         return etree.Element("none"), problems
     xml = render_cda(patient)
-    result = validator().check(xml)
-    assert result.valid, result.xsd_errors + result.schematron_errors
-    return etree.fromstring(xml.encode("utf-8")), []
+    return valid_cda(xml), []
 
 
 def test_the_birth_certificate_forenames_on_paper_make_the_ins_sendable() -> None:
@@ -204,9 +200,7 @@ def test_hpo_terms_and_the_diagnosing_site_go_to_diagnosis_1() -> None:
     patient = build(initiale(), annexes=[("annexe_genetique", annex, AT)])
     assert check_exportable(patient) == []
     xml = render_cda(patient)
-    result = validator().check(xml)
-    assert result.valid, result.xsd_errors + result.schematron_errors
-    root = etree.fromstring(xml.encode("utf-8"))
+    root = valid_cda(xml)
     (problem,) = root.xpath("//h:observation[h:code/@code='282291009']", namespaces=NS)
     assert problem.xpath("h:entryRelationship/h:observation[h:code/@code='MED-1284']"
                          "/h:value[@codeSystem='1.2.250.1.213.2.51']/@code",
@@ -234,9 +228,7 @@ def test_more_genes_other_technique_precision_and_genetic_descriptions() -> None
     patient = build(fiche, annexes=[("annexe_genetique", annex, AT)])
     assert check_exportable(patient) == []
     xml = render_cda(patient)
-    result = validator().check(xml)
-    assert result.valid, result.xsd_errors + result.schematron_errors
-    root = etree.fromstring(xml.encode("utf-8"))
+    root = valid_cda(xml)
     (problem,) = root.xpath("//h:observation[h:code/@code='282291009']", namespaces=NS)
     rel = "h:entryRelationship/h:observation"
     assert problem.xpath(f"{rel}[h:code/@code='MED-552']/h:value/@code",
@@ -261,9 +253,7 @@ def test_other_context_precision_and_place_of_consultation_go_to_the_first_activ
     patient = build(fiche, annexes=[("annexe_genetique", annex, AT)])
     assert check_exportable(patient) == []
     xml = render_cda(patient)
-    result = validator().check(xml)
-    assert result.valid, result.xsd_errors + result.schematron_errors
-    root = etree.fromstring(xml.encode("utf-8"))
+    root = valid_cda(xml)
     (encounter,) = root.xpath("//h:section[h:templateId/@root='1.2.250.1.213.1.1.2.76']"
                               "/h:entry/h:encounter", namespaces=NS)
     ref = encounter.xpath("string(h:code/h:originalText/h:reference/@value)", namespaces=NS)

@@ -11,19 +11,12 @@ import pytest
 from lxml import etree
 
 from bordereau.export import ExportIncompleteError, check_exportable, render_cda
-from bordereau.export.ans import validator
 from bordereau.export.checks import export_notes
 from bordereau.templates.hgnc import SOURCE_DATE, hgnc_table
-from tests.test_cda import NS, PARIS, build, initiale, reasons, suivi
+from tests.test_cda import NS, PARIS, build, initiale, reasons, suivi, valid_cda
 
 REFERENT_RPPS = "810000999010"  # IdNat_PS of the Lyon médecin référent (8 + RPPS)
 AT = datetime(2024, 5, 2, 10, 0, tzinfo=PARIS)
-
-
-def valid(xml: str) -> etree._Element:
-    result = validator().check(xml)
-    assert result.valid, result.xsd_errors + result.schematron_errors
-    return etree.fromstring(xml.encode("utf-8"))
 
 
 def performers(doc: etree._Element) -> list[tuple[str, str]]:
@@ -55,14 +48,14 @@ def test_blank_responsable_on_a_suivi_names_the_sheet() -> None:
 
 
 def test_blank_responsable_of_a_medecin_is_still_the_referent() -> None:
-    doc = valid(render_cda(build(initiale())))
+    doc = valid_cda(render_cda(build(initiale())))
     assert performers(doc) == [(REFERENT_RPPS, "G15_10")]
 
 
 def test_a_named_responsable_keeps_the_profession_written() -> None:
     patient = build(initiale(activite__profession="93", activite__responsable="10000999010"))
     assert check_exportable(patient) == []
-    assert performers(valid(render_cda(patient))) == [(REFERENT_RPPS, "93")]
+    assert performers(valid_cda(render_cda(patient))) == [(REFERENT_RPPS, "93")]
 
 
 # -- 2. genes --------------------------------------------------------------------------------
@@ -82,7 +75,7 @@ def test_the_shipped_hgnc_list() -> None:
 def test_a_valid_hgnc_symbol_outside_the_centre_file_is_exported() -> None:
     patient = build(initiale(diagnostic1__gene1="CFTR", diagnostic1__gene2="col1a1"))
     assert check_exportable(patient) == [] and patient.to_review == ()  # before: refused
-    assert genes(valid(render_cda(patient))) == ["HGNC:1884", "HGNC:2197"]
+    assert genes(valid_cda(render_cda(patient))) == ["HGNC:1884", "HGNC:2197"]
 
 
 def test_an_unknown_symbol_is_left_out_and_listed_for_review_not_blocking() -> None:
@@ -93,7 +86,7 @@ def test_an_unknown_symbol_is_left_out_and_listed_for_review_not_blocking() -> N
     assert review.item == "Gène (symbole HGNC) [diagnostic1.gene1, fiche initiale]"
     assert review.reason == ("gène « ABCC7 » absent des symboles HGNC approuvés (2024-07-23) "
                              "(ancien symbole de CFTR) : gène non transmis, à vérifier")
-    assert genes(valid(render_cda(patient))) == ["HGNC:3690"]
+    assert genes(valid_cda(render_cda(patient))) == ["HGNC:3690"]
 
 
 # -- 3. diagnosis history ------------------------------------------------------------------
@@ -120,7 +113,7 @@ def test_a_change_of_disease_closes_diagnosis_1_and_adds_a_new_one() -> None:
     first = build(initiale(diagnostic1__date="2024-01-10"), suivis=[(sheet, AT)])
     again = build(initiale(diagnostic1__date="2024-01-10"), suivis=[(sheet, AT)], version=2)
     assert check_exportable(first) == []
-    old, new = concerns(valid(render_cda(first)))
+    old, new = concerns(valid_cda(render_cda(first)))
     # before: one diagnosis, ORPHA 429 under diagnosis 1's id and date 20240110
     assert old == {"id": first.diagnostics[0].id, "orpha": "15", "low": "20240110",
                    "concern": "completed", "high": "20240502", "status": "723511001"}
@@ -137,7 +130,7 @@ def test_the_death_is_linked_to_the_current_disease() -> None:
     sheet = suivi(activite__date="2024-05-02", diagnostic__code_orpha="1860",
                   vital__decede=True, vital__date_deces="2024-06-01")
     patient = build(initiale(vital__deces_lie_maladie="Y"), suivis=[(sheet, AT)])
-    doc = valid(render_cda(patient))
+    doc = valid_cda(render_cda(patient))
     path = ("//h:section[h:templateId/@root='1.2.250.1.213.1.1.2.132']//h:observation"
             "/h:value[@codeSystem='1.2.250.1.213.2.49.1']/@code")
     assert doc.xpath(path, namespaces=NS) == ["1860"]
@@ -148,7 +141,7 @@ def test_a_disease_found_for_a_diagnosis_en_cours_revises_it_in_place() -> None:
     sheet = suivi(activite__date="2024-05-02", diagnostic__maladie="15",
                   diagnostic__statut="255545003")
     patient = build(data, suivis=[(sheet, AT)])
-    (only,) = concerns(valid(render_cda(patient)))
+    (only,) = concerns(valid_cda(render_cda(patient)))
     assert (only["id"], only["orpha"], only["status"], only["concern"]) == (
         build(data).diagnostics[0].id, "15", "255545003", "active")
 
@@ -158,7 +151,7 @@ def test_two_changes_keep_the_whole_history() -> None:
     two = suivi(activite__date="2024-09-12", diagnostic__maladie="1860")
     later = datetime(2024, 9, 12, tzinfo=PARIS)
     patient = build(initiale(), suivis=[(two, later), (one, AT)])
-    found = concerns(valid(render_cda(patient)))
+    found = concerns(valid_cda(render_cda(patient)))
     assert [(c["orpha"], c["concern"], c["high"]) for c in found] == [
         ("15", "completed", "20240502"), ("429", "completed", "20240912"),
         ("1860", "active", None)]
@@ -188,7 +181,7 @@ def test_impossible_date_orders_are_refused_unless_a_reviewer_confirmed(case: st
     assert reasons(refused)[item].startswith(reason + " : à corriger, ou à confirmer")
     confirmed = build(initiale(**values), reviewed={field})
     assert check_exportable(confirmed) == []
-    valid(render_cda(confirmed))
+    valid_cda(render_cda(confirmed))
 
 
 def test_a_suivi_activity_before_the_inclusion_needs_its_date_confirmed() -> None:
@@ -208,7 +201,7 @@ def test_a_first_case_ipp_beside_premier_cas_oui_is_never_dropped_silently() -> 
     item = "Informations familiales — IPP du premier cas de la famille"
     assert reasons(build(data))[item].startswith(  # before: exported without it, no word
         "IPP 0077777777 écrit alors que « Premier cas diagnostiqué de la famille » est « Oui »")
-    doc = valid(render_cda(build(data, reviewed={"famille.ipp_premier_cas"})))
+    doc = valid_cda(render_cda(build(data, reviewed={"famille.ipp_premier_cas"})))
     assert doc.xpath("//sdtc:id/@extension", namespaces=NS) == ["0077777777"]
     own = build(initiale(famille__premier_cas="Y", famille__ipp_premier_cas="0012345678"))
     assert check_exportable(own) == []
