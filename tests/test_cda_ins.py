@@ -15,8 +15,7 @@ from lxml import etree
 from bordereau.export import check_exportable, render_cda
 from bordereau.export.checks import export_notes
 from bordereau.export.ins import INS_NIA, INS_NIR, ins_root
-from tests.test_cda import IPP_OID, NS, build, initiale
-from tests.test_cda_defects import valid
+from tests.test_cda import IPP_OID, NS, build, initiale, valid_cda
 
 NIR = "215036912345691"  # 2 = F, born 03/2015 in 69123 (Lyon), valid key
 NIA = "815036912345682"  # an NIA (8 = F) with the same traits
@@ -33,7 +32,7 @@ def document(**values: Any) -> tuple[etree._Element, dict[str, str]]:
     data = initiale(**({"patient__ins": NIR, "patient__lieu_naissance": "69123"} | values))
     patient = build(data, **options)
     assert check_exportable(patient) == []  # an INS not sent never blocks the export
-    doc = valid(render_cda(patient))
+    doc = valid_cda(render_cda(patient))
     return doc, {p.item: p.reason for p in export_notes(patient)}
 
 
@@ -51,7 +50,7 @@ def test_ins_roots() -> None:
 def test_a_verified_ins_is_sent_as_the_qualified_identity(ins: str) -> None:
     patient = build(initiale(patient__ins=ins, patient__lieu_naissance="69123"),
                     birth_forenames="Léa Marie")  # accents and case do not matter
-    doc = valid(render_cda(patient))
+    doc = valid_cda(render_cda(patient))
     assert ids(doc) == [(ins_root(ins), ins), (IPP_OID, "0012345678")]
     role = doc.find("h:recordTarget/h:patientRole", NS)
     assert role.xpath(INS_TRAITS, namespaces=NS)

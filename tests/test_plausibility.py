@@ -9,8 +9,7 @@ import pytest
 from bordereau.export import ExportIncompleteError, check_exportable, render_cda
 from bordereau.forms.model import FORM_KINDS, load_form
 from bordereau.templates.plausibility import parse, plausibility
-from tests.test_cda import build, initiale, reasons
-from tests.test_cda_defects import valid
+from tests.test_cda import build, initiale, reasons, valid_cda
 
 PATIENT = "Patient IPP 0012345678 (MARTIN LEA)"
 CONFIRM = " : à corriger, ou à confirmer en vérification (bordereau review)"
@@ -92,7 +91,7 @@ def test_an_implausible_value_is_refused_unless_a_reviewer_confirmed_it(case: st
     assert f"  - {item} : {reason}" in str(caught.value)
     confirmed = build(initiale(**values), reviewed={field})
     assert check_exportable(confirmed) == []
-    valid(render_cda(confirmed))
+    valid_cda(render_cda(confirmed))
 
 
 def test_a_confirmation_of_another_field_does_not_count() -> None:
@@ -109,7 +108,7 @@ def test_plausible_values_and_the_bounds_themselves_export() -> None:
         diagnostic1__age_diagnostic="767023003", diagnostic1__age_diagnostic_valeur="3",
         diagnostic1__age_diagnostic_unite="mo"))
     assert check_exportable(patient) == []
-    valid(render_cda(patient))
+    valid_cda(render_cda(patient))
 
 
 @pytest.mark.parametrize("field_id", sorted(plausibility().measures))
