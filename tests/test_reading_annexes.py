@@ -72,6 +72,8 @@ def test_no_annex_value_is_trusted_wrong(annexes: tuple[BatchTruth, ReadResult, 
     assert len(multiple) >= 1 and all(f.right and not f.review for f in multiple)
     hpo = [f for f in fields if f.field_id.startswith("genetique.hpo")]
     assert len(hpo) >= 2 and sum(f.right for f in hpo) >= len(hpo) - 1
+    groups = [f for f in fields if f.field_id.startswith("genetique.groupe_orpha")]
+    assert len(groups) >= 2 and all(f.right for f in groups)  # codes of the shipped list
 
 
 def _sheet(serial: str, kind: str) -> Sheet:
