@@ -123,3 +123,12 @@ def test_a_kept_code_that_is_no_group_is_left_out_for_a_person_to_check() -> Non
         f"« 558 » : ORPHA 558 est une maladie, pas un groupe : {NOT_A_GROUP} ; non transmis"]
     root = valid_cda(render_cda(patient))
     assert not root.xpath(f"//h:value[@codeSystem='{SYSTEM}']", namespaces=NS)
+
+
+def test_a_version_1_sheet_without_the_group_cells_exports_as_before() -> None:
+    annex = {k: v for k, v in blank("annexe_genetique").items() if "groupe_orpha" not in k}
+    patient = build(initiale(), annexes=[("annexe_genetique", annex | {
+        "patient.ipp": "0012345678", "genetique.hpo1": "0001250"}, AT)])
+    assert check_exportable(patient) == [] and patient.to_review == ()
+    assert patient.diagnostics[0].clinical_groups == ()
+    assert [t.code for t in patient.diagnostics[0].clinical] == ["HP:0001250"]
