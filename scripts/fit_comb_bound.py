@@ -100,12 +100,14 @@ def operating(rows: list[FieldOutcome], score: Score, threshold: float,
 
 
 def fit(outcomes: list[FieldOutcome], alpha: float, delta: float,
-        shipped: float) -> dict[str, Any]:
-    rows = [o for o in outcomes if o.kind in GROUPS[GROUP] and o.trust is not None
+        shipped: float, pool: bool = False) -> dict[str, Any]:
+    kinds = (*GROUPS[GROUP], *(GROUPS["letter_combs"] if pool else ()))
+    rows = [o for o in outcomes if o.kind in kinds and o.trust is not None
             and o.expect == "read"]
     decided = [o for o in rows if not o.review and not raised(o)]
     right = np.array([o.right for o in decided], dtype=bool)
-    found: dict[str, Any] = {"fields": len(decided), "wrong": int((~right).sum()),
+    found: dict[str, Any] = {"kinds": list(kinds), "fields": len(decided),
+                             "wrong": int((~right).sum()),
                              "today": {"threshold": shipped,
                                        **operating(rows, weakest, shipped)}}
     for name, score in SCORES.items():
@@ -127,13 +129,13 @@ def write(found: dict[str, Any], command: str, sheets: int) -> None:
     chosen = found["posterior"]
     if chosen["threshold"] >= NEVER:
         sys.exit("no threshold meets the bound: nothing written")
-    for kind in GROUPS[GROUP]:
+    for kind in found["kinds"]:
         data["thresholds"][kind] = chosen["threshold"]
     bound = data.setdefault("comb_bound", {})
     bound["score"] = "posterior"
     bound["posterior"] = {
         "created": dt.date.today().isoformat(), "command": command, "sheets": sheets,
-        "kinds": list(GROUPS[GROUP]), "threshold": chosen["threshold"],
+        "kinds": found["kinds"], "threshold": chosen["threshold"],
         "weakest_threshold_before": found["today"]["threshold"],
         "rule": "digit combs scored by ocr.posterior (the value's probability among the "
                 "valid values; the weakest cell where the field has no rule and on identity "
@@ -157,6 +159,9 @@ def main() -> None:
     parser.add_argument("--delta", type=float, default=0.05)
     parser.add_argument("--today", type=float, default=0.9644,
                         help="the shipped threshold on the weakest cell, for reference")
+    parser.add_argument("--pool", action="store_true",
+                        help="bound the digit and letter combs together (letters on their "
+                             "weakest cell), as comb_bound was; else the digit combs alone")
     parser.add_argument("--write", action="store_true",
                         help="ship the posterior and its threshold in calibration.json")
     args = parser.parse_args()
@@ -169,9 +174,10 @@ def main() -> None:
                 ensure_ascii=False, default=str))
         outcomes += fresh
         sheets += n
-    found = fit(outcomes, args.alpha, args.delta, args.today)
-    print(f"{sheets} calibration sheets, {found['fields']} digit-comb fields decided by the "
-          f"trust stage, {found['wrong']} wrong")
+    found = fit(outcomes, args.alpha, args.delta, args.today, args.pool)
+    print(f"{sheets} calibration sheets, {found['fields']} comb fields decided by the "
+          f"trust stage, {found['wrong']} wrong ({'digit and letter' if args.pool else 'digit'}"
+          " combs)")
     for name in ("today", *SCORES):
         point = found[name]
         kinds = ", ".join(f"{k} {v['review']}/{v['filled']} ({v['silent']})"
