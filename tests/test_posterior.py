@@ -103,7 +103,7 @@ def test_a_date_with_a_close_valid_rival_is_not_trusted(layout: Layout) -> None:
     date = fields["activite.date"]
     assert 0.6 * 0.999 ** 7 <= date.confidence <= 0.6
     assert date.review and date.reason is not None
-    assert date.reason.startswith("lecture incertaine (confiance 0,6")
+    assert date.reason.startswith("lecture incertaine (confiance parmi les valeurs possibles 0,6")
     assert date.details["posterior"]["raw_confidence"] == pytest.approx(0.6)
 
 

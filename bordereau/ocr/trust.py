@@ -88,8 +88,12 @@ def apply_thresholds(readings: dict[str, FieldReading],
         elif reading.confidence < limit:
             reading.review = True
             digits = 2 if round(reading.confidence, 2) < round(limit, 2) else 3
-            reading.reason = (f"lecture incertaine (confiance {reading.confidence:.{digits}f} "
-                              f"< {limit:.{digits}f})").replace(".", ",")
+            score = reading.details.get("posterior")
+            among = ("parmi les valeurs possibles "
+                     if isinstance(score, dict) and "raw_confidence" in score else "")
+            reading.reason = (f"lecture incertaine (confiance {among}"
+                              f"{reading.confidence:.{digits}f} < {limit:.{digits}f})"
+                              ).replace(".", ",")
 
 
 def _apply_model(reading: FieldReading, found: dict[str, float],
