@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -129,19 +130,26 @@ def write(found: dict[str, Any], command: str, sheets: int) -> None:
     chosen = found["posterior"]
     if chosen["threshold"] >= NEVER:
         sys.exit("no threshold meets the bound: nothing written")
+    threshold = math.ceil(chosen["threshold"] * 1e6) / 1e6  # never looser than the grid's
     for kind in found["kinds"]:
-        data["thresholds"][kind] = chosen["threshold"]
+        data["thresholds"][kind] = threshold
     bound = data.setdefault("comb_bound", {})
     bound["score"] = "posterior"
     bound["posterior"] = {
         "created": dt.date.today().isoformat(), "command": command, "sheets": sheets,
-        "kinds": found["kinds"], "threshold": chosen["threshold"],
+        "kinds": found["kinds"], "threshold": threshold,
         "weakest_threshold_before": found["today"]["threshold"],
+        "weakest_threshold_refit": found["weakest"]["threshold"],
+        "outcomes": "scripts/fit_comb_bound.py --reuse on the kept scans of "
+                    "benchmarks/bench_read.py --split calib --sheets 4 --seed 7 and "
+                    "--sheets 8 --seed 9 (read with no threshold)",
         "rule": "digit combs scored by ocr.posterior (the value's probability among the "
-                "valid values; the weakest cell where the field has no rule and on identity "
-                "fields); lowest threshold of the fixed grid, tested from the strictest "
-                "down, at which the trusted fields have a one-sided 95 % Clopper-Pearson "
-                "upper bound of their error rate <= 2 % and an observed rate <= 0.5 %",
+                "valid values; the weakest cell where the field has no rule), letter combs "
+                "by their weakest cell; identity fields apart (0.99 on the weakest cell); "
+                "lowest threshold of the fixed grid, tested from the strictest down, at "
+                "which the trusted non-identity fields of these kinds have a one-sided 95 % "
+                "Clopper-Pearson upper bound of their error rate <= 2 % and an observed "
+                "rate <= 0.5 %",
         "support": {k: chosen[k] for k in ("trusted", "trusted_wrong", "error_upper_95",
                                            "thresholds_tested", "filled", "review",
                                            "silent")}}
