@@ -74,6 +74,22 @@ def test_no_annex_value_is_trusted_wrong(annexes: tuple[BatchTruth, ReadResult, 
     assert len(hpo) >= 2 and sum(f.right for f in hpo) >= len(hpo) - 1
 
 
+def test_the_mother_of_the_child_is_read_from_the_identity_annex(
+        annexes: tuple[BatchTruth, ReadResult, Path]) -> None:
+    # annexe identité v2 (issue 12): the simulator wrote a mother on 000004-C only
+    truth, result, _ = annexes
+    written = {(s.serial, f): a.value for s in truth.sheets for f, a in s.fields.items()
+               if f.startswith("mere.") and a.value}
+    assert written == {("000004-C", "mere.nom_naissance"): "HENRY",
+                       ("000004-C", "mere.premier_prenom"): "ELODIE"}
+    read = {(s.serial, f): (r.value, r.review, (r.reason or "").split(" (")[0])
+            for s in result.sheets for f, r in s.fields.items() if f.startswith("mere.")
+            and r.value}
+    # letters combs, as the other names of the annex (in review when unsure): here both sure
+    assert read == {("000004-C", "mere.nom_naissance"): ("HENRY", False, ""),
+                    ("000004-C", "mere.premier_prenom"): ("ELODIE", False, "")}
+
+
 def _sheet(serial: str, kind: str) -> Sheet:
     return Sheet(serial=serial, kind=kind, version=1, layout_id="X", centre="S901",
                  pages_expected=1, status=SheetStatus.WAITING_REVIEW)
