@@ -176,3 +176,18 @@ def test_two_fetuses_ticked_for_one_encounter_are_refused_at_export_and_reviewed
         ("foetus2.sujet_pec", True)]}
     check_identifiers(fields)
     assert {f for f, r in fields.items() if r.review} == {"grossesse.nombre_foetus"}
+
+
+def test_annexes_printed_as_version_1_export_as_before() -> None:
+    # sheets of version 1, committed before issue 12, have no mother and no subject boxes
+    v1_identity = {k: v for k, v in (blank("annexe_identite") | {
+        "patient.ipp": "0012345678", "identite.prenoms_acte": "LEA"}).items()
+        if not k.startswith("mere.")}
+    v1_pregnancy = {k: v for k, v in IN_PROGRESS.items() if ".sujet_" not in k}
+    patient = build(initiale(patient__date_naissance="1990-06-02", **MOTHER),
+                    annexes=[("annexe_identite", v1_identity, AT),
+                             ("annexe_grossesse", v1_pregnancy, AT)])
+    assert check_exportable(patient) == [] and patient.to_review == ()
+    root = valid_cda(render_cda(patient))
+    assert root.xpath(f"{INFORMANT} | {ACT}/h:subject | {PEC}/h:subject", namespaces=NS) == []
+    assert len(root.xpath("//h:relatedSubject[h:code/@code='CHILD']", namespaces=NS)) == 2
