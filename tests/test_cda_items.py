@@ -112,6 +112,7 @@ def full_document() -> Any:
     genetics = blank("annexe_genetique") | {
         "patient.ipp": "0012345678", "genetique.site_diagnostic": "S001",
         "genetique.site_nom": "HU ROBERT DEBRE", "genetique.hpo1": "0001250",
+        "genetique.groupe_orpha1": "98006",
         "genetique.gene3": "COL1A1", "genetique.precision_technique": "PCR DIGITALE",
         "genetique.autres_descriptions": "Variant de novo",
         "activite.precision_contexte": "RCP REGIONALE", "activite.lieu_finess": "750803454"}

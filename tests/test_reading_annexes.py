@@ -72,22 +72,8 @@ def test_no_annex_value_is_trusted_wrong(annexes: tuple[BatchTruth, ReadResult, 
     assert len(multiple) >= 1 and all(f.right and not f.review for f in multiple)
     hpo = [f for f in fields if f.field_id.startswith("genetique.hpo")]
     assert len(hpo) >= 2 and sum(f.right for f in hpo) >= len(hpo) - 1
-
-
-def test_the_mother_of_the_child_is_read_from_the_identity_annex(
-        annexes: tuple[BatchTruth, ReadResult, Path]) -> None:
-    # annexe identité v2 (issue 12): the simulator wrote a mother on 000004-C only
-    truth, result, _ = annexes
-    written = {(s.serial, f): a.value for s in truth.sheets for f, a in s.fields.items()
-               if f.startswith("mere.") and a.value}
-    assert written == {("000004-C", "mere.nom_naissance"): "HENRY",
-                       ("000004-C", "mere.premier_prenom"): "ELODIE"}
-    read = {(s.serial, f): (r.value, r.review, (r.reason or "").split(" (")[0])
-            for s in result.sheets for f, r in s.fields.items() if f.startswith("mere.")
-            and r.value}
-    # letters combs, as the other names of the annex (in review when unsure): here both sure
-    assert read == {("000004-C", "mere.nom_naissance"): ("HENRY", False, ""),
-                    ("000004-C", "mere.premier_prenom"): ("ELODIE", False, "")}
+    groups = [f for f in fields if f.field_id.startswith("genetique.groupe_orpha")]
+    assert len(groups) >= 2 and all(f.right for f in groups)  # codes of the shipped list
 
 
 def _sheet(serial: str, kind: str) -> Sheet:

@@ -244,6 +244,7 @@ class Diagnostic(_Model):
     # Annexe génétique et clinique: HPO terms of the clinical description (MED-1284) and
     # the rare-disease site that made the diagnosis, when it is not this one.
     clinical: tuple[Coded, ...] = ()
+    clinical_groups: tuple[Coded, ...] = ()  # MED-1284 as ORPHA groups (JDV_Orpha_Groupes-Maladies)
     diagnosing_site: Site | None = None
     other_technique: str | None = None  # précision of « Autre technique » (GEN-092.04.17)
     other_genetics: str | None = None  # MED-1287 Autres descriptions génétiques (text)

@@ -26,7 +26,10 @@ first names); a birth name as a whole (« LE GALL » is one name of the list). G
 shipped in ``templates/hgnc/``, and INSEE commune codes (place of birth, commune of
 residence) against the official geographic code (``templates/communes/``) and CIM-10 codes
 against the WHO's ICD-10 (``templates/cim10/``): there a code outside the list also goes to
-review (``unknown_code``).
+review (``unknown_code``). ORPHA group codes (« Description clinique : groupe ORPHA », digits)
+are matched against the groups of Orphanet's nomenclature (``templates/orpha/``) for the
+nearest codes only: a group code read is trusted by the cells' own confidence, never raised
+by the list, and a code that is no group (a disease, a subtype, unknown) goes to review.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from pydantic import BaseModel
 
 from bordereau.templates.hgnc import approved_symbols
 from bordereau.templates.names import NameList, name_list
+from bordereau.templates.orpha_groups import orpha_table
 
 # Which list a field's names are checked against, by the last part of the field id.
 LISTS = {"nom_naissance": "noms", "nom_utilise": "noms", "nom": "noms",
@@ -67,7 +71,7 @@ MIN_CELL = 0.6
 class NameMatch(BaseModel):
     """A reading compared with its list."""
 
-    liste: str  # "prenoms", "noms", "hgnc", "communes" or "cim10"
+    liste: str  # "prenoms", "noms", "hgnc", "communes", "cim10" or "orpha_groupes"
     in_list: bool  # the reading is a word of the list (every word, for first names)
     best: str  # the fitting words of highest score, joined as the field is written
     share: float  # the best words' share of the fitting words (product over words)
@@ -80,6 +84,8 @@ def list_for(field_id: str) -> str | None:
     last = field_id.rsplit(".", 1)[-1]
     if re.fullmatch(r"gene\d+", last):
         return "hgnc"
+    if re.fullmatch(r"groupe_orpha\d+", last):
+        return "orpha_groupes"
     return LISTS.get(last)
 
 
@@ -88,6 +94,8 @@ def word_list(kind: str) -> NameList:
     """The INSEE lists, or the HGNC approved symbols (upper case) for gene fields."""
     if kind == "hgnc":
         return NameList.of("hgnc", [s for s in approved_symbols() if s.isascii()])
+    if kind == "orpha_groupes":
+        return NameList.of(kind, [c.encode("ascii") for c in orpha_table().groups])
     return name_list(kind)
 
 
@@ -196,11 +204,14 @@ def unknown_code(field_id: str, value: str, found: NameMatch | None = None) -> s
     geographic code (a commune abroad, 99…, is not checked), or a CIM-10 code that is not
     in the WHO's ICD-10. The commune list is of 2017: a commune merged away before, or an
     arrondissement, goes to review too; so does a code of the French edition's extensions
-    (CIM-10 FR) — at the cost of a look. ``found``: the reading's ``match``, when made,
-    which already says whether it is in."""
+    (CIM-10 FR) — at the cost of a look. An ORPHA group code that is no group of
+    Orphanet's list (a disease, a subtype, an unknown code) too. ``found``: the reading's
+    ``match``, when made, which already says whether it is in."""
     kind = list_for(field_id)
     if kind == "communes" and (value.startswith("99") or len(value) != 5):
         return None
+    if kind == "orpha_groupes":
+        return orpha_table().why_not(value)
     if kind not in UNKNOWN:
         return None
     if found.in_list if found is not None else value in word_list(kind):
@@ -212,6 +223,7 @@ def confirmed(found: NameMatch | None, value: str | None) -> float | None:
     """The confidence a list gives a reading: the best words' share when the reading is
     those very words of the list and its least sure cell reaches ``MIN_CELL``, else
     nothing."""
-    if found is None or not found.in_list or found.best != value or found.weakest < MIN_CELL:
+    if (found is None or not found.in_list or found.best != value or found.weakest < MIN_CELL
+            or found.liste == "orpha_groupes"):
         return None
     return found.share

@@ -10,6 +10,7 @@ from typing import Protocol
 from bordereau.forms.centre import luhn_ok
 from bordereau.simulate import names
 from bordereau.simulate.answers import Precision
+from bordereau.templates.orpha_groups import orpha_table
 
 
 class _Person(Protocol):
@@ -121,7 +122,8 @@ class AnnexPlans:
                 self.comb("medecin_traitant.prenom", rng.choice(names.MALE_FORENAMES))
 
     def genetics(self) -> None:
-        """The annexe génétique et clinique: another diagnosing site, HPO terms."""
+        """The annexe génétique et clinique: another diagnosing site, HPO terms, ORPHA
+        groups (codes of the shipped list)."""
         if not self.has("genetique.hpo1"):
             return
         rng = self.rng
@@ -135,6 +137,10 @@ class AnnexPlans:
             self.comb("genetique.gene3", rng.choice(names.HGNC_SYMBOLS))
         if rng.random() < 0.2:
             self.comb("genetique.precision_technique", "PCR DIGITALE")
+        if self.has("genetique.groupe_orpha1") and rng.random() < 0.5:
+            groups = sorted(orpha_table().groups, key=int)  # codes of Orphanet's groups
+            for n in range(1, (2 if rng.random() < 0.3 else 1) + 1):
+                self.comb(f"genetique.groupe_orpha{n}", rng.choice(groups))
 
     def pregnancy(self, twins: bool) -> None:
         """The annexe grossesse et fœtus: one pregnancy, in progress or ended, with one
