@@ -104,7 +104,7 @@ def test_group_codes_are_sent_as_med_1284_next_to_the_hpo_terms_and_pass_the_kit
                            namespaces=NS)
     assert [(v.get("code"), v.get("codeSystem"), v.get("codeSystemName"),
              v.get("displayName")) for v in values] == [
-        ("HP:0001250", "1.2.250.1.213.2.51", "HPO", None),
+        ("HP:0001250", "1.2.250.1.213.2.51", "HPO", "Seizure"),
         ("98006", SYSTEM, "JDV_Orpha_Groupes-Maladies", "Maladie neurologique rare"),
         ("68335", SYSTEM, "JDV_Orpha_Groupes-Maladies", "Anomalie chromosomique rare")]
     refs = problem.xpath("h:entryRelationship/h:observation[h:code/@code='MED-1284']"

@@ -26,6 +26,8 @@ from bordereau.export.model import (
 from bordereau.export.model_pregnancy import BIRTH
 from bordereau.forms.centre import Centre, luhn_ok
 from bordereau.forms.model import load_form
+from bordereau.templates.hpo_terms import SYSTEM as HPO_SYSTEM
+from bordereau.templates.hpo_terms import hpo_table
 from bordereau.templates.orpha_groups import SYSTEM as GROUP_SYSTEM
 from bordereau.templates.orpha_groups import orpha_table
 
@@ -150,9 +152,6 @@ def _names(text: str | None) -> str | None:
     return " ".join(text.split()) or None
 
 
-HPO_SYSTEM = "1.2.250.1.213.2.51"
-
-
 def genetics_complement(annexes: Sequence[Annex], centre: Centre
                         ) -> tuple[dict[str, object], list[SheetReader]]:
     """Updates of diagnosis 1 from the latest annexe génétique et clinique: HPO terms
@@ -165,12 +164,7 @@ def genetics_complement(annexes: Sequence[Annex], centre: Centre
     _, values, at = latest
     sheet = SheetReader(values, load_form("annexe_genetique"), centre,
                         f"annexe génétique et clinique du {at:%d/%m/%Y}")
-    terms: list[Coded] = []
-    for n in range(1, 5):
-        code = sheet.digits(f"genetique.hpo{n}", r"[0-9]{7}", "terme HPO (7 chiffres)")
-        if code is not None and f"HP:{code}" not in {t.code for t in terms}:
-            terms.append(Coded(code=f"HP:{code}", system=HPO_SYSTEM, label=f"HPO HP:{code}"))
-    updates: dict[str, object] = {"clinical": tuple(terms),
+    updates: dict[str, object] = {"clinical": hpo_terms(sheet),
                                   "clinical_groups": orpha_groups(sheet)}
     for item, field in (("precision_technique", "other_technique"),
                         ("autres_descriptions", "other_genetics")):
@@ -196,6 +190,26 @@ def genetics_complement(annexes: Sequence[Annex], centre: Centre
         else:
             updates["diagnosing_site"] = Site(code=site, name=name)
     return updates, [sheet]
+
+
+def hpo_terms(sheet: SheetReader) -> tuple[Coded, ...]:
+    """The HPO terms of the clinical description (MED-1284), with their label from the
+    shipped HPO list (French where the HPO's translation gives one). An id that is no
+    current term of the list (kept by a reviewer: obsolete, or newer than the list) is left
+    out of the document for a person to check, as the ORPHA groups are."""
+    table = hpo_table()
+    found: list[Coded] = []
+    for n in range(1, 5):
+        item = f"genetique.hpo{n}"
+        code = sheet.digits(item, r"[0-9]{7}", "terme HPO (7 chiffres)")
+        if code is None:
+            continue
+        label = table.label(code)
+        if label is None:
+            sheet.flag(item, f"« HP:{code} » : {table.why_not(code)} ; non transmis")
+        elif f"HP:{code}" not in {t.code for t in found}:
+            found.append(Coded(code=f"HP:{code}", system=HPO_SYSTEM, display=label))
+    return tuple(found)
 
 
 def orpha_groups(sheet: SheetReader) -> tuple[Coded, ...]:

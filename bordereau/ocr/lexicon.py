@@ -29,7 +29,10 @@ against the WHO's ICD-10 (``templates/cim10/``): there a code outside the list a
 review (``unknown_code``). ORPHA group codes (« Description clinique : groupe ORPHA », digits)
 are matched against the groups of Orphanet's nomenclature (``templates/orpha/``) for the
 nearest codes only: a group code read is trusted by the cells' own confidence, never raised
-by the list, and a code that is no group (a disease, a subtype, unknown) goes to review.
+by the list, and a code that is no group (a disease, a subtype, unknown) goes to review. HPO
+terms (« Description clinique : terme HPO », the 7 digits after « HP: ») likewise against
+the current terms of the HPO (``templates/hpo/``): an id that is no current term (obsolete,
+secondary or unknown) goes to review, a listed one keeps its cells' confidence.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from bordereau.templates.hgnc import approved_symbols
+from bordereau.templates.hpo_terms import hpo_table
 from bordereau.templates.names import NameList, name_list
 from bordereau.templates.orpha_groups import orpha_table
 
@@ -55,6 +59,8 @@ LISTS = {"nom_naissance": "noms", "nom_utilise": "noms", "nom": "noms",
 # Codes whose reading outside the list goes to review, and why.
 UNKNOWN = {"communes": "code INSEE absent du code officiel géographique (2017)",
            "cim10": "code absent de la CIM-10 de l’OMS (2019)"}
+# Code lists that only veto: a code read in them keeps its cells' confidence.
+VETO_ONLY = {"orpha_groupes", "hpo"}
 TEMPERATURE = 1.0
 FLOOR = 1e-4  # the least probability given to any character of an inked cell
 SUGGESTIONS = 3
@@ -71,7 +77,7 @@ MIN_CELL = 0.6
 class NameMatch(BaseModel):
     """A reading compared with its list."""
 
-    liste: str  # "prenoms", "noms", "hgnc", "communes", "cim10" or "orpha_groupes"
+    liste: str  # "prenoms", "noms", "hgnc", "communes", "cim10", "orpha_groupes" or "hpo"
     in_list: bool  # the reading is a word of the list (every word, for first names)
     best: str  # the fitting words of highest score, joined as the field is written
     share: float  # the best words' share of the fitting words (product over words)
@@ -86,6 +92,8 @@ def list_for(field_id: str) -> str | None:
         return "hgnc"
     if re.fullmatch(r"groupe_orpha\d+", last):
         return "orpha_groupes"
+    if re.fullmatch(r"hpo\d+", last):
+        return "hpo"
     return LISTS.get(last)
 
 
@@ -96,6 +104,8 @@ def word_list(kind: str) -> NameList:
         return NameList.of("hgnc", [s for s in approved_symbols() if s.isascii()])
     if kind == "orpha_groupes":
         return NameList.of(kind, [c.encode("ascii") for c in orpha_table().groups])
+    if kind == "hpo":
+        return NameList.of(kind, [c.encode("ascii") for c in hpo_table().terms])
     return name_list(kind)
 
 
@@ -205,13 +215,16 @@ def unknown_code(field_id: str, value: str, found: NameMatch | None = None) -> s
     in the WHO's ICD-10. The commune list is of 2017: a commune merged away before, or an
     arrondissement, goes to review too; so does a code of the French edition's extensions
     (CIM-10 FR) — at the cost of a look. An ORPHA group code that is no group of
-    Orphanet's list (a disease, a subtype, an unknown code) too. ``found``: the reading's
+    Orphanet's list (a disease, a subtype, an unknown code) too, and an HPO id that is no
+    current term of the HPO (obsolete, secondary, unknown). ``found``: the reading's
     ``match``, when made, which already says whether it is in."""
     kind = list_for(field_id)
     if kind == "communes" and (value.startswith("99") or len(value) != 5):
         return None
     if kind == "orpha_groupes":
         return orpha_table().why_not(value)
+    if kind == "hpo":
+        return hpo_table().why_not(value)
     if kind not in UNKNOWN:
         return None
     if found.in_list if found is not None else value in word_list(kind):
@@ -224,6 +237,6 @@ def confirmed(found: NameMatch | None, value: str | None) -> float | None:
     those very words of the list and its least sure cell reaches ``MIN_CELL``, else
     nothing."""
     if (found is None or not found.in_list or found.best != value or found.weakest < MIN_CELL
-            or found.liste == "orpha_groupes"):
+            or found.liste in VETO_ONLY):
         return None
     return found.share

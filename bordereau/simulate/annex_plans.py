@@ -10,6 +10,7 @@ from typing import Protocol
 from bordereau.forms.centre import luhn_ok
 from bordereau.simulate import names
 from bordereau.simulate.answers import Precision
+from bordereau.templates.hpo_terms import hpo_table
 from bordereau.templates.orpha_groups import orpha_table
 
 
@@ -122,8 +123,8 @@ class AnnexPlans:
                 self.comb("medecin_traitant.prenom", rng.choice(names.MALE_FORENAMES))
 
     def genetics(self) -> None:
-        """The annexe génétique et clinique: another diagnosing site, HPO terms, ORPHA
-        groups (codes of the shipped list)."""
+        """The annexe génétique et clinique: another diagnosing site, HPO terms (current
+        terms of the shipped HPO list), ORPHA groups (codes of the shipped list)."""
         if not self.has("genetique.hpo1"):
             return
         rng = self.rng
@@ -131,8 +132,9 @@ class AnnexPlans:
             code, name = rng.choice(SITES)
             self.comb("genetique.site_diagnostic", code)
             self.comb("genetique.site_nom", name)
+        terms = sorted(hpo_table().terms)
         for n in range(1, rng.randint(1, 4) + 1):
-            self.comb(f"genetique.hpo{n}", f"{rng.randint(1, 3_000_000):07d}")
+            self.comb(f"genetique.hpo{n}", rng.choice(terms))
         if rng.random() < 0.4:
             self.comb("genetique.gene3", rng.choice(names.HGNC_SYMBOLS))
         if rng.random() < 0.2:
