@@ -136,8 +136,8 @@ def test_identity_fields_keep_their_own_rule(layout: Layout) -> None:
 
 def test_the_reader_scores_comb_fields_with_their_posterior(layout: Layout) -> None:
     fields = sheet(layout)
-    cells = comb("15082020", {2: [("0", 0.8), ("7", 0.2)]})
-    fields["activite.date"] = reading("activite.date", "date", "2020-08-15", cells)
+    cells = comb("15082024", {2: [("0", 0.8), ("7", 0.2)]})
+    fields["activite.date"] = reading("activite.date", "date", "2024-08-15", cells)
     pages = set(range(1, layout.form.pages + 1))
     done, _ = finish_sheet(layout, list(fields.values()), pages, {}, TODAY)
     date = done["activite.date"]
