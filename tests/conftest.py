@@ -19,13 +19,15 @@ MARSEILLE = SAMPLES / "centres" / "marseille-neuromusculaire.yaml"
 RECORDINGS = ROOT / "tests" / "recordings"  # recorded Tesseract output (docs/testing.md)
 
 
-# The longest test files, longest first (docs/testing.md, issue 8; test_reading_grossesse
-# and test_reading_traitements from runs of their own). They are collected first so that
+# The longest test files, longest first (docs/testing.md, issue 8; test_reading_grossesse,
+# test_reading_traitements and test_reading_identite from runs of their own). They are
+# collected first so that
 # ``./dev.sh test``'s workers (pytest-xdist, one file per worker, files handed out in
 # collection order) start them early and finish together.
 LONGEST_FILES = (
     "test_races.py", "test_base_failures.py", "test_ingest_concurrent.py", "test_pages.py",
-    "test_reading_grossesse.py", "test_reading_traitements.py", "test_queue.py",
+    "test_reading_grossesse.py", "test_reading_traitements.py", "test_reading_identite.py",
+    "test_queue.py",
     "test_ingest.py", "test_scan_queue.py", "test_watch.py", "test_review_app.py",
     "test_fillable.py", "test_tamper.py", "test_samples_end_to_end.py", "test_digits.py",
     "test_review_sheet.py", "test_blank.py", "test_reading.py",

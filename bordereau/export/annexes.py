@@ -308,4 +308,6 @@ def _fetus(block: SheetReader, number: int, pid: str, *, ended: bool) -> Fetus:
                  sex=block.choice("sexe", "sexe"), forename=_names(block.text("prenom")),
                  child_birth_name=child, outcome=outcome if ended else None,
                  gestational_age_weeks=age if ended else None,
-                 fetopathology=pathology if ended else None)
+                 fetopathology=pathology if ended else None,
+                 subject_of_activity=block.yes_no("sujet_activite") is True,
+                 subject_of_care=block.yes_no("sujet_pec") is True)

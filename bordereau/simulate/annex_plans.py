@@ -73,6 +73,12 @@ class AnnexPlans:
     def boolean(self, field_id: str, value: bool) -> None:
         raise NotImplementedError
 
+    def side_rng(self, what: str) -> random.Random:
+        """A generator of its own for items added to a form later (issue 12: the mother,
+        the fœtus subject boxes), seeded by the patient: the main stream, and so every
+        other value of a simulated batch, stays as it was before them."""
+        return random.Random(f"{what}:{self.patient.ipp}:{self.patient.naissance}")
+
     def functional(self, prefix: str) -> None:
         """One CIF evaluation of the annexe statut fonctionnel."""
         rng = self.rng
@@ -82,8 +88,9 @@ class AnnexPlans:
             days = max((self.today - self.inclusion).days, 0)
             self.put_date(f"{prefix}.date", self.inclusion + timedelta(rng.randint(0, days)))
 
-    def complement(self) -> None:
-        """The annexe identité et famille: forenames, multiple birth, representative, GP."""
+    def complement(self, filled: set[str]) -> None:
+        """The annexe identité et famille: forenames, multiple birth, representative, GP,
+        the mother when her optional section is among the ``filled`` ones."""
         if not self.has("identite.prenoms_acte"):
             return
         rng, p = self.rng, self.patient
@@ -99,6 +106,10 @@ class AnnexPlans:
         if self.young or rng.random() < 0.1:
             self.comb("representant.nom_naissance", rng.choice(names.SURNAMES))
             self.comb("representant.premier_prenom", rng.choice(pool))
+        if "mere" in filled:  # optional section of v2, drawn like the others
+            side = self.side_rng("mere")
+            self.comb("mere.nom_naissance", side.choice(names.SURNAMES))
+            self.comb("mere.premier_prenom", side.choice(names.FEMALE_FORENAMES))
         if rng.random() < 0.3:
             self.choice("premier_cas.lien")
             self.choice("premier_cas.sexe", rng.choice(["F", "M"]))
@@ -172,6 +183,12 @@ class AnnexPlans:
                 self.comb(f"{prefix}.age_gestationnel", str(max(weeks, 4)))
             if outcome in ("O04", "P95", "O03"):
                 self.choice(f"{prefix}.foetopathologie", YES if rng.random() < 0.6 else NO)
+        side, count = self.side_rng("sujet"), 2 if twins else 1
+        if self.has("foetus1.sujet_activite"):  # annexe grossesse v2: one fœtus per box
+            if side.random() < 0.35:
+                self.boolean(f"foetus{side.randint(1, count)}.sujet_activite", True)
+            if side.random() < 0.25:
+                self.boolean(f"foetus{side.randint(1, count)}.sujet_pec", True)
 
     def treatments(self, blocks: list[str]) -> None:
         """The annexe traitements: one drug per filled block (``traitement1``…), in progress
