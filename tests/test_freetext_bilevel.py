@@ -19,7 +19,8 @@ import pytest
 
 from bordereau.establishment import Establishment
 from bordereau.forms.manifest import FieldLayout, Layout
-from bordereau.ocr.freetext import FAINT_MM2, WRITTEN_MM2, read_free_text
+from bordereau.ocr.aligned import mark_area_mm2, specks_in_a_line
+from bordereau.ocr.freetext import BROKEN_SPECKS, FAINT_MM2, LINE_MM, WRITTEN_MM2, read_free_text
 from bordereau.ocr.page_reader import Context, LocatedPage, align_page
 from bordereau.ocr.pages import iter_pages
 from bordereau.ocr.types import FieldReading, PageImage
@@ -90,3 +91,21 @@ def test_a_blank_comment_zone_on_the_same_fax_scans_is_not_flagged(
     reading = fax_read(printed, None, seed)
     assert (reading.value, reading.review, reading.reason) == (None, False, None)
     assert reading.details["specks"] == 0
+
+
+def test_specks_count_as_writing_only_along_a_line() -> None:
+    px_per_mm = DPI / 25.4
+    height, width = round(20 * px_per_mm), round(188 * px_per_mm)  # the annex's comment box
+
+    def specks_at(points: list[tuple[float, float]]) -> np.ndarray:
+        mask = np.zeros((height, width), bool)
+        for x_mm, y_mm in points:
+            x, y = round(x_mm * px_per_mm), round(y_mm * px_per_mm)
+            mask[y:y + 2, x:x + 2] = True  # a 2 × 2 pixel speck
+        return mask
+
+    along_a_line = specks_at([(10 + 8 * i, 6 + 0.2 * (i % 3)) for i in range(12)])
+    scattered = specks_at([(10 + 8 * i, 1 + 1.6 * i) for i in range(12)])  # dust, 20 mm high
+    assert mark_area_mm2(along_a_line, px_per_mm) == 0.0  # each one a speck, no mark
+    assert specks_in_a_line(along_a_line, px_per_mm, LINE_MM) == 12
+    assert specks_in_a_line(scattered, px_per_mm, LINE_MM) < BROKEN_SPECKS
