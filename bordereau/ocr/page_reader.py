@@ -18,6 +18,7 @@ import numpy as np
 from bordereau.forms.codes import PageCode
 from bordereau.forms.model import CHOICE_KINDS, COMB_KINDS
 from bordereau.home import Home
+from bordereau.ocr import tta
 from bordereau.ocr.align import Detection, detect, warp
 from bordereau.ocr.aligned import AlignedPage, flatten, paper_level
 from bordereau.ocr.blank import is_blank
@@ -115,7 +116,8 @@ def align_page(page: PageImage, ctx: Context,
 def read_fields(aligned: AlignedPage, located: Located, ctx: Context) -> list[FieldReading]:
     """Read every field of the located page from its upright image."""
     readings = []
-    for field_layout in located.layout.fields_on(located.page_number):
+    layouts = located.layout.fields_on(located.page_number)
+    for field_layout in layouts:
         if field_layout.kind in CHOICE_KINDS or field_layout.kind == "boolean":
             reading = read_choice(aligned, field_layout)
         elif field_layout.kind in COMB_KINDS:
@@ -125,6 +127,8 @@ def read_fields(aligned: AlignedPage, located: Located, ctx: Context) -> list[Fi
         else:
             reading = read_free_text(aligned, field_layout)
         readings.append(reading)
+    if tta.enabled():
+        tta.check_page(aligned, {f.id: f for f in layouts}, readings, ctx.digits)
     return readings
 
 

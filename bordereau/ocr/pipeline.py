@@ -18,7 +18,7 @@ from bordereau import clock
 from bordereau.forms.codes import PageCode
 from bordereau.forms.manifest import Layout
 from bordereau.home import Home
-from bordereau.ocr import posterior
+from bordereau.ocr import posterior, tta
 from bordereau.ocr.engine import EngineSpec
 from bordereau.ocr.entries import shown
 from bordereau.ocr.inputs import InputNames
@@ -130,6 +130,7 @@ def finish_sheet(layout: Layout, readings: list[FieldReading], pages_found: set[
     posterior.apply(fields, today or clock.today(), thesaurus_of(layout))
     apply_thresholds(fields, thresholds)
     check_sheet(fields, layout, today)
+    tta.veto(fields)  # last: it only sends fields to review (ocr.tta)
     review = sum(1 for f in fields.values() if f.review)
     log.info("bordereau (%s) : règles %.3f s, %d champ(s), %d à vérifier, %d page(s) "
              "manquante(s)", layout.form.kind, time.perf_counter() - start, len(fields),
