@@ -163,7 +163,13 @@ def veto(readings: dict[str, FieldReading]) -> list[str]:
     sent = []
     for reading in readings.values():
         found = reading.details.get("tta")
-        if reading.review or not isinstance(found, dict) or not found.get("unstable"):
+        if not isinstance(found, dict):
+            continue
+        signals = reading.details.get("trust")
+        if isinstance(signals, dict):  # for the benchmarks (bench_tta.py)
+            signals["tta_checked"] = float(len(found.get("cells", [])))
+            signals["tta_unstable"] = float(len(found.get("unstable", [])))
+        if reading.review or not found.get("unstable"):
             continue
         reading.review = True
         reading.reason = reason([int(c) for c in found["unstable"]])

@@ -1,0 +1,57 @@
+"""Silent errors and review with and without the test-time augmentation veto (ocr.tta).
+
+    BORDEREAU_TTA=1 .venv/bin/python benchmarks/bench_read.py --reuse DIR --outcomes OUT.json
+    .venv/bin/python benchmarks/bench_tta.py OUT.json [OUT2.json ...]
+
+The veto is the sheet's last step and only sends fields to review, so one reading with
+it switched on gives both readers: without the veto, the fields it sent (reason « lecture
+instable … ») were trusted. Counts the filled fields (free text apart, as
+``bench_read.rates``), the identity fields apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from bordereau.simulate.evaluate import FieldOutcome
+
+IDENTITY = {"patient.ipp", "patient.ins", "patient.date_naissance"}
+VETO = "lecture instable"
+
+
+def figures(outcomes: list[FieldOutcome]) -> dict[str, Any]:
+    rows = [o for o in outcomes if o.expect == "read" and o.kind != "free_text"
+            and o.truth not in (None, False, [], "")]
+    vetoed = [o for o in rows if o.review and (o.reason or "").startswith(VETO)]
+    found: dict[str, Any] = {"filled": len(rows), "checked": sum(
+        1 for o in rows if o.trust is not None and "tta_checked" in o.trust)}
+    for name, review in (("old", lambda o: o.review and o not in vetoed),
+                         ("new", lambda o: o.review)):
+        silent = [o for o in rows if not review(o) and not o.right]
+        found[name] = {
+            "review": sum(1 for o in rows if review(o)),
+            "silent": len(silent),
+            "silent_identity": sum(1 for o in silent if o.field_id in IDENTITY),
+        }
+    found["vetoed"] = len(vetoed)
+    found["vetoed_wrong"] = sum(1 for o in vetoed if not o.right)
+    found["vetoed_by_kind"] = {k: sum(1 for o in vetoed if o.kind == k)
+                               for k in sorted({o.kind for o in vetoed})}
+    found["extra_review_share"] = round(len(vetoed) / max(1, len(rows)), 4)
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outcomes", type=Path, nargs="+")
+    args = parser.parse_args()
+    outcomes = [FieldOutcome.model_validate(o) for path in args.outcomes
+                for o in json.loads(path.read_text())]
+    print(json.dumps(figures(outcomes), indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
