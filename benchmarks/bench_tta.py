@@ -36,6 +36,15 @@ def figures(outcomes: list[FieldOutcome]) -> dict[str, Any]:
             "silent": len(silent),
             "silent_identity": sum(1 for o in silent if o.field_id in IDENTITY),
         }
+    mean = [o for o in rows if o.trust and o.trust.get("tta_unstable_mean")
+            and o.review and o in vetoed]  # the mean rule sends a subset of these
+    silent_mean = [o for o in rows if not o.right and (not o.review or (
+        o in vetoed and o not in mean))]
+    found["mean_rule"] = {"review": found["old"]["review"] + len(mean),
+                          "silent": len(silent_mean),
+                          "silent_identity": sum(1 for o in silent_mean
+                                                 if o.field_id in IDENTITY),
+                          "vetoed": len(mean)}
     found["vetoed"] = len(vetoed)
     found["vetoed_wrong"] = sum(1 for o in vetoed if not o.right)
     found["vetoed_by_kind"] = {k: sum(1 for o in vetoed if o.kind == k)

@@ -60,6 +60,8 @@ def test_a_cell_whose_variants_disagree_is_unstable() -> None:
     assert best[names.index("dilate")] == 7  # thicker strokes cross the boundary
     assert best[names.index("erode")] == 1
     assert counts == [int((best != 1).sum())] and counts[0] >= 1
+    found = tta.probabilities(reader, [block(8)], PX_PER_MM)
+    assert tta.mean_differs(found, [1]) == [counts[0] > len(tta.VARIANTS) / 2]
 
 
 def test_a_cell_far_from_any_boundary_is_stable() -> None:

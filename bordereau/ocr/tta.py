@@ -89,16 +89,29 @@ def variants(surround: np.ndarray, px_per_mm: float, paper: float = 255.0) -> li
     return found
 
 
+def probabilities(digits: DigitModel, surrounds: Sequence[np.ndarray], px_per_mm: float,
+                  paper: float = 255.0) -> np.ndarray:
+    """The network's probabilities, shape (cells, variants, 11), in one batched call."""
+    if not surrounds:
+        return np.zeros((0, len(VARIANTS), 11), np.float32)
+    crops = [v for s in surrounds for v in variants(s, px_per_mm, paper)]
+    return np.asarray(digits.predict(crops)).reshape(len(surrounds), len(VARIANTS), -1)
+
+
 def unstable(digits: DigitModel, surrounds: Sequence[np.ndarray], read: Sequence[int],
              px_per_mm: float, paper: float = 255.0) -> list[int]:
     """For each cell (its surround and the digit read in it), the number of variants
-    whose best class is not that digit; one batched call of the network for all."""
-    if not surrounds:
-        return []
-    crops = [v for s in surrounds for v in variants(s, px_per_mm, paper)]
-    best = np.asarray(digits.predict(crops)).argmax(axis=1).reshape(len(surrounds),
-                                                                      len(VARIANTS))
+    whose best class is not that digit."""
+    best = probabilities(digits, surrounds, px_per_mm, paper).argmax(axis=2)
     return [int((row != digit).sum()) for row, digit in zip(best, read, strict=True)]
+
+
+def mean_differs(found: np.ndarray, read: Sequence[int]) -> list[bool]:
+    """For each cell, whether the best class of the variants' mean probabilities is not
+    the digit read (a weaker rule than any variant's, measured beside it)."""
+    if not len(found):
+        return []
+    return [bool(b != d) for b, d in zip(found.mean(axis=1).argmax(axis=1), read, strict=True)]
 
 
 def _surround(page: AlignedPage, field: FieldLayout, n: int) -> np.ndarray | None:
@@ -137,13 +150,17 @@ def check_page(page: AlignedPage, fields: dict[str, FieldLayout],
                 todo.append((reading, n))
                 surrounds.append(surround)
                 read.append(int(char))
-    counts = unstable(digits, surrounds, read, page.px_per_mm, page.paper)
+    found = probabilities(digits, surrounds, page.px_per_mm, page.paper)
+    counts = [int((row != d).sum()) for row, d in zip(found.argmax(axis=2), read, strict=True)]
+    means = mean_differs(found, read)
     checked: dict[str, dict[str, list[int]]] = {}
-    for (reading, n), count in zip(todo, counts, strict=True):
-        found = checked.setdefault(reading.id, {"cells": [], "unstable": []})
-        found["cells"].append(n + 1)
+    for (reading, n), count, mean in zip(todo, counts, means, strict=True):
+        kept = checked.setdefault(reading.id, {"cells": [], "unstable": [], "unstable_mean": []})
+        kept["cells"].append(n + 1)
         if count:
-            found["unstable"].append(n + 1)
+            kept["unstable"].append(n + 1)
+        if mean:
+            kept["unstable_mean"].append(n + 1)
     for reading in readings:
         if reading.id in checked:
             reading.details["tta"] = checked[reading.id]
@@ -169,6 +186,7 @@ def veto(readings: dict[str, FieldReading]) -> list[str]:
         if isinstance(signals, dict):  # for the benchmarks (bench_tta.py)
             signals["tta_checked"] = float(len(found.get("cells", [])))
             signals["tta_unstable"] = float(len(found.get("unstable", [])))
+            signals["tta_unstable_mean"] = float(len(found.get("unstable_mean", [])))
         if reading.review or not found.get("unstable"):
             continue
         reading.review = True
