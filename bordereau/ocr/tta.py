@@ -22,6 +22,7 @@ import os
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import cv2
 import numpy as np
@@ -151,19 +152,30 @@ def check_page(page: AlignedPage, fields: dict[str, FieldLayout],
                 surrounds.append(surround)
                 read.append(int(char))
     found = probabilities(digits, surrounds, page.px_per_mm, page.paper)
-    counts = [int((row != d).sum()) for row, d in zip(found.argmax(axis=2), read, strict=True)]
+    against = [np.flatnonzero(row != d) for row, d in zip(found.argmax(axis=2), read,
+                                                          strict=True)]
     means = mean_differs(found, read)
-    checked: dict[str, dict[str, list[int]]] = {}
-    for (reading, n), count, mean in zip(todo, counts, means, strict=True):
-        kept = checked.setdefault(reading.id, {"cells": [], "unstable": [], "unstable_mean": []})
+    checked: dict[str, dict[str, Any]] = {}
+    for (reading, n), which, mean in zip(todo, against, means, strict=True):
+        kept = checked.setdefault(reading.id, {"cells": [], "unstable": [], "unstable_mean": [],
+                                               "against": {}})
         kept["cells"].append(n + 1)
-        if count:
+        if which.size:  # the variants that read the cell otherwise, by name
             kept["unstable"].append(n + 1)
+            kept["against"][str(n + 1)] = [variant_name(int(v)) for v in which]
         if mean:
             kept["unstable_mean"].append(n + 1)
     for reading in readings:
         if reading.id in checked:
             reading.details["tta"] = checked[reading.id]
+
+
+def variant_name(index: int) -> str:
+    """``shift+2``, ``rotate-4``, ``erode``, ``scale1.1``: how the details name a variant."""
+    name, value = VARIANTS[index]
+    if name in {"erode", "dilate"}:
+        return name
+    return f"{name}{value:+g}" if name in {"shift", "rotate"} else f"{name}{value:g}"
 
 
 def reason(cells: Sequence[int]) -> str:
@@ -187,6 +199,12 @@ def veto(readings: dict[str, FieldReading]) -> list[str]:
             signals["tta_checked"] = float(len(found.get("cells", [])))
             signals["tta_unstable"] = float(len(found.get("unstable", [])))
             signals["tta_unstable_mean"] = float(len(found.get("unstable_mean", [])))
+            against = found.get("against", {})
+            for names in against.values():
+                for name in names:
+                    key = f"tta_against_{name}"
+                    signals[key] = signals.get(key, 0.0) + 1.0
+            signals["tta_most_against"] = float(max(map(len, against.values()), default=0))
         if reading.review or not found.get("unstable"):
             continue
         reading.review = True
