@@ -45,6 +45,18 @@ def figures(outcomes: list[FieldOutcome]) -> dict[str, Any]:
                           "silent_identity": sum(1 for o in silent_mean
                                                  if o.field_id in IDENTITY),
                           "vetoed": len(mean)}
+    variants: dict[str, int] = {}
+    for o in vetoed:
+        for key, value in (o.trust or {}).items():
+            if key.startswith("tta_against_"):
+                variants[key.removeprefix("tta_against_")] = variants.get(
+                    key.removeprefix("tta_against_"), 0) + int(value)
+    found["cells_read_otherwise_by_variant"] = dict(sorted(variants.items()))
+    found["at_least_k_variants"] = {  # fields sent if k variants of one cell had to differ
+        k: {"sent": sum(1 for o in vetoed if (o.trust or {}).get("tta_most_against", 0) >= k),
+            "wrong": sum(1 for o in vetoed if not o.right
+                         and (o.trust or {}).get("tta_most_against", 0) >= k)}
+        for k in range(1, 9)}
     found["vetoed"] = len(vetoed)
     found["vetoed_wrong"] = sum(1 for o in vetoed if not o.right)
     found["vetoed_by_kind"] = {k: sum(1 for o in vetoed if o.kind == k)
