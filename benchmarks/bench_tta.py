@@ -2,11 +2,14 @@
 
     BORDEREAU_TTA=1 .venv/bin/python benchmarks/bench_read.py --reuse DIR --outcomes OUT.json
     .venv/bin/python benchmarks/bench_tta.py OUT.json [OUT2.json ...]
+    .venv/bin/python benchmarks/bench_tta.py --cpu DIR clean_300-lyon-os,... [--rounds 2]
 
 The veto is the sheet's last step and only sends fields to review, so one reading with
 it switched on gives both readers: without the veto, the fields it sent (reason « lecture
 instable … ») were trusted. Counts the filled fields (free text apart, as
-``bench_read.rates``), the identity fields apart.
+``bench_read.rates``), the identity fields apart. ``--cpu``: CPU seconds per page of one
+reader in this process (``ReadOptions(workers=1)``, models loaded first,
+``resource.getrusage``) on kept batches, the check off and on in turn.
 """
 
 from __future__ import annotations
@@ -65,10 +68,44 @@ def figures(outcomes: list[FieldOutcome]) -> dict[str, Any]:
     return found
 
 
+def cpu(root: Path, batches: list[str], rounds: int) -> None:
+    import os
+    import resource
+
+    from bordereau.home import Home
+    from bordereau.ocr import tta
+    from bordereau.ocr.digits import default_recognizer
+    from bordereau.ocr.pipeline import ReadOptions, read_batch
+
+    home = Home.open(root / "home", create=False)
+    default_recognizer()
+
+    def used() -> float:
+        found = resource.getrusage(resource.RUSAGE_SELF)
+        return found.ru_utime + found.ru_stime
+
+    for _ in range(rounds):
+        for flag in ("0", "1"):
+            os.environ[tta.ENVIRONMENT] = flag
+            start = used()
+            result = read_batch([root / b for b in batches], home, ReadOptions(workers=1))
+            pages = len(result.pages)
+            checked = sum("tta" in f.details for s in result.sheets for f in s.fields.values())
+            print(f"BORDEREAU_TTA={flag}: {pages} pages, {(used() - start) / pages:.3f} "
+                  f"CPU-s per page, {checked} fields checked", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("outcomes", type=Path, nargs="+")
+    parser.add_argument("outcomes", type=Path, nargs="*")
+    parser.add_argument("--cpu", type=Path, help="kept scans (bench_read.py --keep) to time")
+    parser.add_argument("--batches",
+                        default="clean_300-lyon-os,clean_300-marseille-neuromusculaire")
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
+    if args.cpu:
+        cpu(args.cpu, args.batches.split(","), args.rounds)
+        return
     outcomes = [FieldOutcome.model_validate(o) for path in args.outcomes
                 for o in json.loads(path.read_text())]
     print(json.dumps(figures(outcomes), indent=1, ensure_ascii=False))
