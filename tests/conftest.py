@@ -50,6 +50,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         stop()
 
 
+def needs(*packages: str) -> None:
+    """Skip unless ``packages`` are installed, without importing them (importing
+    scikit-learn costs 3.5 CPU-s; ``bordereau.corpora`` reads its digits without it)."""
+    import importlib.util
+
+    for package in packages:
+        if importlib.util.find_spec(package) is None:
+            pytest.skip(f"{package} is not installed")
+
+
 def replay(data_set: str) -> EngineSpec:
     """The replay engine of a test data set's recording (records with BORDEREAU_OCR_RECORD=1)."""
     return EngineSpec.replay(RECORDINGS / f"{data_set}.json")
