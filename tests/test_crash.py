@@ -12,14 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import SAMPLES, run_cli
 
 BORDEREAU = Path(sys.executable).parent / "bordereau"
-# Recorded Tesseract output in the killed process and the rerun (BORDEREAU_OCR_REPLAY is
-# inherited): this tests processes and locks, not Tesseract (docs/testing.md)
-pytestmark = pytest.mark.usefixtures("replay_samples")
 PILE = SAMPLES / "scans" / "lyon-os" / "recto-verso"  # 32 pages in two files
 
 
