@@ -19,16 +19,19 @@ MARSEILLE = SAMPLES / "centres" / "marseille-neuromusculaire.yaml"
 RECORDINGS = ROOT / "tests" / "recordings"  # recorded Tesseract output (docs/testing.md)
 
 
-# The longest test files, longest first (docs/testing.md, issue 8; test_reading_grossesse
-# and test_reading_traitements from runs of their own). They are collected first so that
-# ``./dev.sh test``'s workers (pytest-xdist, one file per worker, files handed out in
-# collection order) start them early and finish together.
+# The longest test files, longest first (docs/testing.md, "Suite time": CPU seconds of each
+# file alone plus its waits, 2026-12-01). They are collected first so that ``./dev.sh
+# test``'s workers (pytest-xdist, one file per worker, files handed out in collection
+# order) start them early and finish together; the short files fill the end.
 LONGEST_FILES = (
-    "test_races.py", "test_base_failures.py", "test_ingest_concurrent.py", "test_pages.py",
-    "test_reading_grossesse.py", "test_reading_traitements.py", "test_queue.py",
-    "test_ingest.py", "test_scan_queue.py", "test_watch.py", "test_review_app.py",
-    "test_fillable.py", "test_tamper.py", "test_samples_end_to_end.py", "test_digits.py",
-    "test_review_sheet.py", "test_blank.py", "test_reading.py",
+    "test_races.py", "test_ingest_concurrent.py", "test_base_failures.py", "test_printed.py",
+    "test_pages.py", "test_watch.py", "test_adapt.py", "test_samples_end_to_end.py",
+    "test_scan_queue.py", "test_simulate.py", "test_review_app.py", "test_ingest.py",
+    "test_reading_grossesse.py", "test_digits.py", "test_bad_entries.py", "test_trust_model.py",
+    "test_loso_fields.py", "test_reading_traitements.py", "test_queue.py", "test_generate.py",
+    "test_fillable.py", "test_label_reduced.py", "test_mixing.py", "test_tamper.py",
+    "test_bad_input_corpus.py", "test_crash.py", "test_letters.py", "test_review_sheet.py",
+    "test_reader_processes.py", "test_blank.py", "test_reading.py",
 )
 
 
