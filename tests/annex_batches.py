@@ -46,14 +46,16 @@ def written(truth: BatchTruth, field_id: str) -> list[Any]:
     return [s.fields[field_id].value for s in truth.sheets if field_id in s.fields]
 
 
-def ingest_and_review_to_truth(batch: Batch, engine: EngineSpec, letter: str) -> None:
-    """The patients' fiches initiales in the base, the annexes ingested, every queued item
-    accepted or set to what was written; nothing left pending."""
+def ingest_and_review_to_truth(batch: Batch, engine: EngineSpec, letter: str,
+                               initiale: dict[str, Any] | None = None) -> None:
+    """The patients' fiches initiales (``INITIALE``, updated by ``initiale``) in the base, the
+    annexes ingested, every queued item accepted or set to what was written; nothing left
+    pending."""
     factory, truth, scans = batch
     for sheet in truth.sheets:
         value = {k: sheet.fields[k].value for k in
                  ("patient.ipp", "patient.nom_naissance", "patient.date_naissance")}
-        factory.sheet("initiale", INITIALE | value)
+        factory.sheet("initiale", INITIALE | (initiale or {}) | value)
     Ingestor(factory.db, "secretariat", engine=engine).ingest([scans], workers=1)
     queue = Queue(factory.db, "alice")
     sheets = {s.serial: s for s in truth.sheets}

@@ -107,10 +107,12 @@ def full_document() -> Any:
         "identite.rang": "1", "representant.nom_naissance": "NESSI",
         "representant.premier_prenom": "RUTH", "medecin_traitant.rpps": "10000999010",
         "medecin_traitant.nom": "MEDIONI", "premier_cas.lien": "PCOUSN",
-        "premier_cas.sexe": "M", "premier_cas.code_orpha": "15", "biobanque.nom": "CRB LYON"}
+        "premier_cas.sexe": "M", "premier_cas.code_orpha": "15", "biobanque.nom": "CRB LYON",
+        "mere.nom_naissance": "NESSI", "mere.premier_prenom": "RUTH"}
     genetics = blank("annexe_genetique") | {
         "patient.ipp": "0012345678", "genetique.site_diagnostic": "S001",
         "genetique.site_nom": "HU ROBERT DEBRE", "genetique.hpo1": "0001250",
+        "genetique.groupe_orpha1": "98006",
         "genetique.gene3": "COL1A1", "genetique.precision_technique": "PCR DIGITALE",
         "genetique.autres_descriptions": "Variant de novo",
         "activite.precision_contexte": "RCP REGIONALE", "activite.lieu_finess": "750803454"}
@@ -119,7 +121,8 @@ def full_document() -> Any:
         "grossesse.date_fin": "2024-02-28", "grossesse.nombre_foetus": "2",
         "grossesse.amp": "N", "foetus1.ipp": "8800000001", "foetus1.sexe": "F",
         "foetus1.prenom": "LEA", "foetus1.nom_enfant": "DECOURCY",
-        "foetus1.issue": "236973005", "foetus2.ipp": "8800000002", "foetus2.sexe": "M",
+        "foetus1.issue": "236973005", "foetus1.sujet_activite": True,
+        "foetus1.sujet_pec": True, "foetus2.ipp": "8800000002", "foetus2.sexe": "M",
         "foetus2.prenom": "PIERRE", "foetus2.issue": "O04", "foetus2.age_gestationnel": "27",
         "foetus2.foetopathologie": "Y"}
     treatments = blank("annexe_traitements") | {

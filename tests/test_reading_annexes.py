@@ -21,6 +21,8 @@ from bordereau.review.queue import Queue
 from bordereau.simulate.batch import make_batch
 from bordereau.simulate.evaluate import FieldOutcome, compare
 from bordereau.simulate.truth import BatchTruth
+from bordereau.templates.hpo_terms import hpo_table
+from bordereau.templates.orpha_groups import NOT_A_GROUP
 from tests.conftest import LYON, replay
 from tests.factories import INITIALE, Factory
 
@@ -70,8 +72,14 @@ def test_no_annex_value_is_trusted_wrong(annexes: tuple[BatchTruth, ReadResult, 
     assert len(forenames) >= 1 and sum(f.right or f.review for f in forenames) == len(forenames)
     multiple = [f for f in fields if f.field_id == "identite.naissance_multiple"]
     assert len(multiple) >= 1 and all(f.right and not f.review for f in multiple)
-    hpo = [f for f in fields if f.field_id.startswith("genetique.hpo")]
-    assert len(hpo) >= 2 and sum(f.right for f in hpo) >= len(hpo) - 1
+    hpo = [f for f in fields if f.field_id.startswith("genetique.hpo") and f.truth]
+    assert len(hpo) >= 4 and all(f.right for f in hpo)
+    assert all(hpo_table().label(str(f.truth)) for f in hpo)  # current terms of the list
+    groups = [f for f in fields if f.field_id.startswith("genetique.groupe_orpha") and f.truth]
+    assert len(groups) >= 2 and sum(f.right for f in groups) >= len(groups) - 1
+    # 281210 read 201210 (no group): caught by the shipped list, not trusted
+    assert [(f.truth, f.value, f.review, f.reason) for f in groups if not f.right] == [
+        ("281210", "201210", True, NOT_A_GROUP)]
 
 
 def _sheet(serial: str, kind: str) -> Sheet:

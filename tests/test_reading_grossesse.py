@@ -25,6 +25,9 @@ from tests.test_cda import NS
 from tests.test_cda_grossesse import BIRTHS, ISSUE_SET, SECTION
 
 ENGINE = replay("simulated-grossesse")
+ACTIVITY = "//h:section[h:templateId/@root='1.2.250.1.213.1.1.2.76']/h:entry/h:encounter"
+
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
     return simulate(tmp_path_factory, "annexe_grossesse")
@@ -56,6 +59,13 @@ def test_annex_pages_are_sheets_named_serial_dash_p_and_nothing_is_trusted_wrong
     assert wrong == []
     issues = [f for f in fields if f.field_id.endswith(".issue")]
     assert len(issues) >= 2 and all(f.right and not f.review for f in issues)
+    # « sujet de l’activité / de la prise en charge » (v2): every box read as written
+    subjects = [f for f in fields if ".sujet_" in f.field_id]
+    assert len(subjects) == 4 * len(truth.sheets)
+    assert all(f.right and not f.review for f in subjects)
+    assert [(f.serial, f.field_id) for f in subjects if f.value] == [
+        ("000001-P", "foetus1.sujet_activite"), ("000002-P", "foetus2.sujet_activite"),
+        ("000002-P", "foetus2.sujet_pec"), ("000003-P", "foetus1.sujet_activite")]
 
 
 def test_read_reviewed_committed_exported_and_valid(batch: Batch, tmp_path: Path) -> None:
@@ -82,6 +92,9 @@ def test_read_reviewed_committed_exported_and_valid(batch: Batch, tmp_path: Path
         count = organizer.xpath("string(.//h:observation[h:code/@code='55281-0']/h:value"
                                 "/@value)", namespaces=NS)
         assert count == f["grossesse.nombre_foetus"]
+        activity = root.xpath(f"{ACTIVITY}/h:subject//sdtc:id/@extension", namespaces=NS)
+        assert activity == [f[f"foetus{n}.ipp"] for n in (1, 2)
+                            if f.get(f"foetus{n}.sujet_activite")]
         births = root.xpath(BIRTHS, namespaces=NS)
         blocks = [n for n in (1, 2) if f.get(f"foetus{n}.ipp")]
         assert len(births) == len(blocks)

@@ -26,6 +26,10 @@ from bordereau.export.model import (
 from bordereau.export.model_pregnancy import BIRTH
 from bordereau.forms.centre import Centre, luhn_ok
 from bordereau.forms.model import load_form
+from bordereau.templates.hpo_terms import SYSTEM as HPO_SYSTEM
+from bordereau.templates.hpo_terms import hpo_table
+from bordereau.templates.orpha_groups import SYSTEM as GROUP_SYSTEM
+from bordereau.templates.orpha_groups import orpha_table
 
 # (form kind, values, committed at) of one committed annex sheet.
 Annex = tuple[str, Mapping[str, object], datetime]
@@ -148,13 +152,11 @@ def _names(text: str | None) -> str | None:
     return " ".join(text.split()) or None
 
 
-HPO_SYSTEM = "1.2.250.1.213.2.51"
-
-
 def genetics_complement(annexes: Sequence[Annex], centre: Centre
                         ) -> tuple[dict[str, object], list[SheetReader]]:
     """Updates of diagnosis 1 from the latest annexe génétique et clinique: HPO terms
-    (``clinical``) and the site that made the diagnosis (``diagnosing_site``)."""
+    (``clinical``), ORPHA groups (``clinical_groups``) and the site that made the diagnosis
+    (``diagnosing_site``)."""
     latest = max((a for a in annexes if a[0] == "annexe_genetique"), key=lambda a: a[2],
                  default=None)
     if latest is None:
@@ -162,12 +164,8 @@ def genetics_complement(annexes: Sequence[Annex], centre: Centre
     _, values, at = latest
     sheet = SheetReader(values, load_form("annexe_genetique"), centre,
                         f"annexe génétique et clinique du {at:%d/%m/%Y}")
-    terms: list[Coded] = []
-    for n in range(1, 5):
-        code = sheet.digits(f"genetique.hpo{n}", r"[0-9]{7}", "terme HPO (7 chiffres)")
-        if code is not None and f"HP:{code}" not in {t.code for t in terms}:
-            terms.append(Coded(code=f"HP:{code}", system=HPO_SYSTEM, label=f"HPO HP:{code}"))
-    updates: dict[str, object] = {"clinical": tuple(terms)}
+    updates: dict[str, object] = {"clinical": hpo_terms(sheet),
+                                  "clinical_groups": orpha_groups(sheet)}
     for item, field in (("precision_technique", "other_technique"),
                         ("autres_descriptions", "other_genetics")):
         text = _names(sheet.text(f"genetique.{item}"))
@@ -192,6 +190,46 @@ def genetics_complement(annexes: Sequence[Annex], centre: Centre
         else:
             updates["diagnosing_site"] = Site(code=site, name=name)
     return updates, [sheet]
+
+
+def hpo_terms(sheet: SheetReader) -> tuple[Coded, ...]:
+    """The HPO terms of the clinical description (MED-1284), with their label from the
+    shipped HPO list (French where the HPO's translation gives one). An id that is no
+    current term of the list (kept by a reviewer: obsolete, or newer than the list) is left
+    out of the document for a person to check, as the ORPHA groups are."""
+    table = hpo_table()
+    found: list[Coded] = []
+    for n in range(1, 5):
+        item = f"genetique.hpo{n}"
+        code = sheet.digits(item, r"[0-9]{7}", "terme HPO (7 chiffres)")
+        if code is None:
+            continue
+        label = table.label(code)
+        if label is None:
+            sheet.flag(item, f"« HP:{code} » : {table.why_not(code)} ; non transmis")
+        elif f"HP:{code}" not in {t.code for t in found}:
+            found.append(Coded(code=f"HP:{code}", system=HPO_SYSTEM, display=label))
+    return tuple(found)
+
+
+def orpha_groups(sheet: SheetReader) -> tuple[Coded, ...]:
+    """The ORPHA group codes of the clinical description (MED-1284), with their French name
+    from the shipped list. A code that is no group of the list (kept by a reviewer: a group
+    newer than the list, say) is left out of the document for a person to check."""
+    table = orpha_table()
+    found: list[Coded] = []
+    for n in (1, 2):
+        item = f"genetique.groupe_orpha{n}"
+        code = sheet.digits(item, r"[0-9]{1,6}", "code de groupe ORPHA")
+        if code is None:
+            continue
+        code = code.lstrip("0")
+        name = table.group(code)
+        if name is None:
+            sheet.flag(item, f"« {code} » : {table.why_not(code)} ; non transmis")
+        elif code not in {c.code for c in found}:
+            found.append(Coded(code=code, system=GROUP_SYSTEM, display=name))
+    return tuple(found)
 
 
 FETUS_BLOCKS = ("foetus1", "foetus2")
@@ -270,4 +308,6 @@ def _fetus(block: SheetReader, number: int, pid: str, *, ended: bool) -> Fetus:
                  sex=block.choice("sexe", "sexe"), forename=_names(block.text("prenom")),
                  child_birth_name=child, outcome=outcome if ended else None,
                  gestational_age_weeks=age if ended else None,
-                 fetopathology=pathology if ended else None)
+                 fetopathology=pathology if ended else None,
+                 subject_of_activity=block.yes_no("sujet_activite") is True,
+                 subject_of_care=block.yes_no("sujet_pec") is True)

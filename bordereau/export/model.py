@@ -31,7 +31,7 @@ from bordereau.export.model_base import (
     _Model,
     stable_id,
 )
-from bordereau.export.model_pregnancy import Fetus, Pregnancy
+from bordereau.export.model_pregnancy import Fetus, FetusSubject, Pregnancy
 from bordereau.export.model_treatment import Treatment
 
 # Re-exported: the base lives in model_base.py (kept under 400 lines a file).
@@ -48,6 +48,7 @@ __all__ = [
     "Answer",
     "Coded",
     "Fetus",
+    "FetusSubject",
     "PartialDate",
     "Pregnancy",
     "Treatment",
@@ -107,7 +108,7 @@ class Site(_Model):
 
 
 class Person(_Model):
-    """A person named in the header (the patient's legal representative)."""
+    """A person named in the header (the patient's legal representative, mother)."""
 
     family: str = Field(min_length=1)
     given: str | None = None
@@ -124,6 +125,7 @@ class Identity(_Model):
     multiple_birth: bool | None = None  # annexe identité
     birth_order: int | None = Field(default=None, ge=1, le=9)
     guardian: Person | None = None  # représentant légal, annexe identité
+    mother: Person | None = None  # mère de l'enfant, annexe identité v2 (informant MTH)
     used_name: str | None = None
     sex: Coded | None = None
     birth_date: PartialDate | None = None
@@ -183,6 +185,7 @@ class PriseEnCharge(_Model):
     referent: Practitioner | None = None
     outside_labelling: bool | None = None
     referred_by: tuple[Coded, ...] = ()
+    subject: FetusSubject | None = None  # None: the patient (annexe grossesse v2)
 
 
 class Activite(_Model):
@@ -200,6 +203,7 @@ class Activite(_Model):
     # « Autre contexte » and the FINESS of the place of consultation when not the site's.
     contexte_precision: str | None = None
     place_finess: str | None = Field(default=None, pattern=r"^\d{9}$")
+    subject: FetusSubject | None = None  # None: the patient (annexe grossesse v2)
 
 
 class AgePrecision(_Model):
@@ -240,6 +244,7 @@ class Diagnostic(_Model):
     # Annexe génétique et clinique: HPO terms of the clinical description (MED-1284) and
     # the rare-disease site that made the diagnosis, when it is not this one.
     clinical: tuple[Coded, ...] = ()
+    clinical_groups: tuple[Coded, ...] = ()  # MED-1284 as ORPHA groups (JDV_Orpha_Groupes-Maladies)
     diagnosing_site: Site | None = None
     other_technique: str | None = None  # précision of « Autre technique » (GEN-092.04.17)
     other_genetics: str | None = None  # MED-1287 Autres descriptions génétiques (text)

@@ -25,6 +25,9 @@ class Fetus(_Model):
     outcome: Coded | None = None  # JDV_IssueGrossesse, only when the pregnancy has ended
     gestational_age_weeks: int | None = Field(default=None, ge=4, le=45)
     fetopathology: bool | None = None
+    # Annexe grossesse v2: the activity / the prise en charge of the fiche concerns it.
+    subject_of_activity: bool = False
+    subject_of_care: bool = False
 
     @property
     def newborn(self) -> bool:
@@ -45,3 +48,13 @@ class Pregnancy(_Model):
     @property
     def multiple(self) -> bool:
         return self.fetus_count > 1
+
+
+class FetusSubject(_Model):
+    """The fœtus an encounter concerns (« Sujet lié à l’activité / à la prise en charge »):
+    the encounter's ``subject`` names it as the FR-Naissance of its pregnancy does."""
+
+    fetus: Fetus
+    multiple: bool  # the pregnancy's
+    start: PartialDate  # the pregnancy's (names it in messages)
+    end: PartialDate | None = None  # the pregnancy's end (a newborn's birth time)

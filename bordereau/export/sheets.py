@@ -55,6 +55,7 @@ from bordereau.export.model import (
     VitalStatus,
     stable_id,
 )
+from bordereau.export.subjects import fetus_subjects, mother
 from bordereau.export.suivi import same_patient, update_diagnoses, update_vital
 from bordereau.export.treatments import treatments
 from bordereau.forms.centre import Centre, Referent
@@ -227,6 +228,7 @@ def patient_from_sheets(
     complement, doctor = identity_complement(identity_annex)
     family_extra = family_complement(identity_annex, centre)
     complement_readers = [identity_annex] if identity_annex else []
+    complement |= {"mother": mum} if (mum := mother(identity_annex)) else {}
     if birth_forenames:
         complement["birth_forenames"] = birth_forenames
     identity = qualify(_identity(reader, ipp_oid).model_copy(update=complement),
@@ -305,6 +307,10 @@ def patient_from_sheets(
     scores, annex_readers = functional_status(annexes, centre, key)
     pregnancy_list, pregnancy_readers = pregnancies(annexes, centre, key)
     treatment_list, treatment_readers = treatments(annexes, centre, key)
+    on_activity, on_care, subject_problems = fetus_subjects(pregnancy_list)
+    activites[0] = activites[0].model_copy(update={"subject": on_activity})
+    prise_en_charge = prise_en_charge.model_copy(update={"subject": on_care})
+    anomalies.extend(subject_problems)
     for annex in (annex_readers + complement_readers + genetics_readers + pregnancy_readers
                   + treatment_readers):
         anomalies.extend(annex.anomalies)

@@ -367,6 +367,11 @@ def read_comb(page: AlignedPage, field: FieldLayout, digits: DigitModel,
             details["liste"] = found.model_dump()
             confidence = max(confidence, lexicon.confirmed(found, value) or 0.0)
         reason = lexicon.unknown_code(field.id, value, found)
+    elif field.kind == "digits" and reason is None and value and lexicon.list_for(field.id):
+        found = lexicon.match(field.id, value, details["cells"])  # type: ignore[arg-type]
+        if found is not None:  # the nearest codes, for the reviewer; no confidence from it
+            details["liste"] = found.model_dump()
+        reason = lexicon.unknown_code(field.id, value, found)
     return FieldReading(id=field.id, kind=field.kind, value=value,
                         confidence=0.0 if reason else confidence, review=reason is not None,
                         reason=reason, page=field.page, details=details)

@@ -26,7 +26,13 @@ first names); a birth name as a whole (« LE GALL » is one name of the list). G
 shipped in ``templates/hgnc/``, and INSEE commune codes (place of birth, commune of
 residence) against the official geographic code (``templates/communes/``) and CIM-10 codes
 against the WHO's ICD-10 (``templates/cim10/``): there a code outside the list also goes to
-review (``unknown_code``).
+review (``unknown_code``). ORPHA group codes (« Description clinique : groupe ORPHA », digits)
+are matched against the groups of Orphanet's nomenclature (``templates/orpha/``) for the
+nearest codes only: a group code read is trusted by the cells' own confidence, never raised
+by the list, and a code that is no group (a disease, a subtype, unknown) goes to review. HPO
+terms (« Description clinique : terme HPO », the 7 digits after « HP: ») likewise against
+the current terms of the HPO (``templates/hpo/``): an id that is no current term (obsolete,
+secondary or unknown) goes to review, a listed one keeps its cells' confidence.
 """
 
 from __future__ import annotations
@@ -40,7 +46,9 @@ import numpy as np
 from pydantic import BaseModel
 
 from bordereau.templates.hgnc import approved_symbols
+from bordereau.templates.hpo_terms import hpo_table
 from bordereau.templates.names import NameList, name_list
+from bordereau.templates.orpha_groups import orpha_table
 
 # Which list a field's names are checked against, by the last part of the field id.
 LISTS = {"nom_naissance": "noms", "nom_utilise": "noms", "nom": "noms",
@@ -51,6 +59,8 @@ LISTS = {"nom_naissance": "noms", "nom_utilise": "noms", "nom": "noms",
 # Codes whose reading outside the list goes to review, and why.
 UNKNOWN = {"communes": "code INSEE absent du code officiel géographique (2017)",
            "cim10": "code absent de la CIM-10 de l’OMS (2019)"}
+# Code lists that only veto: a code read in them keeps its cells' confidence.
+VETO_ONLY = {"orpha_groupes", "hpo"}
 TEMPERATURE = 1.0
 FLOOR = 1e-4  # the least probability given to any character of an inked cell
 SUGGESTIONS = 3
@@ -67,7 +77,7 @@ MIN_CELL = 0.6
 class NameMatch(BaseModel):
     """A reading compared with its list."""
 
-    liste: str  # "prenoms", "noms", "hgnc", "communes" or "cim10"
+    liste: str  # "prenoms", "noms", "hgnc", "communes", "cim10", "orpha_groupes" or "hpo"
     in_list: bool  # the reading is a word of the list (every word, for first names)
     best: str  # the fitting words of highest score, joined as the field is written
     share: float  # the best words' share of the fitting words (product over words)
@@ -80,6 +90,10 @@ def list_for(field_id: str) -> str | None:
     last = field_id.rsplit(".", 1)[-1]
     if re.fullmatch(r"gene\d+", last):
         return "hgnc"
+    if re.fullmatch(r"groupe_orpha\d+", last):
+        return "orpha_groupes"
+    if re.fullmatch(r"hpo\d+", last):
+        return "hpo"
     return LISTS.get(last)
 
 
@@ -88,6 +102,10 @@ def word_list(kind: str) -> NameList:
     """The INSEE lists, or the HGNC approved symbols (upper case) for gene fields."""
     if kind == "hgnc":
         return NameList.of("hgnc", [s for s in approved_symbols() if s.isascii()])
+    if kind == "orpha_groupes":
+        return NameList.of(kind, [c.encode("ascii") for c in orpha_table().groups])
+    if kind == "hpo":
+        return NameList.of(kind, [c.encode("ascii") for c in hpo_table().terms])
     return name_list(kind)
 
 
@@ -196,11 +214,17 @@ def unknown_code(field_id: str, value: str, found: NameMatch | None = None) -> s
     geographic code (a commune abroad, 99…, is not checked), or a CIM-10 code that is not
     in the WHO's ICD-10. The commune list is of 2017: a commune merged away before, or an
     arrondissement, goes to review too; so does a code of the French edition's extensions
-    (CIM-10 FR) — at the cost of a look. ``found``: the reading's ``match``, when made,
-    which already says whether it is in."""
+    (CIM-10 FR) — at the cost of a look. An ORPHA group code that is no group of
+    Orphanet's list (a disease, a subtype, an unknown code) too, and an HPO id that is no
+    current term of the HPO (obsolete, secondary, unknown). ``found``: the reading's
+    ``match``, when made, which already says whether it is in."""
     kind = list_for(field_id)
     if kind == "communes" and (value.startswith("99") or len(value) != 5):
         return None
+    if kind == "orpha_groupes":
+        return orpha_table().why_not(value)
+    if kind == "hpo":
+        return hpo_table().why_not(value)
     if kind not in UNKNOWN:
         return None
     if found.in_list if found is not None else value in word_list(kind):
@@ -212,6 +236,7 @@ def confirmed(found: NameMatch | None, value: str | None) -> float | None:
     """The confidence a list gives a reading: the best words' share when the reading is
     those very words of the list and its least sure cell reaches ``MIN_CELL``, else
     nothing."""
-    if found is None or not found.in_list or found.best != value or found.weakest < MIN_CELL:
+    if (found is None or not found.in_list or found.best != value or found.weakest < MIN_CELL
+            or found.liste in VETO_ONLY):
         return None
     return found.share

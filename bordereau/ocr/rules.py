@@ -93,8 +93,11 @@ def check_annex_codes(fields: Fields) -> None:
 
 
 FETUS_ITEMS = ("ipp", "sexe", "prenom", "nom_enfant", "issue", "age_gestationnel",
-               "foetopathologie")
+               "foetopathologie", "sujet_activite", "sujet_pec")
 AFTER_END = ("issue", "age_gestationnel", "foetopathologie")
+# The boxes « sujet de l’activité / de la prise en charge » (annexe grossesse v2): one
+# encounter has one subject, so one fœtus at most per box.
+SUBJECTS = {"sujet_activite": "l’activité de la fiche", "sujet_pec": "la prise en charge"}
 
 
 def check_pregnancy(fields: Fields) -> None:
@@ -102,7 +105,12 @@ def check_pregnancy(fields: Fields) -> None:
     covers the fœtus described and is rarely above two; an issue needs an end date, an end
     date needs each described fœtus's issue (as the export requires)."""
     described = [n for n in (1, 2) if any(
-        _value(fields, f"foetus{n}.{item}") not in (None, "", []) for item in FETUS_ITEMS)]
+        _value(fields, f"foetus{n}.{item}") not in (None, "", [], False) for item in FETUS_ITEMS)]
+    for item, what in SUBJECTS.items():
+        ticked = [f"foetus{n}.{item}" for n in (1, 2)
+                  if _value(fields, f"foetus{n}.{item}") is True]
+        if len(ticked) > 1:
+            _flag(fields, ticked, f"deux fœtus cochés comme sujet de {what} (un seul possible)")
     count = _value(fields, "grossesse.nombre_foetus")
     if isinstance(count, str) and count.isdigit() and (
             int(count) == 0 or int(count) > 2 or (described and int(count) < described[-1])):

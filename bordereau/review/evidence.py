@@ -7,9 +7,12 @@ for gene symbols, the INSEE lists of first names and birth names for a handwritt
 read outside them or behind a closer name (``ocr.lexicon``), and the centre's thesaurus
 for ORPHA codes (the disease name shown as
 evidence, the nearest codes as suggestions). No CIM-10 table mapped from Orphanet is
-shipped with ``bordereau``, so no CIM-10 code is suggested. A measurement or an age shows its
-plausible range and sources (``templates/plausibility.yaml``): a value kept outside it is
-exported only because the reviewer decided that field.
+shipped with ``bordereau``, so no CIM-10 code is suggested. An ORPHA group code (annexe
+génétique et clinique) shows the group's French name, or why the code is no group, and
+the nearest group codes of Orphanet's list as suggestions; an HPO term likewise, with the
+label of the HPO's list (French where the HPO's translation gives one). A measurement or
+an age shows its plausible range and sources (``templates/plausibility.yaml``): a value
+kept outside it is exported only because the reviewer decided that field.
 """
 
 from __future__ import annotations
@@ -25,9 +28,13 @@ from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout
 from bordereau.ocr.context import nir_place
 from bordereau.ocr.label import plain
+from bordereau.ocr.lexicon import list_for
 from bordereau.ocr.rules import nir_key_ok
 from bordereau.review.values import format_value
 from bordereau.templates.hgnc import SOURCE_DATE, hgnc_table
+from bordereau.templates.hpo_terms import SHOWN_DATE as HPO_DATE
+from bordereau.templates.hpo_terms import hpo_table
+from bordereau.templates.orpha_groups import orpha_table
 from bordereau.templates.plausibility import plausibility
 
 KEYS = ("f5", "f6", "f7", "f8")
@@ -36,7 +43,8 @@ LABEL_KEYS = {"patient.nom_naissance": "nom", "patient.premier_prenom": "prenom"
               "patient.ipp": "ipp"}
 NIR_SEX = {"1": "M", "2": "F"}
 NAME_SOURCES = {"prenoms": "prénoms INSEE", "noms": "noms INSEE", "hgnc": "HGNC",
-                "communes": "codes INSEE des communes", "cim10": "CIM-10"}
+                "communes": "codes INSEE des communes", "cim10": "CIM-10",
+                "orpha_groupes": "groupes ORPHA", "hpo": "HPO"}
 
 
 class Suggestion(BaseModel):
@@ -213,6 +221,44 @@ def _from_lists(field: FieldLayout, values: dict[str, Any],
     return [(source, w) for w in words if w and w != read][:2]
 
 
+def _orpha_groups(field: FieldLayout, values: dict[str, Any], raws: dict[str, dict[str, Any]],
+                  notes: list[str]) -> list[tuple[str, Any]]:
+    """An ORPHA group code: its French name (or why it is no group) as a note, and the group
+    codes that best fit the cells as read, then the nearest by digits, each with its name."""
+    if list_for(field.id) != "orpha_groupes":
+        return []
+    table = orpha_table()
+    read = str(values.get(field.id) or "").strip()
+    if read:
+        name = table.group(read)
+        notes.append(f"ORPHA {read.lstrip('0')} : {name} (groupes ORPHA, Orphadata)" if name
+                     else str(table.why_not(read)))
+    found = ((raws.get(field.id) or {}).get("details") or {}).get("liste") or {}
+    fitting = [str(found.get("best") or "")] + [str(w) for w in found.get("others") or []]
+    codes = [c for c in dict.fromkeys(fitting + table.nearest(read)) if c and c != read]
+    return [(f"groupes ORPHA : {table.group(c)}", c) for c in codes if table.group(c)]
+
+
+def _hpo_terms(field: FieldLayout, values: dict[str, Any], raws: dict[str, dict[str, Any]],
+               notes: list[str]) -> list[tuple[str, Any]]:
+    """An HPO term: its label (or why the id is no current term) as a note, and as
+    suggestions the term that replaces an obsolete id, the current ids that best fit the
+    cells as read, then the nearest by digits, each with its label."""
+    if list_for(field.id) != "hpo":
+        return []
+    table = hpo_table()
+    read = str(values.get(field.id) or "").strip()
+    if read:
+        label = table.label(read)
+        notes.append(f"HP:{read} : {label} (HPO, version du {HPO_DATE})" if label
+                     else str(table.why_not(read)))
+    found = ((raws.get(field.id) or {}).get("details") or {}).get("liste") or {}
+    fitting = [str(found.get("best") or "")] + [str(w) for w in found.get("others") or []]
+    instead = [table.obsolete.get(read, "")]  # the term that replaces an obsolete id
+    codes = [c for c in dict.fromkeys(instead + fitting + table.nearest(read)) if c and c != read]
+    return [(f"HPO : {table.label(c)}", c) for c in codes if table.label(c)]
+
+
 def _range_note(field: FieldLayout, values: dict[str, Any]) -> list[str]:
     """« Intervalle plausible : 18–45 cm (INTERGROWTH-21st ; …) » for a measurement or age."""
     table = plausibility()
@@ -230,7 +276,8 @@ def evidence_for(field: FieldLayout, values: dict[str, Any], raws: dict[str, dic
     ``raws`` the machine readings with their details) and from the centre."""
     notes: list[str] = []
     found = (_from_label(field, raws) + _from_nir(field, values, today or clock.today())
-             + _from_centre(field, values, centre, notes) + _from_lists(field, values, raws))
+             + _from_centre(field, values, centre, notes) + _from_lists(field, values, raws)
+             + _orpha_groups(field, values, raws, notes) + _hpo_terms(field, values, raws, notes))
     if field.id == "patient.ins":
         found += [("NIR à clé juste (un chiffre changé)", nir)
                   for nir in _nir_repairs(values, raws)]

@@ -10,6 +10,8 @@ from typing import Protocol
 from bordereau.forms.centre import luhn_ok
 from bordereau.simulate import names
 from bordereau.simulate.answers import Precision
+from bordereau.templates.hpo_terms import hpo_table
+from bordereau.templates.orpha_groups import orpha_table
 
 
 class _Person(Protocol):
@@ -71,6 +73,12 @@ class AnnexPlans:
     def boolean(self, field_id: str, value: bool) -> None:
         raise NotImplementedError
 
+    def side_rng(self, what: str) -> random.Random:
+        """A generator of its own for items added to a form later (issue 12: the mother,
+        the fœtus subject boxes), seeded by the patient: the main stream, and so every
+        other value of a simulated batch, stays as it was before them."""
+        return random.Random(f"{what}:{self.patient.ipp}:{self.patient.naissance}")
+
     def functional(self, prefix: str) -> None:
         """One CIF evaluation of the annexe statut fonctionnel."""
         rng = self.rng
@@ -80,8 +88,9 @@ class AnnexPlans:
             days = max((self.today - self.inclusion).days, 0)
             self.put_date(f"{prefix}.date", self.inclusion + timedelta(rng.randint(0, days)))
 
-    def complement(self) -> None:
-        """The annexe identité et famille: forenames, multiple birth, representative, GP."""
+    def complement(self, filled: set[str]) -> None:
+        """The annexe identité et famille: forenames, multiple birth, representative, GP,
+        the mother when her optional section is among the ``filled`` ones."""
         if not self.has("identite.prenoms_acte"):
             return
         rng, p = self.rng, self.patient
@@ -97,6 +106,10 @@ class AnnexPlans:
         if self.young or rng.random() < 0.1:
             self.comb("representant.nom_naissance", rng.choice(names.SURNAMES))
             self.comb("representant.premier_prenom", rng.choice(pool))
+        if "mere" in filled:  # optional section of v2, drawn like the others
+            side = self.side_rng("mere")
+            self.comb("mere.nom_naissance", side.choice(names.SURNAMES))
+            self.comb("mere.premier_prenom", side.choice(names.FEMALE_FORENAMES))
         if rng.random() < 0.3:
             self.choice("premier_cas.lien")
             self.choice("premier_cas.sexe", rng.choice(["F", "M"]))
@@ -110,7 +123,8 @@ class AnnexPlans:
                 self.comb("medecin_traitant.prenom", rng.choice(names.MALE_FORENAMES))
 
     def genetics(self) -> None:
-        """The annexe génétique et clinique: another diagnosing site, HPO terms."""
+        """The annexe génétique et clinique: another diagnosing site, HPO terms (current
+        terms of the shipped HPO list), ORPHA groups (codes of the shipped list)."""
         if not self.has("genetique.hpo1"):
             return
         rng = self.rng
@@ -118,12 +132,17 @@ class AnnexPlans:
             code, name = rng.choice(SITES)
             self.comb("genetique.site_diagnostic", code)
             self.comb("genetique.site_nom", name)
+        terms = sorted(hpo_table().terms)
         for n in range(1, rng.randint(1, 4) + 1):
-            self.comb(f"genetique.hpo{n}", f"{rng.randint(1, 3_000_000):07d}")
+            self.comb(f"genetique.hpo{n}", rng.choice(terms))
         if rng.random() < 0.4:
             self.comb("genetique.gene3", rng.choice(names.HGNC_SYMBOLS))
         if rng.random() < 0.2:
             self.comb("genetique.precision_technique", "PCR DIGITALE")
+        if self.has("genetique.groupe_orpha1") and rng.random() < 0.5:
+            groups = sorted(orpha_table().groups, key=int)  # codes of Orphanet's groups
+            for n in range(1, (2 if rng.random() < 0.3 else 1) + 1):
+                self.comb(f"genetique.groupe_orpha{n}", rng.choice(groups))
 
     def pregnancy(self, twins: bool) -> None:
         """The annexe grossesse et fœtus: one pregnancy, in progress or ended, with one
@@ -164,6 +183,12 @@ class AnnexPlans:
                 self.comb(f"{prefix}.age_gestationnel", str(max(weeks, 4)))
             if outcome in ("O04", "P95", "O03"):
                 self.choice(f"{prefix}.foetopathologie", YES if rng.random() < 0.6 else NO)
+        side, count = self.side_rng("sujet"), 2 if twins else 1
+        if self.has("foetus1.sujet_activite"):  # annexe grossesse v2: one fœtus per box
+            if side.random() < 0.35:
+                self.boolean(f"foetus{side.randint(1, count)}.sujet_activite", True)
+            if side.random() < 0.25:
+                self.boolean(f"foetus{side.randint(1, count)}.sujet_pec", True)
 
     def treatments(self, blocks: list[str]) -> None:
         """The annexe traitements: one drug per filled block (``traitement1``…), in progress
