@@ -50,14 +50,32 @@ class AlignedPage:
         return mask
 
 
-def mark_area_mm2(mask: np.ndarray, px_per_mm: float) -> float:
-    """Area in mm² of the marks of a boolean mask, specks of dust and noise left out."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    if count <= 1:
-        return 0.0
+def _marks(mask: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each mark of a boolean mask: its area in pixels, whether it is a speck, and its
+    centre's row."""
+    _, _, stats, centres = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
+                                                            connectivity=8)
     w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
     speck = (np.maximum(w, h) / px_per_mm < SPECK_MM) & (area / px_per_mm**2 < SPECK_MM2)
+    return area, speck, centres[1:, 1]
+
+
+def mark_area_mm2(mask: np.ndarray, px_per_mm: float) -> float:
+    """Area in mm² of the marks of a boolean mask, specks of dust and noise left out."""
+    area, speck, _ = _marks(mask, px_per_mm)
     return float(area[~speck].sum() / px_per_mm**2)
+
+
+def specks_in_a_line(mask: np.ndarray, px_per_mm: float, line_mm: float) -> int:
+    """The most specks of a boolean mask whose centres lie within one band ``line_mm``
+    high: a line of handwriting a bilevel scan broke into specks (a pencil under a fax's
+    fixed threshold) leaves them along its line; dust lies anywhere."""
+    _, speck, rows = _marks(mask, px_per_mm)
+    y = np.sort(rows[speck])
+    if not y.size:
+        return 0
+    ends = np.searchsorted(y, y + line_mm * px_per_mm, side="right")
+    return int((ends - np.arange(y.size)).max())
 
 
 def paper_level(image: np.ndarray) -> float:

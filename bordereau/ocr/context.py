@@ -130,7 +130,7 @@ def _patient_age(code: str, fields: Fields, today: dt.date) -> int | None:
 Rule = tuple[Callable[[str], bool], Callable[[str | None], str]]
 
 
-def _validity(reading: FieldReading, fields: Fields, today: dt.date,
+def validity(reading: FieldReading, fields: Fields, today: dt.date,
               thesaurus: set[str]) -> Rule | None:
     """A test of a candidate's text for this field and the French reason for a first
     reading that fails it (None when nothing was read), or None when the field has no rule."""
@@ -166,7 +166,7 @@ def _range_rule(found: Range, fields: Fields, today: dt.date) -> Rule:
     return valid, why
 
 
-def _text(chars: list[str], kind: str) -> str | None:
+def value_text(chars: list[str], kind: str) -> str | None:
     """The value a candidate spells: a date, or a number without gaps."""
     if kind == "date":
         return date_value(chars)
@@ -190,7 +190,7 @@ def decide(fields: Fields, today: dt.date, thesaurus: set[str]) -> None:
         combed = any(c.get("char") for c in cells)
         if not combed and reading.kind != "digits":
             continue
-        rule = _validity(reading, fields, today, thesaurus)
+        rule = validity(reading, fields, today, thesaurus)
         if rule is None:
             continue
         valid, why = rule
@@ -210,7 +210,7 @@ def decide(fields: Fields, today: dt.date, thesaurus: set[str]) -> None:
                 break
             if not any(chars):
                 continue
-            text = _text(chars, reading.kind)
+            text = value_text(chars, reading.kind)
             if text is not None and valid(text):
                 best = (text, probability)
                 break

@@ -14,15 +14,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bordereau import clock
 from bordereau.forms.codes import PageCode
 from bordereau.forms.manifest import Layout
 from bordereau.home import Home
+from bordereau.ocr import posterior
 from bordereau.ocr.engine import EngineSpec
 from bordereau.ocr.entries import shown
 from bordereau.ocr.inputs import InputNames
 from bordereau.ocr.page_reader import PageResult
 from bordereau.ocr.pages import collect_inputs
-from bordereau.ocr.rules import check_sheet
+from bordereau.ocr.rules import check_sheet, thesaurus_of
 from bordereau.ocr.stream import PageReaders
 from bordereau.ocr.stream import Progress as Progress
 from bordereau.ocr.trust import apply_thresholds
@@ -125,6 +127,7 @@ def finish_sheet(layout: Layout, readings: list[FieldReading], pages_found: set[
     for field in layout.fields:
         if field.page in missing:
             fields[field.id] = _missing_reading(field.id, field.kind, field.page)
+    posterior.apply(fields, today or clock.today(), thesaurus_of(layout))
     apply_thresholds(fields, thresholds)
     check_sheet(fields, layout, today)
     review = sum(1 for f in fields.values() if f.review)

@@ -343,10 +343,15 @@ def apply_nir_evidence(fields: Fields) -> None:
         born.details["nir"] = "mois et année confirmés par le NIR"
 
 
+def thesaurus_of(layout: Layout) -> set[str]:
+    """The ORPHA codes of the centre's thesaurus (the choices of its diagnosis lists)."""
+    return {c.code for f in layout.fields if f.value_set == "centre.thesaurus"
+            for c in f.choices or ()}
+
+
 def check_sheet(fields: Fields, layout: Layout, today: dt.date | None = None) -> None:
     """Run every rule on one sheet's readings (in place)."""
-    thesaurus = {c.code for f in layout.fields if f.value_set == "centre.thesaurus"
-                 for c in f.choices or ()}
+    thesaurus = thesaurus_of(layout)
     apply_label_evidence(fields)
     apply_nir_evidence(fields)
     decide(fields, today or clock.today(), thesaurus)

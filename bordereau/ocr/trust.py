@@ -72,6 +72,10 @@ def apply_thresholds(readings: dict[str, FieldReading],
     table = {**thresholds(), **(table or {})}
     found = trust_model.sheet_signals(readings)
     for field_id, values in found.items():
+        score = readings[field_id].details.get("posterior")
+        if isinstance(score, dict):  # ocr.posterior: the scores, for fitting and audit
+            values = {**values, **{f"posterior_{k}": float(v) for k, v in score.items()
+                                   if k in {"posterior", "marginal", "raw_confidence"}}}
         readings[field_id].details["trust"] = {k: round(v, 6) for k, v in values.items()}
     for reading in readings.values():
         if reading.review or (reading.value is None and reading.confidence >= 0.5):
@@ -84,8 +88,12 @@ def apply_thresholds(readings: dict[str, FieldReading],
         elif reading.confidence < limit:
             reading.review = True
             digits = 2 if round(reading.confidence, 2) < round(limit, 2) else 3
-            reading.reason = (f"lecture incertaine (confiance {reading.confidence:.{digits}f} "
-                              f"< {limit:.{digits}f})").replace(".", ",")
+            score = reading.details.get("posterior")
+            among = ("parmi les valeurs possibles "
+                     if isinstance(score, dict) and "raw_confidence" in score else "")
+            reading.reason = (f"lecture incertaine (confiance {among}"
+                              f"{reading.confidence:.{digits}f} < {limit:.{digits}f})"
+                              ).replace(".", ",")
 
 
 def _apply_model(reading: FieldReading, found: dict[str, float],
