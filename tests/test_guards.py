@@ -3,8 +3,6 @@ a reading worker cannot take the machine's memory."""
 
 from __future__ import annotations
 
-import struct
-import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from reportlab.pdfgen import canvas
 from bordereau.ocr.guards import guard_worker
 from bordereau.ocr.pages import iter_pages
 from bordereau.ocr.types import PageImage
+from tests.bad_inputs import bomb_png
 
 
 def outcomes(path: Path) -> list[str]:
@@ -34,24 +33,6 @@ def test_a_huge_vector_pdf_page_is_refused_before_rendering(tmp_path: Path) -> N
     assert result[0] == ("page trop grande (5080 × 5080 mm, au plus 500 mm de côté) : ce "
                          "n'est pas un bordereau")
     assert result[1] == "ok"
-
-
-def bomb_png(width: int, height: int) -> bytes:
-    """A white bilevel PNG: a few hundred kilobytes on disk, width × height pixels once
-    decoded. Written chunk by chunk (Pillow would first make the whole image in memory)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
-
-    row = b"\x00" + b"\xff" * ((width + 7) // 8)  # filter byte "none", then white bits
-    packer = zlib.compressobj(6)
-    rows = 256
-    body = [packer.compress(row * rows) for _ in range(height // rows)]
-    body += [packer.compress(row * (height % rows)), packer.flush()]
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit grey
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(body))
-            + chunk(b"IEND", b""))
 
 
 def test_a_decompression_bomb_is_refused_without_being_decoded(tmp_path: Path) -> None:

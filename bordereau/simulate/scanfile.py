@@ -251,7 +251,9 @@ def write_scan(
         target = path.with_name(f"{path.stem}-{number:03d}{suffix}")
         image = Image.fromarray(array)
         if fmt == "png":
-            image.save(target, "PNG", dpi=(dpi, dpi))
+            # zlib's fastest level, as scanners write: the same pixels as the default
+            # level 6, files about 20 % larger, written four times faster (noisy scans)
+            image.save(target, "PNG", dpi=(dpi, dpi), compress_level=1)
         else:
             image.save(target, "JPEG", quality=jpeg_quality, dpi=(round(dpi), round(dpi)))
         written.append(target)
