@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,41 @@ def test_a_second_process_writing_a_sqlite_base_is_told_so(tmp_path: Path) -> No
                                    f"cours de modification par un autre processus (PID "
                                    f"{os.getpid()}).")
     assert "passer à PostgreSQL" in other.stdout
+
+
+def test_a_waiting_writer_gets_its_turn_from_one_that_writes_again_and_again(
+    tmp_path: Path,
+) -> None:
+    """A writer that takes the SQLite lock again as soon as it lets it go (a reviewer's
+    claim, then its decision, in a loop) does not go before another process already
+    waiting for it: the waiter has the lock next."""
+    home = Home.open(tmp_path / "home")
+    Database.open(home).close()
+    script = (
+        "import time; from pathlib import Path; from bordereau.home import Home; "
+        "from bordereau.base.engine import Database\n"
+        f"db = Database.open(Home.open(Path({str(home.root)!r}), create=False))\n"
+        "end = time.monotonic() + 4\n"
+        "print('ready', flush=True)\n"
+        "while time.monotonic() < end:\n"
+        "    with db.writing():\n"
+        "        print(time.monotonic(), flush=True)\n        time.sleep(0.02)\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                          cwd=Path(__file__).parent.parent) as greedy:
+        assert greedy.stdout is not None
+        assert greedy.stdout.readline() == "ready\n"
+        greedy.stdout.readline()  # it is writing in its loop
+        db = Database.open(home)
+        asked = time.monotonic()
+        with db.writing(wait=3.5):
+            given = time.monotonic()
+        db.close()
+        taken = [float(line) for line in greedy.stdout]  # to the end of its loop
+    # the other writer took the lock again at most once (a turn it had already begun)
+    # between our asking and our getting it; without turns it took it dozens of times
+    assert len([t for t in taken if asked < t < given]) <= 1
+    assert any(t > given for t in taken)  # and it went on writing after us
 
 
 def test_postgresql_base_works_like_sqlite(tmp_path: Path, pg_url: str) -> None:

@@ -13,7 +13,8 @@ from lxml import etree
 from bordereau.export import ExportIncompleteError, check_exportable, render_cda
 from bordereau.export.checks import export_notes
 from bordereau.templates.hgnc import SOURCE_DATE, hgnc_table
-from tests.test_cda import NS, PARIS, build, initiale, reasons, suivi, valid_cda
+from tests.test_cda import NS, PARIS, build, initiale, suivi, valid_cda
+from tests.test_cda_refusals import reasons
 
 REFERENT_RPPS = "810000999010"  # IdNat_PS of the Lyon médecin référent (8 + RPPS)
 AT = datetime(2024, 5, 2, 10, 0, tzinfo=PARIS)

@@ -9,7 +9,8 @@ import pytest
 from bordereau.export import ExportIncompleteError, check_exportable, render_cda
 from bordereau.forms.model import FORM_KINDS, load_form
 from bordereau.templates.plausibility import parse, plausibility
-from tests.test_cda import build, initiale, reasons, valid_cda
+from tests.test_cda import build, initiale, valid_cda
+from tests.test_cda_refusals import reasons
 
 PATIENT = "Patient IPP 0012345678 (MARTIN LEA)"
 CONFIRM = " : à corriger, ou à confirmer en vérification (bordereau review)"
