@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from bordereau.templates.nearest import nearest_codes
+
 SYSTEM = "1.2.250.1.213.2.51"
 SYSTEM_NAME = "HPO"
 SOURCE = "Human Phenotype Ontology (hpo.jax.org)"
@@ -53,19 +55,10 @@ class HpoTable:
         obsolete id first, then fewest differing digits (one digit misread or two swapped
         count as one), then numerically closest; at most two digits apart."""
         key = _key(code)
-        if not key.isdigit() or len(key) != 7:
+        if len(key) != 7:
             return []
-        value = int(key)
-
-        def distance(other: str) -> tuple[int, int]:
-            diff = [n for n, (a, b) in enumerate(zip(key, other, strict=True)) if a != b]
-            swapped = (len(diff) == 2 and diff[1] == diff[0] + 1
-                       and key[diff[0]] == other[diff[1]] and key[diff[1]] == other[diff[0]])
-            return (1 if swapped else len(diff), abs(int(other) - value))
-
-        near = sorted((c for c in self.terms if c != key and distance(c)[0] <= 2), key=distance)
         first = [self.obsolete[key]] if self.obsolete.get(key) else []
-        return list(dict.fromkeys(first + near))[:count]
+        return list(dict.fromkeys(first + nearest_codes(key, self.terms, count)))[:count]
 
 
 def _key(code: str) -> str:

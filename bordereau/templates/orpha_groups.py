@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from bordereau.templates.nearest import nearest_codes
+
 SYSTEM = "1.2.250.1.213.2.49.2"
 SYSTEM_NAME = "JDV_Orpha_Groupes-Maladies"
 SOURCE = "Orphanet, nomenclature des maladies rares (Orphadata, CC BY 4.0)"
@@ -46,22 +48,9 @@ class OrphaTable:
         return NOT_A_GROUP
 
     def nearest(self, code: str, count: int = 3) -> list[str]:
-        """The group codes closest to ``code``: same length, fewest differing digits
-        (one digit misread or two swapped), then numerically closest."""
-        key = code.strip().lstrip("0")
-        if not key.isdigit():
-            return []
-
-        def distance(other: str) -> tuple[int, int]:
-            if len(other) != len(key):
-                return (len(key) + abs(len(other) - len(key)), abs(int(other) - int(key)))
-            diff = [n for n, (a, b) in enumerate(zip(key, other, strict=True)) if a != b]
-            swapped = (len(diff) == 2 and diff[1] == diff[0] + 1
-                       and key[diff[0]] == other[diff[1]] and key[diff[1]] == other[diff[0]])
-            return (1 if swapped else len(diff), abs(int(other) - int(key)))
-
-        ranked = sorted((c for c in self.groups if c != key), key=distance)
-        return [c for c in ranked[:count] if distance(c)[0] <= 2]
+        """The group codes closest to ``code``: fewest differing digits (one digit misread
+        or two swapped), then numerically closest."""
+        return nearest_codes(code.strip().lstrip("0"), self.groups, count)
 
 
 @cache
