@@ -212,13 +212,25 @@ def _from_lists(field: FieldLayout, values: dict[str, Any],
                 raws: dict[str, dict[str, Any]]) -> list[tuple[str, Any]]:
     """The names of the INSEE lists that best fit the cells as read (``ocr.lexicon``), when
     the reading is not itself the best of them."""
-    found = ((raws.get(field.id) or {}).get("details") or {}).get("liste")
-    if not isinstance(found, dict) or field.kind not in {"letters", "alphanumeric"}:
+    found = _list_match(field, raws)
+    if found is None or field.kind not in {"letters", "alphanumeric"}:
         return []
     source = f"{NAME_SOURCES.get(str(found.get('liste')), 'liste INSEE')}, le plus proche"
     read = values.get(field.id)
-    words = [str(found.get("best") or "")] + [str(w) for w in found.get("others") or []]
-    return [(source, w) for w in words if w and w != read][:2]
+    return [(source, w) for w in _fitting(found) if w and w != read][:2]
+
+
+def _list_match(field: FieldLayout, raws: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """What ``ocr.lexicon`` kept of the field's match against its list, if anything."""
+    found = ((raws.get(field.id) or {}).get("details") or {}).get("liste")
+    return found if isinstance(found, dict) else None
+
+
+def _fitting(found: dict[str, Any] | None) -> list[str]:
+    """The list's entries that best fit the cells as read, best first."""
+    if found is None:
+        return []
+    return [str(found.get("best") or "")] + [str(w) for w in found.get("others") or []]
 
 
 def _orpha_groups(field: FieldLayout, values: dict[str, Any], raws: dict[str, dict[str, Any]],
@@ -233,8 +245,7 @@ def _orpha_groups(field: FieldLayout, values: dict[str, Any], raws: dict[str, di
         name = table.group(read)
         notes.append(f"ORPHA {read.lstrip('0')} : {name} (groupes ORPHA, Orphadata)" if name
                      else str(table.why_not(read)))
-    found = ((raws.get(field.id) or {}).get("details") or {}).get("liste") or {}
-    fitting = [str(found.get("best") or "")] + [str(w) for w in found.get("others") or []]
+    fitting = _fitting(_list_match(field, raws))
     codes = [c for c in dict.fromkeys(fitting + table.nearest(read)) if c and c != read]
     return [(f"groupes ORPHA : {table.group(c)}", c) for c in codes if table.group(c)]
 
@@ -252,8 +263,7 @@ def _hpo_terms(field: FieldLayout, values: dict[str, Any], raws: dict[str, dict[
         label = table.label(read)
         notes.append(f"HP:{read} : {label} (HPO, version du {HPO_DATE})" if label
                      else str(table.why_not(read)))
-    found = ((raws.get(field.id) or {}).get("details") or {}).get("liste") or {}
-    fitting = [str(found.get("best") or "")] + [str(w) for w in found.get("others") or []]
+    fitting = _fitting(_list_match(field, raws))
     instead = [table.obsolete.get(read, "")]  # the term that replaces an obsolete id
     codes = [c for c in dict.fromkeys(instead + fitting + table.nearest(read)) if c and c != read]
     return [(f"HPO : {table.label(c)}", c) for c in codes if table.label(c)]
