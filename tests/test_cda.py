@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from bordereau.base.engine import Database
 from bordereau.export import (
     ExportPatient,
     patient_from_sheets,
     render_cda,
 )
 from bordereau.export.ans import VALUE_SETS, validator
+from bordereau.export.batch import CdaExporter
 from bordereau.forms.centre import Centre, load_centre
 from bordereau.forms.model import load_form
 
@@ -85,6 +87,16 @@ def valid_cda(xml: str) -> etree._Element:
     result = validator().check(xml)
     assert result.valid, result.xsd_errors + result.schematron_errors
     return etree.fromstring(xml.encode("utf-8"))
+
+
+def exported_alone(db: Database, out: Path) -> etree._Element:
+    """The one document an export of the base writes to ``out`` (no patient skipped),
+    checked by the ANS kit (XSD and schematron), parsed."""
+    report = CdaExporter(db, "alice").export(out)
+    assert report.skipped == [] and len(report.written) == 1
+    (path,) = out.glob("*.xml")
+    assert validator().check_file(path).valid
+    return etree.parse(str(path)).getroot()
 
 
 def build(

@@ -10,11 +10,9 @@ from pathlib import Path
 from lxml import etree
 
 from bordereau.export import check_exportable, render_cda
-from bordereau.export.ans import validator
-from bordereau.export.batch import CdaExporter
 from tests.conftest import LYON
 from tests.factories import INITIALE, Factory
-from tests.test_cda import NS, PARIS, blank, build, initiale, valid_cda
+from tests.test_cda import NS, PARIS, blank, build, exported_alone, initiale, valid_cda
 
 AT = datetime(2024, 7, 22, 11, tzinfo=PARIS)
 
@@ -89,12 +87,7 @@ def test_a_committed_annex_goes_out_in_its_patients_document(tmp_path: Path) -> 
     stranger = factory.sheet("annexe_statut", {
         "patient.ipp": "4100200999", "statut1.code": "B117", "statut1.qualificatif": "3"})
     assert (annex.status, stranger.status) == ("committed", "waiting_review")
-    out = tmp_path / "cda"
-    report = CdaExporter(factory.db, "alice").export(out)
-    assert report.skipped == [] and len(report.written) == 1
-    (path,) = out.glob("*.xml")
-    assert validator().check_file(path).valid
-    root = etree.parse(str(path)).getroot()
+    root = exported_alone(factory.db, tmp_path / "cda")
     values = root.xpath("//h:section[h:templateId/@root='1.2.250.1.213.1.1.2.246']"
                         "//h:observation/h:value/@code", namespaces=NS)
     assert values == ["d450.2"]

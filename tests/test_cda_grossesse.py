@@ -15,11 +15,10 @@ from lxml import etree
 
 from bordereau.export import check_exportable, render_cda
 from bordereau.export.ans import KIT, validator
-from bordereau.export.batch import CdaExporter
 from bordereau.export.model import ExportPatient
 from tests.conftest import LYON
 from tests.factories import INITIALE, Factory
-from tests.test_cda import NS, PARIS, blank, build, initiale, valid_cda
+from tests.test_cda import NS, PARIS, blank, build, exported_alone, initiale, valid_cda
 
 AT = datetime(2024, 3, 5, 11, tzinfo=PARIS)
 SECTION = "//h:section[h:templateId/@root='1.3.6.1.4.1.19376.1.5.3.1.1.5.3.4']"
@@ -201,12 +200,7 @@ def test_a_committed_annex_goes_out_in_its_patients_document(tmp_path: Path) -> 
         "foetus1.ipp": "8800000001", "foetus1.issue": "O04",
         "foetus1.age_gestationnel": "27"})
     assert annex.status == "committed"
-    out = tmp_path / "cda"
-    report = CdaExporter(factory.db, "alice").export(out)
-    assert report.skipped == [] and len(report.written) == 1
-    (path,) = out.glob("*.xml")
-    assert validator().check_file(path).valid
-    root = etree.parse(str(path)).getroot()
+    root = exported_alone(factory.db, tmp_path / "cda")
     assert root.xpath(f"{BIRTHS}//h:observation[h:code/@code='63893-2']/h:value/@code",
                       namespaces=NS) == ["O04"]
 

@@ -13,11 +13,10 @@ from lxml import etree
 
 from bordereau.export import check_exportable, render_cda
 from bordereau.export.ans import TREATMENT_RULES, validator
-from bordereau.export.batch import CdaExporter
 from bordereau.export.model import ExportPatient
 from tests.conftest import LYON
 from tests.factories import INITIALE, Factory
-from tests.test_cda import NS, PARIS, blank, build, initiale, valid_cda
+from tests.test_cda import NS, PARIS, blank, build, exported_alone, initiale, valid_cda
 
 AT = datetime(2024, 3, 5, 11, tzinfo=PARIS)
 SECTION = "//h:section[h:templateId/@root='1.2.250.1.213.1.1.2.54']"
@@ -162,10 +161,5 @@ def test_a_committed_annex_goes_out_in_its_patients_document(tmp_path: Path) -> 
         "patient.ipp": INITIALE["patient.ipp"], "traitement1.medicament": "SAPROPTERINE",
         "traitement1.atc": "A16AX07", "traitement1.date_debut": "2024-01-15"})
     assert annex.status == "committed" and annex.kind == "annexe_traitements"
-    out = tmp_path / "cda"
-    report = CdaExporter(factory.db, "alice").export(out)
-    assert report.skipped == [] and len(report.written) == 1
-    (path,) = out.glob("*.xml")
-    assert validator().check_file(path).valid
-    root = etree.parse(str(path)).getroot()
+    root = exported_alone(factory.db, tmp_path / "cda")
     assert root.xpath(f"{ENTRIES}/{MATERIAL}/h:code/@code", namespaces=NS) == ["A16AX07"]
