@@ -37,7 +37,13 @@ from typing import Any
 
 import numpy as np
 
-from bordereau.ocr.trust import DEFAULT_THRESHOLDS, IDENTITY_FIELDS, limit_for, thresholds
+from bordereau.ocr.trust import (
+    DEFAULT_THRESHOLDS,
+    IDENTITY_FIELDS,
+    TARGET_PRECISION,
+    limit_for,
+    thresholds,
+)
 from bordereau.ocr.trust_model import GROUPS
 from bordereau.simulate.evaluate import FieldOutcome, compare, kept_batches, read_kept
 from bordereau.training.trust_fit import (
@@ -50,7 +56,7 @@ from bordereau.training.trust_fit import (
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "bordereau" / "ocr" / "models" / "trust-model.json"
-MAX_OBSERVED = 0.005  # as TARGET_PRECISION 0.995 of ocr.trust
+MAX_OBSERVED = round(1 - TARGET_PRECISION, 6)  # observed error rate: 0.005
 CELLS = ["min_logit", "second_logit", "mean_logit", "weak_margin", "inked"]
 DIGIT_KINDS = ["kind_date", "kind_orpha"]
 LETTER_EXTRA = ["confidence_logit", "alone_share", "listed", "list_share_logit",
