@@ -35,13 +35,11 @@ among the valid values: the per-cell counterpart of the posterior, for compariso
 from __future__ import annotations
 
 import datetime as dt
-import json
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from bordereau.ocr.context import Fields, candidates, validity, value_text
-from bordereau.ocr.trust import IDENTITY_FIELDS
+from bordereau.ocr.trust import IDENTITY_FIELDS, calibration
 from bordereau.ocr.types import FieldReading
 
 KINDS = frozenset({"date", "digits", "orpha_code"})
@@ -50,11 +48,7 @@ KINDS = frozenset({"date", "digits", "orpha_code"})
 @cache
 def enabled() -> bool:
     """Whether the shipped calibration trusts comb fields on their posterior."""
-    source = resources.files("bordereau.ocr").joinpath("models/calibration.json")
-    if not source.is_file():
-        return False
-    data = json.loads(source.read_text(encoding="utf-8"))
-    return bool(data.get("comb_bound", {}).get("score") == "posterior")
+    return bool(calibration().get("comb_bound", {}).get("score") == "posterior")
 
 
 def score(reading: FieldReading, fields: Fields, today: dt.date,

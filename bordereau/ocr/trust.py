@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from bordereau.ocr import trust_model
 from bordereau.ocr.types import FieldReading
@@ -40,13 +41,21 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 
 
 @cache
+def calibration() -> dict[str, Any]:
+    """The shipped ``ocr/models/calibration.json`` (thresholds, the comb bound and its
+    score, the augmentation veto's switch), read once a process; empty if absent."""
+    source = resources.files("bordereau.ocr").joinpath("models/calibration.json")
+    if not source.is_file():
+        return {}
+    found: dict[str, Any] = json.loads(source.read_text(encoding="utf-8"))
+    return found
+
+
+@cache
 def thresholds() -> dict[str, float]:
     """The shipped thresholds (defaults for kinds the calibration did not cover)."""
     merged = dict(DEFAULT_THRESHOLDS)
-    source = resources.files("bordereau.ocr").joinpath("models/calibration.json")
-    if source.is_file():
-        data = json.loads(source.read_text(encoding="utf-8"))
-        merged.update({k: float(v) for k, v in data.get("thresholds", {}).items()})
+    merged.update({k: float(v) for k, v in calibration().get("thresholds", {}).items()})
     return merged
 
 

@@ -17,11 +17,9 @@ a trusted field's reason. Whether it runs is ``tta.veto`` in ``ocr/models/calibr
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import cv2
@@ -30,7 +28,7 @@ import numpy as np
 from bordereau.forms.manifest import FieldLayout
 from bordereau.ocr.aligned import AlignedPage
 from bordereau.ocr.combs import READ_INSET_MM, DigitModel
-from bordereau.ocr.trust import limit_for
+from bordereau.ocr.trust import calibration, limit_for
 from bordereau.ocr.types import FieldReading
 
 SHIFT_PX = 2  # the grid placed this many pixels off, along both axes, both ways
@@ -47,10 +45,7 @@ ENVIRONMENT = "BORDEREAU_TTA"
 
 @cache
 def _configured() -> bool:
-    source = resources.files("bordereau.ocr").joinpath("models/calibration.json")
-    if not source.is_file():
-        return False
-    return bool(json.loads(source.read_text(encoding="utf-8")).get("tta", {}).get("veto"))
+    return bool(calibration().get("tta", {}).get("veto"))
 
 
 def enabled() -> bool:
