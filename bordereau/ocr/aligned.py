@@ -70,12 +70,18 @@ def specks_in_a_line(mask: np.ndarray, px_per_mm: float, line_mm: float) -> int:
     """The most specks of a boolean mask whose centres lie within one band ``line_mm``
     high: a line of handwriting a bilevel scan broke into specks (a pencil under a fax's
     fixed threshold) leaves them along its line; dust lies anywhere."""
-    _, speck, rows = _marks(mask, px_per_mm)
+    return area_and_specks(mask, px_per_mm, line_mm)[1]
+
+
+def area_and_specks(mask: np.ndarray, px_per_mm: float, line_mm: float) -> tuple[float, int]:
+    """:func:`mark_area_mm2` and :func:`specks_in_a_line` of one mask, its marks found once."""
+    area, speck, rows = _marks(mask, px_per_mm)
     y = np.sort(rows[speck])
-    if not y.size:
-        return 0
-    ends = np.searchsorted(y, y + line_mm * px_per_mm, side="right")
-    return int((ends - np.arange(y.size)).max())
+    in_a_line = 0
+    if y.size:
+        ends = np.searchsorted(y, y + line_mm * px_per_mm, side="right")
+        in_a_line = int((ends - np.arange(y.size)).max())
+    return float(area[~speck].sum() / px_per_mm**2), in_a_line
 
 
 def paper_level(image: np.ndarray) -> float:

@@ -12,7 +12,7 @@ review as well (issue 9: a pencil comment on a fax-like scan came back empty, un
 from __future__ import annotations
 
 from bordereau.forms.manifest import FieldLayout
-from bordereau.ocr.aligned import AlignedPage, mark_area_mm2, specks_in_a_line
+from bordereau.ocr.aligned import AlignedPage, area_and_specks, mark_area_mm2
 from bordereau.ocr.types import FieldReading
 
 INSET_MM = 1.0  # the printed frame and small misalignment stay out
@@ -26,10 +26,9 @@ def read_free_text(page: AlignedPage, field: FieldLayout) -> FieldReading:
     """A free-text box: empty and trusted, or written (or faintly marked) and in review."""
     assert field.box_mm
     region = page.crop(field.box_mm, INSET_MM)
-    ink_mm2 = mark_area_mm2(page.ink(region), page.px_per_mm)
-    faint = page.faint(region)
-    faint_mm2 = mark_area_mm2(faint, page.px_per_mm)
-    specks = specks_in_a_line(faint, page.px_per_mm, LINE_MM)
+    ink = page.ink(region)
+    ink_mm2 = mark_area_mm2(ink, page.px_per_mm)
+    faint_mm2, specks = area_and_specks(page.faint(region), page.px_per_mm, LINE_MM)
     reason = None
     if ink_mm2 >= WRITTEN_MM2:
         reason = "texte libre à recopier"
@@ -39,7 +38,7 @@ def read_free_text(page: AlignedPage, field: FieldLayout) -> FieldReading:
         reason = "traits fragmentés dans la zone de texte : à vérifier"
     details: dict[str, object] = {"ink_mm2": round(ink_mm2, 2), "faint_mm2": round(faint_mm2, 2),
                                   "specks": specks,
-                                  "ink": round(float(page.ink(region).mean()), 4)}
+                                  "ink": round(float(ink.mean()), 4)}
     return FieldReading(id=field.id, kind=field.kind, value=None, confidence=1.0,
                         review=reason is not None, reason=reason, page=field.page,
                         details=details)
