@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bordereau.base.engine import Database
 from bordereau.base.schema import Page, ScanFile, ScanJob
 from bordereau.home import Home
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import ROOT, SAMPLES, run_cli
 
 BORDEREAU = str(Path(sys.executable).with_name("bordereau"))
 # Recorded Tesseract output in every process these tests start (BORDEREAU_OCR_REPLAY is
@@ -32,19 +32,18 @@ def home(tmp_path: Path) -> Path:
     return target
 
 
-def _worker(home: Path, url: str) -> subprocess.Popen[str]:
+def _worker(home: Path, url: str, lease: int = 10) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [BORDEREAU, "scan", "worker", "--home", str(home), "--base", url, "--json",
-         "--workers", "1", "--once", "--lease", "10"],
+         "--workers", "1", "--once", "--lease", str(lease)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
 
 
 def test_three_workers_share_a_batch_and_one_killed_leaves_its_file(
         home: Path, pg_url: str) -> None:
-    submitted = subprocess.run(
-        [BORDEREAU, "scan", "submit", str(SAMPLES / "scans"), "--home", str(home), "--base",
-         pg_url, "--json"], capture_output=True, text=True, cwd=ROOT)
-    assert submitted.returncode == 0, submitted.stderr
+    submitted = run_cli(["scan", "submit", str(SAMPLES / "scans"), "--home", str(home),
+                         "--base", pg_url, "--json"])  # in process: the workers are what races
+    assert submitted.exit_code == 0, submitted.stderr
     files = json.loads(submitted.stdout)["files"]
     queued = [f for f in files if f["job"] is not None]
     assert len(queued) == 10
@@ -52,7 +51,10 @@ def test_three_workers_share_a_batch_and_one_killed_leaves_its_file(
                                                                           "truth.json"]
     db = Database.open(Home.open(home, create=False), pg_url)
 
-    workers = [_worker(home, pg_url) for _ in range(3)]
+    # the worker to be killed holds its file under a short lease: the others take it over
+    # 3 s after its claim instead of 10 (theirs stay long: under load, a living worker
+    # must not lose its file)
+    workers = [_worker(home, pg_url, lease=3), _worker(home, pg_url), _worker(home, pg_url)]
     victim = workers[0]
     held: int | None = None
     deadline = time.monotonic() + 300

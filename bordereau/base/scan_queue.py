@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bordereau.base.engine import BaseError, Database
@@ -36,6 +36,7 @@ from bordereau.ocr.types import PageLoadError
 
 LEASE = dt.timedelta(seconds=60)
 MAX_ATTEMPTS = 3
+RECHECK = 0.5  # seconds between looks at the queue of a worker waiting to stop (``once``)
 
 
 class SubmittedFile(BaseModel):
@@ -123,11 +124,22 @@ class ScanWorker:
                 if job is not None:
                     on_done(self.process(job, readers))
                     continue
-                if once and not self._running_elsewhere():
+                lease_ends = self._held_elsewhere()
+                if once and lease_ends is None:
                     return
-                end = time.monotonic() + self.interval
+                end = time.monotonic() + self._idle_wait(lease_ends, once)
                 while not self.stopping and time.monotonic() < end:
                     time.sleep(0.1)
+
+    def _idle_wait(self, lease_ends: dt.datetime | None, once: bool) -> float:
+        """Seconds to wait before looking at the queue again: the polling interval, but
+        no later than just after the first lease held elsewhere runs out (its file may be
+        a dead worker's, to take over at once); with ``once``, at most ``RECHECK`` seconds
+        (the other workers' files being done is what this worker waits for)."""
+        wait = self.interval if not once else min(self.interval, RECHECK)
+        if lease_ends is not None:
+            wait = min(wait, max((lease_ends - utcnow()).total_seconds(), 0.0) + 0.05)
+        return wait
 
     def claim(self) -> tuple[int, str, str] | None:
         """Take the oldest queued job, or one whose worker's lease ran out."""
@@ -146,12 +158,13 @@ class ScanWorker:
             session.commit()
             return job.id, job.name, job.sha256
 
-    def _running_elsewhere(self) -> bool:
-        """Jobs still held by other workers (one may die and leave its file to us)."""
+    def _held_elsewhere(self) -> dt.datetime | None:
+        """When the first lease of a job other workers still hold runs out (one may die
+        and leave its file to us); None when no job is held."""
         with self.db.session() as session:
-            return session.scalars(select(ScanJob.id).where(
+            return session.scalars(select(func.min(ScanJob.lease_until)).where(
                 ScanJob.state == JobState.RUNNING,
-                ScanJob.attempts < MAX_ATTEMPTS)).first() is not None
+                ScanJob.attempts < MAX_ATTEMPTS)).first()
 
     def _renew(self, job_id: int, stop: threading.Event) -> None:
         while not stop.wait(self.lease.total_seconds() / 4):
@@ -216,8 +229,6 @@ class ScanWorker:
 
 def queue_counts(db: Database) -> dict[str, int]:
     """Jobs by state."""
-    from sqlalchemy import func
-
     with db.session() as session:
         rows = session.execute(select(ScanJob.state, func.count()).group_by(ScanJob.state))
         return {state: count for state, count in rows}
