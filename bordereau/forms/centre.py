@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails
 
 from bordereau.errors import CentreFileError, missing_input
 from bordereau.forms.model import ORPHA_SYSTEM, RPPS_SYSTEM, Concept, ValueSet
+from bordereau.templates.yaml_text import safe_load
 
 MAX_THESAURUS = 12
 
@@ -216,8 +217,7 @@ def parse_centre(content: bytes, path: Path) -> Centre:
     except UnicodeDecodeError as exc:
         raise CentreFileError(f"{path} : le fichier n’est pas encodé en UTF-8.") from exc
     try:
-        root = yaml.compose(text)
-        data: Any = yaml.safe_load(text)
+        data: Any = safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else 1
@@ -232,6 +232,7 @@ def parse_centre(content: bytes, path: Path) -> Centre:
         return Centre.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
+        root = yaml.compose(text)  # the nodes' lines, for the messages
         lines = []
         for error in errors:
             loc = tuple(error["loc"])

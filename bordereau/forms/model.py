@@ -11,10 +11,10 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bordereau.errors import InputError, UsageError
+from bordereau.templates.yaml_text import safe_load
 
 FormKind = Literal["initiale", "suivi", "annexe_identite", "annexe_genetique", "annexe_statut",
                    "annexe_grossesse", "annexe_traitements"]
@@ -201,7 +201,7 @@ def annex_kinds_of(kind: str, names: Sequence[str]) -> tuple[FormKind, ...]:
 
 def _read_template(name: str) -> object:
     text = resources.files("bordereau.templates").joinpath(name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return safe_load(text)
 
 
 @cache

@@ -13,7 +13,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-import yaml
+from bordereau.templates.yaml_text import safe_load
 
 # Mean length in days of each UCUM unit of an age (to compare an age with the patient's).
 DAYS_PER_UNIT = {"a": 365.25, "mo": 30.44, "wk": 7.0, "d": 1.0}
@@ -120,4 +120,4 @@ def parse(data: dict[str, Any]) -> PlausibilityTable:
 def plausibility() -> PlausibilityTable:
     """The shipped table, read once per process."""
     text = files("bordereau.templates").joinpath("plausibility.yaml").read_text(encoding="utf-8")
-    return parse(yaml.safe_load(text))
+    return parse(safe_load(text))
