@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from bordereau.base.engine import Database
 from bordereau.base.schema import Audit, Reading, Record, Sheet
 from bordereau.home import Home
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import ROOT, SAMPLES, run_cli
 
 BORDEREAU = str(Path(sys.executable).with_name("bordereau"))
 # Recorded Tesseract output in every process these tests start (BORDEREAU_OCR_REPLAY is
@@ -108,8 +108,7 @@ def _ingest_while_reviewing(home: Path, url: str | None, tmp_path: Path) -> None
             elif sheet.status == "waiting_review":
                 assert pending and records == 0, sheet.serial
     # and everything the reviewer left is still there to review, nothing lost
-    status = subprocess.run([BORDEREAU, "scan", "status", "--home", str(home), "--json",
-                             *base], capture_output=True, text=True, cwd=ROOT)
+    status = run_cli(["scan", "status", "--home", str(home), "--json", *base])  # in process
     assert json.loads(status.stdout)["pages_total"] == 80
 
 
