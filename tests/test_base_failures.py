@@ -103,8 +103,8 @@ def test_read_only_commands_work_while_an_ingestion_writes(home: Path) -> None:
     # one page of that folder is another establishment's form: read, with a refused page
     assert first.exit_code == 6, first.stderr
     assert "autre établissement" in first.stdout
-    ingest = subprocess.Popen(
-        [str(BORDEREAU), "scan", "ingest", str(SAMPLES / "scans"), "--home", str(home),
+    ingest = subprocess.Popen(  # the rest of lyon-os: the 30-page duplex file comes third
+        [str(BORDEREAU), "scan", "ingest", str(LYON_SCANS), "--home", str(home),
          "--workers", "1"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
@@ -161,8 +161,27 @@ def test_a_read_only_base_file_is_named(home: Path) -> None:
     assert (base.stat().st_mode & 0o777) == 0o400
 
 
-def test_two_ingestions_at_once_on_postgresql_both_succeed(home: Path, pg_url: str) -> None:
-    args = [str(BORDEREAU), "scan", "ingest", str(LYON_SCANS), "--home", str(home),
+@pytest.fixture(scope="module")
+def short_lyon(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The five files of ``lyon-os``, its 30-page duplex scan cut to its first four pages
+    (two fronts, their blank backs; the pages copied as they are, so the same pixels and the
+    same recorded Tesseract output): the same files to race on, a third of the reading."""
+    import pypdf
+
+    folder = tmp_path_factory.mktemp("lyon-os")
+    shutil.copytree(LYON_SCANS, folder, dirs_exist_ok=True)
+    duplex = folder / "recto-verso" / "recto-verso-01.pdf"
+    reader, writer = pypdf.PdfReader(LYON_SCANS / "recto-verso" / duplex.name), pypdf.PdfWriter()
+    for page in reader.pages[:4]:
+        writer.add_page(page)
+    with duplex.open("wb") as out:
+        writer.write(out)
+    return folder
+
+
+def test_two_ingestions_at_once_on_postgresql_both_succeed(home: Path, pg_url: str,
+                                                           short_lyon: Path) -> None:
+    args = [str(BORDEREAU), "scan", "ingest", str(short_lyon), "--home", str(home),
             "--base", pg_url, "--workers", "1", "--json"]
     runs = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             for _ in range(2)]
