@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bordereau.base.sheets import DECIDED
 from bordereau.base.states import ReadingStatus
 from bordereau.errors import BordereauError, ExitCode
 from bordereau.review.evidence import Suggestion
@@ -61,10 +60,9 @@ class Decision(BaseModel):
     cleared: list[int] = []  # items of the sheet the re-check settled after this decision
 
 
-def current_empty(item: Item) -> bool:
-    """Whether the item stands for no value (nothing read, nothing typed)."""
-    value = item.final if item.status in DECIDED else item.value
-    return value in (None, [], "") or (item.kind == "boolean" and value is False)
+def empty_value(value: Any, kind: str) -> bool:
+    """Whether a field's value of this kind is no value."""
+    return value in (None, [], "") or (kind == "boolean" and value is False)
 
 
 def aware(moment: dt.datetime | None) -> dt.datetime | None:

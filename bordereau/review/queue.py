@@ -28,7 +28,7 @@ from bordereau.forms.centre import Centre
 from bordereau.forms.manifest import FieldLayout
 from bordereau.forms.model import ANNEX_KINDS
 from bordereau.review.evidence import KEYS, Suggestion, evidence_for
-from bordereau.review.items import ConflictError, Decision, Item, aware, current_empty
+from bordereau.review.items import ConflictError, Decision, Item, aware, empty_value
 from bordereau.review.patients import add_patient, candidates, known_identity
 from bordereau.review.values import InvalidValueError, format_value, parse_value
 
@@ -228,10 +228,15 @@ class Queue:
 
         Never empties a field where the reader saw ink: the reviewer says so on purpose
         (``set`` with « vide »), or transcribes it."""
-        item = self.get(item_id)
-        if item.ink and item.status in (ReadingStatus.PENDING, IMAGE) and current_empty(item):
+        with self.db.session() as session:  # the row alone: no evidence to build
+            row = self._row(session, item_id)
+            label = self.field(row).label
+            empty = empty_value(current_value(row), row.kind)
+            open_with_ink = row.status in (ReadingStatus.PENDING, IMAGE) and ink_found(
+                row.kind, row.raw)
+        if open_with_ink and empty:
             raise InputError(
-                f"Élément {item_id} : de l’écriture a été trouvée dans « {item.label} » mais "
+                f"Élément {item_id} : de l’écriture a été trouvée dans « {label} » mais "
                 "la lecture est vide ; taper la valeur, ou « vide » pour confirmer qu’il n’y "
                 "a rien à garder.")
         return self._decide(item_id, None, accept=True)
