@@ -23,26 +23,31 @@ BORDEREAU = str(Path(sys.executable).with_name("bordereau"))
 pytestmark = pytest.mark.usefixtures("replay_samples")
 LYON = SAMPLES / "scans" / "lyon-os"
 
-# A scanner: writes one file slowly in chunks (the watcher must wait for its end), one
-# under a temporary name renamed when complete, and one cut short (a broken transfer).
+# A scanner: writes one file slowly in chunks (the watcher must wait for its end), and
+# meanwhile one under a temporary name renamed when complete, and one cut short (a broken
+# transfer): the watcher takes those two while the slow one is still being written.
 SCANNER = """
-import sys, time
+import sys, threading, time
 from pathlib import Path
 folder, slow, renamed, broken = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), \\
     Path(sys.argv[4])
-data = slow.read_bytes()
-step = len(data) // 6 + 1
-with (folder / slow.name).open("wb") as out:
-    for start in range(0, len(data), step):
-        out.write(data[start:start + step])
-        out.flush()
-        time.sleep(0.6)
+def write_slowly():
+    data = slow.read_bytes()
+    step = len(data) // 6 + 1
+    with (folder / slow.name).open("wb") as out:
+        for start in range(0, len(data), step):
+            out.write(data[start:start + step])
+            out.flush()
+            time.sleep(0.6)
+writer = threading.Thread(target=write_slowly)
+writer.start()
 part = folder / (renamed.name + ".part")
 part.write_bytes(renamed.read_bytes())
 time.sleep(1.0)
 part.rename(folder / renamed.name)
 cut = broken.read_bytes()
 (folder / "coupé.pdf").write_bytes(cut[:2000])
+writer.join()
 """
 
 
