@@ -81,11 +81,13 @@ def test_a_printed_fillable_copy_is_read_right_and_trusted(
         assert reading.value == values[field.id], field.id
         if field.kind != "orpha_code":  # a written ORPHA code always goes to review
             assert not reading.review, (field.id, reading.reason)
-    # the identity fields needed the print path: the digit network stays under 0.99 on
-    # printed Helvetica (it was trained on handwriting) on some of their cells
-    sources = {c["source"] for i in IDENTITY for c in sheet.fields[i].details["cells"]
-               if isinstance(c, dict)}  # type: ignore[union-attr]
-    assert SOURCE in sources
+    # the identity fields need every cell at 0.99: on printed Helvetica the digit networks
+    # (trained on handwriting) reach it on some renderings' cells, the print path gives it
+    # on the others (with one network, it was needed on both renderings)
+    cells = [c for i in IDENTITY for c in sheet.fields[i].details["cells"]  # type: ignore[union-attr]
+             if isinstance(c, dict) and c.get("char")]
+    assert len(cells) >= 20
+    assert all(c["source"] == SOURCE or c["confidence"] >= 0.99 for c in cells), cells
     review = [k for k, r in sheet.fields.items() if r.review
               and r.kind not in {"label_zone", "free_text", "orpha_code"}]
     assert review == []
