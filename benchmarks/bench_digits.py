@@ -1,6 +1,7 @@
 """Evaluate the shipped digit recogniser on the held-out data only.
 
     .venv/bin/python benchmarks/bench_digits.py [--dpi 150 200 300] [--model PATH]
+        [--members PATH ...]     # an ensemble: the model and these, probabilities averaged
 
 Held out (``bordereau.heldout``): MNIST ``mnist_data()`` index % 500 >= 400 (1,000 digits),
 ``load_digits()`` index >= 1500 (297), and digits set in the held-out fonts (dkg-handwriting,
@@ -132,10 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dpi", type=float, nargs="+", default=[150.0, 200.0, 300.0])
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--members", type=Path, nargs="*", default=None,
+                        help="further networks read with --model (default: the shipped ones)")
     parser.add_argument("--limit", type=int, default=None, help="digits per dpi (quick run)")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    print(evaluate(DigitRecognizer(args.model), args.dpi, args.limit))
+    recognizer = DigitRecognizer(args.model)
+    if args.members is not None:
+        first = recognizer.network_bytes
+        recognizer = DigitRecognizer.from_bytes(first, [m.read_bytes() for m in args.members])
+    print(evaluate(recognizer, args.dpi, args.limit))
     print(f"[bench_digits] done in {time.monotonic() - started:.0f} s", file=sys.stderr)
     return 0
 

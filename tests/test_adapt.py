@@ -27,7 +27,7 @@ from bordereau.base.schema import Reading, Sheet
 from bordereau.establishment import Establishment
 from bordereau.home import Home
 from bordereau.ocr.adapt import adapted_path, home_recognizer, previous_path
-from bordereau.ocr.digits import default_recognizer
+from bordereau.ocr.digits import DigitRecognizer, default_recognizer
 from bordereau.ocr.pipeline import ReadOptions
 from bordereau.review.queue import Queue
 from bordereau.review.values import format_value
@@ -153,6 +153,8 @@ def test_revert_goes_back_to_the_model_replaced(establishment: Establishment,
     assert first.exit_code == 0, first.stdout
     summary = json.loads(first.stdout)
     assert summary["installed"] == adapted_version(home)
+    # the adapted first network reads with the shipped further members, as the shipped one
+    assert DigitRecognizer(adapted_path(home)).size == default_recognizer().size
     assert summary["held_back"] + summary["fitted"] == summary["cells"]
     installed = adapted_path(home).read_bytes()
     # the same corrections again: no worse than itself, installed, the first one kept

@@ -8,6 +8,8 @@ samples drawn here.
 from __future__ import annotations
 
 import importlib.util
+import io
+import json
 import socket
 import sys
 from pathlib import Path
@@ -22,7 +24,9 @@ from bordereau.errors import MissingToolError
 from bordereau.ocr.digits import (
     CLASSES,
     INPUT_SIZE,
+    MEMBER_FILES,
     REJECT,
+    WITH_SHIPPED,
     DigitRecognizer,
     default_recognizer,
     normalise_cell,
@@ -124,6 +128,57 @@ def test_an_empty_input_is_not_a_digit() -> None:
         np.zeros((1, INPUT_SIZE, INPUT_SIZE), np.float32)
     )
     assert int(probs.argmax()) == REJECT
+
+
+def _other_member(data: bytes, shift: float) -> bytes:
+    """The same network with its last layer's biases moved: another member's opinion."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["f2.b"] = arrays["f2.b"] + np.linspace(-shift, shift, len(arrays["f2.b"]))
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def test_an_ensemble_reads_with_the_mean_of_its_members() -> None:
+    data = (ROOT / "bordereau" / "ocr" / "models" / "digits-cnn.npz").read_bytes()
+    other = _other_member(data, 3.0)
+    alone, second = DigitRecognizer.from_bytes(data), DigitRecognizer.from_bytes(other)
+    both = DigitRecognizer.from_bytes(data, [other])
+    cells = np.stack([normalise_cell(_digit_crop(d, seed=i)) for i, d in enumerate("0374")])
+    expected = (alone.predict_normalised(cells) + second.predict_normalised(cells)) / 2
+    np.testing.assert_allclose(both.predict_normalised(cells), expected, atol=1e-6)
+    assert not np.allclose(alone.predict_normalised(cells), expected, atol=1e-3)
+    assert (alone.size, both.size) == (1, 2)
+    assert both.version == f"{alone.version}&{second.version}"  # the audit names every member
+    assert both.network is both.network and both.member_bytes == (other,)
+
+
+def test_the_shipped_recogniser_holds_every_shipped_member() -> None:
+    models = ROOT / "bordereau" / "ocr" / "models"
+    shipped = [name for name in MEMBER_FILES if (models / name).exists()]
+    recognizer = default_recognizer()
+    assert recognizer.size == 1 + len(shipped)
+    assert recognizer.member_bytes == tuple((models / name).read_bytes() for name in shipped)
+    assert len(recognizer.version.split("&")) == recognizer.size
+
+
+def test_a_model_file_joins_the_shipped_members_only_when_it_says_so(tmp_path: Path) -> None:
+    models = ROOT / "bordereau" / "ocr" / "models"
+    shipped = sum((models / name).exists() for name in MEMBER_FILES)
+    data = (models / "digits-cnn.npz").read_bytes()
+    alone = tmp_path / "fold.npz"  # e.g. a leave-one-style-out network: read by itself
+    alone.write_bytes(data)
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta[WITH_SHIPPED] = True  # e.g. an establishment's adapted first member
+    arrays["meta"] = np.array(json.dumps(meta))
+    joined = tmp_path / "adapted.npz"
+    with joined.open("wb") as out:
+        np.savez(out, **arrays)
+    assert DigitRecognizer(alone).size == 1
+    assert DigitRecognizer(joined).size == 1 + shipped
 
 
 # --- normalise_cell -----------------------------------------------------------------------

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from bordereau import clock
 from bordereau.files import private_dir, write_private
-from bordereau.ocr.digits import CLASSES, DigitRecognizer, default_recognizer
+from bordereau.ocr.digits import CLASSES, WITH_SHIPPED, DigitRecognizer, default_recognizer
 from bordereau.ocr.letters import LetterRecognizer
 from bordereau.ocr.letters import default_recognizer as default_letters
 
@@ -165,7 +165,7 @@ def refit(base: DigitRecognizer, images: npt.NDArray[np.float32], labels: LabelA
     meta = dict(net.meta)
     meta.update(name=ADAPTED_NAME, adapted_from=base.version, cells=len(labels),
                 adapted_on=clock.today().isoformat(), adapt_temperature=temperature,
-                l2=l2)
+                l2=l2, **{WITH_SHIPPED: len(base.member_bytes) > 0})
     buffer = io.BytesIO()
     np.savez(buffer, meta=np.array(json.dumps(meta, sort_keys=True)), **layers)
     return Refit(buffer.getvalue(), temperature)

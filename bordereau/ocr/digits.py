@@ -35,8 +35,10 @@ __all__ = [
     "CLASSES",
     "GLYPH_BOX",
     "INPUT_SIZE",
+    "MEMBER_FILES",
     "MODEL_FILE",
     "REJECT",
+    "WITH_SHIPPED",
     "DigitRead",
     "DigitRecognizer",
     "FloatArray",
@@ -47,6 +49,11 @@ __all__ = [
 CLASSES: tuple[str, ...] = (*"0123456789", "not_a_digit")
 REJECT = 10  # index of ``not_a_digit``
 MODEL_FILE = "digits-cnn.npz"
+# Further networks of the same recipe trained with other seeds: when shipped, a cell's
+# probabilities are the mean of every member's (a deep ensemble), which errs less and
+# less confidently on hands unlike the training data (docs/digits.md, « Ensemble »).
+MEMBER_FILES: tuple[str, ...] = ("digits-cnn-2.npz", "digits-cnn-3.npz")
+WITH_SHIPPED = "with_shipped_members"  # meta key of a model file read with those members
 
 
 class DigitRead(NamedTuple):
@@ -60,31 +67,44 @@ class DigitRecognizer:
     """A trained digit classifier run with numpy (load once, reuse for every page)."""
 
     def __init__(self, path: Path | None = None) -> None:
-        """Load the weights from ``path``, or from the model shipped with the package."""
+        """Load the weights shipped with the package (with the shipped further members,
+        ``MEMBER_FILES``), or the network in ``path``: alone, or with the shipped members
+        when its file says so (``WITH_SHIPPED``: an establishment's adapted first member).
+        """
+        where: object = path or f"bordereau/ocr/models/{MODEL_FILE}"
         try:
-            if path is None:
-                data = resources.files("bordereau.ocr").joinpath("models", MODEL_FILE).read_bytes()
-            else:
-                data = path.read_bytes()
-            self._load(data)
+            data = _shipped(MODEL_FILE) if path is None else path.read_bytes()
+            first = SmallCnn(data, CLASSES)
+            members: list[bytes] = []
+            if path is None or first.meta.get(WITH_SHIPPED):
+                for name in MEMBER_FILES:
+                    where = f"bordereau/ocr/models/{name}"
+                    try:
+                        members.append(_shipped(name))
+                    except FileNotFoundError:
+                        continue
+            self._load(data, members)
         except (OSError, KeyError, ValueError) as exc:
-            where = path or f"bordereau/ocr/models/{MODEL_FILE}"
             raise MissingToolError(
                 f"Le modèle de lecture des chiffres ({where}) est absent ou illisible : "
                 f"réinstallez bordereau ou régénérez-le avec scripts/train_digits.py ({exc})."
             ) from exc
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> DigitRecognizer:
-        """A recogniser of weights held in memory (an adapted model before it is kept)."""
+    def from_bytes(cls, data: bytes, members: Sequence[bytes] = ()) -> DigitRecognizer:
+        """A recogniser of weights held in memory (an adapted model before it is kept),
+        with the given further members."""
         recogniser = cls.__new__(cls)
-        recogniser._load(data)
+        recogniser._load(data, members)
         return recogniser
 
-    def _load(self, data: bytes) -> None:
+    def _load(self, data: bytes, members: Sequence[bytes]) -> None:
         self._net = SmallCnn(data, CLASSES)
+        self.network_bytes = data  # the first network's file
+        self._members = [SmallCnn(member, CLASSES) for member in members]
         self.meta: dict[str, object] = self._net.meta
-        self._version = self._net.version
+        self._version = "&".join([self._net.version, *(m.version for m in self._members)])
+        self.member_bytes: tuple[bytes, ...] = tuple(members)
 
     @property
     def version(self) -> str:
@@ -93,8 +113,13 @@ class DigitRecognizer:
 
     @property
     def network(self) -> SmallCnn:
-        """The network itself (its layers and ``features``, for adapting the last layer)."""
+        """The first network (its layers and ``features``, for adapting the last layer)."""
         return self._net
+
+    @property
+    def size(self) -> int:
+        """How many networks read each cell (1 without further members)."""
+        return 1 + len(self._members)
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -103,7 +128,10 @@ class DigitRecognizer:
 
     def predict_normalised(self, batch: FloatArray) -> FloatArray:
         """Class probabilities, shape (n, 11), for (n, 28, 28) outputs of ``normalise_cell``."""
-        return self._net.probabilities(batch)
+        probs = self._net.probabilities(batch)
+        for member in self._members:
+            probs = probs + member.probabilities(batch)
+        return np.asarray(probs / self.size, np.float32)
 
     def predict(self, cells: Sequence[np.ndarray], batch_size: int = 512) -> FloatArray:
         """Probabilities, shape (len(cells), 11), rows summing to 1, for raw cell crops."""
@@ -124,6 +152,10 @@ class DigitRecognizer:
             DigitRead(None if int(k) == REJECT else CLASSES[int(k)], float(probs[i, k]))
             for i, k in enumerate(best)
         ]
+
+
+def _shipped(name: str) -> bytes:
+    return resources.files("bordereau.ocr").joinpath("models", name).read_bytes()
 
 
 @cache
