@@ -35,10 +35,19 @@ def current_value(row: Reading) -> Any:
     return row.final if row.status in DECIDED else row.value
 
 
+def _put(row: Reading, name: str, value: Any) -> None:
+    """Set a column only when its value changes: a row left as it was stays out of the
+    session's dirty set, so the flushes of a decision (autoflush before each query, the
+    seal's) do not go over the sheet's every reading for nothing."""
+    old = getattr(row, name)
+    if type(old) is not type(value) or old != value:
+        setattr(row, name, value)
+
+
 def _flag(row: Reading, reason: str) -> None:
-    row.status = ReadingStatus.PENDING
+    _put(row, "status", ReadingStatus.PENDING)
     if not row.reason:
-        row.reason = reason
+        _put(row, "reason", reason)
     elif reason not in row.reason:
         row.reason = f"{row.reason} ; {reason}"
 
@@ -54,12 +63,14 @@ def _pinned(row: Reading) -> FieldReading:
 
 def _settle(row: Reading, reading: FieldReading) -> None:
     """Apply a machine reading (after the sheet rules) to a row no reviewer decided."""
-    row.value, row.confidence = reading.value, reading.confidence
+    _put(row, "value", reading.value)
+    _put(row, "confidence", reading.confidence)
     if comment_kept_as_image(row.kind, row.raw):
-        row.status, row.reason = IMAGE, IMAGE_REASON
+        _put(row, "status", IMAGE)
+        _put(row, "reason", IMAGE_REASON)
         return
-    row.reason = reading.reason
-    row.status = ReadingStatus.PENDING if reading.review else ReadingStatus.TRUSTED
+    _put(row, "reason", reading.reason)
+    _put(row, "status", ReadingStatus.PENDING if reading.review else ReadingStatus.TRUSTED)
 
 
 def refresh_sheet(session: Session, sheet: Sheet, layout: Layout, by: str,

@@ -164,7 +164,16 @@ class Queue:
 
     def field_of(self, item_id: int) -> FieldLayout:
         with self.db.session() as session:
-            return self.field(self._row(session, item_id))
+            return self._row_field(session, item_id)[1]
+
+    def _row_field(self, session: Session, item_id: int) -> tuple[Reading, FieldLayout]:
+        """An item's row and its field, in one query (its sheet's layout id joined)."""
+        found = session.execute(select(Reading, Sheet.layout_id).join(Sheet)
+                                .where(Reading.id == item_id)).first()
+        if found is None:
+            raise NotFoundError(f"Élément de vérification {item_id} introuvable.")
+        row, layout_id = found
+        return row, self.db.home.layout(layout_id).field(row.field_id)
 
     def _row(self, session: Session, item_id: int, lock: bool = False) -> Reading:
         query = select(Reading).where(Reading.id == item_id)
@@ -229,8 +238,8 @@ class Queue:
         Never empties a field where the reader saw ink: the reviewer says so on purpose
         (``set`` with « vide »), or transcribes it."""
         with self.db.session() as session:  # the row alone: no evidence to build
-            row = self._row(session, item_id)
-            label = self.field(row).label
+            row, field = self._row_field(session, item_id)
+            label = field.label
             empty = empty_value(current_value(row), row.kind)
             open_with_ink = row.status in (ReadingStatus.PENDING, IMAGE) and ink_found(
                 row.kind, row.raw)
@@ -243,23 +252,20 @@ class Queue:
 
     def set(self, item_id: int, text: str) -> Decision:
         """Set the value a reviewer typed (validated first)."""
-        field = self.field_of(item_id)
-        try:
-            value = parse_value(field, text, self.today)
-        except InvalidValueError as exc:
-            raise InputError(f"Valeur refusée pour « {field.label} » : {exc}.") from exc
-        if value in (None, []) and self._required(item_id, field):
-            raise InputError(
-                f"Valeur refusée pour « {field.label} » : champ obligatoire, il ne peut pas "
-                "rester vide (demander la valeur au médecin, ou passer cet élément).")
+        with self.db.session() as session:  # one read: the row, its field, its sheet
+            row, field = self._row_field(session, item_id)
+            try:
+                value = parse_value(field, text, self.today)
+            except InvalidValueError as exc:
+                raise InputError(f"Valeur refusée pour « {field.label} » : {exc}.") from exc
+            if value in (None, []) and self._required_row(row, field):
+                raise InputError(
+                    f"Valeur refusée pour « {field.label} » : champ obligatoire, il ne peut "
+                    "pas rester vide (demander la valeur au médecin, ou passer cet élément).")
         return self._decide(item_id, value, accept=False)
 
-    def _required(self, item_id: int, field: FieldLayout) -> bool:
-        """Required now: always, or because its optional section is used on this sheet."""
-        with self.db.session() as session:
-            return self._required_row(self._row(session, item_id), field)
-
     def _required_row(self, row: Reading, field: FieldLayout) -> bool:
+        """Required now: always, or because its optional section is used on this sheet."""
         if field.required or not field.required_if_used:
             return field.required
         layout = self.db.home.layout(row.sheet.layout_id)
@@ -288,8 +294,10 @@ class Queue:
             # Lock the sheet, then the item, and decide only on what the base says under
             # those locks: a reviewer racing on the same item waits here, then sees it
             # decided (or claimed) and gets a conflict.
-            probe = self._row(session, item_id)
-            sheet = session.scalars(select(Sheet).where(Sheet.id == probe.sheet_id)
+            sheet_id = session.scalar(select(Reading.sheet_id).where(Reading.id == item_id))
+            if sheet_id is None:
+                raise NotFoundError(f"Élément de vérification {item_id} introuvable.")
+            sheet = session.scalars(select(Sheet).where(Sheet.id == sheet_id)
                                     .with_for_update()
                                     .execution_options(populate_existing=True)).one()
             row = self._row(session, item_id, lock=True)
