@@ -49,10 +49,11 @@ __all__ = [
 CLASSES: tuple[str, ...] = (*"0123456789", "not_a_digit")
 REJECT = 10  # index of ``not_a_digit``
 MODEL_FILE = "digits-cnn.npz"
-# Further networks of the same recipe trained with other seeds: when shipped, a cell's
-# probabilities are the mean of every member's (a deep ensemble), which errs less and
-# less confidently on hands unlike the training data (docs/digits.md, « Ensemble »).
-MEMBER_FILES: tuple[str, ...] = ("digits-cnn-2.npz", "digits-cnn-3.npz")
+# Further networks of the same recipe trained with other seeds, shipped beside it: a cell's
+# probabilities are the mean of every network's (a deep ensemble), which errs less often
+# and less confidently on hands unlike the training data. The trust bounds of
+# ``calibration.json`` were fitted on this ensemble (docs/digits.md, « Ensemble »).
+MEMBER_FILES: tuple[str, ...] = ("digits-cnn-2.npz",)
 WITH_SHIPPED = "with_shipped_members"  # meta key of a model file read with those members
 
 
@@ -67,48 +68,48 @@ class DigitRecognizer:
     """A trained digit classifier run with numpy (load once, reuse for every page)."""
 
     def __init__(self, path: Path | None = None) -> None:
-        """Load the weights shipped with the package (with the shipped further members,
-        ``MEMBER_FILES``), or the network in ``path``: alone, or with the shipped members
-        when its file says so (``WITH_SHIPPED``: an establishment's adapted first member).
-        """
+        """Load the networks shipped with the package (``MODEL_FILE`` and every one of
+        ``MEMBER_FILES``), or the network in ``path``: alone, or with the shipped further
+        members when its file says so (``WITH_SHIPPED``: an establishment's adapted first
+        network)."""
         where: object = path or f"bordereau/ocr/models/{MODEL_FILE}"
         try:
             data = _shipped(MODEL_FILE) if path is None else path.read_bytes()
             first = SmallCnn(data, CLASSES)
-            members: list[bytes] = []
+            members: list[tuple[bytes, SmallCnn]] = []
             if path is None or first.meta.get(WITH_SHIPPED):
                 for name in MEMBER_FILES:
                     where = f"bordereau/ocr/models/{name}"
-                    try:
-                        members.append(_shipped(name))
-                    except FileNotFoundError:
-                        continue
-            self._load(data, members)
+                    member = _shipped(name)
+                    members.append((member, SmallCnn(member, CLASSES)))
         except (OSError, KeyError, ValueError) as exc:
             raise MissingToolError(
                 f"Le modèle de lecture des chiffres ({where}) est absent ou illisible : "
                 f"réinstallez bordereau ou régénérez-le avec scripts/train_digits.py ({exc})."
             ) from exc
+        self._set(data, first, members)
 
     @classmethod
     def from_bytes(cls, data: bytes, members: Sequence[bytes] = ()) -> DigitRecognizer:
         """A recogniser of weights held in memory (an adapted model before it is kept),
         with the given further members."""
         recogniser = cls.__new__(cls)
-        recogniser._load(data, members)
+        recogniser._set(data, SmallCnn(data, CLASSES),
+                        [(m, SmallCnn(m, CLASSES)) for m in members])
         return recogniser
 
-    def _load(self, data: bytes, members: Sequence[bytes]) -> None:
-        self._net = SmallCnn(data, CLASSES)
+    def _set(self, data: bytes, first: SmallCnn, members: list[tuple[bytes, SmallCnn]]) -> None:
+        self._net = first
         self.network_bytes = data  # the first network's file
-        self._members = [SmallCnn(member, CLASSES) for member in members]
-        self.meta: dict[str, object] = self._net.meta
-        self._version = "&".join([self._net.version, *(m.version for m in self._members)])
-        self.member_bytes: tuple[bytes, ...] = tuple(members)
+        self._members = [net for _, net in members]
+        self.member_bytes: tuple[bytes, ...] = tuple(raw for raw, _ in members)
+        self.meta: dict[str, object] = first.meta
+        self._version = "&".join([first.version, *(m.version for m in self._members)])
 
     @property
     def version(self) -> str:
-        """Name of the model and a hash of its file, to record which model read a field."""
+        """Name and file hash of each network, joined by ``&``, to record which model read
+        a field."""
         return self._version
 
     @property
