@@ -3,6 +3,7 @@ writer, PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import inspect, select
 
 from bordereau.base.engine import BaseError, Database
-from bordereau.base.schema import Reading, ScanFile, Sheet
+from bordereau.base.schema import Establishment, Reading, ScanFile, Sheet
 from bordereau.home import Home
 from tests.conftest import LYON
 from tests.factories import INITIALE, Factory
@@ -141,3 +142,38 @@ def test_postgresql_stores_kinds_longer_than_16_characters(tmp_path: Path, pg_ur
     assert annex.status == "committed"
     with factory.db.session() as session:
         assert sorted(session.scalars(select(Sheet.kind))) == ["annexe_traitements", "initiale"]
+
+
+_OPENER = """
+import json, sys, time
+from pathlib import Path
+from bordereau.base.engine import BaseError, Database
+from bordereau.home import Home
+home = Home.open(Path(sys.argv[1]), create=False)
+start = float(sys.argv[2])
+while time.time() < start:  # the barrier: every process opens at the same instant
+    pass
+try:
+    Database.open(home).close()
+    print(json.dumps(None))
+except BaseError as error:
+    print(json.dumps(error.message))
+"""
+
+
+def test_processes_opening_a_new_sqlite_base_at_once_all_get_it(tmp_path: Path) -> None:
+    """Several commands started together on an establishment without a base yet (a reviewer
+    and an ingestion): one creates the file, the others find it empty for a moment while it
+    is being made; they wait for it instead of calling it a damaged base."""
+    for round_ in range(3):
+        home = Home.open(tmp_path / f"home{round_}")
+        start = time.time() + 2.5  # after the interpreters have started
+        racers = [subprocess.Popen([sys.executable, "-c", _OPENER, str(home.root), str(start)],
+                                   stdout=subprocess.PIPE, text=True,
+                                   cwd=Path(__file__).parent.parent) for _ in range(4)]
+        outcomes = [json.loads(p.communicate(timeout=120)[0]) for p in racers]
+        assert outcomes == [None] * 4, outcomes
+        db = Database.open(home)
+        with db.session() as session:
+            assert session.scalars(select(Establishment)).all() != []
+        db.close()

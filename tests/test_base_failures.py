@@ -5,6 +5,7 @@ the audit, two ingestions at once; read-only commands work while an ingestion wr
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
 import signal
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bordereau.base.engine import Database
+from bordereau.base.engine import NEW_FILE_GRACE, Database
 from bordereau.base.verify import verify
 from bordereau.home import Home
 from bordereau.review.queue import Queue
@@ -47,10 +48,26 @@ def home(tmp_path: Path) -> Path:
 def test_a_zero_byte_base_file_is_refused_not_replaced(home: Path) -> None:
     base = home / "base.sqlite"
     base.touch(mode=0o600)
+    an_hour_ago = time.time() - 3600  # left there, not a base another command is making
+    os.utime(base, (an_hour_ago, an_hour_ago))
     result = run_cli(["scan", "status", "--home", str(home)])
     assert result.exit_code == 7
     assert result.stderr.startswith(f"Erreur : {base} : fichier de base vide (0 octet), ce "
                                     "n’est pas une base bordereau.")
+    assert base.stat().st_size == 0
+
+
+def test_a_new_empty_base_file_nobody_fills_is_refused_when_its_grace_is_over(
+        home: Path) -> None:
+    """A just-created empty file may be another command's new base (it is waited for,
+    tests/test_base.py); one that stays empty past NEW_FILE_GRACE is refused as above."""
+    base = home / "base.sqlite"
+    base.touch(mode=0o600)
+    almost = time.time() - (NEW_FILE_GRACE - 0.5)
+    os.utime(base, (almost, almost))
+    result = run_cli(["scan", "status", "--home", str(home)])
+    assert result.exit_code == 7
+    assert "fichier de base vide (0 octet)" in result.stderr
     assert base.stat().st_size == 0
 
 

@@ -43,6 +43,7 @@ from bordereau.home import Home
 ENV_VAR = "BORDEREAU_BASE"
 PROOF_LABEL = b"bordereau-base-binding"
 OPEN_WAIT = 30.0  # seconds an opening process waits for another one migrating the base
+NEW_FILE_GRACE = 10.0  # seconds an empty base file may be another process's new base
 SCHEMA_LOCK = 0x62647831  # PostgreSQL advisory lock: migrating and binding a base
 LOCK_WAIT = 20.0  # seconds a SQLite writer waits for another one's write to end
 
@@ -295,6 +296,17 @@ def _mode(path: Path) -> str:
     return f"{path.stat().st_mode & 0o777:04o}"
 
 
+def _made_by_another(path: Path) -> bool:
+    """Whether an empty base file is a new base another process is creating: it was created
+    less than ``NEW_FILE_GRACE`` seconds ago and gets its first page within that time (two
+    commands started together on a new establishment). An older empty file is no base."""
+    while (info := path.stat()).st_size == 0:
+        if time.time() - info.st_mtime > NEW_FILE_GRACE:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def _check_sqlite_file(path: Path) -> None:
     """Refuse, with what is wrong, a SQLite base that cannot be one (an empty file, a
     folder, a read-only file or folder); create a new one readable by its owner only.
@@ -304,7 +316,7 @@ def _check_sqlite_file(path: Path) -> None:
         if path.exists():
             if not path.is_file():
                 raise BaseError(f"{path} : ce n’est pas un fichier de base SQLite.")
-            if path.stat().st_size == 0:
+            if path.stat().st_size == 0 and not _made_by_another(path):
                 raise BaseError(
                     f"{path} : fichier de base vide (0 octet), ce n’est pas une base bordereau. "
                     "Si elle n’a jamais servi, supprimer ce fichier pour en créer une "
