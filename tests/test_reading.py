@@ -12,7 +12,7 @@ import pytest
 
 from bordereau.establishment import Establishment
 from bordereau.home import Home
-from bordereau.ocr.engine import REPLAY_VAR
+from bordereau.ocr.engine import REPLAY_VAR, EngineSpec
 from bordereau.ocr.page_reader import Context, read_page
 from bordereau.ocr.pipeline import ReadOptions, ReadResult, read_batch
 from bordereau.ocr.types import PageImage
@@ -198,8 +198,11 @@ def test_a_cut_corner_sends_the_page_to_review_not_to_the_bin(
     home, pixels, dpi = clean_page
     cut = degrade.cut_corner(pixels, "bottom_right", 40 * dpi / 25.4)
     cut = degrade.cut_corner(cut, "top_left", 40 * dpi / 25.4)
+    # No OCR here: this test is about the page's state. With the replayed Tesseract, the
+    # label crop of this two-marker alignment was once missing from the recording (one
+    # fresh-root run of six; not reproduced in 8 new homes in one process; cause not found).
     result = read_page(PageImage(source=Path("x.png"), index=0, pixels=cut, dpi=dpi),
-                       Context(home, engine=SIMULATED))
+                       Context(home, engine=EngineSpec(kind="null")))
     assert result.outcome.state == "read"
     assert result.review_reason is not None and "repère(s) d’angle sur 4" in result.review_reason
 
