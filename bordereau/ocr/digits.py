@@ -76,32 +76,25 @@ class DigitRecognizer:
         try:
             data = _shipped(MODEL_FILE) if path is None else path.read_bytes()
             first = SmallCnn(data, CLASSES)
-            members: list[tuple[bytes, SmallCnn]] = []
-            if path is None or first.meta.get(WITH_SHIPPED):
-                for name in MEMBER_FILES:
-                    where = f"bordereau/ocr/models/{name}"
-                    member = _shipped(name)
-                    members.append((member, SmallCnn(member, CLASSES)))
         except (OSError, KeyError, ValueError) as exc:
-            raise MissingToolError(
-                f"Le modèle de lecture des chiffres ({where}) est absent ou illisible : "
-                f"réinstallez bordereau ou régénérez-le avec scripts/train_digits.py ({exc})."
-            ) from exc
-        self._set(data, first, members)
+            raise _unreadable(where, exc) from exc
+        self._set(data, first, _shipped_members() if path is None else _asked_for(first))
 
     @classmethod
-    def from_bytes(cls, data: bytes, members: Sequence[bytes] = ()) -> DigitRecognizer:
-        """A recogniser of weights held in memory (an adapted model before it is kept),
-        with the given further members."""
+    def from_bytes(cls, data: bytes, members: Sequence[bytes] | None = None) -> DigitRecognizer:
+        """A recogniser of weights held in memory (an adapted model before it is kept):
+        with ``members`` when given, else as a file of these bytes would be read."""
         recogniser = cls.__new__(cls)
-        recogniser._set(data, SmallCnn(data, CLASSES),
-                        [(m, SmallCnn(m, CLASSES)) for m in members])
+        first = SmallCnn(data, CLASSES)
+        chosen = (_asked_for(first) if members is None
+                  else [(m, SmallCnn(m, CLASSES)) for m in members])
+        recogniser._set(data, first, chosen)
         return recogniser
 
     def _set(self, data: bytes, first: SmallCnn, members: list[tuple[bytes, SmallCnn]]) -> None:
         self._net = first
         self.network_bytes = data  # the first network's file
-        self._members = [net for _, net in members]
+        self._members = [net for _, net in members]  # SmallCnn is only read: shared
         self.member_bytes: tuple[bytes, ...] = tuple(raw for raw, _ in members)
         self.meta: dict[str, object] = first.meta
         self._version = "&".join([first.version, *(m.version for m in self._members)])
@@ -157,6 +150,31 @@ class DigitRecognizer:
 
 def _shipped(name: str) -> bytes:
     return resources.files("bordereau.ocr").joinpath("models", name).read_bytes()
+
+
+def _unreadable(where: object, exc: Exception) -> MissingToolError:
+    return MissingToolError(
+        f"Le modèle de lecture des chiffres ({where}) est absent ou illisible : "
+        f"réinstallez bordereau ou régénérez-le avec scripts/train_digits.py ({exc}).")
+
+
+@cache
+def _shipped_members() -> list[tuple[bytes, SmallCnn]]:
+    """The further networks of ``MEMBER_FILES``, read once per process."""
+    members = []
+    for name in MEMBER_FILES:
+        try:
+            data = _shipped(name)
+            members.append((data, SmallCnn(data, CLASSES)))
+        except (OSError, KeyError, ValueError) as exc:
+            raise _unreadable(f"bordereau/ocr/models/{name}", exc) from exc
+    return members
+
+
+def _asked_for(first: SmallCnn) -> list[tuple[bytes, SmallCnn]]:
+    """The shipped members when a model file says it is read with them (``WITH_SHIPPED``:
+    an establishment's adapted first network), else none (a network read alone)."""
+    return _shipped_members() if first.meta.get(WITH_SHIPPED) else []
 
 
 @cache
