@@ -5,7 +5,8 @@ This script fetches the pinned packages of ``FONTS`` (family, version, the regis
 ``dist.integrity`` sha512), checks each tarball against its pin, and extracts only the
 latin 400 normal ``.woff2`` (or ``.woff``) file into a cache folder outside git::
 
-    .venv/bin/python scripts/fetch_training_fonts.py            # ~/.cache/bordereau/training-fonts
+    .venv/bin/python scripts/fetch_training_fonts.py    # $BORDEREAU_TRAINING_FONTS or
+                                                        # ~/.cache/bordereau/training-fonts
     .venv/bin/python scripts/fetch_training_fonts.py --dest DIR
 
 A family already in the cache is not downloaded again. Never imported by the package.
@@ -33,8 +34,10 @@ import tarfile
 import urllib.request
 from pathlib import Path
 
+from bordereau import heldout
+
 REGISTRY = "https://registry.npmjs.org"
-DEFAULT_DEST = Path.home() / ".cache" / "bordereau" / "training-fonts"
+DEFAULT_DEST = heldout.npm_font_dir()  # BORDEREAU_TRAINING_FONTS or ~/.cache/bordereau/...
 REFUSED_PARTS = ("hershey", "femke", "tomson", "dkg")
 VALIDATION_EVERY = 5  # every 5th family of the sorted list (from the 3rd) is for validation
 VALIDATION_OFFSET = 2

@@ -425,6 +425,7 @@ def test_npm_families_split_once_into_training_and_style_validation(
     train, val = fetcher.split_families()
     assert sorted(train + val) == families and not set(train) & set(val)
     assert val == families[2::5]  # every 5th of the sorted list, from the 3rd
+    assert tuple(val) == heldout.STYLE_VALIDATION_FAMILIES  # the simulation's unseen split
     assert len(val) >= 10 and len(train) >= 40
 
 
