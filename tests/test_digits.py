@@ -7,11 +7,16 @@ samples drawn here.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import http.server
 import importlib.util
 import io
 import json
 import socket
 import sys
+import tarfile
+import threading
 from pathlib import Path
 from types import ModuleType
 
@@ -308,5 +313,155 @@ def test_training_sources_avoid_heldout(trainer: ModuleType) -> None:
                 assert not heldout.sklearn_is_heldout(int(where)), origin
             else:
                 assert kind == "font" and not heldout.font_is_heldout(Path(where)), origin
-        assert {o.split(":")[0] for o in origins} == {"mnist", "sklearn", "font"}
+        assert {o.split(":")[0] for o in origins} == {"mnist", "sklearn", "font"}  # no npm dir
     assert "HELDOUT_FONTS" not in (ROOT / "scripts" / "train_digits.py").read_text()
+
+
+# --- the npm handwriting fonts (scripts/fetch_training_fonts.py) --------------------------
+
+
+@pytest.fixture(scope="module")
+def fetcher() -> ModuleType:
+    return _load_script("scripts/fetch_training_fonts.py")
+
+
+def _font_tarball(family: str, font: Path) -> bytes:
+    """An npm-style @fontsource tarball holding ``font`` as the family's latin 400 woff2."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in (
+            ("package/package.json", json.dumps({"name": f"@fontsource/{family}"}).encode()),
+            (f"package/files/{family}-latin-700-normal.woff2", b"not this one"),
+            (f"package/files/{family}-latin-400-normal.woff2", font.read_bytes()),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _integrity(data: bytes) -> str:
+    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+
+
+def test_fetcher_pins_no_heldout_or_forbidden_family(fetcher: ModuleType) -> None:
+    families = [f for f, _, _ in fetcher.FONTS]
+    assert len(families) >= 40 and len(set(families)) == len(families)
+    for family, version, integrity in fetcher.FONTS:
+        assert not any(part in family for part in ("hershey", "femke", "tomson", "dkg"))
+        assert version and integrity.startswith("sha512-")
+    assert not set(families) & set(fetcher.EXCLUDED)
+    for name in ("hershey-script", "fonts-femkeklaver", "TomsonTalks", "dkg-handwriting"):
+        with pytest.raises(fetcher.FontFetchError, match="held out or forbidden"):
+            fetcher.refuse_heldout(name)
+
+
+def test_fetcher_refuses_a_forbidden_family_before_any_download(
+    fetcher: ModuleType, tmp_path: Path
+) -> None:
+    pins = (("hershey-sans", "1.0.0", "sha512-AAAA"),)
+    with pytest.raises(fetcher.FontFetchError, match="held out or forbidden"):
+        fetcher.fetch(tmp_path, pins, registry="http://127.0.0.1:9")  # nothing listens there
+    font = heldout.TRAINING_FONTS[-1]
+    if font.exists():
+        with pytest.raises(fetcher.FontFetchError, match="held out or forbidden"):
+            fetcher.extract_font(_font_tarball("dkg", font), "dkg", tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_fetcher_checks_integrity_extracts_and_uses_its_cache(
+    fetcher: ModuleType, tmp_path: Path
+) -> None:
+    font = heldout.TRAINING_FONTS[-1]
+    if not font.exists():
+        pytest.skip("Debian training fonts not installed")
+    good = _font_tarball("test-hand", font)
+    bad = _font_tarball("bad-hand", font)
+    served = {
+        "/@fontsource/test-hand/-/test-hand-1.0.0.tgz": good,
+        "/@fontsource/bad-hand/-/bad-hand-1.0.0.tgz": bad,
+    }
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            body = served.get(self.path)
+            self.send_response(200 if body else 404)
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    registry = f"http://127.0.0.1:{server.server_address[1]}"
+    dest = tmp_path / "fonts"
+    try:
+        pins = (("test-hand", "1.0.0", _integrity(good)),)
+        (path,) = fetcher.fetch(dest, pins, registry=registry)
+        assert path == dest / "test-hand-latin-400-normal.woff2"
+        assert path.read_bytes() == font.read_bytes()  # the 400 face, nothing else
+        assert sorted(p.name for p in dest.iterdir()) == [path.name]
+        assert synth.font_glyph(path, "4") is not None
+        assert len(requests) == 1
+        assert fetcher.fetch(dest, pins, registry=registry) == [path]  # cached: no download
+        assert len(requests) == 1
+        tampered = (("bad-hand", "1.0.0", _integrity(good)),)  # the pin of another tarball
+        with pytest.raises(fetcher.FontFetchError, match="integrity mismatch"):
+            fetcher.fetch(dest, tampered, registry=registry)
+        assert fetcher.cached_font(dest, "bad-hand") is None
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_npm_families_split_once_into_training_and_style_validation(
+    fetcher: ModuleType,
+) -> None:
+    families = sorted(f for f, _, _ in fetcher.FONTS)
+    train, val = fetcher.split_families()
+    assert sorted(train + val) == families and not set(train) & set(val)
+    assert val == families[2::5]  # every 5th of the sorted list, from the 3rd
+    assert len(val) >= 10 and len(train) >= 40
+
+
+def test_npm_training_fonts_keep_heldout_out_and_splits_apart(
+    trainer: ModuleType, fetcher: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    font = heldout.TRAINING_FONTS[-1]
+    if not font.exists():
+        pytest.skip("Debian training fonts not installed")
+    train, val = fetcher.split_families()
+    with pytest.raises(RuntimeError, match="fetch_training_fonts"):
+        trainer.npm_font_files("train", tmp_path)  # the cache is empty
+    for family in train + val:  # a stand-in cache: one real font under every family name
+        (tmp_path / f"{family}-latin-400-normal.woff2").write_bytes(font.read_bytes())
+    train_files = trainer.npm_font_files("train", tmp_path)
+    val_files = trainer.npm_font_files("val", tmp_path)
+    assert [p.name.removesuffix("-latin-400-normal.woff2") for p in train_files] == train
+    assert [p.name.removesuffix("-latin-400-normal.woff2") for p in val_files] == val
+    needs("mlxtend", "sklearn")
+    for split, files in (("train", train_files), ("val", val_files)):
+        npm = {s.origin for s in trainer.load_sources(split, tmp_path) if s.origin[:4] == "npm:"}
+        assert npm == {f"npm:{p}" for p in files}
+    monkeypatch.setattr(trainer.npm_fonts, "split_families", lambda: (["tomsontalks"], []))
+    (tmp_path / "tomsontalks-latin-400-normal.woff2").write_bytes(font.read_bytes())
+    with pytest.raises(trainer.npm_fonts.FontFetchError, match="held out or forbidden"):
+        trainer.npm_font_files("train", tmp_path)
+
+
+def test_vary_shape_is_seeded_and_keeps_the_glyph() -> None:
+    glyph = synth.font_glyph(heldout.TRAINING_FONTS[-1], "8")
+    assert glyph is not None
+    plain = synth.place_glyph(glyph, np.random.default_rng(5))
+    varied = synth.place_glyph(glyph, np.random.default_rng(5), vary_shape=True)
+    again = synth.place_glyph(glyph, np.random.default_rng(5), vary_shape=True)
+    assert np.array_equal(varied, again) and not np.array_equal(plain, varied)
+    assert 0.4 < varied.sum() / plain.sum() < 2.5  # still one stroke-drawn glyph
+    rng = np.random.default_rng(6)
+    bent = synth.elastic(plain, rng, alpha_mm=(0.2, 0.2))
+    assert bent.shape == plain.shape and abs(bent.sum() / plain.sum() - 1) < 0.15
+    assert not np.array_equal(bent, plain)

@@ -82,22 +82,41 @@ def font_glyph(path: Path, char: str, size: int = 96) -> FloatArray | None:
     return crop_ink(glyph)
 
 
+ASPECT_RANGE = (0.6, 1.25)  # width scale independent of height (``vary_shape``)
+MIN_WIDTH_RATIO = 0.3  # narrowing stops at this width / height (an already narrow glyph)
+ELASTIC_SIGMA_MM = (0.6, 1.0)  # smoothness of the displacement field (``vary_shape``)
+ELASTIC_ALPHA_MM = (0.0, 0.2)  # standard deviation of the displacement (``vary_shape``)
+
+
 def place_glyph(
-    glyph: FloatArray, rng: Rng, height_mm: tuple[float, float] = (3.0, 5.8)
+    glyph: FloatArray,
+    rng: Rng,
+    height_mm: tuple[float, float] = (3.0, 5.8),
+    vary_shape: bool = False,
 ) -> FloatArray:
-    """Write ``glyph`` into a cell canvas as a person would print it in the cell."""
+    """Write ``glyph`` into a cell canvas as a person would print it in the cell.
+
+    ``vary_shape`` (training) also changes the width independently of the height (x-scale
+    in ``ASPECT_RANGE``, not narrower than ``MIN_WIDTH_RATIO``) and bends the strokes with a
+    smooth random displacement field (``elastic``); without it the random draws are exactly
+    those of earlier versions, so the benchmark and calibration scans do not change.
+    """
     gh, gw = glyph.shape
+    aspect = 1.0
+    if vary_shape:
+        aspect = max(rng.uniform(*ASPECT_RANGE), min(1.0, MIN_WIDTH_RATIO * gh / gw))
     height = rng.uniform(*height_mm) * RES
     scale = height / gh
-    scale = min(scale, rng.uniform(3.6, 4.8) * RES / gw)  # a wide glyph still fits the cell
+    scale = min(scale, rng.uniform(3.6, 4.8) * RES / (gw * aspect))  # a wide glyph still fits
     angle = math.radians(rng.normal(0.0, 5.0))
     shear = rng.normal(0.0, 0.12)
     linear = (
         np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
         @ np.array([[1.0, shear], [0.0, 1.0]])
+        @ np.array([[aspect, 0.0], [0.0, 1.0]])
         * scale
     )
-    half_w, half_h = gw * scale / 2, gh * scale / 2
+    half_w, half_h = gw * aspect * scale / 2, gh * scale / 2
     room_x = max(0.0, CELL_W * RES / 2 - half_w) + 0.1 * RES
     room_y = max(0.0, CELL_H * RES / 2 - half_h) + 0.1 * RES
     cx = CANVAS_W / 2 + rng.uniform(-1, 1) * min(room_x, 0.8 * RES)
@@ -107,8 +126,36 @@ def place_glyph(
     if scale < 1:
         glyph = np.asarray(cv2.GaussianBlur(glyph, (0, 0), 0.5 / scale), np.float32)
     canvas = cv2.warpAffine(glyph, matrix, (CANVAS_W, CANVAS_H), flags=cv2.INTER_LINEAR)
+    if vary_shape:
+        canvas = elastic(np.asarray(canvas, np.float32), rng)
     canvas = np.clip((canvas - 0.3) / 0.35, 0.0, 1.0).astype(np.float32)  # pen edges
     return change_stroke(canvas, int(rng.integers(-2, 4)))
+
+
+def elastic(
+    canvas: FloatArray,
+    rng: Rng,
+    sigma_mm: tuple[float, float] = ELASTIC_SIGMA_MM,
+    alpha_mm: tuple[float, float] = ELASTIC_ALPHA_MM,
+) -> FloatArray:
+    """``canvas`` bent by a smooth random displacement field (Simard et al., 2003).
+
+    Each pixel moves by a field of uniform noise smoothed with a Gaussian of ``sigma_mm``
+    and scaled so that its standard deviation is ``alpha_mm`` (both drawn per call): the
+    strokes wobble and loops change shape while the character stays the same.
+    """
+    h, w = canvas.shape
+    sigma = rng.uniform(*sigma_mm) * RES
+    alpha = rng.uniform(*alpha_mm) * RES
+    fields = []
+    for _ in range(2):
+        noise = rng.uniform(-1.0, 1.0, (h, w)).astype(np.float32)
+        smooth = np.asarray(cv2.GaussianBlur(noise, (0, 0), sigma), np.float32)
+        fields.append(smooth * np.float32(alpha / max(float(smooth.std()), 1e-6)))
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    moved = cv2.remap(canvas, xs + fields[0], ys + fields[1], cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)  # fmt: skip
+    return np.asarray(moved, np.float32)
 
 
 def cross_seven(canvas: FloatArray, rng: Rng) -> FloatArray:
