@@ -44,7 +44,7 @@ from bordereau.training import digits_synth, letters_synth
 from bordereau.training.temperature import fit_temperature
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import fetch_training_fonts as npm_fonts  # noqa: E402  (a sibling script)
+import fetch_training_fonts as npm_fonts  # a sibling script
 
 Split = Literal["train", "val"]
 Data = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int64]]
