@@ -187,7 +187,7 @@ def show(figures: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sheets", type=int, default=4, help="sheets per centre and profile")
-    parser.add_argument("--split", default="eval", choices=["eval", "calib", "train"])
+    parser.add_argument("--split", default="eval", choices=["eval", "calib", "train", "unseen"])
     parser.add_argument("--profiles", default=",".join(PRESETS))
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--workers", type=int, default=None)

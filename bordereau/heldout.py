@@ -11,6 +11,7 @@ the split from here, and the test suite checks it.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 SKLEARN_HELDOUT_START = 1500
@@ -42,6 +43,47 @@ TRAINING_FONTS = (
     FONT_DIR / "opentype/comic-neue/ComicNeue-Regular.otf",
     FONT_DIR / "opentype/comic-neue/ComicNeue-Bold.otf",
 )
+
+# Google's handwriting fonts from the npm registry (``@fontsource/<family>``), downloaded by
+# ``scripts/fetch_training_fonts.py`` into a cache outside the repository (training and
+# benchmarks only; the package never needs them to run). Their families are split once,
+# by a fixed rule set before any training (every 5th of the sorted list, from the 3rd):
+# the style-validation families are never trained on; the networks pick their epoch and
+# fit their softmax temperature on them, and the "unseen" simulation split writes whole
+# sheets in them (styles neither network learnt).
+STYLE_VALIDATION_FAMILIES = (
+    "architects-daughter", "crafty-girls", "edu-sa-beginner", "give-you-glory",
+    "indie-flower", "klee-one", "neucha", "permanent-marker", "schoolbell",
+    "sue-ellen-francisco", "yomogi",
+)
+NPM_FONT_SUFFIX = "-latin-400-normal"
+
+
+def npm_font_dir() -> Path:
+    """Where the npm handwriting fonts are cached (``BORDEREAU_TRAINING_FONTS`` or
+    ``~/.cache/bordereau/training-fonts``)."""
+    found = os.environ.get("BORDEREAU_TRAINING_FONTS")
+    return Path(found) if found else Path.home() / ".cache" / "bordereau" / "training-fonts"
+
+
+def npm_family(path: Path) -> str | None:
+    """The npm family of a cached font file (``indie-flower-latin-400-normal.woff2`` gives
+    ``indie-flower``), None for any other font."""
+    stem = path.name.split(".")[0]
+    return stem.removesuffix(NPM_FONT_SUFFIX) if stem.endswith(NPM_FONT_SUFFIX) else None
+
+
+def npm_fonts(families: tuple[str, ...]) -> tuple[Path, ...]:
+    """The cached font files of ``families`` (woff2, else woff), those present only."""
+    folder = npm_font_dir()
+    found = []
+    for family in families:
+        for ext in ("woff2", "woff"):
+            path = folder / f"{family}{NPM_FONT_SUFFIX}.{ext}"
+            if path.exists():
+                found.append(path)
+                break
+    return tuple(found)
 
 
 def mnist_is_heldout(index: int) -> bool:

@@ -175,6 +175,31 @@ def test_train_and_eval_never_share_a_glyph_source() -> None:
                     assert heldout.font_is_heldout(font) == (split == "eval")
 
 
+def test_the_unseen_split_writes_only_in_the_style_validation_families(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BORDEREAU_TRAINING_FONTS", str(tmp_path))
+    with pytest.raises(RuntimeError, match="fetch_training_fonts"):
+        hw.random_writer(random.Random(1), "unseen")
+    # A cached npm font is found by its family's file name (FreeType reads a font by its
+    # content: a Debian training face stands in for the woff2 here). A family that is not
+    # a style-validation one is never used by the split.
+    face = next(f for f in heldout.TRAINING_FONTS if f.exists()).read_bytes()
+    validation = heldout.STYLE_VALIDATION_FAMILIES[0]
+    (tmp_path / f"{validation}-latin-400-normal.woff2").write_bytes(face)
+    (tmp_path / "caveat-latin-400-normal.woff2").write_bytes(face)
+    assert [f.name for f in hw.split_fonts("unseen")] == [
+        f"{validation}-latin-400-normal.woff2"]
+    rng = random.Random(5)
+    for _ in range(5):
+        writer = hw.random_writer(rng, "unseen")
+        assert hw.font_style(writer.font) == validation
+        assert writer.digit_weights == (0.0, 0.0, 1.0)
+        for char in "0123456789AZ-'":
+            assert hw.glyph_for(char, writer, rng).source == (
+                f"font:{validation}-latin-400-normal.woff2")
+    assert "caveat" not in heldout.STYLE_VALIDATION_FAMILIES
+
+
 def _ink(before: npt.NDArray[np.uint8], after: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
     return (before.astype(np.int16) - after.astype(np.int16)) > 40
 

@@ -119,7 +119,8 @@ def _trust_signals(reading: Any) -> dict[str, float] | None:
 
 
 def _list_cells(reading: Any) -> list[dict[str, Any]] | None:
-    if reading is None or reading.kind not in {"letters", "alphanumeric"}:
+    if reading is None or reading.kind not in {"letters", "alphanumeric", "digits", "date",
+                                               "orpha_code"}:
         return None
     cells = reading.details.get("cells")
     return cells if isinstance(cells, list) else None

@@ -82,6 +82,8 @@ def sklearn_indices(split: Split, digit: int) -> list[int]:
 
 def split_fonts(split: Split) -> tuple[Path, ...]:
     """The handwriting fonts of this split that are installed on this machine."""
+    if split == "unseen":
+        return heldout.npm_fonts(heldout.STYLE_VALIDATION_FAMILIES)
     fonts = heldout.HELDOUT_FONTS if split == "eval" else heldout.TRAINING_FONTS
     return tuple(f for f in fonts if f.exists())
 
@@ -89,8 +91,8 @@ def split_fonts(split: Split) -> tuple[Path, ...]:
 def font_style(font: Path) -> str:
     """The writer style of a font: its family, named by its folder (``kristi``,
     ``comic-neue``: the faces of one family are one style), as ``scripts/loso.py`` groups
-    them."""
-    return font.parent.name
+    them; an npm font's family is in its file name."""
+    return heldout.npm_family(font) or font.parent.name
 
 
 def style_fonts(split: Split, style: str) -> tuple[Path, ...]:
@@ -215,10 +217,13 @@ def random_writer(rng: random.Random, split: Split, style: str | None = None) ->
     if not fonts:
         if style is not None:
             raise ValueError(f"no installed font of the {split} split has the style {style!r}")
+        if split == "unseen":
+            raise RuntimeError(f"no font of the unseen split in {heldout.npm_font_dir()} "
+                               "(run scripts/fetch_training_fonts.py)")
         packages = heldout.HELDOUT_FONT_PACKAGES if split == "eval" else ("fonts-humor-sans",)
         raise RuntimeError(f"no handwriting font of the {split} split is installed ({packages})")
     weights = rng.choice([(0.7, 0.1, 0.2), (0.5, 0.2, 0.3), (0.9, 0.0, 0.1), (0.3, 0.1, 0.6)])
-    if style is not None:
+    if style is not None or split == "unseen":  # unseen: every glyph in an unlearnt style
         weights = (0.0, 0.0, 1.0)
     elif split == "calib":  # the digit network learnt the training fonts' digits: not those
         weights = (weights[0] + weights[2], weights[1], 0.0)

@@ -18,10 +18,12 @@ from bordereau.ocr.types import FieldValue, PageState
 
 TRUTH_VERSION = 1
 
-Split = Literal["train", "calib", "eval"]
+Split = Literal["train", "calib", "eval", "unseen"]
 """Which glyph sources a simulation draws from (see ``bordereau.heldout``): ``calib`` is
 the training side's validation slice (digits the networks never learnt from, training
-fonts), used to calibrate trust thresholds; ``eval`` the held-out data."""
+fonts), used to calibrate trust thresholds; ``eval`` the held-out data; ``unseen`` the npm
+style-validation families (``heldout.STYLE_VALIDATION_FAMILIES``: digits and letters in
+styles neither network was trained on; needs ``scripts/fetch_training_fonts.py``)."""
 
 Expect = Literal["read", "review", "lost"]
 """``read``: written cleanly, a good reader gets it right; ``review``: deliberately
