@@ -7,8 +7,8 @@ Run by a developer, not by the tests (a few minutes on 2 CPU cores)::
     .venv/bin/python scripts/train_letters.py --fonts even --out /tmp/letters-even.npz
 
 Needs the training extras: torch (CPU) and mlxtend, and the npm handwriting fonts fetched
-by ``scripts/fetch_training_fonts.py`` (``--fonts-dir``, default
-``~/.cache/bordereau/training-fonts``). No package ships handwritten capitals: the letters
+by ``scripts/fetch_training_fonts.py`` (``--fonts-dir``, default ``BORDEREAU_TRAINING_FONTS``
+or ``~/.cache/bordereau/training-fonts``). No package ships handwritten capitals: the letters
 are handwriting fonts made to look written by strong augmentation
 (``bordereau.training.letters_synth``), scanned as comb cells and passed through the
 run-time normaliser. Training fonts: ``bordereau.heldout.TRAINING_FONTS`` (Debian,
@@ -89,13 +89,18 @@ def training_fonts(which: str = "all") -> tuple[Path, ...]:
 
 
 def npm_font_files(
-    split: Split, fonts_dir: Path = npm_fonts.DEFAULT_DEST, which: str = "all"
+    split: Split, fonts_dir: Path | None = None, which: str = "all"
 ) -> tuple[Path, ...]:
-    """The npm fonts of ``split`` in ``fonts_dir``: the training families for ``train``
-    (``even``/``odd``: every other one), the style-validation families for ``val``.
+    """The npm fonts of ``split`` in ``fonts_dir`` (default ``heldout.npm_font_dir()``): the
+    training families for ``train`` (``even``/``odd``: every other one), the
+    style-validation families (``heldout.STYLE_VALIDATION_FAMILIES``) for ``val``.
 
-    Raises when one is missing (run ``scripts/fetch_training_fonts.py``) or refused."""
+    Raises when one is missing (run ``scripts/fetch_training_fonts.py``) or refused, or
+    when a style-validation family would be trained on."""
+    fonts_dir = heldout.npm_font_dir() if fonts_dir is None else fonts_dir
     train, val = npm_fonts.split_families()
+    if set(train) & set(heldout.STYLE_VALIDATION_FAMILIES):
+        raise RuntimeError("a style-validation family is listed among the training families")
     families = train if split == "train" else val
     if split == "train" and which != "all":
         families = families[(0 if which == "even" else 1) :: 2]
@@ -305,8 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fonts", choices=["all", "even", "odd"], default="all")
     parser.add_argument("--epochs", type=int, default=16)
     parser.add_argument("--seed", type=int, default=20250301)
-    parser.add_argument("--fonts-dir", type=Path, default=npm_fonts.DEFAULT_DEST,
-                        help="the npm fonts of scripts/fetch_training_fonts.py")  # fmt: skip
+    parser.add_argument("--fonts-dir", type=Path, default=None,
+                        help="the npm fonts of scripts/fetch_training_fonts.py (default: "
+                        "$BORDEREAU_TRAINING_FONTS or ~/.cache/bordereau/training-fonts)")
     args = parser.parse_args(argv)
     import torch
 

@@ -162,6 +162,7 @@ def test_npm_fonts_split_and_refuse_heldout_or_forbidden(
 
     assert names(trainer.npm_font_files("train", tmp_path)) == train
     assert names(trainer.npm_font_files("val", tmp_path)) == val  # never trained on
+    assert tuple(val) == heldout.STYLE_VALIDATION_FAMILIES and not set(train) & set(val)
     even = names(trainer.npm_font_files("train", tmp_path, "even"))
     odd = names(trainer.npm_font_files("train", tmp_path, "odd"))
     assert sorted(even + odd) == sorted(train) and not set(even) & set(odd)
@@ -170,6 +171,9 @@ def test_npm_fonts_split_and_refuse_heldout_or_forbidden(
         assert trainer.refused(bad), bad
         with pytest.raises(RuntimeError, match="held-out or forbidden"):
             trainer.build_set((), "val", 1, (bad,))
+    monkeypatch.setattr(trainer.npm_fonts, "split_families", lambda: (["neucha"], []))
+    with pytest.raises(RuntimeError, match="style-validation family"):
+        trainer.npm_font_files("train", tmp_path)
     for family in ("tomsontalks", "femkeklaver-hand", "hershey-script"):
         monkeypatch.setattr(trainer.npm_fonts, "split_families", lambda f=family: ([f], []))
         (tmp_path / f"{family}-latin-400-normal.woff2").write_bytes(b"")
