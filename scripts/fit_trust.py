@@ -97,10 +97,14 @@ def read(dirs: list[Path]) -> tuple[list[FieldOutcome], int]:
     sheets = 0
     for kept in dirs:
         result, batches, _ = read_kept(kept, thresholds=zero)
-        if any(truth.split != "calib" for _, truth in batches):
-            sys.exit(f"{kept}: not (only) calibration-split scans")
+        if any(truth.split not in {"calib", "unseen"} for _, truth in batches):
+            sys.exit(f"{kept}: not (only) calibration-split or unseen-split scans")
         for folder, truth in batches:
-            fields += compare(result, truth, folder)["fields"]
+            # The unseen split's styles were never trained on: they count as unseen styles
+            # (``is_loso``) like the leave-one-style-out folds.
+            tag = "loso unseen: " if truth.split == "unseen" else ""
+            fields += [o.model_copy(update={"style": f"{tag}{o.style}"}) if tag else o
+                       for o in compare(result, truth, folder)["fields"]]
         sheets += len(result.sheets)
     return fields, sheets
 
@@ -249,7 +253,8 @@ def fit_group(group: str, outcomes: list[FieldOutcome], args: argparse.Namespace
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reuse", type=Path, nargs="*", default=[],
-                        help="calibration-split scans kept by bench_read.py --split calib")
+                        help="scans kept by bench_read.py --split calib (or --split unseen:"
+                             " styles no network was trained on, counted as unseen styles)")
     parser.add_argument("--from-outcomes", type=Path, nargs="*", default=[],
                         help="field outcomes with trust signals (calibration data only)")
     parser.add_argument("--loso", type=Path, nargs="*", default=[],
