@@ -10,7 +10,8 @@ on the other families, its temperature and trust threshold (the rule of
 ``scripts/calibrate.py``, on letter cells, see ``loso_common``) fitted on their validation
 renderings, and it reads S's capitals. The reference run trains on every family and reads
 the held-out fonts (never trained or tuned on); so is the shipped model. ``--copies``
-renderings per glyph (the shipped recipe has 220) and ``--epochs`` are the same for every
+renderings per glyph (``letters-cnn-v3`` had 220; v4 has 150 and adds npm fonts, which
+this study leaves out) and ``--epochs`` are the same for every
 run. Nothing under ``bordereau/ocr/models`` is written.
 """
 

@@ -2,19 +2,27 @@
 
 Run by a developer, not by the tests (a few minutes on 2 CPU cores)::
 
+    .venv/bin/python scripts/fetch_training_fonts.py          # once: the npm fonts
     .venv/bin/python scripts/train_letters.py                 # the shipped model
     .venv/bin/python scripts/train_letters.py --fonts even --out /tmp/letters-even.npz
 
-Needs the training extras: torch (CPU) and mlxtend. No package ships handwritten capitals:
-the letters are the handwriting fonts of ``bordereau.heldout.TRAINING_FONTS`` made to look
-written by strong augmentation (``bordereau.training.letters_synth``), scanned as comb cells and
-passed through the run-time normaliser. ``digit`` cells: digits 2-9 (training fonts and
-MNIST ``mnist_data()`` index % 500 < 370); ``not_a_letter`` cells: overwritten letters,
-symbols, specks, hatching, filled cells. Validation (epoch choice, softmax temperature):
-other renderings of the same fonts and MNIST index % 500 in [370, 400). The held-out fonts
-are never read here.
-``--fonts even|odd`` trains on half of the fonts: the cross-fitted models with which
-``letters_fit`` tunes the Tesseract + CNN combination on fonts the CNN has not seen.
+Needs the training extras: torch (CPU) and mlxtend, and the npm handwriting fonts fetched
+by ``scripts/fetch_training_fonts.py`` (``--fonts-dir``, default ``BORDEREAU_TRAINING_FONTS``
+or ``~/.cache/bordereau/training-fonts``). No package ships handwritten capitals: the letters
+are handwriting fonts made to look written by strong augmentation
+(``bordereau.training.letters_synth``), scanned as comb cells and passed through the
+run-time normaliser. Training fonts: ``bordereau.heldout.TRAINING_FONTS`` (Debian,
+``COPIES`` renderings per glyph) and the npm *training* families of
+``fetch_training_fonts.split_families`` (``NPM_COPIES``); a glyph a font lacks is skipped.
+``digit`` cells: digits 2-9 (those fonts and MNIST ``mnist_data()`` index % 500 < 370);
+``not_a_letter`` cells: overwritten letters, symbols, specks, hatching, filled cells.
+Validation (epoch choice, softmax temperature): other renderings of the Debian training
+fonts, the npm *style-validation* families (styles never trained on) and MNIST index % 500
+in [370, 400). The held-out Debian fonts, fonts-femkeklaver and the Hershey fonts are never
+read here.
+``--fonts even|odd`` trains on half of the Debian fonts and half of the npm training
+families: the cross-fitted models with which ``letters_fit`` tunes the Tesseract + CNN
+combination on fonts the CNN has not seen.
 """
 
 from __future__ import annotations
@@ -35,13 +43,19 @@ from bordereau.ocr.letters import CLASSES, DIGIT, MODEL_FILE, REJECT
 from bordereau.training import digits_synth, letters_synth
 from bordereau.training.temperature import fit_temperature
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fetch_training_fonts as npm_fonts  # a sibling script
+
 Split = Literal["train", "val"]
 Data = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int64]]
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "bordereau" / "ocr" / "models" / MODEL_FILE
-MODEL_NAME = "letters-cnn-v3"
+MODEL_NAME = "letters-cnn-v4"
 VAL_MNIST_FROM = 370  # MNIST index % 500 in [370, 400): validation (training side)
-COPIES = {"train": 220, "val": 8}  # renderings per font glyph
+COPIES = {"train": 150, "val": 8}  # renderings per Debian training font glyph
+# renderings per npm font glyph: training families in "train", style-validation ones in "val"
+NPM_COPIES = {"train": 50, "val": 20}
+FORBIDDEN_PARTS = ("hershey", "femke")  # never used at all (besides the held-out fonts)
 MNIST_DIGITS = {"train": 1200, "val": 150}
 REJECT_SHARE = 0.07
 DIGIT_SHARE = 0.06
@@ -52,10 +66,18 @@ def log(message: str) -> None:
     print(f"[train_letters] {message}", file=sys.stderr, flush=True)
 
 
+def refused(path: Path) -> bool:
+    """True for a held-out font (``bordereau.heldout``), fonts-femkeklaver or a Hershey font."""
+    lowered = str(path).lower()
+    return heldout.font_is_heldout(path) or any(
+        part in lowered for part in (*FORBIDDEN_PARTS, *npm_fonts.REFUSED_PARTS)
+    )
+
+
 def training_fonts(which: str = "all") -> tuple[Path, ...]:
-    """The handwriting fonts allowed for training (``even``/``odd``: every other one)."""
+    """The Debian handwriting fonts allowed for training (``even``/``odd``: every other one)."""
     fonts = tuple(f for f in heldout.TRAINING_FONTS if f.exists())
-    if any(heldout.font_is_heldout(f) for f in fonts):
+    if any(refused(f) for f in fonts):
         raise RuntimeError("a held-out font is listed among the training fonts")
     missing = set(heldout.TRAINING_FONTS) - set(fonts)
     if missing:
@@ -64,6 +86,35 @@ def training_fonts(which: str = "all") -> tuple[Path, ...]:
         return fonts
     return tuple(f for i, f in enumerate(heldout.TRAINING_FONTS)
                  if f in fonts and i % 2 == (0 if which == "even" else 1))  # fmt: skip
+
+
+def npm_font_files(
+    split: Split, fonts_dir: Path | None = None, which: str = "all"
+) -> tuple[Path, ...]:
+    """The npm fonts of ``split`` in ``fonts_dir`` (default ``heldout.npm_font_dir()``): the
+    training families for ``train`` (``even``/``odd``: every other one), the
+    style-validation families (``heldout.STYLE_VALIDATION_FAMILIES``) for ``val``.
+
+    Raises when one is missing (run ``scripts/fetch_training_fonts.py``) or refused, or
+    when a style-validation family would be trained on."""
+    fonts_dir = heldout.npm_font_dir() if fonts_dir is None else fonts_dir
+    train, val = npm_fonts.split_families()
+    if set(train) & set(heldout.STYLE_VALIDATION_FAMILIES):
+        raise RuntimeError("a style-validation family is listed among the training families")
+    families = train if split == "train" else val
+    if split == "train" and which != "all":
+        families = families[(0 if which == "even" else 1) :: 2]
+    paths = []
+    for family in families:
+        npm_fonts.refuse_heldout(family)
+        path = npm_fonts.cached_font(fonts_dir, family)
+        if path is None:
+            raise RuntimeError(f"npm font {family} missing in {fonts_dir}: run "
+                               "scripts/fetch_training_fonts.py --dest DIR")  # fmt: skip
+        if refused(path):
+            raise RuntimeError(f"a held-out font is listed among the npm fonts: {path}")
+        paths.append(path)
+    return tuple(paths)
 
 
 def mnist_indices(split: Split) -> list[int]:
@@ -86,8 +137,14 @@ def mnist_reject_digits(split: Split, count: int, seed: int) -> list[npt.NDArray
     return [digits_synth.mnist_glyph(images[i]) for i in sorted(int(i) for i in chosen)]
 
 
-def build_set(fonts: tuple[Path, ...], split: Split, seed: int) -> Data:
-    """Render every font glyph ``COPIES[split]`` times as cell scans, plus rejects."""
+def build_set(
+    fonts: tuple[Path, ...], split: Split, seed: int, npm: tuple[Path, ...] = ()
+) -> Data:
+    """Render every glyph of the Debian ``fonts`` ``COPIES[split]`` times and of the ``npm``
+    fonts ``NPM_COPIES[split]`` times as cell scans, plus ``digit`` and ``not_a_letter``
+    cells drawn from all of them. A character a font lacks is skipped and logged."""
+    if any(refused(f) for f in (*fonts, *npm)):
+        raise RuntimeError("a held-out or forbidden font was given to build_set")
     rng = np.random.default_rng(seed)
     images: list[npt.NDArray[np.float32]] = []
     geometry: list[npt.NDArray[np.float32]] = []
@@ -102,15 +159,22 @@ def build_set(fonts: tuple[Path, ...], split: Split, seed: int) -> Data:
         geometry.append(geo)
         labels.append(label)
 
-    glyphs = [(f, c, g) for f in fonts for c in letters_synth.CHARS
-              if (g := letters_synth.char_glyph(f, c)) is not None]  # fmt: skip
-    for _, char, glyph in glyphs:
-        for _ in range(COPIES[split]):
+    everything = (*fonts, *npm)
+    copies = {**{f: COPIES[split] for f in fonts}, **{f: NPM_COPIES[split] for f in npm}}
+    glyphs = [(f, c, letters_synth.char_glyph(f, c)) for f in everything
+              for c in letters_synth.CHARS]  # fmt: skip
+    for font in everything:
+        lacking = [c for f, c, g in glyphs if f == font and g is None]
+        if lacking:
+            log(f"{font.name} lacks {''.join(lacking)!r}: skipped")
+    found = [(f, c, g) for f, c, g in glyphs if g is not None]
+    for font, char, glyph in found:
+        for _ in range(copies[font]):
             add(letters_synth.place_char(glyph, rng), CLASSES.index(char))
-    letters = [g for _, c, g in glyphs if c.isalpha()]
-    symbols = [g for f in fonts for c in letters_synth.REJECT_SYMBOLS
+    letters = [g for _, c, g in found if c.isalpha()]
+    symbols = [g for f in everything for c in letters_synth.REJECT_SYMBOLS
                if (g := letters_synth.char_glyph(f, c)) is not None]  # fmt: skip
-    digits = [g for f in fonts for c in letters_synth.DIGIT_CLASS
+    digits = [g for f in everything for c in letters_synth.DIGIT_CLASS
               if (g := letters_synth.char_glyph(f, c)) is not None]  # fmt: skip
     digit_inks = mnist_reject_digits(split, MNIST_DIGITS[split], seed)
     characters = len(labels) / (1 - REJECT_SHARE - DIGIT_SHARE)
@@ -214,12 +278,41 @@ def export(net: Any, temperature: float, out: Path, meta: dict[str, object]) -> 
     )
 
 
+def merge(parts: list[Data]) -> Data:
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]))  # fmt: skip
+
+
+def validation_figures(probs: npt.NDArray[np.float32], labels: npt.NDArray[np.int64]
+                       ) -> dict[str, float]:  # fmt: skip
+    """Accuracy on the characters (the ``digit`` class ignored, as in names), share of them
+    kept at p >= 0.95 and confident errors (wrong with p >= 0.95)."""
+    chars = labels < REJECT
+    p = probs[chars].copy()
+    p[:, DIGIT] = 0.0
+    right = p.argmax(1) == labels[chars]
+    top = probs[chars].max(1)
+    sure = top >= 0.95
+    return {"cells": int(chars.sum()), "accuracy": round(float(right.mean()), 4),
+            "kept_095": round(float(sure.mean()), 4),
+            "confident_errors_095": int((~right & sure).sum())}  # fmt: skip
+
+
+def softmax(logits: npt.NDArray[np.float32], temperature: float) -> npt.NDArray[np.float32]:
+    z = logits / temperature
+    out = np.exp(z - z.max(1, keepdims=True))
+    return (out / out.sum(1, keepdims=True)).astype(np.float32)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--fonts", choices=["all", "even", "odd"], default="all")
     parser.add_argument("--epochs", type=int, default=16)
     parser.add_argument("--seed", type=int, default=20250301)
+    parser.add_argument("--fonts-dir", type=Path, default=None,
+                        help="the npm fonts of scripts/fetch_training_fonts.py (default: "
+                        "$BORDEREAU_TRAINING_FONTS or ~/.cache/bordereau/training-fonts)")
     args = parser.parse_args(argv)
     import torch
 
@@ -229,31 +322,47 @@ def main(argv: list[str] | None = None) -> int:
     torch.use_deterministic_algorithms(True)
     started = time.monotonic()
     fonts = training_fonts(args.fonts)
-    data = build_set(fonts, "train", args.seed)
-    val = build_set(fonts, "val", args.seed + 1)
+    npm_train = npm_font_files("train", args.fonts_dir, args.fonts)
+    npm_val = npm_font_files("val", args.fonts_dir)
+    data = build_set(fonts, "train", args.seed, npm_train)
+    val_fonts = build_set(fonts, "val", args.seed + 1)
+    val_styles = build_set((), "val", args.seed + 2, npm_val)
+    val = merge([val_fonts, val_styles])
     log(f"rendered {len(data[2])} training and {len(val[2])} validation cells from "
-        f"{len(fonts)} fonts ({time.monotonic() - started:.0f} s)")  # fmt: skip
+        f"{len(fonts)} Debian fonts, {len(npm_train)} npm training and {len(npm_val)} npm "
+        f"style-validation fonts ({time.monotonic() - started:.0f} s)")  # fmt: skip
     net = train(data, val, args.epochs, args.seed)
     logits = logits_of(net, val)
     temperature = fit_temperature(logits, val[2])
     val_accuracy = float((logits.argmax(1) == val[2]).mean())
+    figures = {
+        "training_fonts": validation_figures(softmax(logits_of(net, val_fonts), temperature),
+                                             val_fonts[2]),
+        "style_validation": validation_figures(softmax(logits_of(net, val_styles), temperature),
+                                               val_styles[2]),
+    }  # fmt: skip
+    for kind, row in figures.items():
+        log(f"validation {kind}: {row}")
     meta: dict[str, object] = {
         "name": MODEL_NAME, "classes": list(CLASSES), "input_size": INPUT_SIZE,
         "extra_features": GEOMETRY_SIZE, "temperature": temperature, "seed": args.seed,
         "epochs": args.epochs, "val_accuracy": round(val_accuracy, 4),
-        "train_cells": len(data[2]), "fonts": [f.name for f in fonts],
-        "data": "TRAINING_FONTS capitals, - and ' (augmented); digit: 2-9 (fonts, "
+        "validation": figures, "train_cells": len(data[2]),
+        "fonts": [f.name for f in fonts] + [f.name for f in npm_train],
+        "style_validation_fonts": [f.name for f in npm_val],
+        "data": f"TRAINING_FONTS ({COPIES['train']} renderings per glyph) and "
+        f"{len(npm_train)} npm @fontsource training families ({NPM_COPIES['train']}; "
+        "fetch_training_fonts.py): capitals, - and ' (augmented); digit: 2-9 (fonts, "
         "mnist_data idx%500<370); not_a_letter: overwritten letters, symbols, marks; "
-        "validation: other renderings, mnist idx%500 in [370,400)",
+        "validation: other renderings of TRAINING_FONTS, "
+        f"{len(npm_val)} npm style-validation families (never trained on), "
+        "mnist idx%500 in [370,400)",
         "architecture": "conv5x5x16-pool-conv3x3x32-pool-conv3x3x64-pool-[+6 geometry]"
         "-fc128-fc30",
     }  # fmt: skip
     export(net, temperature, args.out, meta)
     probs = LetterRecognizer(args.out).predict_normalised(val[0], val[1])
-    z = logits / temperature
-    ref = np.exp(z - z.max(1, keepdims=True))
-    ref /= ref.sum(1, keepdims=True)
-    gap = float(np.abs(probs - ref).max())
+    gap = float(np.abs(probs - softmax(logits, temperature)).max())
     log(f"temperature {temperature}, validation accuracy {val_accuracy:.4f}, numpy vs torch "
         f"max |dp| {gap:.4f}; wrote {args.out} ({args.out.stat().st_size // 1024} KiB) "
         f"in {time.monotonic() - started:.0f} s")  # fmt: skip

