@@ -53,7 +53,7 @@ MODEL_FILE = "digits-cnn.npz"
 # probabilities are the mean of every network's (a deep ensemble), which errs less often
 # and less confidently on hands unlike the training data. The trust bounds of
 # ``calibration.json`` were fitted on this ensemble (docs/digits.md, « Ensemble »).
-MEMBER_FILES: tuple[str, ...] = ("digits-cnn-2.npz",)
+MEMBER_FILES: tuple[str, ...] = ("digits-cnn-2.npz", "digits-cnn-3.npz", "digits-cnn-4.npz")
 WITH_SHIPPED = "with_shipped_members"  # meta key of a model file read with those members
 
 
