@@ -26,7 +26,7 @@ from bordereau.base.ingest import Ingestor
 from bordereau.base.schema import Reading, Sheet
 from bordereau.establishment import Establishment
 from bordereau.home import Home
-from bordereau.ocr.adapt import adapted_path, home_recognizer, previous_path
+from bordereau.ocr.adapt import Score, adapted_path, home_recognizer, previous_path
 from bordereau.ocr.digits import DigitRecognizer, default_recognizer
 from bordereau.ocr.pipeline import ReadOptions
 from bordereau.review.queue import Queue
@@ -237,3 +237,15 @@ def test_decided_cells_are_found_in_a_postgresql_base(tmp_path: Path, pg_url: st
     layout = factory.layout("initiale").field("patient.ipp")
     width_mm = (layout.cells_mm or ())[0][2] - 2 * 0.3
     assert all(abs(c.image.shape[1] - width_mm * 4.0) <= 1 for c in cells)  # 4 px/mm
+
+
+def test_a_model_as_right_but_far_less_sure_is_worse() -> None:
+    """Sending many more cells to review is worse, even with no more errors (an adapted
+    first network averaged with the shipped ones can lose its certainty and not its
+    answers); a cell or two of the check (5 %) may change side."""
+    before = Score("actuel", cells=36, correct=35, confident=34, confident_errors=0)
+    assert not Score("adapté", 36, 36, 10, 0).no_worse_than(before)
+    assert Score("adapté", 36, 36, 32, 0).no_worse_than(before)
+    assert not Score("adapté", 36, 36, 31, 0).no_worse_than(before)
+    assert not Score("adapté", 36, 34, 36, 0).no_worse_than(before)
+    assert not Score("adapté", 36, 36, 36, 1).no_worse_than(before)

@@ -136,7 +136,9 @@ def test_identity_fields_keep_their_own_rule(layout: Layout) -> None:
 
 def test_the_reader_scores_comb_fields_with_their_posterior(layout: Layout) -> None:
     fields = sheet(layout)
-    cells = comb("15082024", {2: [("0", 0.8), ("7", 0.2)]})
+    # A month's tens cell read 0 at 0.7 (its rival 7: month 78, impossible), under the
+    # shipped date threshold.
+    cells = comb("15082024", {2: [("0", 0.7), ("7", 0.3)]})
     fields["activite.date"] = reading("activite.date", "date", "2024-08-15", cells)
     pages = set(range(1, layout.form.pages + 1))
     done, _ = finish_sheet(layout, list(fields.values()), pages, {}, TODAY)
@@ -147,4 +149,5 @@ def test_the_reader_scores_comb_fields_with_their_posterior(layout: Layout) -> N
         assert date.confidence == pytest.approx(score, abs=1e-6)
         assert not date.review and thresholds()["date"] < 0.99
     else:
-        assert date.confidence == pytest.approx(0.8) and date.review
+        assert thresholds()["date"] > 0.7
+        assert date.confidence == pytest.approx(0.7) and date.review

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,6 +36,9 @@ MODELS_DIR = "models"
 ADAPTED_FILE = "digits-cnn.npz"  # the adapted model the reader uses
 PREVIOUS_FILE = "digits-cnn.precedent.npz"  # the one it replaced (absent: the shipped one)
 ADAPTED_NAME = "digits-cnn-adapte"
+# An adapted model may read this share of the check's cells (at least one) under the trust
+# threshold that the model it replaces read above it: more would be more review.
+REVIEW_TOLERANCE = 0.05
 LETTERS_FILE = "letters-cnn.npz"  # the home's own letter model, when it has one
 L2 = 0.01  # pull of the shipped weights (per cell, on the squared difference)
 STEPS = 400
@@ -186,8 +190,13 @@ class Score:
         return self.correct / self.cells if self.cells else 0.0
 
     def no_worse_than(self, other: Score) -> bool:
-        """As many right and no more wrong above the threshold as ``other``."""
-        return self.correct >= other.correct and self.confident_errors <= other.confident_errors
+        """As many right, no more wrong above the threshold, and not less sure: at most
+        ``REVIEW_TOLERANCE`` of the cells (at least one) fewer read above the threshold. A
+        model as right but far less sure sends many more cells to review: that is worse."""
+        spare = max(1, math.ceil(REVIEW_TOLERANCE * self.cells))
+        return (self.correct >= other.correct
+                and self.confident_errors <= other.confident_errors
+                and self.confident >= other.confident - spare)
 
 
 def score(model: DigitRecognizer, images: npt.NDArray[np.float32], labels: LabelArray,
