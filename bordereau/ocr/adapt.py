@@ -147,8 +147,11 @@ class Refit:
 
 def refit(base: DigitRecognizer, images: npt.NDArray[np.float32], labels: LabelArray,
           groups: Sequence[str], l2: float = L2) -> Refit:
-    """Refit the last layer of ``base`` on normalised cells (n, 28, 28) and their digit
-    labels. The temperature is chosen on a third of the sheets (``groups``) left out of a
+    """Refit the last layer of ``base``'s first network on normalised cells (n, 28, 28)
+    and their digit labels. The adapted network reads **alone**: averaged with the shipped
+    members (half of the reading) it kept little of what it learnt (``bench_adapt.py``,
+    docs/reading.md « Learning from corrections »). A file flagged ``WITH_SHIPPED`` by an
+    earlier version is still read with them, as it was fitted to be. The temperature is chosen on a third of the sheets (``groups``) left out of a
     first fit, so it is not fitted to cells the layer has learnt, when that third has
     ``MIN_TEMPERATURE_CELLS`` cells; else the shipped temperature is kept."""
     net = base.network
@@ -169,7 +172,7 @@ def refit(base: DigitRecognizer, images: npt.NDArray[np.float32], labels: LabelA
     meta = dict(net.meta)
     meta.update(name=ADAPTED_NAME, adapted_from=base.version, cells=len(labels),
                 adapted_on=clock.today().isoformat(), adapt_temperature=temperature,
-                l2=l2, **{WITH_SHIPPED: len(base.member_bytes) > 0})
+                l2=l2, **{WITH_SHIPPED: False})
     buffer = io.BytesIO()
     np.savez(buffer, meta=np.array(json.dumps(meta, sort_keys=True)), **layers)
     return Refit(buffer.getvalue(), temperature)
