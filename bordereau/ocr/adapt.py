@@ -151,9 +151,10 @@ def refit(base: DigitRecognizer, images: npt.NDArray[np.float32], labels: LabelA
     and their digit labels. The adapted network reads **alone**: averaged with the shipped
     members (half of the reading) it kept little of what it learnt (``bench_adapt.py``,
     docs/reading.md « Learning from corrections »). A file flagged ``WITH_SHIPPED`` by an
-    earlier version is still read with them, as it was fitted to be. The temperature is chosen on a third of the sheets (``groups``) left out of a
-    first fit, so it is not fitted to cells the layer has learnt, when that third has
-    ``MIN_TEMPERATURE_CELLS`` cells; else the shipped temperature is kept."""
+    earlier version is still read with them, as it was fitted to be. The temperature is
+    chosen on a third of the sheets (``groups``) left out of a first fit, so it is not
+    fitted to cells the layer has learnt, when that third has ``MIN_TEMPERATURE_CELLS``
+    cells; else the shipped temperature is kept."""
     net = base.network
     features = net.features(images).astype(np.float64)
     w0 = net.layers["f2.w"].astype(np.float64)
