@@ -122,10 +122,10 @@ class DigitRecognizer:
 
     def predict_normalised(self, batch: FloatArray) -> FloatArray:
         """Class probabilities, shape (n, 11), for (n, 28, 28) outputs of ``normalise_cell``:
-        the mean of the networks'. An establishment's adapted first network (``WITH_SHIPPED``)
-        weighs as much as the shipped members together, half of the reading, as it did
-        beside one member: averaged with three, what it learnt of the establishment's
-        writers would move a reading by a quarter only."""
+        the mean of the networks'. A model file flagged ``WITH_SHIPPED`` (an adapted
+        network of session 8; ``models adapt`` now writes networks that read alone) weighs
+        as much as the shipped members together, half of the reading, as it did beside one
+        member."""
         probs = self._net.probabilities(batch)
         if not self._members:
             return np.asarray(probs, np.float32)
