@@ -73,17 +73,19 @@ def npm_family(path: Path) -> str | None:
     return stem.removesuffix(NPM_FONT_SUFFIX) if stem.endswith(NPM_FONT_SUFFIX) else None
 
 
+def npm_font(folder: Path, family: str) -> Path | None:
+    """The cached font file of ``family`` in ``folder`` (woff2, else woff), if any."""
+    for ext in ("woff2", "woff"):
+        path = folder / f"{family}{NPM_FONT_SUFFIX}.{ext}"
+        if path.exists():
+            return path
+    return None
+
+
 def npm_fonts(families: tuple[str, ...]) -> tuple[Path, ...]:
-    """The cached font files of ``families`` (woff2, else woff), those present only."""
-    folder = npm_font_dir()
-    found = []
-    for family in families:
-        for ext in ("woff2", "woff"):
-            path = folder / f"{family}{NPM_FONT_SUFFIX}.{ext}"
-            if path.exists():
-                found.append(path)
-                break
-    return tuple(found)
+    """The cached font files of ``families`` in ``npm_font_dir()``, those present only."""
+    found = (npm_font(npm_font_dir(), family) for family in families)
+    return tuple(path for path in found if path is not None)
 
 
 def mnist_is_heldout(index: int) -> bool:

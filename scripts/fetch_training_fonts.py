@@ -394,12 +394,22 @@ def extract_font(data: bytes, family: str, dest: Path) -> Path:
 
 
 def cached_font(dest: Path, family: str) -> Path | None:
-    """The cached font file of ``family`` in ``dest``, if any."""
-    for ext in ("woff2", "woff"):
-        path = dest / f"{family}-latin-400-normal.{ext}"
-        if path.exists():
-            return path
-    return None
+    """The cached font file of ``family`` in ``dest``, if any (``heldout.npm_font``)."""
+    return heldout.npm_font(dest, family)
+
+
+def required_fonts(dest: Path, families: list[str]) -> tuple[Path, ...]:
+    """The cached font file of every one of ``families`` in ``dest``, for training: raises
+    when a family is held out or forbidden, or when its file is missing."""
+    paths = []
+    for family in families:
+        refuse_heldout(family)
+        path = cached_font(dest, family)
+        if path is None:
+            raise RuntimeError(f"npm font {family} missing in {dest}: run "
+                               "scripts/fetch_training_fonts.py --dest DIR")
+        paths.append(path)
+    return tuple(paths)
 
 
 def tarball_url(family: str, version: str, registry: str = REGISTRY) -> str:

@@ -106,18 +106,11 @@ def npm_font_files(split: Split, fonts_dir: Path) -> tuple[Path, ...]:
     Raises when one is missing (run ``scripts/fetch_training_fonts.py``) or when a family
     is held out or forbidden."""
     train, val = npm_fonts.split_families()
-    families = train if split == "train" else val
-    paths = []
-    for family in families:
-        npm_fonts.refuse_heldout(family)
-        path = npm_fonts.cached_font(fonts_dir, family)
-        if path is None:
-            raise RuntimeError(f"npm font {family} missing in {fonts_dir}: run "
-                               "scripts/fetch_training_fonts.py --dest DIR")  # fmt: skip
+    paths = npm_fonts.required_fonts(fonts_dir, train if split == "train" else val)
+    for path in paths:
         if heldout.font_is_heldout(path):
             raise RuntimeError(f"a held-out font is listed among the npm fonts: {path}")
-        paths.append(path)
-    return tuple(paths)
+    return paths
 
 
 def load_sources(split: Split, fonts_dir: Path | None = None) -> list[Source]:

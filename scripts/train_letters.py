@@ -104,17 +104,11 @@ def npm_font_files(
     families = train if split == "train" else val
     if split == "train" and which != "all":
         families = families[(0 if which == "even" else 1) :: 2]
-    paths = []
-    for family in families:
-        npm_fonts.refuse_heldout(family)
-        path = npm_fonts.cached_font(fonts_dir, family)
-        if path is None:
-            raise RuntimeError(f"npm font {family} missing in {fonts_dir}: run "
-                               "scripts/fetch_training_fonts.py --dest DIR")  # fmt: skip
+    paths = npm_fonts.required_fonts(fonts_dir, families)
+    for path in paths:
         if refused(path):
             raise RuntimeError(f"a held-out font is listed among the npm fonts: {path}")
-        paths.append(path)
-    return tuple(paths)
+    return paths
 
 
 def mnist_indices(split: Split) -> list[int]:
