@@ -45,12 +45,12 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fit_trust: read and load
-from fit_trust import MAX_OBSERVED, filled, load, raised, read
+from fit_trust import MAX_OBSERVED, filled, load, read
 
 from bordereau.ocr.trust import IDENTITY_FIELDS, IDENTITY_THRESHOLD
 from bordereau.ocr.trust_model import GROUPS
 from bordereau.simulate.evaluate import FieldOutcome
-from bordereau.training.trust_fit import NEVER, risk_threshold
+from bordereau.training.trust_fit import NEVER, raised, risk_threshold, trust_decided
 
 ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION = ROOT / "bordereau" / "ocr" / "models" / "calibration.json"
@@ -107,7 +107,7 @@ def fit(outcomes: list[FieldOutcome], alpha: float, delta: float,
     kinds = (*GROUPS[GROUP], *(GROUPS["letter_combs"] if pool else ()))
     rows = [o for o in outcomes if o.kind in kinds and o.trust is not None
             and o.expect == "read"]
-    decided = [o for o in rows if not o.review and not raised(o)]
+    decided = trust_decided(rows)
     right = np.array([o.right for o in decided], dtype=bool)
     found: dict[str, Any] = {"kinds": list(kinds), "fields": len(decided),
                              "wrong": int((~right).sum()),

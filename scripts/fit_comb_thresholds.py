@@ -37,12 +37,12 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fit_trust: load, operating
-from fit_trust import MAX_OBSERVED, load, operating, raised
+from fit_trust import MAX_OBSERVED, load, operating
 
 from bordereau.ocr.trust import IDENTITY_FIELDS, IDENTITY_THRESHOLD
 from bordereau.ocr.trust_model import GROUPS
 from bordereau.simulate.evaluate import FieldOutcome
-from bordereau.training.trust_fit import NEVER, risk_threshold
+from bordereau.training.trust_fit import NEVER, risk_threshold, trust_decided
 
 ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION = ROOT / "bordereau" / "ocr" / "models" / "calibration.json"
@@ -54,9 +54,9 @@ def rows_of(outcomes: list[FieldOutcome], group: str) -> list[FieldOutcome]:
 
 
 def fit(rows: list[FieldOutcome], alpha: float, delta: float) -> dict[str, Any]:
-    """The bounded threshold on the confidence of the fields the trust stage decides."""
-    decided = [o for o in rows if not o.review and not raised(o)
-               and o.field_id not in IDENTITY_FIELDS]
+    """The bounded threshold on the confidence of the fields the trust stage decides,
+    identity fields left out: they keep their own 0.99 per cell (``at``)."""
+    decided = [o for o in trust_decided(rows) if o.field_id not in IDENTITY_FIELDS]
     scores = np.array([float(o.trust["confidence"]) for o in decided])  # type: ignore[index]
     right = np.array([o.right for o in decided], dtype=bool)
     found = risk_threshold(scores, right, alpha, delta, MAX_OBSERVED)

@@ -51,7 +51,9 @@ from bordereau.training.trust_fit import (
     fit_logistic,
     grouped_folds,
     log_loss,
+    raised,
     risk_threshold,
+    trust_decided,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,11 +141,6 @@ def read_loso(folds: list[Path]) -> tuple[list[FieldOutcome], int]:
     return fields, sheets
 
 
-def raised(o: FieldOutcome) -> bool:
-    """Decided by the sheet's evidence (label, NIR key) after the trust stage."""
-    return o.trust is not None and o.confidence > float(o.trust["confidence"]) + 1e-6
-
-
 def today_trusts(o: FieldOutcome) -> bool:
     assert o.trust is not None
     return float(o.trust["confidence"]) >= limit_for(o.field_id, o.kind, thresholds())
@@ -205,7 +202,7 @@ def fit_group(group: str, outcomes: list[FieldOutcome], args: argparse.Namespace
               ) -> dict[str, Any]:
     rows = [o for o in outcomes if o.kind in GROUPS[group] and o.trust is not None
             and o.expect == "read"]
-    decided = [o for o in rows if not o.review and not raised(o)]
+    decided = trust_decided(rows)
     y = np.array([o.right for o in decided], dtype=float)
     groups = [(o.style or o.serial).split(",")[0] if args.group_by == "style" else o.serial
               for o in decided]  # a style: the font (any pen)

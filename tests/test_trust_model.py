@@ -14,13 +14,15 @@ from bordereau.ocr import trust_model
 from bordereau.ocr.pipeline import ReadOptions, read_pages
 from bordereau.ocr.trust import IDENTITY_FIELDS, apply_thresholds
 from bordereau.ocr.types import FieldReading
-from bordereau.simulate.evaluate import clopper_pearson_upper
+from bordereau.simulate.evaluate import FieldOutcome, clopper_pearson_upper
 from bordereau.training.trust_fit import (
     NEVER,
     fit_logistic,
     grouped_folds,
     least_support,
+    raised,
     risk_threshold,
+    trust_decided,
 )
 from tests.conftest import SAMPLES, replay
 
@@ -109,6 +111,33 @@ def test_folds_keep_a_sheet_whole() -> None:
     for fold in folds:
         inside = {groups[i] for i in fold}
         assert all(groups[i] not in inside for f in folds if f is not fold for i in f)
+
+
+def _outcome(field_id: str, confidence: float, seen: float | None, review: bool,
+             ) -> FieldOutcome:
+    """A digit field read as "12" with ``confidence`` in the end, ``seen`` by the trust
+    stage (None: no trust signals)."""
+    return FieldOutcome(serial="1", field_id=field_id, kind="digits", expect="read",
+                        truth="12", value="12", confidence=confidence, review=review,
+                        reason=None,
+                        trust=None if seen is None else {"confidence": seen, "min_logit": 2.0})
+
+
+def test_the_fits_keep_the_fields_the_trust_stage_decides() -> None:
+    """Left out: a field another stage sent to review, and one the sheet's evidence
+    decided after the trust stage (its confidence raised above what the trust stage saw);
+    kept, in their order: the others, identity fields included."""
+    plain = _outcome("a", 0.97, 0.97, review=False)
+    reviewed = _outcome("b", 0.999, 0.999, review=True)
+    by_label = _outcome("patient.ipp", 1.0, 0.6, review=False)
+    identity = _outcome("patient.date_naissance", 0.95, 0.95, review=False)
+    lowered = _outcome("c", 0.5, 0.9, review=False)  # only a raise is the evidence's
+    nearly = _outcome("d", 0.9 + 1e-7, 0.9, review=False)  # rounding, not a raise
+    assert [raised(o) for o in (plain, reviewed, by_label, lowered, nearly)] == [
+        False, False, True, False, False]
+    rows = [lowered, by_label, plain, reviewed, identity, nearly]
+    assert trust_decided(rows) == [lowered, plain, identity, nearly]
+    assert trust_decided(iter(rows)) == [lowered, plain, identity, nearly]
 
 
 def _comb(field_id: str, kind: str, confidences: list[float]) -> FieldReading:

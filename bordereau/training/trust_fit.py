@@ -1,7 +1,11 @@
 """Fit the field-level trust model (``ocr.trust_model``) and choose its thresholds.
 
-Used by ``scripts/fit_trust.py`` on field outcomes of the calibration split (never the
-held-out split). Three pieces, numpy only:
+Used by ``scripts/fit_trust.py``, ``scripts/fit_comb_bound.py`` and
+``scripts/fit_comb_thresholds.py`` on field outcomes of the calibration split (never the
+held-out split). Numpy only:
+
+- ``trust_decided``: the fields a threshold or a model is fitted on, those the trust stage
+  decides (``raised``: those the sheet's evidence decided afterwards);
 
 - ``fit_logistic``: an L2-penalised logistic regression on standardised inputs
   (Newton steps), the model ``ocr.trust_model.probability`` evaluates;
@@ -21,14 +25,29 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from bordereau.simulate.evaluate import clopper_pearson_upper
+from bordereau.simulate.evaluate import FieldOutcome, clopper_pearson_upper
 
 NEVER = 1.01  # a threshold no probability reaches: the group is always reviewed
+
+
+def raised(o: FieldOutcome) -> bool:
+    """Decided by the sheet's evidence (label, NIR key) after the trust stage: its
+    confidence ends above the one the trust stage saw (``trust["confidence"]``)."""
+    return o.trust is not None and o.confidence > float(o.trust["confidence"]) + 1e-6
+
+
+def trust_decided(rows: Iterable[FieldOutcome]) -> list[FieldOutcome]:
+    """The fields of ``rows`` the trust stage decides, in their order: neither sent to
+    review by another stage (``review`` set whatever the trust stage says) nor decided by
+    the sheet's evidence afterwards (``raised``). Only on these does the trust stage's
+    threshold change the outcome, so they are the ones a threshold or a model is fitted
+    on. Identity fields are kept (callers that set them apart leave them out themselves)."""
+    return [o for o in rows if not o.review and not raised(o)]
 
 
 @dataclass
