@@ -229,7 +229,7 @@ def _logits(net: Any, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     net.eval()
     with torch.no_grad():
         parts = [net(torch.from_numpy(x[i : i + 1024, None])) for i in range(0, len(x), 1024)]
-    return torch.cat(parts).numpy()
+    return np.asarray(torch.cat(parts).numpy(), dtype=np.float32)  # float32 already: no copy
 
 
 def train(
@@ -330,23 +330,24 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     npm_train = npm_font_files("train", args.fonts_dir)
     npm_val = npm_font_files("val", args.fonts_dir)
-    *data, _ = build_set(load_sources("train", args.fonts_dir), COPIES, args.seed, npm_train)
-    *val, val_origins = build_set(load_sources("val", args.fonts_dir), VAL_COPIES, args.seed + 1,
-                                  npm_val)  # fmt: skip
-    log(f"rendered {len(data[1])} training and {len(val[1])} validation cells "
+    data_x, data_y, _ = build_set(load_sources("train", args.fonts_dir), COPIES, args.seed,
+                                  npm_train)  # fmt: skip
+    val_x, val_y, val_origins = build_set(load_sources("val", args.fonts_dir), VAL_COPIES,
+                                          args.seed + 1, npm_val)  # fmt: skip
+    log(f"rendered {len(data_y)} training and {len(val_y)} validation cells "
         f"({len(npm_train)} npm training fonts, {len(npm_val)} style-validation fonts; "
         f"{time.monotonic() - started:.0f} s)")  # fmt: skip
-    net = train((data[0], data[1]), (val[0], val[1]), args.epochs, args.seed)
-    logits = _logits(net, val[0])
-    temperature = fit_temperature(logits, val[1])
-    val_accuracy = float((logits.argmax(1) == val[1]).mean())
-    figures = validation_figures(logits / temperature, val[1], val_origins)
+    net = train((data_x, data_y), (val_x, val_y), args.epochs, args.seed)
+    logits = _logits(net, val_x)
+    temperature = fit_temperature(logits, val_y)
+    val_accuracy = float((logits.argmax(1) == val_y).mean())
+    figures = validation_figures(logits / temperature, val_y, val_origins)
     for kind, row in figures.items():
         log(f"validation {kind}: {row}")
     meta: dict[str, object] = {
         "name": MODEL_NAME, "classes": list(CLASSES), "input_size": INPUT_SIZE,
         "temperature": temperature, "seed": args.seed, "epochs": args.epochs,
-        "val_accuracy": round(val_accuracy, 4), "train_cells": len(data[1]),
+        "val_accuracy": round(val_accuracy, 4), "train_cells": len(data_y),
         "data": "mnist_data idx%500<370, load_digits idx<1350, TRAINING_FONTS, "
         f"{len(npm_train)} npm @fontsource training families (fetch_training_fonts.py); "
         "aspect 0.6-1.25 and elastic distortion; validation: mnist idx%500 in [370,400), "
@@ -356,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         "architecture": "conv5x5x16-pool-conv3x3x32-pool-conv3x3x64-pool-fc128-fc11",
     }  # fmt: skip
     export(net, temperature, args.out, meta)
-    probs = DigitRecognizer(args.out).predict_normalised(val[0])
+    probs = DigitRecognizer(args.out).predict_normalised(val_x)
     z = logits / temperature
     ref = np.exp(z - z.max(1, keepdims=True))
     ref /= ref.sum(1, keepdims=True)
