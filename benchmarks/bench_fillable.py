@@ -102,7 +102,9 @@ def score(result: ReadResult, truth: dict[str, dict[str, Any]], printed: bool) -
             if reading.kind == "free_text" and printed:
                 right = reading.review == bool(want)  # kept as an image iff typed
             elif isinstance(want, list) or isinstance(reading.value, list):
-                right = sorted(want or []) == sorted(reading.value or [])
+                got = reading.value or []
+                assert not isinstance(got, bool)  # a list field never reads as True
+                right = sorted(want or []) == sorted(got)
             else:
                 right = (want if want is not None else (False if reading.kind == "boolean"
                                                         else None)) == reading.value

@@ -142,7 +142,7 @@ def models_for(style: str, args: argparse.Namespace) -> Path:
     """The fold's networks, trained without ``style`` unless a former run left them."""
     import loso_fold
 
-    models = args.work / style / "models"
+    models = Path(args.work) / style / "models"
     models.mkdir(parents=True, exist_ok=True)
     cache = args.work / "cache"
     if not (models / ADAPTED_FILE).exists():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,9 @@ def figures(outcomes: list[FieldOutcome]) -> dict[str, Any]:
     vetoed = [o for o in rows if o.review and (o.reason or "").startswith(VETO)]
     found: dict[str, Any] = {"filled": len(rows), "checked": sum(
         1 for o in rows if o.trust is not None and "tta_checked" in o.trust)}
-    for name, review in (("old", lambda o: o.review and o not in vetoed),
-                         ("new", lambda o: o.review)):
+    deciders: list[tuple[str, Callable[[FieldOutcome], bool]]] = [
+        ("old", lambda o: o.review and o not in vetoed), ("new", lambda o: o.review)]
+    for name, review in deciders:
         silent = [o for o in rows if not review(o) and not o.right]
         found[name] = {
             "review": sum(1 for o in rows if review(o)),

@@ -24,7 +24,8 @@ Labels = npt.NDArray[np.int64]
 def softmax(logits: Floats, temperature: float) -> Floats:
     z = logits / temperature
     e = np.exp(z - z.max(axis=1, keepdims=True))
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    # np.asarray(dtype=...), not .astype: numpy types a keepdims reduction as Any
+    return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float32)
 
 
 def cell_threshold(probs: Floats, labels: Labels, never: tuple[int, ...]) -> float:

@@ -23,6 +23,7 @@ import train_digits as td
 import train_letters as tl
 from loso_common import ALL
 
+from bordereau.ocr.cnn import GEOMETRY_SIZE
 from bordereau.ocr.digits import CLASSES as DIGIT_CLASSES
 from bordereau.ocr.digits import INPUT_SIZE
 from bordereau.ocr.letters import CLASSES as LETTER_CLASSES
@@ -95,7 +96,7 @@ def train_letters_without(style: str, out: Path, cache: Path, epochs: int, copie
     temperature = fit_temperature(logits, val[2])
     meta: dict[str, object] = {
         "name": f"letters-cnn-loso-{style}", "classes": list(LETTER_CLASSES),
-        "input_size": INPUT_SIZE, "extra_features": tl.GEOMETRY_SIZE,
+        "input_size": INPUT_SIZE, "extra_features": GEOMETRY_SIZE,
         "temperature": temperature, "seed": seed, "epochs": epochs, "copies": copies,
         "left_out": style, "train_cells": len(train[2]),
         "val_accuracy": round(float((logits.argmax(1) == val[2]).mean()), 4),

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from tests.factories import Factory  # noqa: E402
 from tests.races import make_items, race_pairs, review_flow  # noqa: E402
 
 
-def _pg_database(admin_url: str) -> tuple[str, Any]:
+def _pg_database(admin_url: str) -> tuple[str, Callable[[], None]]:
     name = f"bordereau_races_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -63,7 +64,7 @@ def run(backend: str, trials: int, flow_items: int, pg: str) -> dict[str, Any]:
             race = race_pairs(url, factory.home.root, ids)
             race_seconds = time.perf_counter() - start
             factory = Factory(Path(folder) / "flow", LYON, url) if url is None else factory
-            if url is not None:  # a fresh base for the flow
+            if drop is not None:  # PostgreSQL (url set too): a fresh base for the flow
                 drop()
                 url, drop = _pg_database(pg)
                 factory = Factory(Path(folder) / "flow", LYON, url)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import typer
+import typer.main
 import typer.testing
 from typer._click.core import Command
 from typer.testing import CliRunner
@@ -85,18 +86,20 @@ class Result:
     stderr: str
 
 
-def _command_of(typer_app: typer.Typer) -> Command:
+def _command_of(typer_instance: typer.Typer) -> Command:
     """Typer's ``CliRunner.invoke`` builds the click command tree of the app it is given at
     every call (27 ms for ``bordereau``, hundreds of calls a run): ``bordereau``'s is built
     once per test process, as the ``bordereau`` command builds it once per run."""
-    if typer_app is app:
+    if typer_instance is app:
         return _COMMAND
-    return _build_command(typer_app)
+    return _build_command(typer_instance)
 
 
-_build_command = typer.testing._get_command
+_build_command = typer.main.get_command
 _COMMAND = _build_command(app)
-typer.testing._get_command = _command_of
+# typer.testing calls it under a private name (``from typer.main import get_command as
+# _get_command``), not exported: replaced in that module's namespace
+vars(typer.testing)["_get_command"] = _command_of
 
 
 def run_cli(args: Sequence[str], env: dict[str, str] | None = None) -> Result:
