@@ -121,6 +121,27 @@ def test_an_impossible_rival_no_longer_sends_a_date_to_review(layout: Layout) ->
     assert fields["activite.date"].details["posterior"]["posterior"] > 0.99  # kept for audit
 
 
+def test_on_a_hard_writers_sheet_the_weakest_cell_decides(layout: Layout) -> None:
+    # the writer gate (comb_bound.writer_gate, docs/reading.md « Posterior gated by the
+    # writer »): the posterior decides only where the sheet's other comb cells are sure
+    cells = comb("15082020", {2: [("0", 0.8), ("7", 0.2)]})  # month 78: impossible
+
+    def decided(weight: list[dict[str, Any]]) -> FieldReading:
+        fields = sheet(layout)
+        fields["activite.date"] = reading("activite.date", "date", "2020-08-15",
+                                          [dict(c) for c in cells])
+        fields["neonatal.poids"] = reading("neonatal.poids", "digits", "3200", weight)
+        posterior.apply(fields, TODAY, thesaurus_of(layout), use=True, gate=0.1)
+        apply_thresholds(fields, {"date": 0.99, "digits": 0.5})
+        return fields["activite.date"]
+
+    easy = decided(comb("3200"))
+    assert not easy.review and easy.confidence > 0.99
+    hard = decided(comb("3200", {n: [(d, 0.6), ("8", 0.4)] for n, d in enumerate("3200")}))
+    assert hard.review and hard.confidence == pytest.approx(0.8)  # its weakest cell
+    assert hard.details["posterior"]["posterior"] > 0.99  # kept for audit
+
+
 def test_identity_fields_keep_their_own_rule(layout: Layout) -> None:
     fields = sheet(layout)
     cells = comb("17042012", {2: [("0", 0.95), ("7", 0.05)]})

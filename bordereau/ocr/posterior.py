@@ -38,6 +38,7 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
+from bordereau.ocr import trust_model
 from bordereau.ocr.context import Fields, candidates, validity, value_text
 from bordereau.ocr.trust import IDENTITY_FIELDS, calibration
 from bordereau.ocr.types import FieldReading
@@ -49,6 +50,17 @@ KINDS = frozenset({"date", "digits", "orpha_code"})
 def enabled() -> bool:
     """Whether the shipped calibration trusts comb fields on their posterior."""
     return bool(calibration().get("comb_bound", {}).get("score") == "posterior")
+
+
+@cache
+def writer_gate() -> float | None:
+    """The shipped writer gate: the posterior decides a field only when the other comb
+    fields of its sheet have at most this share of doubtful cells
+    (``trust_model.sheet_signals``' ``writer_doubt_share``): on a hard writer's sheet the
+    weakest cell keeps deciding, its doubt being the evidence that the hand is hard. None:
+    no gate (``comb_bound.writer_gate`` absent)."""
+    found = calibration().get("comb_bound", {}).get("writer_gate")
+    return None if found is None else float(found)
 
 
 def score(reading: FieldReading, fields: Fields, today: dt.date,
@@ -92,10 +104,16 @@ def score(reading: FieldReading, fields: Fields, today: dt.date,
 
 
 def apply(fields: Fields, today: dt.date, thesaurus: set[str],
-          use: bool | None = None) -> None:
+          use: bool | None = None, gate: float | None = None) -> None:
     """Keep each comb field's posterior in its details and, when ``use`` (default: the
-    shipped calibration's choice), make it the confidence the trust stage decides on."""
-    use = enabled() if use is None else use
+    shipped calibration's choice), make it the confidence the trust stage decides on —
+    only on sheets whose writer signal passes ``gate`` (default: the shipped
+    ``writer_gate``) when there is one."""
+    if use is None:
+        use, gate = enabled(), writer_gate()
+    doubt = ({fid: found["writer_doubt_share"]
+              for fid, found in trust_model.sheet_signals(fields).items()}
+             if use and gate is not None else {})
     for reading in fields.values():
         if reading.review:
             continue
@@ -104,7 +122,8 @@ def apply(fields: Fields, today: dt.date, thesaurus: set[str],
             continue
         kept = {k: round(v, 6) for k, v in found.items()}
         reading.details["posterior"] = kept
-        if not use or reading.id in IDENTITY_FIELDS:
+        if not use or reading.id in IDENTITY_FIELDS or (
+                gate is not None and doubt.get(reading.id, 0.0) > gate):
             continue
         kept["raw_confidence"] = round(reading.confidence, 6)
         reading.confidence = found["posterior"]
