@@ -30,11 +30,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fit_trust, fit_comb_thresholds
 from fit_comb_thresholds import rows_of
-from fit_trust import MAX_OBSERVED, load, operating, raised
+from fit_trust import MAX_OBSERVED, load, operating
 
 from bordereau.ocr.trust import IDENTITY_FIELDS, IDENTITY_THRESHOLD
 from bordereau.simulate.evaluate import FieldOutcome
-from bordereau.training.trust_fit import risk_threshold
+from bordereau.training.trust_fit import risk_threshold, trust_decided
 
 ROOT = Path(__file__).resolve().parent.parent
 GATES: tuple[float | None, ...] = (None, 0.0, 0.02, 0.05, 0.10, 1.0)
@@ -50,8 +50,7 @@ def score(o: FieldOutcome, gate: float | None) -> float:
 
 
 def fit(rows: list[FieldOutcome], gate: float | None) -> float:
-    decided = [o for o in rows if not o.review and not raised(o)
-               and o.field_id not in IDENTITY_FIELDS]
+    decided = [o for o in trust_decided(rows) if o.field_id not in IDENTITY_FIELDS]
     found = risk_threshold(np.array([score(o, gate) for o in decided]),
                            np.array([o.right for o in decided], dtype=bool),
                            0.02, 0.05, MAX_OBSERVED)

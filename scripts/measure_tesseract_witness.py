@@ -16,21 +16,27 @@ from __future__ import annotations
 import argparse
 import collections
 from pathlib import Path
-from typing import Any
 
+from bordereau.forms.manifest import FieldLayout
 from bordereau.ocr import combs, page_reader
+from bordereau.ocr.aligned import AlignedPage
+from bordereau.ocr.combs import DigitModel, LetterModel
+from bordereau.ocr.engine import OcrEngine
 from bordereau.ocr.tesseract import DIGITS
+from bordereau.ocr.types import FieldReading
 from bordereau.simulate.evaluate import compare, read_kept
 
-_read_comb = page_reader.read_comb
+_read_comb = combs.read_comb  # what page_reader calls read_comb
 
 
-def read_comb(page: Any, field: Any, digits: Any, engine: Any, letters: Any = None) -> Any:
+def read_comb(page: AlignedPage, field: FieldLayout, digits: DigitModel, engine: OcrEngine,
+              letters: LetterModel | None = None) -> FieldReading:
     """The shipped comb reader, plus Tesseract's digit for each cell (``tess``)."""
     reading = _read_comb(page, field, digits, engine, letters)
-    if field.kind in {"digits", "date"}:
+    cells = reading.details.get("cells")
+    if field.kind in {"digits", "date"} and isinstance(cells, list):
         found = combs._tesseract_cells(page, field, engine, DIGITS)
-        for cell, tess in zip(reading.details.get("cells") or [], found, strict=False):
+        for cell, tess in zip(cells, found, strict=False):
             if tess is not None:
                 cell["tess"] = [tess[0], round(tess[1], 3)]
     return reading
@@ -47,7 +53,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reuse", type=Path, nargs="+", required=True)
     args = parser.parse_args()
-    page_reader.read_comb = read_comb  # the reading processes fork after this
+    # page_reader imports it (not re-exported): replaced in its namespace; the reading
+    # processes fork after this
+    vars(page_reader)["read_comb"] = read_comb
     cells: collections.Counter[str] = collections.Counter()
     fields: collections.Counter[tuple[str, bool, bool, bool]] = collections.Counter()
     outcomes = []
