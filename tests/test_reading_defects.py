@@ -19,6 +19,7 @@ from bordereau.ocr.combs import read_comb
 from bordereau.ocr.digits import default_recognizer
 from bordereau.ocr.freetext import read_free_text
 from bordereau.ocr.label import parse_label_text, read_label
+from bordereau.ocr.marks import read_choice
 from bordereau.ocr.rules import apply_label_evidence, check_sheet
 from bordereau.ocr.tesseract import default_engine
 from bordereau.simulate.fill import fill_page, render_pages
@@ -211,6 +212,23 @@ def test_faint_digits_are_never_trusted_as_an_empty_field(
     assert any(c.get("faint") for c in reading.details["cells"])  # type: ignore[union-attr]
     empty = read_comb(written(printed, {})[1][field.page], field, default_recognizer(),
                       default_engine())
+    assert (empty.value, empty.review) == (None, False)
+
+
+# -- a faint pencil tick is not trusted as an empty box ----------------------------------
+def test_a_faint_pencil_tick_is_never_trusted_as_an_empty_box(
+        printed: tuple[Layout, list[np.ndarray]]) -> None:
+    # unseen split, sheet 000122 (bench_read --split unseen --sheets 8 --seed 11): a pencil
+    # tick in « activite.objectifs » too light for the ink test, read as not ticked
+    answers = {"activite.objectifs": Answer(kind="multi_choice", value=["MED-100"],
+                                            boxes={"MED-100": "check"})}
+    layout, pages = written(printed, answers, Pen("pencil", 170, 0.25))
+    field = field_of(layout, "activite.objectifs")
+    reading = read_choice(pages[field.page], field)
+    box = reading.details["boxes"]["MED-100"]  # type: ignore[index]
+    assert box["ink"] < 0.006 and box.get("faint") is True  # empty by the ink test alone
+    assert reading.review and reading.reason is not None and "pâle" in reading.reason
+    empty = read_choice(written(printed, {})[1][field.page], field)
     assert (empty.value, empty.review) == (None, False)
 
 

@@ -20,13 +20,15 @@ import cv2
 import numpy as np
 
 from bordereau.forms.manifest import Box, FieldLayout
-from bordereau.ocr.aligned import AlignedPage
+from bordereau.ocr.aligned import AlignedPage, mark_area_mm2
 from bordereau.ocr.types import FieldReading
 
 BoxState = Literal["empty", "marked", "filled", "uncertain"]
 
 INSET_MM = 0.55
 SOLID_KERNEL_MM = 1.0
+FAINT_BOX_MM2 = 1.0  # faint marks of this area in a box "empty" by the ink test: maybe a
+# pencil tick too light for it, never trusted as blank (the comb cells' rule, ocr.combs)
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,14 @@ class BoxMeasure:
     solid: float  # share of pixels still ink after a 1 mm erosion
     state: BoxState
     confidence: float
+    faint: bool = False  # empty by the ink test, but with faint marks in it
 
     def as_dict(self) -> dict[str, object]:
-        return {"ink": round(self.ink, 4), "solid": round(self.solid, 4),
-                "state": self.state, "confidence": round(self.confidence, 4)}
+        found: dict[str, object] = {"ink": round(self.ink, 4), "solid": round(self.solid, 4),
+                                    "state": self.state, "confidence": round(self.confidence, 4)}
+        if self.faint:
+            found["faint"] = True
+        return found
 
 
 def classify(ink: float, solid: float, bands: Bands = BANDS) -> tuple[BoxState, float]:
@@ -76,14 +82,19 @@ def classify(ink: float, solid: float, bands: Bands = BANDS) -> tuple[BoxState, 
 
 
 def measure(page: AlignedPage, box: Box, bands: Bands = BANDS) -> BoxMeasure:
-    """Measure and classify one checkbox."""
-    mask = page.ink(page.crop(box, INSET_MM))
+    """Measure and classify one checkbox. A box the ink test calls empty but that holds
+    faint marks (``FAINT_BOX_MM2``; specks of dust left out) is uncertain: a light pencil
+    tick must not be trusted as "not ticked"."""
+    region = page.crop(box, INSET_MM)
+    mask = page.ink(region)
     if mask.size == 0:
         return BoxMeasure(0.0, 0.0, "uncertain", 0.0)
     ink = float(mask.mean())
     side = max(3, round(SOLID_KERNEL_MM * page.px_per_mm)) | 1
     solid = float(cv2.erode(mask.astype(np.uint8), np.ones((side, side), np.uint8)).mean())
     state, confidence = classify(ink, solid, bands)
+    if state == "empty" and mark_area_mm2(page.faint(region), page.px_per_mm) >= FAINT_BOX_MM2:
+        return BoxMeasure(ink, solid, "uncertain", 0.2, faint=True)
     return BoxMeasure(ink, solid, state, confidence)
 
 
@@ -103,6 +114,8 @@ def read_choice(page: AlignedPage, field: FieldLayout) -> FieldReading:
     if uncertain:
         labels = ", ".join(_label(field, c) for c in uncertain)
         reason = f"case(s) douteuse(s) : {labels}"
+        if any(measures[c].faint for c in uncertain):
+            reason += " (trait pâle : crayon ou stylo léger ?)"
     if field.kind == "boolean":
         value: str | list[str] | bool | None = bool(marked)
     elif field.kind == "multi_choice":
