@@ -35,12 +35,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))  # the fitting scripts' loaders and rule
-from fit_comb_thresholds import fit, rows_of
-from fit_trust import filled, load, raised
+from fit_comb_thresholds import fit, rows_of  # noqa: E402
+from fit_trust import filled, load  # noqa: E402
 
-from bordereau.ocr.trust import IDENTITY_FIELDS, limit_for, thresholds
-from bordereau.ocr.trust_model import GROUP_OF
-from bordereau.simulate.evaluate import FieldOutcome
+from bordereau.ocr.trust import IDENTITY_FIELDS, limit_for, thresholds  # noqa: E402
+from bordereau.ocr.trust_model import GROUP_OF  # noqa: E402
+from bordereau.simulate.evaluate import FieldOutcome  # noqa: E402
+from bordereau.training.trust_fit import raised  # noqa: E402
 
 PREFIX = "loso unseen: "
 
@@ -107,14 +108,15 @@ def main() -> None:
         by["style"][(o.style or "").removeprefix(PREFIX)].append((o, r))
         if o.field_id in IDENTITY_FIELDS:
             by["identity"]["identity"].append((o, r))
-    figures = {"sheets": sheets, "overall": rates(decided),
-               "identity": rates(by["identity"]["identity"]), "folds": folds,
-               "by_kind": {k: rates(v) for k, v in sorted(by["kind"].items())},
-               "by_style": {k: rates(v) for k, v in sorted(by["style"].items())}}
+    overall, identity = rates(decided), rates(by["identity"]["identity"])
+    by_kind = {k: rates(v) for k, v in sorted(by["kind"].items())}
+    by_style = {k: rates(v) for k, v in sorted(by["style"].items())}
+    figures = {"sheets": sheets, "overall": overall, "identity": identity, "folds": folds,
+               "by_kind": by_kind, "by_style": by_style}
     print(f"unseen split, {sheets} sheets, {len(folds)} folds (one font family each)")
-    for name, row in [("overall", figures["overall"]), ("identity", figures["identity"]),
-                      *[(f"  {k}", v) for k, v in figures["by_kind"].items()],
-                      *[(f"  {k}", v) for k, v in figures["by_style"].items()]]:
+    for name, row in [("overall", overall), ("identity", identity),
+                      *[(f"  {k}", v) for k, v in by_kind.items()],
+                      *[(f"  {k}", v) for k, v in by_style.items()]]:
         print(f"{name:<40}{row['filled']:>6}{row['silent']:>5}  "
               f"{100 * (row['silent_rate'] or 0):6.2f} %  {100 * (row['review_rate'] or 0):5.1f} %")
     for name, found in folds.items():
