@@ -33,23 +33,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))  # the fitting scripts' loaders and rule
-from fit_comb_thresholds import fit, rows_of  # noqa: E402
-from fit_trust import filled, load  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))  # fit_trust...
+from fit_comb_thresholds import fit, rows_of
+from fit_trust import filled, load
 
-from bordereau.ocr.trust import IDENTITY_FIELDS, limit_for, thresholds  # noqa: E402
-from bordereau.ocr.trust_model import GROUP_OF  # noqa: E402
-from bordereau.simulate.evaluate import FieldOutcome  # noqa: E402
-from bordereau.training.trust_fit import raised  # noqa: E402
+from bordereau.ocr.trust import IDENTITY_FIELDS, limit_for, thresholds
+from bordereau.ocr.trust_model import GROUP_OF
+from bordereau.simulate.evaluate import FieldOutcome
+from bordereau.training.trust_fit import raised
 
 PREFIX = "loso unseen: "
 
 
 def family(o: FieldOutcome) -> str:
-    """The writer's font family of an unseen-split field (``"Caveat"``, ...)."""
+    """The writer's font family of an unseen-split field (``"indie-flower"``, ...)."""
     font = (o.style or "").removeprefix(PREFIX).split(",")[0]
-    return font.split("-")[0].split(".")[0]
+    return font.removesuffix(".woff2").removesuffix("-latin-400-normal")
 
 
 def reviewed(o: FieldOutcome, table: dict[str, float]) -> bool:
@@ -105,7 +104,8 @@ def main() -> None:
         lambda: collections.defaultdict(list))
     for o, r in decided:
         by["kind"][o.kind].append((o, r))
-        by["style"][(o.style or "").removeprefix(PREFIX)].append((o, r))
+        pen = (o.style or "").rsplit(", ", 1)[-1]
+        by["style"][f"{family(o)}, {pen}"].append((o, r))
         if o.field_id in IDENTITY_FIELDS:
             by["identity"]["identity"].append((o, r))
     overall, identity = rates(decided), rates(by["identity"]["identity"])
