@@ -107,8 +107,8 @@ def apply(fields: Fields, today: dt.date, thesaurus: set[str],
           use: bool | None = None, gate: float | None = None) -> None:
     """Keep each comb field's posterior in its details and, when ``use`` (default: the
     shipped calibration's choice), make it the confidence the trust stage decides on —
-    only on sheets whose writer signal passes ``gate`` (default: the shipped
-    ``writer_gate``) when there is one."""
+    only for fields whose writer signal passes ``gate`` when there is one (with ``use``
+    left to the shipped calibration, its ``writer_gate`` too)."""
     if use is None:
         use, gate = enabled(), writer_gate()
     doubt = ({fid: found["writer_doubt_share"]
