@@ -49,6 +49,14 @@ class AlignedPage:
         mask: np.ndarray = region < self.paper * FAINT_LEVEL
         return mask
 
+    def has_faint_marks(self, region: np.ndarray, min_mm2: float) -> bool:
+        """Whether ``region`` holds marks of ``min_mm2`` or more, faint ones included and
+        specks of dust left out: a pencil or light-pen stroke the ink test misses (an
+        "empty" comb cell, an "empty" checkbox)."""
+        mask = self.faint(region)
+        return (mask.sum() >= min_mm2 * self.px_per_mm**2  # too few pixels: no components
+                and mark_area_mm2(mask, self.px_per_mm) >= min_mm2)
+
 
 def _marks(mask: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each mark of a boolean mask: its area in pixels, whether it is a speck, and its

@@ -19,7 +19,7 @@ import numpy as np
 
 from bordereau.forms.manifest import Box, FieldLayout
 from bordereau.ocr import lexicon
-from bordereau.ocr.aligned import AlignedPage, mark_area_mm2
+from bordereau.ocr.aligned import AlignedPage
 from bordereau.ocr.engine import OcrEngine
 from bordereau.ocr.letters_combine import combine
 from bordereau.ocr.printed import PRINTED_CONFIDENCE, match_cell
@@ -100,8 +100,7 @@ def _cell_ink(page: AlignedPage, box: Box) -> float:
 def _faint_marks(page: AlignedPage, box: Box) -> bool:
     """Whether a cell the ink test calls empty holds faint marks (pencil, light pen)."""
     region = page.crop(box, CELL_INSET_MM)
-    return bool(region.size) and mark_area_mm2(page.faint(region),
-                                                page.px_per_mm) >= FAINT_CELL_MM2
+    return bool(region.size) and page.has_faint_marks(region, FAINT_CELL_MM2)
 
 
 def _empty_confidence(ink: float) -> float:

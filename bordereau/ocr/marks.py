@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from bordereau.forms.manifest import Box, FieldLayout
-from bordereau.ocr.aligned import AlignedPage, mark_area_mm2
+from bordereau.ocr.aligned import AlignedPage
 from bordereau.ocr.types import FieldReading
 
 BoxState = Literal["empty", "marked", "filled", "uncertain"]
@@ -93,7 +93,7 @@ def measure(page: AlignedPage, box: Box, bands: Bands = BANDS) -> BoxMeasure:
     side = max(3, round(SOLID_KERNEL_MM * page.px_per_mm)) | 1
     solid = float(cv2.erode(mask.astype(np.uint8), np.ones((side, side), np.uint8)).mean())
     state, confidence = classify(ink, solid, bands)
-    if state == "empty" and mark_area_mm2(page.faint(region), page.px_per_mm) >= FAINT_BOX_MM2:
+    if state == "empty" and page.has_faint_marks(region, FAINT_BOX_MM2):
         return BoxMeasure(ink, solid, "uncertain", 0.2, faint=True)
     return BoxMeasure(ink, solid, state, confidence)
 
