@@ -31,6 +31,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +54,21 @@ def rows_of(outcomes: list[FieldOutcome], group: str) -> list[FieldOutcome]:
             and o.expect == "read"]
 
 
-def fit(rows: list[FieldOutcome], alpha: float, delta: float) -> dict[str, Any]:
-    """The bounded threshold on the confidence of the fields the trust stage decides,
-    identity fields left out: they keep their own 0.99 per cell (``at``)."""
+Score = Callable[[FieldOutcome], float]
+
+
+def weakest(o: FieldOutcome) -> float:
+    """The field's confidence as the trust stage saw it: its weakest cell."""
+    assert o.trust is not None
+    return float(o.trust["confidence"])
+
+
+def fit(rows: list[FieldOutcome], alpha: float, delta: float,
+        score: Score = weakest) -> dict[str, Any]:
+    """The bounded threshold on ``score`` (the weakest cell) of the fields the trust stage
+    decides, identity fields left out: they keep their own 0.99 per cell (``at``)."""
     decided = [o for o in trust_decided(rows) if o.field_id not in IDENTITY_FIELDS]
-    scores = np.array([float(o.trust["confidence"]) for o in decided])  # type: ignore[index]
+    scores = np.array([score(o) for o in decided])
     right = np.array([o.right for o in decided], dtype=bool)
     found = risk_threshold(scores, right, alpha, delta, MAX_OBSERVED)
     return {"threshold": found.value, "trusted": found.trusted, "trusted_wrong": found.wrong,
@@ -65,12 +76,13 @@ def fit(rows: list[FieldOutcome], alpha: float, delta: float) -> dict[str, Any]:
             "decided": len(decided)}
 
 
-def at(rows: list[FieldOutcome], threshold: float) -> dict[str, int]:
-    """Review and silent errors of ``rows`` when the group's threshold is ``threshold``."""
+def at(rows: list[FieldOutcome], threshold: float, score: Score = weakest) -> dict[str, int]:
+    """Review and silent errors of ``rows`` when the group's threshold on ``score`` is
+    ``threshold`` (identity fields: their weakest cell at 0.99 or more as well)."""
     def trusts(o: FieldOutcome) -> bool:
-        limit = max(threshold, IDENTITY_THRESHOLD) if o.field_id in IDENTITY_FIELDS \
-            else threshold
-        return float(o.trust["confidence"]) >= limit  # type: ignore[index]
+        if o.field_id in IDENTITY_FIELDS:
+            return weakest(o) >= max(threshold, IDENTITY_THRESHOLD)
+        return score(o) >= threshold
     return operating(rows, [trusts(o) for o in rows])
 
 

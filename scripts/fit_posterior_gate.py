@@ -26,43 +26,26 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fit_trust, fit_comb_thresholds
-from fit_comb_thresholds import rows_of
-from fit_trust import MAX_OBSERVED, load, operating
+from fit_comb_thresholds import Score, at, fit, rows_of, weakest
+from fit_trust import load
 
-from bordereau.ocr.trust import IDENTITY_FIELDS, IDENTITY_THRESHOLD
 from bordereau.simulate.evaluate import FieldOutcome
-from bordereau.training.trust_fit import risk_threshold, trust_decided
 
 ROOT = Path(__file__).resolve().parent.parent
 GATES: tuple[float | None, ...] = (None, 0.0, 0.02, 0.05, 0.10, 1.0)
 
 
-def score(o: FieldOutcome, gate: float | None) -> float:
-    """The gated score of a field read with no threshold."""
-    assert o.trust is not None
-    if (gate is not None and "posterior_posterior" in o.trust
-            and o.trust["writer_doubt_share"] <= gate + 1e-12):
-        return float(o.trust["posterior_posterior"])
-    return float(o.trust["confidence"])
-
-
-def fit(rows: list[FieldOutcome], gate: float | None) -> float:
-    decided = [o for o in trust_decided(rows) if o.field_id not in IDENTITY_FIELDS]
-    found = risk_threshold(np.array([score(o, gate) for o in decided]),
-                           np.array([o.right for o in decided], dtype=bool),
-                           0.02, 0.05, MAX_OBSERVED)
-    return found.value
-
-
-def at(rows: list[FieldOutcome], gate: float | None, threshold: float) -> dict[str, int]:
-    def trusts(o: FieldOutcome) -> bool:
-        if o.field_id in IDENTITY_FIELDS:
-            return float(o.trust["confidence"]) >= max(threshold, IDENTITY_THRESHOLD)  # type: ignore[index]
-        return score(o, gate) >= threshold
-    return operating(rows, [trusts(o) for o in rows])
+def gated(gate: float | None) -> Score:
+    """The gated score of a field read with no threshold: its posterior where it has one
+    and its sheet's writer passes ``gate``, else its weakest cell (``gate`` None)."""
+    def score(o: FieldOutcome) -> float:
+        assert o.trust is not None
+        if (gate is not None and "posterior_posterior" in o.trust
+                and o.trust["writer_doubt_share"] <= gate + 1e-12):
+            return float(o.trust["posterior_posterior"])
+        return weakest(o)
+    return score
 
 
 def samples(gate: float | None, threshold: float) -> tuple[int, list[tuple[str, ...]]]:
@@ -112,8 +95,9 @@ def main() -> None:
     calib = rows_of(load(args.calib)[0], "digit_combs")
     unseen = rows_of(load(args.unseen)[0], "digit_combs")
     for gate in GATES:
-        threshold = max(fit(calib, gate), fit(unseen, gate))
-        points = {"calib": at(calib, gate, threshold), "unseen": at(unseen, gate, threshold)}
+        score = gated(gate)
+        threshold = max(fit(rows, 0.02, 0.05, score)["threshold"] for rows in (calib, unseen))
+        points = {"calib": at(calib, threshold, score), "unseen": at(unseen, threshold, score)}
         review = sum(p["review"] for p in points.values())
         silent = sum(p["silent"] for p in points.values())
         name = "weakest cell" if gate is None else f"gate {gate:.2f}"
