@@ -393,18 +393,13 @@ def extract_font(data: bytes, family: str, dest: Path) -> Path:
     return target
 
 
-def cached_font(dest: Path, family: str) -> Path | None:
-    """The cached font file of ``family`` in ``dest``, if any (``heldout.npm_font``)."""
-    return heldout.npm_font(dest, family)
-
-
 def required_fonts(dest: Path, families: list[str]) -> tuple[Path, ...]:
     """The cached font file of every one of ``families`` in ``dest``, for training: raises
     when a family is held out or forbidden, or when its file is missing."""
     paths = []
     for family in families:
         refuse_heldout(family)
-        path = cached_font(dest, family)
+        path = heldout.npm_font(dest, family)
         if path is None:
             raise RuntimeError(f"npm font {family} missing in {dest}: run "
                                "scripts/fetch_training_fonts.py --dest DIR")
@@ -423,7 +418,7 @@ def fetch(
     paths = []
     for family, version, integrity in fonts:
         refuse_heldout(family)
-        path = cached_font(dest, family)
+        path = heldout.npm_font(dest, family)
         if path is None:
             url = tarball_url(family, version, registry)
             with urllib.request.urlopen(url, timeout=60) as response:

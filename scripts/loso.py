@@ -40,13 +40,12 @@ from loso_common import (
     cell_threshold,
     false_trust,
     figures,
-    softmax,
     table,
 )
 
 from bordereau import corpora, heldout
 from bordereau.ocr.digits import REJECT
-from bordereau.training.temperature import fit_temperature
+from bordereau.training.temperature import fit_temperature, softmax
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "docs" / "loso-digits.json"

@@ -21,13 +21,6 @@ Floats = npt.NDArray[np.float32]
 Labels = npt.NDArray[np.int64]
 
 
-def softmax(logits: Floats, temperature: float) -> Floats:
-    z = logits / temperature
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    # np.asarray(dtype=...), not .astype: numpy types a keepdims reduction as Any
-    return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float32)
-
-
 def cell_threshold(probs: Floats, labels: Labels, never: tuple[int, ...]) -> float:
     """``calibrate.threshold_for`` on character cells: the lowest confidence at which the
     cells read as a character (a class not in ``never``) and kept are right >=

@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 import train_letters as tl
-from loso_common import ALL, RULE, cell_threshold, false_trust, figures, softmax, table
+from loso_common import ALL, RULE, cell_threshold, false_trust, figures, table
 
 from bordereau import heldout
 from bordereau.ocr.letters import DIGIT, REJECT
-from bordereau.training.temperature import fit_temperature
+from bordereau.training.temperature import fit_temperature, softmax
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "docs" / "loso-letters.json"

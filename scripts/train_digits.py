@@ -33,7 +33,7 @@ import numpy.typing as npt
 from bordereau import corpora, heldout
 from bordereau.ocr.digits import CLASSES, INPUT_SIZE, MODEL_FILE, REJECT, normalise_cell
 from bordereau.training import digits_synth as synth
-from bordereau.training.temperature import fit_temperature
+from bordereau.training.temperature import fit_temperature, softmax
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fetch_training_fonts as npm_fonts  # a sibling script
@@ -358,10 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     export(net, temperature, args.out, meta)
     probs = DigitRecognizer(args.out).predict_normalised(val_x)
-    z = logits / temperature
-    ref = np.exp(z - z.max(1, keepdims=True))
-    ref /= ref.sum(1, keepdims=True)
-    gap = float(np.abs(probs - ref).max())
+    gap = float(np.abs(probs - softmax(logits, temperature)).max())
     log(f"temperature {temperature}, validation accuracy {val_accuracy:.4f}, numpy vs torch "
         f"max |dp| {gap:.4f}; wrote {args.out} ({args.out.stat().st_size // 1024} KiB) "
         f"in {time.monotonic() - started:.0f} s")  # fmt: skip

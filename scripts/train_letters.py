@@ -41,7 +41,7 @@ from bordereau import corpora, heldout
 from bordereau.ocr.cnn import GEOMETRY_SIZE, INPUT_SIZE, normalise_with_geometry
 from bordereau.ocr.letters import CLASSES, DIGIT, MODEL_FILE, REJECT
 from bordereau.training import digits_synth, letters_synth
-from bordereau.training.temperature import fit_temperature
+from bordereau.training.temperature import fit_temperature, softmax
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fetch_training_fonts as npm_fonts  # a sibling script
@@ -290,13 +290,6 @@ def validation_figures(probs: npt.NDArray[np.float32], labels: npt.NDArray[np.in
     return {"cells": int(chars.sum()), "accuracy": round(float(right.mean()), 4),
             "kept_095": round(float(sure.mean()), 4),
             "confident_errors_095": int((~right & sure).sum())}  # fmt: skip
-
-
-def softmax(logits: npt.NDArray[np.float32], temperature: float) -> npt.NDArray[np.float32]:
-    z = logits / temperature
-    out = np.exp(z - z.max(1, keepdims=True))
-    # np.asarray(dtype=...), not .astype: numpy types a keepdims reduction as Any
-    return np.asarray(out / out.sum(1, keepdims=True), dtype=np.float32)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -412,7 +412,7 @@ def test_fetcher_checks_integrity_extracts_and_uses_its_cache(
         tampered = (("bad-hand", "1.0.0", _integrity(good)),)  # the pin of another tarball
         with pytest.raises(fetcher.FontFetchError, match="integrity mismatch"):
             fetcher.fetch(dest, tampered, registry=registry)
-        assert fetcher.cached_font(dest, "bad-hand") is None
+        assert heldout.npm_font(dest, "bad-hand") is None
     finally:
         server.shutdown()
         server.server_close()
