@@ -123,6 +123,8 @@ def measure(result: Any, batches: list[tuple[Path, Any]], elapsed: float, split:
             if f.kind == "free_text" and filled(f) and not f.review]
     identity = [o for o in fields if o.field_id in IDENTITY]
     lost_by_scan = [o for o in fields if o.expect == "lost"]
+    split = ",".join(sorted({truth.split for _, truth in batches})) or split  # --reuse: the
+    # split the kept scans were made from, not the --split option's default
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "split": split, "profiles": profiles, "sheets": len(result.sheets),
